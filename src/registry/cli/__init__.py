@@ -1,0 +1,18 @@
+"""The ``registry`` console script: every operator task, as Django management commands."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def main() -> None:
+    """``registry open-account ...`` runs the management command ``open_account``."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "registry.settings")
+    from django.core.management import execute_from_command_line
+
+    argv = list(sys.argv)
+    argv[0] = "registry"
+    if len(argv) > 1 and not argv[1].startswith("-"):
+        argv[1] = argv[1].replace("-", "_")
+    execute_from_command_line(argv)

@@ -1,0 +1,92 @@
+"""What every operator command shares: who acts, which registry, and how refusals are shown."""
+
+from __future__ import annotations
+
+import os
+from argparse import ArgumentParser, ArgumentTypeError
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.management.base import BaseCommand, CommandError
+
+from registry.accounts.models import Account
+from registry.accounts.services import get_account
+from registry.core.checks import CheckFailed
+from registry.core.serials import SerialRange, parse_range
+from registry.parties.models import Registry
+from registry.parties.services import get_registry
+from registry.transactions.blocks import RequestedRange
+
+
+def positive_int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise ArgumentTypeError(f"{text!r} is not a whole number") from None
+
+
+class RegistryCommand(BaseCommand):
+    """A command acting in one registry as a named user (``--as``, or ``REGISTRY_OPERATOR``)."""
+
+    acts = True
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("--registry", required=True, help="registry id, e.g. JPN01")
+        if self.acts:
+            parser.add_argument(
+                "--as",
+                dest="actor",
+                default=os.environ.get("REGISTRY_OPERATOR"),
+                help="login of the administrator acting (default: $REGISTRY_OPERATOR)",
+            )
+        self.add_command_arguments(parser)
+
+    def add_command_arguments(self, parser: ArgumentParser) -> None:
+        pass
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            self.registry = get_registry(options["registry"])
+            self.actor = self._actor(options.get("actor")) if self.acts else None
+            self.run(**options)
+        except CheckFailed as failure:
+            blocks = f" (blocks: {', '.join(failure.blocks)})" if failure.blocks else ""
+            raise CommandError(f"refused [{failure.code}] {failure.message}{blocks}") from failure
+
+    def run(self, **options: Any) -> None:
+        raise NotImplementedError
+
+    def _actor(self, login: str | None) -> AbstractBaseUser:
+        if not login:
+            raise CommandError("say who acts: --as LOGIN (or set REGISTRY_OPERATOR)")
+        user = get_user_model().objects.filter(username=login, is_active=True).first()
+        if user is None:
+            raise CommandError(f"no active user {login!r}; create one with 'registry create-admin'")
+        return user
+
+    def account(self, number: str) -> Account:
+        return get_account(self.registry, number)
+
+    def ranges(self, texts: list[str] | None) -> list[RequestedRange] | None:
+        """``--range 1-100`` for this registry's serials, ``--range MNG01:1-100`` for another's."""
+        if not texts:
+            return None
+        result: list[RequestedRange] = []
+        for text in texts:
+            originating, _, serials = text.rpartition(":")
+            result.append((originating or self.registry.registry_id, parse_range(serials)))
+        return result
+
+
+def add_amount_arguments(parser: ArgumentParser) -> None:
+    group = parser.add_mutually_exclusive_group(required=True)
+    group.add_argument("--quantity", type=positive_int, help="number of units, chosen oldest vintage and lowest serial first")
+    group.add_argument("--range", action="append", dest="ranges", metavar="[REGISTRY:]FIRST-LAST", help="serial range (repeatable)")
+
+
+def describe_range(serials: SerialRange) -> str:
+    return f"{serials.start}-{serials.end}"
+
+
+__all__ = ["Registry", "RegistryCommand", "add_amount_arguments", "describe_range", "positive_int"]

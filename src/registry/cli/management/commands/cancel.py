@@ -1,0 +1,26 @@
+from argparse import ArgumentParser
+from typing import Any
+
+from registry.cli.base import RegistryCommand, add_amount_arguments
+from registry.cli.report import report_transaction
+from registry.transactions.models import CancellationKind
+from registry.transactions.services import cancel_units
+
+
+class Command(RegistryCommand):
+    help = "Cancel units (mandatory, voluntary or OMGE) from an account into the matching cancellation account."
+
+    def add_command_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("--account", required=True)
+        parser.add_argument("--kind", required=True, choices=CancellationKind.values)
+        add_amount_arguments(parser)
+
+    def run(self, **options: Any) -> None:
+        tx = cancel_units(
+            actor=self.actor,
+            account=self.account(options["account"]),
+            kind=options["kind"],
+            quantity=options["quantity"],
+            ranges=self.ranges(options["ranges"]),
+        )
+        report_transaction(self.stdout, tx)

@@ -1,0 +1,42 @@
+import csv
+import sys
+from argparse import ArgumentParser
+from pathlib import Path
+from typing import Any
+
+from rich.progress import Progress
+
+from registry.cli.base import RegistryCommand
+from registry.units.holdings import Holding, holdings
+from registry.units.models import UnitBlock
+
+
+class Command(RegistryCommand):
+    help = "Export holdings by block as CSV (to a file, or to standard output)."
+    acts = False
+
+    def add_command_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("--account", help="only this account")
+        parser.add_argument("--output", help="file to write (default: standard output)")
+
+    def run(self, **options: Any) -> None:
+        account = self.account(options["account"]) if options["account"] else None
+        if options["output"]:
+            count = UnitBlock.objects.filter(account__registry=self.registry).count()
+            with Path(options["output"]).open("w", newline="", encoding="utf-8") as out, Progress(console=None, transient=True) as progress:
+                task = progress.add_task("exporting blocks", total=count)
+                rows = self._write(out, holdings(self.registry, account), lambda: progress.advance(task))
+            self.stderr.write(f"{rows} blocks written to {options['output']}")
+        else:
+            self._write(sys.stdout, holdings(self.registry, account), lambda: None)
+
+    @staticmethod
+    def _write(out: Any, rows: Any, tick: Any) -> int:
+        writer = csv.writer(out)
+        writer.writerow(Holding.COLUMNS)
+        count = 0
+        for h in rows:
+            writer.writerow([getattr(h, column) if getattr(h, column) is not None else "" for column in Holding.COLUMNS])
+            count += 1
+            tick()
+        return count

@@ -1,0 +1,108 @@
+"""Reference data every installation starts with, and an optional demonstration ledger.
+
+Everything goes through the services, so the demo ledger is journaled like any other.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+
+from registry.accounts.models import SYSTEM_TYPES, Account, AccountType
+from registry.accounts.services import open_account, system_account
+from registry.parties.models import Registry
+from registry.parties.services import (
+    create_cooperative_approach,
+    create_party,
+    create_programme,
+    create_registry,
+    register_entity,
+    register_project,
+)
+from registry.transactions.services import cancel_units, issue_units, retire_units, transfer_units
+
+SYSTEM_USER = "system"
+
+
+def system_user() -> AbstractBaseUser:
+    """The installation's own actor for set-up; it has no password and can never log in."""
+    user, created = get_user_model().objects.get_or_create(
+        username=SYSTEM_USER, defaults={"is_superuser": True, "is_staff": False, "is_active": True}
+    )
+    if created:
+        user.set_unusable_password()
+        user.save()
+    return user
+
+
+def seed_reference_data() -> list[Registry]:
+    """Japan's and Mongolia's registries, the JCM and J-Credit programmes, and the system accounts."""
+    actor = system_user()
+    japan = create_party("JP", "JPN", "Japan", "日本")
+    mongolia = create_party("MN", "MNG", "Mongolia", "モンゴル")
+    registries = [
+        create_registry(japan, "JPN01", "Japan JCM Registry"),
+        create_registry(mongolia, "MNG01", "Mongolia JCM Registry"),
+    ]
+    create_programme("JCM", "Joint Crediting Mechanism", "JCM", {"JCM": "JCM credit"})
+    create_programme("J-Credit", "J-Credit Scheme", "JC", {"JC": "J-Credit"})
+    create_cooperative_approach("CA0001", "JCM between Japan and Mongolia", [japan, mongolia])
+    for registry in registries:
+        for account_type in [AccountType.PARTY_HOLDING, *sorted(SYSTEM_TYPES)]:
+            if not Account.objects.filter(registry=registry, type=account_type).exists():
+                name = f"{registry.party.name} {AccountType(account_type).label.lower()}"
+                open_account(actor, registry, account_type=account_type, name=name)
+    return registries
+
+
+def seed_demo_ledger() -> None:
+    """A small, realistic ledger: JCM credits of a Mongolian project, and J-Credits in Japan."""
+    from registry.parties.models import CooperativeApproach, CreditingProgramme, Party, UnitType
+
+    actor = system_user()
+    mongolia_registry = Registry.objects.get(registry_id="MNG01")
+    japan_registry = Registry.objects.get(registry_id="JPN01")
+    if mongolia_registry.projects.exists():
+        return
+    mongolia, japan = Party.objects.get(alpha2="MN"), Party.objects.get(alpha2="JP")
+    jcm, jcredit = CreditingProgramme.objects.get(code="JCM"), CreditingProgramme.objects.get(code="J-Credit")
+    approach = CooperativeApproach.objects.get(identifier="CA0001")
+    solar = register_project(
+        actor,
+        mongolia_registry,
+        identifier="MN001",
+        name="10MW solar power project in Darkhan",
+        programme=jcm,
+        host_party=mongolia,
+        cooperative_approach=approach,
+        methodology="MN_AM003",
+        sector="Energy generation",
+    )
+    forest = register_project(
+        actor,
+        japan_registry,
+        identifier="JCL-R001",
+        name="Forest management in Hokkaido",
+        programme=jcredit,
+        host_party=japan,
+        sector="Forestry and land use",
+    )
+    mining = register_entity(actor, mongolia_registry, name="Darkhan Solar LLC", country="MN", head_office="Darkhan, Mongolia")
+    trading = register_entity(
+        actor, japan_registry, name="Sakura Trading Co., Ltd.", name_ja="さくら商事株式会社", country="JP", head_office="Chiyoda, Tokyo"
+    )
+    participant = open_account(actor, mongolia_registry, account_type=AccountType.ENTITY_HOLDING, name="Darkhan Solar LLC", entity=mining)
+    buyer = open_account(actor, japan_registry, account_type=AccountType.ENTITY_HOLDING, name="Sakura Trading", entity=trading)
+    government = system_account(mongolia_registry, AccountType.PARTY_HOLDING)
+    jcm_units = UnitType.objects.get(code="JCM")
+    issue_units(
+        actor=actor, account=participant, project=solar, unit_type=jcm_units, vintage=2023, quantity=1000, first_transferring_party=mongolia
+    )
+    issue_units(
+        actor=actor, account=participant, project=solar, unit_type=jcm_units, vintage=2024, quantity=500, first_transferring_party=mongolia
+    )
+    assert government is not None
+    transfer_units(actor=actor, from_account=participant, to_account=government, quantity=130)
+    cancel_units(actor=actor, account=participant, kind="voluntary", quantity=100)
+    issue_units(actor=actor, account=buyer, project=forest, unit_type=UnitType.objects.get(code="JC"), vintage=2022, quantity=2000)
+    retire_units(actor=actor, account=buyer, quantity=300, purpose="Reporting under the Act on Promotion of Global Warming Countermeasures")

@@ -1,0 +1,138 @@
+"""Every check a request or transaction must pass, defined once, with its numeric code.
+
+Codes follow the families of the Kyoto transaction log so an operator who knows those recognises
+them: 1xxx request and data integrity, 2xxx authentication and permission, 4xxx unit-block checks
+common to every movement, 5xxx checks per transaction type, 6xxx Article 6 checks, 7xxx account
+checks. The docs (``docs/check-codes.md``) are generated from this table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from enum import Enum
+from typing import Any
+
+
+class Check(Enum):
+    """A rule with its code and a message template (``str.format`` fields filled per failure)."""
+
+    # 1xxx request and data integrity
+    QUANTITY_NOT_POSITIVE = (1001, "The quantity must be a whole number greater than zero (got {quantity}).")
+    RANGE_MALFORMED = (1002, "Serial range {start}-{end} is malformed: serials start at 1 and the first must not exceed the last.")
+    QUANTITY_AND_RANGES = (1003, "Name either a quantity or serial ranges, not both and not neither.")
+    VINTAGE_INVALID = (1004, "Vintage {vintage} is not a valid year for this registry (from 2000 to {latest}).")
+    REGISTRY_UNKNOWN = (1005, "Registry {registry} does not exist in this installation.")
+    REASON_REQUIRED = (1006, "A reason is required for this action.")
+    UNIT_TYPE_UNKNOWN = (1007, "Unit type {unit_type} does not exist.")
+    PROJECT_UNKNOWN = (1008, "Project {project} does not exist in registry {registry}.")
+    TRANSACTION_UNKNOWN = (1009, "Transaction {transaction} does not exist in registry {registry}.")
+    PARTY_UNKNOWN = (1010, "Party {party} does not exist in this installation.")
+    ENTITY_UNKNOWN = (1011, "Entity {entity} does not exist in registry {registry}.")
+    CANCELLATION_KIND_UNKNOWN = (1012, "Cancellation kind {kind} is unknown; use one of: {kinds}.")
+    VALUE_INVALID = (1013, "{field} is not valid: {detail}")
+
+    # 2xxx authentication and permission
+    NOT_ADMINISTRATOR = (2001, "{actor} is not an administrator of registry {registry}.")
+    NOT_ALLOWED_ON_ACCOUNT = (2002, "{actor} may not act on account {account}.")
+    APPROVER_IS_PROPOSER = (2003, "The person who proposed transaction {transaction} cannot also approve it.")
+    ONLY_PROPOSER_CANCELS = (2004, "Only the proposer or an administrator may cancel transaction {transaction}.")
+
+    # 4xxx unit-block checks common to every movement
+    UNITS_NOT_HELD = (4001, "Serials {ranges} are not held by account {account}.")
+    UNITS_RESERVED = (4002, "Serials {ranges} are reserved by pending transaction {transaction}.")
+    UNITS_FINAL = (4003, "Account {account} is a final account: its units never move again.")
+    QUANTITY_EXCEEDS_AVAILABLE = (4004, "Account {account} has {available} units available, fewer than the {quantity} requested.")
+    RANGES_OVERLAP = (4005, "Requested serial ranges {first} and {second} overlap.")
+    RANGES_OUT_OF_ORDER = (4006, "Requested serial ranges must be in ascending order: {second} comes after {first}.")
+    RANGE_OTHER_REGISTRY = (4007, "Serials of registry {originating} cannot be named in registry {registry}.")
+
+    # 5xxx checks per transaction type
+    ISSUANCE_TARGET_INVALID = (5001, "Units cannot be issued into account {account} of type {account_type}.")
+    ISSUANCE_PROJECT_MISMATCH = (5002, "Project {project} issues {programme} units, not {unit_type}.")
+    TRANSFER_SAME_ACCOUNT = (5101, "The transferring and acquiring accounts are the same ({account}).")
+    TRANSFER_TO_FINAL_ACCOUNT = (
+        5102,
+        "Account {account} is a {account_type} account: use a retirement or cancellation instead of a transfer.",
+    )
+    RETIREMENT_ACCOUNT_MISSING = (5201, "Registry {registry} has no retirement account.")
+    CANCELLATION_ACCOUNT_MISSING = (5301, "Registry {registry} has no {account_type} account.")
+    CORRECTION_NOT_COMPLETED = (5401, "Transaction {transaction} is {status}; only completed transactions can be corrected.")
+    CORRECTION_TYPE_NOT_CORRECTABLE = (5402, "A {type} cannot be corrected: {why}")
+    CORRECTION_ALREADY_CORRECTED = (5403, "Transaction {transaction} was already corrected by transaction {correction}.")
+    CORRECTION_UNITS_MOVED = (5404, "The units of transaction {transaction} are no longer all held, unreserved, by account {account}.")
+    TRANSACTION_NOT_PENDING = (5501, "Transaction {transaction} is {status}; it can no longer be {action}.")
+
+    # 7xxx account checks
+    ACQUIRING_ACCOUNT_UNKNOWN = (7020, "Acquiring account {account} does not exist in registry {registry}.")
+    TRANSFERRING_ACCOUNT_UNKNOWN = (7021, "Transferring account {account} does not exist in registry {registry}.")
+    TRANSFERRING_ACCOUNT_BLOCKED = (7101, "Transferring account {account} is blocked.")
+    TRANSFERRING_ACCOUNT_CLOSED = (7102, "Transferring account {account} is closed.")
+    ACQUIRING_ACCOUNT_BLOCKED = (7103, "Acquiring account {account} is blocked.")
+    ACQUIRING_ACCOUNT_CLOSED = (7104, "Acquiring account {account} is closed.")
+    ACCOUNT_OTHER_REGISTRY = (7105, "Account {account} belongs to registry {account_registry}, not {registry}.")
+    SYSTEM_ACCOUNT_EXISTS = (7201, "Registry {registry} already has a {account_type} account ({account}).")
+    ACCOUNT_NOT_EMPTY = (7202, "Account {account} still holds {quantity} units and cannot be closed.")
+    ENTITY_REQUIRED = (7203, "An {account_type} account needs an entity holder; other accounts must not have one.")
+    ACCOUNT_STATUS_UNCHANGED = (7204, "Account {account} is already {status}.")
+    ACCOUNT_CLOSED_FOR_GOOD = (7205, "Account {account} is closed; a closed account is never reopened.")
+    ACCOUNT_UNKNOWN = (7206, "Account {account} does not exist in registry {registry}.")
+
+    def __init__(self, code: int, message: str) -> None:
+        self.code = code
+        self.template = message
+
+    def format(self, **params: Any) -> str:
+        return self.template.format(**params)
+
+
+def check_by_code(code: int) -> Check:
+    for check in Check:
+        if check.code == code:
+            return check
+    raise KeyError(code)
+
+
+class RegistryError(Exception):
+    """Base of every error the registry raises on purpose."""
+
+
+class CheckFailed(RegistryError):
+    """A request or transaction failed a check; nothing was changed.
+
+    ``blocks`` names the offending serial ranges, when the failure concerns particular units.
+    """
+
+    def __init__(self, check: Check, blocks: Sequence[str] = (), **params: Any) -> None:
+        self.check = check
+        self.code = check.code
+        self.params = params
+        self.message = check.format(**params)
+        self.blocks = tuple(blocks)
+        super().__init__(f"[{self.code}] {self.message}")
+
+
+def check_codes_markdown() -> str:
+    """The published table of check codes (docs/check-codes.md is this text)."""
+    families = {
+        1: "Request and data integrity",
+        2: "Authentication and permission",
+        4: "Unit-block checks common to every movement",
+        5: "Checks per transaction type",
+        6: "Article 6 checks",
+        7: "Account checks",
+    }
+    lines = [
+        "# Check codes",
+        "",
+        "Every refusal carries one of these codes with its message. Generated from",
+        "`src/registry/core/checks.py` by `registry check-codes`; do not edit by hand.",
+    ]
+    current = None
+    for check in sorted(Check, key=lambda c: c.code):
+        family = check.code // 1000
+        if family != current:
+            current = family
+            lines += ["", f"## {family}xxx {families[family]}", "", "| code | name | message |", "| --- | --- | --- |"]
+        message = check.template.replace("|", "\\|")
+        lines.append(f"| {check.code} | `{check.name}` | {message} |")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,36 @@
+"""The life of a transaction (DESIGN.md section 4).
+
+``proposed`` -> ``awaiting_approval`` -> ``delayed`` -> ``completed``; or ``rejected`` (by checks or
+the approver) or ``cancelled`` (by the proposer) before completion. Holdings change only on
+completion; units of a pending transaction are reserved until it reaches a final status.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    PROPOSED = "proposed"
+    AWAITING_APPROVAL = "awaiting_approval"
+    DELAYED = "delayed"
+    COMPLETED = "completed"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+
+
+FINAL = frozenset({Status.COMPLETED, Status.REJECTED, Status.CANCELLED})
+PENDING = frozenset({Status.PROPOSED, Status.AWAITING_APPROVAL, Status.DELAYED})
+
+TRANSITIONS: dict[Status, frozenset[Status]] = {
+    Status.PROPOSED: frozenset({Status.AWAITING_APPROVAL, Status.DELAYED, Status.COMPLETED, Status.REJECTED, Status.CANCELLED}),
+    Status.AWAITING_APPROVAL: frozenset({Status.DELAYED, Status.COMPLETED, Status.REJECTED, Status.CANCELLED}),
+    Status.DELAYED: frozenset({Status.COMPLETED, Status.CANCELLED}),
+    Status.COMPLETED: frozenset(),
+    Status.REJECTED: frozenset(),
+    Status.CANCELLED: frozenset(),
+}
+
+
+def can_move(current: Status, target: Status) -> bool:
+    return target in TRANSITIONS[current]

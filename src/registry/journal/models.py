@@ -1,0 +1,34 @@
+"""The journal: append-only, hash-chained record of completed transactions and account events."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from registry.parties.models import Registry
+
+
+class JournalEntry(models.Model):
+    """Entry ``sequence`` of one registry's chain: ``hash = SHA-256(previous_hash + body)``.
+
+    ``body`` is canonical JSON and holds everything needed to replay the entry; the other columns
+    are copies for querying. Rows are never updated or deleted (database triggers refuse it).
+    """
+
+    registry = models.ForeignKey(Registry, on_delete=models.PROTECT, related_name="journal")
+    sequence = models.BigIntegerField()
+    kind = models.CharField(max_length=30)
+    transaction = models.ForeignKey(
+        "transactions.Transaction", on_delete=models.PROTECT, null=True, blank=True, related_name="journal_entries"
+    )
+    recorded_at = models.DateTimeField()
+    body = models.TextField()
+    previous_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["registry", "sequence"]
+        constraints = [models.UniqueConstraint(fields=["registry", "sequence"], name="journal_sequence_unique")]
+        verbose_name_plural = "journal entries"
+
+    def __str__(self) -> str:
+        return f"{self.registry.registry_id}#{self.sequence} {self.kind}"

@@ -1,0 +1,42 @@
+"""Appending to the journal. Only ledger services call this, inside their database transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+
+from registry.core.journal import canonical_json, chain_hash
+from registry.journal.models import JournalEntry
+from registry.parties.models import Registry
+
+
+def lock_registry(registry: Registry) -> Registry:
+    """Lock the registry row: its serial counter and journal head change only under this lock.
+
+    Ledger services take it last (after account and block locks), so lock order is always the same.
+    """
+    return Registry.objects.select_for_update().get(pk=registry.pk)
+
+
+def append_entry(registry: Registry, kind: str, body: dict[str, Any], at: datetime, transaction_id: int | None = None) -> JournalEntry:
+    """Chain ``body`` onto the registry's journal. ``registry`` must come from ``lock_registry``."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("journal entries are appended only inside a ledger transaction")
+    sequence = registry.journal_length + 1
+    text = canonical_json({"kind": kind, "registry": registry.registry_id, "sequence": sequence, "at": at.isoformat(), **body})
+    entry = JournalEntry.objects.create(
+        registry=registry,
+        sequence=sequence,
+        kind=kind,
+        transaction_id=transaction_id,
+        recorded_at=at,
+        body=text,
+        previous_hash=registry.journal_head,
+        hash=chain_hash(registry.journal_head, text),
+    )
+    registry.journal_head = entry.hash
+    registry.journal_length = sequence
+    registry.save(update_fields=["journal_head", "journal_length"])
+    return entry

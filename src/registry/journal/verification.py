@@ -1,0 +1,220 @@
+"""``registry verify``: prove the ledger is whole, or say exactly what is wrong.
+
+1. The hash chain of each registry's journal, recomputed from its first entry, gives the head the
+   registry stores (DESIGN.md invariant 4).
+2. Replaying each journal from empty gives exactly the blocks and holders in the database
+   (invariant 5), and no replayed movement leaves a final, blocked or closed account (invariant 3).
+3. No two blocks of one originating registry overlap; every block is well formed (invariant 1).
+4. Every issuance's serials are all still in blocks: issued = held + retired + cancelled, per
+   issuance, vintage and unit type (invariant 2).
+5. Reservations point at pending transactions and cover exactly their quantity; every completed
+   transaction has one journal entry.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import F, Sum
+
+from registry.accounts.models import FINAL_TYPES, Account, AccountStatus
+from registry.core.journal import StoredEntry, verify_chain
+from registry.core.ledger import Ledger, LedgerConflict
+from registry.core.serials import Block, SerialRange, merge_adjacent
+from registry.core.status import PENDING
+from registry.journal.models import JournalEntry
+from registry.parties.models import Registry
+from registry.transactions.models import Transaction, TransactionStatus, TransactionType
+from registry.units.models import UnitBlock
+
+Attributes = tuple[Any, ...]
+Progress = Callable[[str, int], None]
+
+
+@dataclass
+class Report:
+    problems: list[str] = field(default_factory=list)
+    entries: int = 0
+    blocks: int = 0
+    #: issued units per (registry, unit type, vintage), and where they are now by account type.
+    totals: dict[tuple[str, str, int], dict[str, int]] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def verify(progress: Progress | None = None) -> Report:
+    report = Report()
+    tick = progress or (lambda _stage, _n: None)
+    for registry in Registry.objects.order_by("registry_id"):
+        _verify_chain(registry, report, tick)
+        _verify_replay(registry, report, tick)
+    _verify_no_overlap(report, tick)
+    _verify_issuances(report)
+    _verify_reservations(report)
+    _verify_journal_covers_transactions(report)
+    return report
+
+
+def _entries(registry: Registry) -> Iterator[JournalEntry]:
+    return JournalEntry.objects.filter(registry=registry).order_by("sequence").iterator(chunk_size=2000)
+
+
+def _verify_chain(registry: Registry, report: Report, tick: Progress) -> None:
+    def stored() -> Iterator[StoredEntry]:
+        for entry in _entries(registry):
+            report.entries += 1
+            tick("chain", 1)
+            yield StoredEntry(entry.sequence, entry.previous_hash, entry.body, entry.hash)
+
+    for fault in verify_chain(stored(), registry.journal_head, registry.journal_length):
+        report.problems.append(f"{registry.registry_id} journal entry {fault.sequence}: {fault.problem}")
+
+
+def _verify_replay(registry: Registry, report: Report, tick: Progress) -> None:
+    ledger: Ledger[Attributes] = Ledger()
+    accounts: dict[str, tuple[str, str]] = {}
+    where = f"{registry.registry_id} journal"
+    for entry in _entries(registry):
+        tick("replay", 1)
+        try:
+            body = json.loads(entry.body)
+        except ValueError:
+            continue  # reported by the chain check
+        try:
+            _replay(body, ledger, accounts, report, f"{where} entry {entry.sequence}")
+        except (LedgerConflict, KeyError, TypeError, ValueError) as conflict:
+            report.problems.append(f"{where} entry {entry.sequence} does not replay: {conflict}")
+
+    expected = iter(ledger.blocks())
+    actual = merge_adjacent(_stored_blocks(registry))
+    for replayed, stored in _pairs(expected, actual):
+        if replayed != stored:
+            report.problems.append(
+                f"{registry.registry_id} blocks differ from the replayed journal: journal says {_show(replayed)}, database holds {_show(stored)}"
+            )
+            return
+
+
+def _replay(body: dict[str, Any], ledger: Ledger[Attributes], accounts: dict[str, tuple[str, str]], report: Report, where: str) -> None:
+    kind = body["kind"]
+    if kind in ("account_opened", "account_status_changed"):
+        accounts[body["account"]] = (body["type"], body["status"])
+        return
+    if body["type"] == TransactionType.ISSUANCE:
+        for b in body["blocks"]:
+            attributes = (b["unit_type"], b["project"], b["vintage"], b["approach"], b["first_transferring_party"], b["issuance"])
+            ledger.add(Block(b["originating_registry"], SerialRange(b["start"], b["end"]), body["to"], attributes))
+        return
+    sender, receiver = accounts[body["from"]], accounts[body["to"]]
+    if sender[0] in FINAL_TYPES:
+        report.problems.append(f"{where}: units left final account {body['from']}")
+    for number, (_, status) in ((body["from"], sender), (body["to"], receiver)):
+        if status != AccountStatus.OPEN:
+            report.problems.append(f"{where}: units moved through {status} account {number}")
+    for originating_registry, start, end in body["ranges"]:
+        ledger.move(originating_registry, SerialRange(start, end), body["from"], body["to"])
+
+
+def _stored_blocks(registry: Registry) -> Iterator[Block[Attributes]]:
+    rows = (
+        UnitBlock.objects.filter(account__registry=registry)
+        .order_by("originating_registry", "start")
+        .values_list(
+            "originating_registry",
+            "start",
+            "end",
+            "account__number",
+            "unit_type__code",
+            "project__identifier",
+            "vintage",
+            "cooperative_approach__identifier",
+            "first_transferring_party__alpha3",
+            "issuance_id",
+        )
+        .iterator(chunk_size=5000)
+    )
+    for originating_registry, start, end, holder, *attributes in rows:
+        yield Block(originating_registry, SerialRange(start, end), holder, tuple(attributes))
+
+
+def _pairs(
+    expected: Iterator[Block[Attributes]], actual: Iterator[Block[Attributes]]
+) -> Iterator[tuple[Block[Attributes] | None, Block[Attributes] | None]]:
+    while True:
+        a, b = next(expected, None), next(actual, None)
+        if a is None and b is None:
+            return
+        yield a, b
+
+
+def _show(block: Block[Attributes] | None) -> str:
+    if block is None:
+        return "nothing more"
+    return f"{block.originating_registry} {block.range} in {block.holder} {block.attributes}"
+
+
+def _verify_no_overlap(report: Report, tick: Progress) -> None:
+    previous: tuple[str, int] | None = None
+    rows = UnitBlock.objects.order_by("originating_registry", "start").values_list("originating_registry", "start", "end")
+    for originating_registry, start, end in rows.iterator(chunk_size=5000):
+        report.blocks += 1
+        tick("blocks", 1)
+        if start < 1 or end < start:
+            report.problems.append(f"block {originating_registry} {start}-{end} is malformed")
+        if previous is not None and previous[0] == originating_registry and start <= previous[1]:
+            report.problems.append(f"block {originating_registry} {start}-{end} overlaps the block ending at {previous[1]}")
+        previous = (originating_registry, end)
+
+
+def _verify_issuances(report: Report) -> None:
+    issued = Transaction.objects.filter(type=TransactionType.ISSUANCE, status=TransactionStatus.COMPLETED)
+    in_blocks = dict(UnitBlock.objects.values("issuance").annotate(units=Sum(F("end") - F("start") + 1)).values_list("issuance", "units"))
+    for tx in issued.select_related("registry").iterator(chunk_size=2000):
+        found = in_blocks.pop(tx.pk, 0)
+        if found != tx.quantity:
+            report.problems.append(f"issuance {tx} issued {tx.quantity} units, blocks hold {found} of them")
+    for issuance, units in in_blocks.items():
+        report.problems.append(f"{units} units in blocks name issuance {issuance}, which is not a completed issuance")
+    where = (
+        UnitBlock.objects.values("originating_registry", "unit_type__code", "vintage", "account__type")
+        .annotate(units=Sum(F("end") - F("start") + 1))
+        .order_by("originating_registry", "unit_type__code", "vintage")
+    )
+    for row in where:
+        key = (row["originating_registry"], row["unit_type__code"], row["vintage"])
+        report.totals.setdefault(key, defaultdict(int))[row["account__type"]] += row["units"]
+
+
+def _verify_reservations(report: Report) -> None:
+    reserved = UnitBlock.objects.filter(reserved_by__isnull=False).values("reserved_by").annotate(units=Sum(F("end") - F("start") + 1))
+    by_tx = {row["reserved_by"]: row["units"] for row in reserved}
+    pending = Transaction.objects.filter(status__in=[s.value for s in PENDING])
+    for tx in pending:
+        units = by_tx.pop(tx.pk, 0)
+        if units != tx.quantity:
+            report.problems.append(f"pending transaction {tx.pk} is for {tx.quantity} units but reserves {units}")
+    for pk, units in by_tx.items():
+        report.problems.append(f"{units} units are reserved by transaction {pk}, which is not pending")
+    final_accounts = Account.objects.filter(type__in=[t.value for t in FINAL_TYPES])
+    if UnitBlock.objects.filter(account__in=final_accounts, reserved_by__isnull=False).exists():
+        report.problems.append("units in a final account are reserved for a movement")
+
+
+def _verify_journal_covers_transactions(report: Report) -> None:
+    completed = set(Transaction.objects.filter(status=TransactionStatus.COMPLETED).values_list("pk", flat=True))
+    journaled: dict[int, int] = defaultdict(int)
+    for pk in JournalEntry.objects.filter(transaction__isnull=False).values_list("transaction_id", flat=True).iterator(chunk_size=5000):
+        journaled[pk] += 1
+    for pk in sorted(completed - journaled.keys()):
+        report.problems.append(f"completed transaction {pk} has no journal entry")
+    for pk, count in sorted(journaled.items()):
+        if pk not in completed:
+            report.problems.append(f"journal entry for transaction {pk}, which is not completed")
+        elif count > 1:
+            report.problems.append(f"transaction {pk} is journaled {count} times")

@@ -1,0 +1,128 @@
+"""Parties, their registries, and the reference data units are issued under."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+
+
+class Party(models.Model):
+    """A country with a registry in this installation (ISO 3166 codes)."""
+
+    alpha2 = models.CharField(max_length=2, unique=True, validators=[RegexValidator(r"^[A-Z]{2}$")])
+    alpha3 = models.CharField(max_length=3, unique=True, validators=[RegexValidator(r"^[A-Z]{3}$")])
+    name = models.CharField(max_length=200)
+    name_ja = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["alpha2"]
+        verbose_name_plural = "parties"
+
+    def __str__(self) -> str:
+        return self.alpha2
+
+
+class Registry(models.Model):
+    """The book of one Party: its own accounts, serial counter, journal and administrators.
+
+    ``next_serial`` is the next serial number this registry issues; ``journal_head`` and
+    ``journal_length`` are the head of its hash chain, updated with every journal entry.
+    """
+
+    registry_id = models.CharField(max_length=5, unique=True, validators=[RegexValidator(r"^[A-Z]{3}[0-9]{2}$")])
+    party = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="registries")
+    name = models.CharField(max_length=200)
+    next_serial = models.BigIntegerField(default=1)
+    journal_head = models.CharField(max_length=64, default="0" * 64)
+    journal_length = models.BigIntegerField(default=0)
+    administrators = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="administered_registries")
+
+    class Meta:
+        ordering = ["registry_id"]
+        verbose_name_plural = "registries"
+
+    def __str__(self) -> str:
+        return self.registry_id
+
+
+class CreditingProgramme(models.Model):
+    """JCM, J-Credit, ...: issues units for mitigation projects.
+
+    ``scheme_code`` stands in for the cooperative approach in identifiers of units that are not
+    ITMOs (``JC`` for J-Credits).
+    """
+
+    code = models.CharField(max_length=20, unique=True)
+    name = models.CharField(max_length=200)
+    scheme_code = models.CharField(max_length=10)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class UnitType(models.Model):
+    code = models.CharField(max_length=20, unique=True)
+    name = models.CharField(max_length=200)
+    programme = models.ForeignKey(CreditingProgramme, on_delete=models.PROTECT, related_name="unit_types")
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class CooperativeApproach(models.Model):
+    """An Article 6.2 arrangement, identified as on the UN platform (``CA`` + 4 digits)."""
+
+    identifier = models.CharField(max_length=6, unique=True, validators=[RegexValidator(r"^CA[0-9]{4}$")])
+    name = models.CharField(max_length=200)
+    parties = models.ManyToManyField(Party, related_name="cooperative_approaches")
+
+    class Meta:
+        ordering = ["identifier"]
+
+    def __str__(self) -> str:
+        return self.identifier
+
+
+class Project(models.Model):
+    """A mitigation activity of a programme, registered in one registry."""
+
+    registry = models.ForeignKey(Registry, on_delete=models.PROTECT, related_name="projects")
+    identifier = models.CharField(max_length=40)
+    name = models.CharField(max_length=300)
+    programme = models.ForeignKey(CreditingProgramme, on_delete=models.PROTECT, related_name="projects")
+    host_party = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="hosted_projects")
+    cooperative_approach = models.ForeignKey(CooperativeApproach, on_delete=models.PROTECT, null=True, blank=True, related_name="projects")
+    methodology = models.CharField(max_length=100, blank=True)
+    sector = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["registry", "identifier"]
+        constraints = [models.UniqueConstraint(fields=["registry", "identifier"], name="project_unique_per_registry")]
+
+    def __str__(self) -> str:
+        return self.identifier
+
+
+class Entity(models.Model):
+    """A legal person, domestic or foreign, that holds accounts in one registry."""
+
+    registry = models.ForeignKey(Registry, on_delete=models.PROTECT, related_name="entities")
+    name = models.CharField(max_length=300)
+    name_ja = models.CharField(max_length=300, blank=True)
+    country = models.CharField(max_length=2, validators=[RegexValidator(r"^[A-Z]{2}$")])
+    identification_number = models.CharField(max_length=100, blank=True)
+    head_office = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["registry", "name"]
+        verbose_name_plural = "entities"
+
+    def __str__(self) -> str:
+        return self.name

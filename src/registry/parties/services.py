@@ -1,0 +1,114 @@
+"""Use cases for Parties, registries and their reference data, and the administrator check."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db import transaction
+
+from registry.core.checks import Check, CheckFailed
+from registry.parties.models import CooperativeApproach, CreditingProgramme, Entity, Party, Project, Registry, UnitType
+
+Actor = AbstractBaseUser | AnonymousUser
+
+
+def is_administrator(actor: Actor, registry: Registry) -> bool:
+    """Administrators of a registry act for it; an installation superuser acts for every registry."""
+    if not actor.is_authenticated:
+        return False
+    if getattr(actor, "is_superuser", False):
+        return True
+    return registry.administrators.filter(pk=actor.pk).exists()
+
+
+def ensure_administrator(actor: Actor, registry: Registry) -> None:
+    if not is_administrator(actor, registry):
+        raise CheckFailed(Check.NOT_ADMINISTRATOR, actor=actor, registry=registry.registry_id)
+
+
+def get_registry(registry_id: str) -> Registry:
+    try:
+        return Registry.objects.select_related("party").get(registry_id=registry_id)
+    except Registry.DoesNotExist:
+        raise CheckFailed(Check.REGISTRY_UNKNOWN, registry=registry_id) from None
+
+
+def get_party(code: str) -> Party:
+    party = Party.objects.filter(alpha2=code).first() or Party.objects.filter(alpha3=code).first()
+    if party is None:
+        raise CheckFailed(Check.PARTY_UNKNOWN, party=code)
+    return party
+
+
+def create_party(alpha2: str, alpha3: str, name: str, name_ja: str = "") -> Party:
+    party, _ = Party.objects.update_or_create(alpha2=alpha2, defaults={"alpha3": alpha3, "name": name, "name_ja": name_ja})
+    return party
+
+
+def create_registry(party: Party, registry_id: str, name: str) -> Registry:
+    """Create a Party's registry (``JPN01``); its identifier starts with the Party's alpha-3 code."""
+    if not (len(registry_id) == 5 and registry_id[:3] == party.alpha3 and registry_id[3:].isdigit()):
+        raise CheckFailed(Check.VALUE_INVALID, field="Registry id", detail=f"{registry_id!r} must be {party.alpha3} followed by two digits")
+    registry, _ = Registry.objects.get_or_create(registry_id=registry_id, defaults={"party": party, "name": name})
+    return registry
+
+
+@transaction.atomic
+def add_administrator(registry: Registry, user: AbstractBaseUser) -> None:
+    registry.administrators.add(user)
+
+
+def create_programme(code: str, name: str, scheme_code: str, unit_types: dict[str, str]) -> CreditingProgramme:
+    programme, _ = CreditingProgramme.objects.update_or_create(code=code, defaults={"name": name, "scheme_code": scheme_code})
+    for unit_code, unit_name in unit_types.items():
+        UnitType.objects.update_or_create(code=unit_code, defaults={"name": unit_name, "programme": programme})
+    return programme
+
+
+def create_cooperative_approach(identifier: str, name: str, parties: list[Party]) -> CooperativeApproach:
+    approach, _ = CooperativeApproach.objects.update_or_create(identifier=identifier, defaults={"name": name})
+    approach.parties.add(*parties)
+    return approach
+
+
+def register_project(
+    actor: Actor,
+    registry: Registry,
+    *,
+    identifier: str,
+    name: str,
+    programme: CreditingProgramme,
+    host_party: Party,
+    cooperative_approach: CooperativeApproach | None = None,
+    methodology: str = "",
+    sector: str = "",
+) -> Project:
+    ensure_administrator(actor, registry)
+    project, _ = Project.objects.update_or_create(
+        registry=registry,
+        identifier=identifier,
+        defaults={
+            "name": name,
+            "programme": programme,
+            "host_party": host_party,
+            "cooperative_approach": cooperative_approach,
+            "methodology": methodology,
+            "sector": sector,
+        },
+    )
+    return project
+
+
+def register_entity(
+    actor: Actor, registry: Registry, *, name: str, country: str, name_ja: str = "", identification_number: str = "", head_office: str = ""
+) -> Entity:
+    ensure_administrator(actor, registry)
+    if not (len(country) == 2 and country.isalpha() and country.isupper()):
+        raise CheckFailed(Check.VALUE_INVALID, field="Country", detail=f"{country!r} is not an ISO 3166 alpha-2 code")
+    return Entity.objects.create(
+        registry=registry,
+        name=name,
+        name_ja=name_ja,
+        country=country,
+        identification_number=identification_number,
+        head_office=head_office,
+    )

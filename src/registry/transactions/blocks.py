@@ -1,0 +1,148 @@
+"""Choosing, splitting, moving and merging unit blocks in the database.
+
+Called only from the transaction services, inside their database transaction, after they have
+locked the accounts involved: every block write happens under the lock of the account holding it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from registry.accounts.models import Account
+from registry.core.checks import Check, CheckFailed
+from registry.core.serials import Piece, SerialRange, describe_ranges, locate_ranges, select_for_quantity
+from registry.transactions.models import Transaction
+from registry.units.models import UnitBlock
+
+#: Deterministic choice: oldest vintage first, then originating registry, then lowest serial.
+AVAILABLE_ORDER = ("vintage", "originating_registry", "start")
+
+RequestedRange = tuple[str, SerialRange]
+
+
+def pick_by_quantity(account: Account, quantity: int) -> list[Piece[UnitBlock]]:
+    """The pieces of ``account``'s unreserved blocks that make up ``quantity``, in selection order.
+
+    Reads only as many blocks as it needs, so the cost does not grow with the size of the account.
+    """
+    available = UnitBlock.objects.filter(account=account, reserved_by__isnull=True).order_by(*AVAILABLE_ORDER)
+    chosen: list[UnitBlock] = []
+    held, offset, chunk = 0, 0, 16
+    while held < quantity:
+        batch = list(available[offset : offset + chunk])
+        if not batch:
+            raise CheckFailed(Check.QUANTITY_EXCEEDS_AVAILABLE, account=account.number, available=held, quantity=quantity)
+        for block in batch:
+            chosen.append(block)
+            held += block.quantity
+            if held >= quantity:
+                break
+        offset += chunk
+        chunk *= 4
+    locked = _lock(chosen)
+    return select_for_quantity(((block, SerialRange(block.start, block.end)) for block in locked), quantity)
+
+
+def pick_by_ranges(account: Account, requested: Sequence[RequestedRange]) -> list[Piece[UnitBlock]]:
+    """The pieces of blocks that hold exactly the requested serials; refuses 4001 or 4002."""
+    pieces: list[Piece[UnitBlock]] = []
+    not_held: list[SerialRange] = []
+    for originating_registry, wanted in requested:
+        candidates = _blocks_overlapping(originating_registry, wanted)
+        held = [(block, SerialRange(block.start, block.end)) for block in candidates if block.account_id == account.pk]
+        found, missing = locate_ranges([wanted], held)
+        pieces += found
+        not_held += missing
+    if not_held:
+        raise CheckFailed(Check.UNITS_NOT_HELD, blocks=[str(r) for r in not_held], ranges=describe_ranges(not_held), account=account.number)
+    locked = {block.pk: block for block in _lock([piece.block for piece in pieces])}
+    pieces = [Piece(locked[p.block.pk], p.block_range, p.taken) for p in pieces]
+    reserved = [p for p in pieces if p.block.reserved_by_id is not None]
+    if reserved:
+        ranges = [p.taken for p in reserved]
+        raise CheckFailed(
+            Check.UNITS_RESERVED,
+            blocks=[str(r) for r in ranges],
+            ranges=describe_ranges(ranges),
+            transaction=reserved[0].block.reserved_by_id,
+        )
+    return pieces
+
+
+def _blocks_overlapping(originating_registry: str, wanted: SerialRange) -> list[UnitBlock]:
+    # Two index range scans: the block holding the first serial, then those starting inside.
+    same_registry = UnitBlock.objects.filter(originating_registry=originating_registry)
+    first = same_registry.filter(start__lte=wanted.start).order_by("-start").first()
+    following = same_registry.filter(start__gt=wanted.start, start__lte=wanted.end).order_by("start")
+    return ([first] if first is not None and first.end >= wanted.start else []) + list(following)
+
+
+def _lock(blocks: Iterable[UnitBlock]) -> list[UnitBlock]:
+    ids = [block.pk for block in blocks]
+    by_id = {b.pk: b for b in UnitBlock.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
+    return [by_id[i] for i in ids]
+
+
+def carve(pieces: Sequence[Piece[UnitBlock]]) -> list[UnitBlock]:
+    """Split each piece out of its block (at most two new blocks each); return the pieces as blocks."""
+    carved: list[UnitBlock] = []
+    for piece in pieces:
+        block, taken = piece.block, piece.taken
+        if (block.start, block.end) != (taken.start, taken.end):
+            rest = [SerialRange(block.start, taken.start - 1)] if taken.start > block.start else []
+            rest += [SerialRange(taken.end + 1, block.end)] if taken.end < block.end else []
+            block.start, block.end = taken.start, taken.end
+            block.save(update_fields=["start", "end"])
+            for part in rest:
+                _copy(block, part).save(force_insert=True)
+        carved.append(block)
+    return carved
+
+
+def _copy(block: UnitBlock, part: SerialRange) -> UnitBlock:
+    return UnitBlock(
+        account_id=block.account_id,
+        originating_registry=block.originating_registry,
+        start=part.start,
+        end=part.end,
+        unit_type_id=block.unit_type_id,
+        project_id=block.project_id,
+        vintage=block.vintage,
+        cooperative_approach_id=block.cooperative_approach_id,
+        first_transferring_party_id=block.first_transferring_party_id,
+        issuance_id=block.issuance_id,
+    )
+
+
+def reserve(blocks: Iterable[UnitBlock], transaction: Transaction) -> None:
+    UnitBlock.objects.filter(pk__in=[b.pk for b in blocks]).update(reserved_by=transaction)
+
+
+def hand_over(blocks: Iterable[UnitBlock], to_account: Account) -> None:
+    """Give ``blocks`` to ``to_account`` (releasing any reservation) and merge them with touching neighbours."""
+    for block in sorted(blocks, key=lambda b: (b.originating_registry, b.start)):
+        block.account = to_account
+        block.reserved_by = None
+        block.save(update_fields=["account", "reserved_by"])
+        merge_with_neighbours(block)
+
+
+def merge_with_neighbours(block: UnitBlock) -> UnitBlock:
+    """Merge ``block`` with the touching blocks of the same holder and attributes, if unreserved."""
+    if block.reserved_by_id is not None:
+        return block
+    neighbours = UnitBlock.objects.filter(
+        originating_registry=block.originating_registry, account_id=block.account_id, reserved_by__isnull=True
+    )
+    before = neighbours.filter(end=block.start - 1).first()
+    if before is not None and before.attributes() == block.attributes():
+        block.delete()
+        before.end = block.end
+        before.save(update_fields=["end"])
+        block = before
+    after = neighbours.filter(start=block.end + 1).first()
+    if after is not None and after.attributes() == block.attributes():
+        after.delete()
+        block.end = after.end
+        block.save(update_fields=["end"])
+    return block

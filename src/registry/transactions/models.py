@@ -1,0 +1,85 @@
+"""Transactions: one movement or state change of unit blocks each."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from registry.accounts.models import Account
+from registry.core.status import Status
+from registry.parties.models import Registry
+
+
+class TransactionType(models.TextChoices):
+    ISSUANCE = "issuance", "Issuance"
+    INTERNAL_TRANSFER = "internal_transfer", "Internal transfer"
+    RETIREMENT = "retirement", "Retirement"
+    CANCELLATION = "cancellation", "Cancellation"
+    CORRECTION = "correction", "Correction"
+
+
+class TransactionStatus(models.TextChoices):
+    PROPOSED = Status.PROPOSED.value, "Proposed"
+    AWAITING_APPROVAL = Status.AWAITING_APPROVAL.value, "Awaiting approval"
+    DELAYED = Status.DELAYED.value, "Delayed"
+    COMPLETED = Status.COMPLETED.value, "Completed"
+    REJECTED = Status.REJECTED.value, "Rejected"
+    CANCELLED = Status.CANCELLED.value, "Cancelled"
+
+
+class CancellationKind(models.TextChoices):
+    MANDATORY = "mandatory", "Mandatory cancellation"
+    VOLUNTARY = "voluntary", "Voluntary cancellation"
+    OMGE = "omge", "Cancellation for overall mitigation in global emissions"
+
+
+class Transaction(models.Model):
+    """A transaction and its outcome.
+
+    A refused request is kept too, with status ``rejected`` and the failed check's code and
+    message, so that the registry can show why; it never changed a holding.
+    """
+
+    registry = models.ForeignKey(Registry, on_delete=models.PROTECT, related_name="transactions")
+    type = models.CharField(max_length=30, choices=TransactionType.choices)
+    status = models.CharField(max_length=20, choices=TransactionStatus.choices)
+    from_account = models.ForeignKey(Account, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    to_account = models.ForeignKey(Account, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    quantity = models.BigIntegerField(null=True, blank=True)
+    purpose = models.CharField(max_length=100, blank=True)
+    reason = models.TextField(blank=True)
+    corrects = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True, related_name="corrected_by")
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField()
+    execute_after = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    check_code = models.PositiveIntegerField(null=True, blank=True)
+    check_message = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["registry", "status"], name="transaction_registry_status")]
+
+    def __str__(self) -> str:
+        return f"{self.registry.registry_id}-T{self.pk}"
+
+
+class TransactionBlock(models.Model):
+    """A serial range a transaction moved (or issued), as it was when the transaction named it."""
+
+    transaction = models.ForeignKey(Transaction, on_delete=models.PROTECT, related_name="blocks")
+    originating_registry = models.CharField(max_length=5)
+    start = models.BigIntegerField()
+    end = models.BigIntegerField()
+    vintage = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["transaction", "originating_registry", "start"]
+
+    def __str__(self) -> str:
+        return f"{self.originating_registry} {self.start}-{self.end}"
+
+    @property
+    def quantity(self) -> int:
+        return self.end - self.start + 1

@@ -1,0 +1,90 @@
+"""Reading holdings: blocks with their unique identifiers, streamed in a stable order."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import QuerySet
+
+from registry.accounts.models import Account
+from registry.core.identifiers import BlockIdentity, block_identifier
+from registry.parties.models import Registry
+from registry.units.models import UnitBlock
+
+
+@dataclass(frozen=True, slots=True)
+class Holding:
+    identifier: str
+    account: str
+    account_type: str
+    originating_registry: str
+    first: int
+    last: int
+    quantity: int
+    vintage: int
+    unit_type: str
+    project: str
+    cooperative_approach: str
+    first_transferring_party: str
+    reserved_by: int | None
+
+    COLUMNS = (
+        "identifier",
+        "account",
+        "account_type",
+        "originating_registry",
+        "first",
+        "last",
+        "quantity",
+        "vintage",
+        "unit_type",
+        "project",
+        "cooperative_approach",
+        "first_transferring_party",
+        "reserved_by",
+    )
+
+
+def identifier_of(block: UnitBlock) -> str:
+    return block_identifier(
+        BlockIdentity(
+            approach=block.cooperative_approach.identifier if block.cooperative_approach else None,
+            scheme=block.unit_type.programme.scheme_code,
+            originating_registry=block.originating_registry,
+            first_transferring_party=block.first_transferring_party.alpha3 if block.first_transferring_party else None,
+            first=block.start,
+            last=block.end,
+            vintage=block.vintage,
+        ),
+        settings.REGISTRY_BLOCK_IDENTIFIER_FORMAT,
+    )
+
+
+def blocks_of(registry: Registry, account: Account | None = None) -> QuerySet[UnitBlock]:
+    blocks = UnitBlock.objects.filter(account__registry=registry)
+    if account is not None:
+        blocks = blocks.filter(account=account)
+    return blocks.select_related("account", "unit_type__programme", "project", "cooperative_approach", "first_transferring_party").order_by(
+        "account__number", "vintage", "originating_registry", "start"
+    )
+
+
+def holdings(registry: Registry, account: Account | None = None) -> Iterator[Holding]:
+    for block in blocks_of(registry, account).iterator(chunk_size=2000):
+        yield Holding(
+            identifier=identifier_of(block),
+            account=block.account.number,
+            account_type=block.account.type,
+            originating_registry=block.originating_registry,
+            first=block.start,
+            last=block.end,
+            quantity=block.quantity,
+            vintage=block.vintage,
+            unit_type=block.unit_type.code,
+            project=block.project.identifier,
+            cooperative_approach=block.cooperative_approach.identifier if block.cooperative_approach else "",
+            first_transferring_party=block.first_transferring_party.alpha3 if block.first_transferring_party else "",
+            reserved_by=block.reserved_by_id,
+        )

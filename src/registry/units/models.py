@@ -1,0 +1,71 @@
+"""Unit blocks: contiguous serial ranges whose units share every attribute and one holder."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import F, Q
+
+from registry.accounts.models import Account
+from registry.parties.models import CooperativeApproach, Party, Project, UnitType
+
+
+class UnitBlock(models.Model):
+    """Serials ``start..end`` (inclusive) of ``originating_registry``, held by ``account``.
+
+    The attributes of decision 6/CMA.4's unique identifier live here (approach, originating
+    registry, first transferring Party, serials, vintage). ``issuance`` is the transaction that
+    created the serials; ``reserved_by`` the pending transaction, if any, the units are promised to.
+    A serial of one originating registry is in exactly one block of the whole installation.
+    """
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="blocks")
+    originating_registry = models.CharField(max_length=5)
+    start = models.BigIntegerField()
+    end = models.BigIntegerField()
+    unit_type = models.ForeignKey(UnitType, on_delete=models.PROTECT, related_name="+")
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="blocks")
+    vintage = models.PositiveSmallIntegerField()
+    cooperative_approach = models.ForeignKey(CooperativeApproach, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    first_transferring_party = models.ForeignKey(Party, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    issuance = models.ForeignKey("transactions.Transaction", on_delete=models.PROTECT, related_name="issued_blocks")
+    reserved_by = models.ForeignKey(
+        "transactions.Transaction", on_delete=models.PROTECT, null=True, blank=True, related_name="reserved_blocks"
+    )
+
+    #: The fields two touching blocks of one holder must share to be merged.
+    ATTRIBUTES = (
+        "unit_type_id",
+        "project_id",
+        "vintage",
+        "cooperative_approach_id",
+        "first_transferring_party_id",
+        "issuance_id",
+    )
+
+    class Meta:
+        ordering = ["originating_registry", "start"]
+        constraints = [
+            models.UniqueConstraint(fields=["originating_registry", "start"], name="block_start_unique"),
+            models.UniqueConstraint(fields=["originating_registry", "end"], name="block_end_unique"),
+            models.CheckConstraint(condition=Q(start__gte=1) & Q(end__gte=F("start")), name="block_range_valid"),
+        ]
+        indexes = [
+            # Deterministic selection: oldest vintage, then lowest serial, of unreserved units.
+            models.Index(
+                fields=["account", "vintage", "originating_registry", "start"],
+                condition=Q(reserved_by__isnull=True),
+                name="block_available_order",
+            ),
+            models.Index(fields=["reserved_by"], name="block_reserved_by"),
+            models.Index(fields=["issuance"], name="block_issuance"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.originating_registry} {self.start}-{self.end}"
+
+    @property
+    def quantity(self) -> int:
+        return self.end - self.start + 1
+
+    def attributes(self) -> tuple[object, ...]:
+        return tuple(getattr(self, name) for name in self.ATTRIBUTES)
