@@ -93,9 +93,8 @@ def _database() -> dict[str, object]:
             "timeout": 30,
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
         }
-        test_name = os.environ.get("REGISTRY_TEST_SQLITE")
-        if test_name:
-            config["TEST"] = {"NAME": test_name}
+        # Tests use a file too, so that concurrent connections behave as in production.
+        config["TEST"] = {"NAME": str(REGISTRY_HOME / "test-registry.sqlite3")}
     return config
 
 

@@ -30,7 +30,9 @@ def get_account(registry: Registry, number: str, missing: Check = Check.ACCOUNT_
 def lock_accounts(accounts: Sequence[Account]) -> dict[int, Account]:
     """Lock account rows in id order (the same order everywhere, so two movements never deadlock)."""
     ids = sorted({a.pk for a in accounts})
-    locked = Account.objects.select_for_update().select_related("registry").filter(pk__in=ids).order_by("pk")
+    # Only the account rows (of=self: a join must not lock the shared registry row too), and NO KEY
+    # UPDATE so that inserting blocks and transactions that refer to a locked account never waits.
+    locked = Account.objects.select_for_update(no_key=True, of=("self",)).select_related("registry").filter(pk__in=ids).order_by("pk")
     return {a.pk: a for a in locked}
 
 

@@ -6,8 +6,7 @@ import os
 from argparse import ArgumentParser, ArgumentTypeError
 from typing import Any
 
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError
 
 from registry.accounts.models import Account
@@ -48,7 +47,8 @@ class RegistryCommand(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         try:
             self.registry = get_registry(options["registry"])
-            self.actor = self._actor(options.get("actor")) if self.acts else None
+            if self.acts:
+                self.actor = self._actor(options.get("actor"))
             self.run(**options)
         except CheckFailed as failure:
             blocks = f" (blocks: {', '.join(failure.blocks)})" if failure.blocks else ""
@@ -57,10 +57,12 @@ class RegistryCommand(BaseCommand):
     def run(self, **options: Any) -> None:
         raise NotImplementedError
 
-    def _actor(self, login: str | None) -> AbstractBaseUser:
+    actor: User
+
+    def _actor(self, login: str | None) -> User:
         if not login:
             raise CommandError("say who acts: --as LOGIN (or set REGISTRY_OPERATOR)")
-        user = get_user_model().objects.filter(username=login, is_active=True).first()
+        user = User.objects.filter(username=login, is_active=True).first()
         if user is None:
             raise CommandError(f"no active user {login!r}; create one with 'registry create-admin'")
         return user

@@ -5,8 +5,7 @@ Everything goes through the services, so the demo ledger is journaled like any o
 
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 
 from registry.accounts.models import SYSTEM_TYPES, Account, AccountType
 from registry.accounts.services import open_account, system_account
@@ -24,11 +23,9 @@ from registry.transactions.services import cancel_units, issue_units, retire_uni
 SYSTEM_USER = "system"
 
 
-def system_user() -> AbstractBaseUser:
+def system_user() -> User:
     """The installation's own actor for set-up; it has no password and can never log in."""
-    user, created = get_user_model().objects.get_or_create(
-        username=SYSTEM_USER, defaults={"is_superuser": True, "is_staff": False, "is_active": True}
-    )
+    user, created = User.objects.get_or_create(username=SYSTEM_USER, defaults={"is_superuser": True, "is_staff": False, "is_active": True})
     if created:
         user.set_unusable_password()
         user.save()

@@ -17,7 +17,9 @@ def lock_registry(registry: Registry) -> Registry:
 
     Ledger services take it last (after account and block locks), so lock order is always the same.
     """
-    return Registry.objects.select_for_update().get(pk=registry.pk)
+    # NO KEY UPDATE: rows inserted earlier in the same transaction hold KEY SHARE on the registry
+    # (their foreign keys); a plain FOR UPDATE would let two such transactions deadlock.
+    return Registry.objects.select_for_update(no_key=True).get(pk=registry.pk)
 
 
 def append_entry(registry: Registry, kind: str, body: dict[str, Any], at: datetime, transaction_id: int | None = None) -> JournalEntry:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db import transaction
 
 from registry.core.checks import Check, CheckFailed
 from registry.parties.models import CooperativeApproach, CreditingProgramme, Entity, Party, Project, Registry, UnitType
 
-Actor = AbstractBaseUser | AnonymousUser
+Actor = User | AnonymousUser
 
 
 def is_administrator(actor: Actor, registry: Registry) -> bool:
@@ -53,7 +53,7 @@ def create_registry(party: Party, registry_id: str, name: str) -> Registry:
 
 
 @transaction.atomic
-def add_administrator(registry: Registry, user: AbstractBaseUser) -> None:
+def add_administrator(registry: Registry, user: User) -> None:
     registry.administrators.add(user)
 
 

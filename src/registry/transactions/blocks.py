@@ -79,7 +79,7 @@ def _blocks_overlapping(originating_registry: str, wanted: SerialRange) -> list[
 
 def _lock(blocks: Iterable[UnitBlock]) -> list[UnitBlock]:
     ids = [block.pk for block in blocks]
-    by_id = {b.pk: b for b in UnitBlock.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
+    by_id = {b.pk: b for b in UnitBlock.objects.select_for_update(no_key=True).filter(pk__in=ids).order_by("pk")}
     return [by_id[i] for i in ids]
 
 

@@ -13,6 +13,7 @@ from datetime import datetime
 from functools import wraps
 from typing import Any, ParamSpec, TypeVar
 
+from django.contrib.auth.models import User
 from django.db import transaction as db
 from django.utils import timezone
 
@@ -73,6 +74,7 @@ def _record_refusal(kind: TransactionType, failure: CheckFailed, request: dict[s
         return
     actor = request.get("actor")
     quantity = request.get("quantity")
+    person = actor if isinstance(actor, User) else None
     Transaction.objects.create(
         registry_id=known[0].registry_id,
         type=kind,
@@ -80,7 +82,7 @@ def _record_refusal(kind: TransactionType, failure: CheckFailed, request: dict[s
         from_account=from_account if isinstance(from_account, Account) else None,
         to_account=to_account if isinstance(to_account, Account) else None,
         quantity=quantity if isinstance(quantity, int) and 0 < quantity < 2**62 else None,
-        proposed_by=actor if getattr(actor, "is_authenticated", False) else None,
+        proposed_by=person,
         created_at=timezone.now(),
         check_code=failure.code,
         check_message=failure.message,
@@ -130,8 +132,8 @@ def issue_units(
         status=TransactionStatus.COMPLETED,
         to_account=account,
         quantity=quantity,
-        proposed_by=actor,
-        decided_by=actor,
+        proposed_by=_person(actor),
+        decided_by=_person(actor),
         created_at=now,
         completed_at=now,
     )
@@ -363,7 +365,7 @@ def _move(
         purpose=purpose,
         reason=reason,
         corrects=corrects,
-        proposed_by=actor if actor.is_authenticated else None,
+        proposed_by=_person(actor),
         created_at=now,
         execute_after=execute_after,
     )
@@ -413,7 +415,7 @@ def approve_transaction(*, actor: Actor, transaction: Transaction, at: datetime 
     _check_transferring(tx.from_account)
     _check_acquiring(tx.to_account)
     now = at or timezone.now()
-    tx.decided_by = actor  # type: ignore[assignment]
+    tx.decided_by = _person(actor)
     if tx.execute_after is not None and tx.execute_after > now:
         tx.status = TransactionStatus.DELAYED
         tx.save(update_fields=["status", "decided_by"])
@@ -462,10 +464,14 @@ def complete_due_transactions(at: datetime | None = None) -> list[Transaction]:
 def _lock_pending(transaction: Transaction, expected: Status | None, action: str) -> tuple[Transaction, list[UnitBlock]]:
     assert transaction.from_account is not None and transaction.to_account is not None
     lock_accounts([transaction.from_account, transaction.to_account])
-    tx = Transaction.objects.select_for_update().select_related("registry", "from_account", "to_account").get(pk=transaction.pk)
+    tx = (
+        Transaction.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("registry", "from_account", "to_account")
+        .get(pk=transaction.pk)
+    )
     if (expected is not None and tx.status != expected) or Status(tx.status) not in PENDING:
         raise CheckFailed(Check.TRANSACTION_NOT_PENDING, transaction=tx.pk, status=tx.status, action=action)
-    moving = list(UnitBlock.objects.select_for_update().filter(reserved_by=tx).order_by("pk"))
+    moving = list(UnitBlock.objects.select_for_update(no_key=True).filter(reserved_by=tx).order_by("pk"))
     return tx, moving
 
 
@@ -476,13 +482,17 @@ def _end_pending(tx: Transaction, moving: list[UnitBlock], status: TransactionSt
         if released is not None:
             blocks.merge_with_neighbours(released)
     tx.status = status
-    tx.decided_by = actor if actor.is_authenticated else None  # type: ignore[assignment]
+    tx.decided_by = _person(actor)
     tx.reason = reason
     tx.save(update_fields=["status", "decided_by", "reason"])
     return tx
 
 
 # Checks shared by the use cases -----------------------------------------------------------------
+
+
+def _person(actor: Actor) -> User | None:
+    return actor if isinstance(actor, User) else None
 
 
 def _check_quantity(quantity: object) -> None:

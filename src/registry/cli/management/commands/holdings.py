@@ -1,5 +1,5 @@
 from argparse import ArgumentParser
-from typing import Any
+from typing import IO, Any, cast
 
 from rich.console import Console
 from rich.table import Table
@@ -32,4 +32,4 @@ class Command(RegistryCommand):
             table.add_row(h.account, h.account_type, h.identifier, f"{h.quantity:,}", str(h.reserved_by or ""))
         table.add_section()
         table.add_row("total", "", "", f"{total:,}", "")
-        Console(file=self.stdout, width=160).print(table)
+        Console(file=cast(IO[str], self.stdout), width=160).print(table)

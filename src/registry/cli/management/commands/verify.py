@@ -1,4 +1,4 @@
-from typing import Any
+from typing import IO, Any, cast
 
 from django.core.management.base import BaseCommand
 from rich.console import Console
@@ -11,7 +11,7 @@ class Command(BaseCommand):
     help = "Recompute the journal's hash chains, replay them, and check every ledger invariant. Exits 1 if anything is wrong."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        console = Console(file=self.stderr, stderr=True)
+        console = Console(file=cast(IO[str], self.stderr), stderr=True)
         with Progress(
             SpinnerColumn(),
             TextColumn("{task.description}"),

@@ -1,0 +1,100 @@
+"""Whoever edits the database behind the services' back is caught by ``verify``."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.db import DatabaseError, connection, transaction
+
+from registry.journal.models import JournalEntry
+from registry.journal.verification import verify
+from registry.parties.models import Registry
+from registry.transactions.services import transfer_units
+from registry.units.models import UnitBlock
+
+
+@pytest.fixture
+def ledger(world):
+    world.issue(100)
+    transfer_units(actor=world.admin_mn, from_account=world.seller, to_account=world.buyer, quantity=40)
+    assert verify().ok
+    return world
+
+
+def raw(sql: str, params: list[object] | None = None) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params or [])
+
+
+def without_journal_guard(sql: str, params: list[object] | None = None) -> None:
+    """Run ``sql`` as an attacker with owner rights would: with the append-only triggers off."""
+    if connection.vendor == "postgresql":
+        raw("SET session_replication_role = replica")  # superuser only: triggers do not fire
+        raw(sql, params)
+        raw("SET session_replication_role = origin")
+    else:
+        raw("DROP TRIGGER journal_no_update")
+        raw("DROP TRIGGER journal_no_delete")
+        raw(sql, params)
+
+
+def problems() -> str:
+    report = verify()
+    assert not report.ok, "verify did not notice the tampering"
+    return "\n".join(report.problems)
+
+
+def test_the_database_refuses_to_update_a_journal_entry(ledger):
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        JournalEntry.objects.filter(sequence=1).update(kind="edited")
+
+
+def test_the_database_refuses_to_delete_a_journal_entry(ledger):
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        JournalEntry.objects.filter(sequence=1).delete()
+
+
+def test_verify_catches_an_edited_journal_body(ledger):
+    entry = JournalEntry.objects.filter(kind="transaction").order_by("-sequence").first()
+    body = json.loads(entry.body)
+    body["to"] = ledger.seller.number
+    edited = json.dumps(body, sort_keys=True, separators=(",", ":"))
+    without_journal_guard("UPDATE journal_journalentry SET body = %s WHERE id = %s", [edited, entry.pk])
+    assert "entry edited" in problems()
+
+
+def test_verify_catches_a_deleted_journal_entry(ledger):
+    entry = JournalEntry.objects.filter(kind="transaction").order_by("sequence").first()
+    without_journal_guard("DELETE FROM journal_journalentry WHERE id = %s", [entry.pk])
+    assert "entry missing or inserted" in problems()
+
+
+def test_verify_catches_a_rewritten_chain_head(ledger):
+    Registry.objects.filter(registry_id="MNG01").update(journal_head="f" * 64)
+    assert "head" in problems()
+
+
+def test_verify_catches_a_block_moved_to_another_account(ledger):
+    block = UnitBlock.objects.get(account=ledger.buyer)
+    raw("UPDATE units_unitblock SET account_id = %s WHERE id = %s", [ledger.government_mn.pk, block.pk])
+    assert "differ from the replayed journal" in problems()
+
+
+def test_verify_catches_a_block_stretched_to_forge_units(ledger):
+    block = UnitBlock.objects.get(account=ledger.buyer)
+    raw('UPDATE units_unitblock SET "end" = "end" + 5 WHERE id = %s', [block.pk])
+    found = problems()
+    assert "overlaps" in found
+    assert "issued 100 units, blocks hold 105" in found
+
+
+def test_verify_catches_a_deleted_block(ledger):
+    block = UnitBlock.objects.get(account=ledger.buyer)
+    raw("DELETE FROM units_unitblock WHERE id = %s", [block.pk])
+    assert "blocks hold 60" in problems()
+
+
+def test_verify_catches_a_changed_vintage(ledger):
+    raw("UPDATE units_unitblock SET vintage = 2021 WHERE account_id = %s", [ledger.buyer.pk])
+    assert "differ from the replayed journal" in problems()
