@@ -84,6 +84,27 @@ def split(block_range: SerialRange, taken: SerialRange) -> tuple[SerialRange | N
     return before, taken, after
 
 
+def cut(block_range: SerialRange, taken: Sequence[SerialRange]) -> list[tuple[SerialRange, bool]]:
+    """Cut several disjoint ``taken`` ranges out of one block.
+
+    Returns the block's segments in serial order, each flagged ``True`` if taken; together they
+    cover the block exactly. With one taken range this is ``split``: at most two segments are kept.
+    """
+    ordered = sorted(taken)
+    segments: list[tuple[SerialRange, bool]] = []
+    cursor = block_range.start
+    for part in ordered:
+        if not block_range.contains(part) or part.start < cursor:
+            raise ValueError(f"{part} is not a free part of {block_range}")
+        if part.start > cursor:
+            segments.append((SerialRange(cursor, part.start - 1), False))
+        segments.append((part, True))
+        cursor = part.end + 1
+    if cursor <= block_range.end:
+        segments.append((SerialRange(cursor, block_range.end), False))
+    return segments
+
+
 def select_for_quantity(blocks: Iterable[tuple[K, SerialRange]], quantity: int) -> list[Piece[K]]:
     """Take ``quantity`` units from ``blocks`` in the order given, lowest serials of each first.
 

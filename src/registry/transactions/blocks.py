@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 
 from registry.accounts.models import Account
 from registry.core.checks import Check, CheckFailed
-from registry.core.serials import Piece, SerialRange, describe_ranges, locate_ranges, select_for_quantity
+from registry.core.serials import Piece, SerialRange, cut, describe_ranges, locate_ranges, select_for_quantity
 from registry.transactions.models import Transaction
 from registry.units.models import UnitBlock
 
@@ -84,19 +84,32 @@ def _lock(blocks: Iterable[UnitBlock]) -> list[UnitBlock]:
 
 
 def carve(pieces: Sequence[Piece[UnitBlock]]) -> list[UnitBlock]:
-    """Split each piece out of its block (at most two new blocks each); return the pieces as blocks."""
-    carved: list[UnitBlock] = []
+    """Cut each piece out of its block; return the pieces as blocks of their own, in serial order.
+
+    Several pieces may come from one block (a request naming two ranges inside it). The block's row
+    keeps its first taken segment; every other segment, taken or kept, becomes a new row.
+    """
+    taken_by_block: dict[int, list[SerialRange]] = {}
+    blocks_by_id: dict[int, UnitBlock] = {}
     for piece in pieces:
-        block, taken = piece.block, piece.taken
-        if (block.start, block.end) != (taken.start, taken.end):
-            rest = [SerialRange(block.start, taken.start - 1)] if taken.start > block.start else []
-            rest += [SerialRange(taken.end + 1, block.end)] if taken.end < block.end else []
-            block.start, block.end = taken.start, taken.end
+        taken_by_block.setdefault(piece.block.pk, []).append(piece.taken)
+        blocks_by_id[piece.block.pk] = piece.block
+    carved: list[UnitBlock] = []
+    for pk, taken in taken_by_block.items():
+        block = blocks_by_id[pk]
+        segments = cut(SerialRange(block.start, block.end), taken)
+        first_taken = next(segment for segment, is_taken in segments if is_taken)
+        others = [(segment, is_taken) for segment, is_taken in segments if segment != first_taken]
+        block.start, block.end = first_taken.start, first_taken.end
+        if others:
             block.save(update_fields=["start", "end"])
-            for part in rest:
-                _copy(block, part).save(force_insert=True)
         carved.append(block)
-    return carved
+        for segment, is_taken in others:
+            part = _copy(block, segment)
+            part.save(force_insert=True)
+            if is_taken:
+                carved.append(part)
+    return sorted(carved, key=lambda b: (b.originating_registry, b.start))
 
 
 def _copy(block: UnitBlock, part: SerialRange) -> UnitBlock:
