@@ -9,7 +9,7 @@ from registry.core.serials import SerialRange, cut
 @st.composite
 def block_and_disjoint_parts(draw):
     start = draw(st.integers(1, 1000))
-    end = draw(st.integers(start, start + 200))
+    end = draw(st.integers(start + 1, start + 200))
     points = sorted(draw(st.sets(st.integers(start, end), min_size=2, max_size=10)))
     pairs = [SerialRange(a, b) for a, b in zip(points[::2], points[1::2], strict=False)]
     return SerialRange(start, end), draw(st.permutations(pairs))
