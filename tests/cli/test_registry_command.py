@@ -1,0 +1,81 @@
+"""The ``registry`` console script end to end, as an operator uses it, on a fresh SQLite registry."""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import sqlite3
+import subprocess
+from pathlib import Path
+
+import pytest
+
+REGISTRY = shutil.which("registry") or str(Path(__file__).resolve().parents[2] / ".venv" / "bin" / "registry")
+SELLER = "MNG01-000007"  # the demo's Darkhan Solar LLC: opened after the party holding and five system accounts
+GOVERNMENT = "MNG01-000001"
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    home = tmp_path_factory.mktemp("registry-home")
+    run(home, "init", "--demo")
+    run(home, "create-admin", "--username", "ops", "--registry", "MNG01", env={"REGISTRY_ADMIN_PASSWORD": "a long pass phrase for ops"})
+    return home
+
+
+def run(home: Path, *args: str, env: dict[str, str] | None = None, ok: bool = True) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    environment.update({"REGISTRY_HOME": str(home), "REGISTRY_OPERATOR": "ops", **(env or {})})
+    result = subprocess.run([REGISTRY, *args], env=environment, capture_output=True, text=True, timeout=120, check=False)
+    if ok:
+        assert result.returncode == 0, result.stdout + result.stderr
+    return result
+
+
+def test_init_twice_is_harmless_and_the_demo_ledger_verifies(home):
+    run(home, "init")
+    result = run(home, "verify")
+    assert "verify: OK" in result.stdout
+    assert "MNG01 JCM 2023: 1,000 issued = entity_holding 770, party_holding 130, voluntary_cancellation 100" in result.stdout
+
+
+def test_transfer_prints_the_serials_it_moved(home):
+    result = run(home, "transfer", "--registry", "MNG01", "--from", SELLER, "--to", GOVERNMENT, "--range", "231-235")
+    assert f"completed: 5 units from {SELLER} to {GOVERNMENT} (serials MNG01:231-235)" in result.stdout
+
+
+def test_a_refused_transfer_exits_non_zero_with_its_check_code(home):
+    result = run(home, "transfer", "--registry", "MNG01", "--from", SELLER, "--to", GOVERNMENT, "--quantity", "999999", ok=False)
+    assert result.returncode == 1
+    assert "refused [4004]" in result.stderr
+
+
+def test_acting_without_rights_is_refused_with_2001(home):
+    result = run(home, "issue", "--registry", "JPN01", "--account", "JPN01-000007", "--project", "JCL-R001", "--unit-type", "JC",
+                 "--vintage", "2022", "--quantity", "5", ok=False)  # fmt: skip
+    assert "refused [2001]" in result.stderr
+
+
+def test_export_holdings_writes_every_block_with_its_identifier(home, tmp_path):
+    out = tmp_path / "holdings.csv"
+    run(home, "export-holdings", "--registry", "MNG01", "--output", str(out))
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert sum(int(row["quantity"]) for row in rows) == 1500
+    assert all(row["identifier"].startswith("CA0001-MNG01-MNG-") for row in rows)
+
+
+def test_check_codes_prints_the_published_table(home):
+    published = (Path(__file__).resolve().parents[2] / "docs" / "check-codes.md").read_text(encoding="utf-8")
+    assert run(home, "check-codes").stdout == published
+
+
+def test_verify_fails_and_says_why_after_a_block_is_edited_in_the_database(home, tmp_path):
+    tampered = tmp_path / "tampered"
+    shutil.copytree(home, tampered)
+    with sqlite3.connect(tampered / "registry.sqlite3") as db:
+        db.execute("UPDATE units_unitblock SET account_id = (SELECT id FROM accounts_account WHERE number = ?) WHERE account_id = "
+                   "(SELECT id FROM accounts_account WHERE number = ?)", (GOVERNMENT, SELLER))  # fmt: skip
+    result = run(tampered, "verify", ok=False)
+    assert result.returncode == 1
+    assert "PROBLEM: MNG01 blocks differ from the replayed journal" in result.stdout
