@@ -1,0 +1,55 @@
+"""Read-only views of the ledger for administrators. The admin never writes it: only services do."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from registry.accounts.models import Account
+from registry.journal.models import JournalEntry
+from registry.parties.models import CooperativeApproach, CreditingProgramme, Entity, Party, Project, Registry, UnitType
+from registry.transactions.models import Transaction
+from registry.units.models import UnitBlock
+
+
+class ReadOnly(admin.ModelAdmin):  # type: ignore[type-arg]
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Account)
+class AccountAdmin(ReadOnly):
+    list_display = ("number", "registry", "type", "status", "name", "entity")
+    list_filter = ("registry", "type", "status")
+    search_fields = ("number", "name")
+
+
+@admin.register(UnitBlock)
+class UnitBlockAdmin(ReadOnly):
+    list_display = ("originating_registry", "start", "end", "account", "vintage", "unit_type", "project", "reserved_by")
+    list_filter = ("originating_registry", "vintage", "unit_type")
+    search_fields = ("account__number",)
+
+
+@admin.register(Transaction)
+class TransactionAdmin(ReadOnly):
+    list_display = ("pk", "registry", "type", "status", "from_account", "to_account", "quantity", "check_code", "created_at")
+    list_filter = ("registry", "type", "status")
+
+
+@admin.register(JournalEntry)
+class JournalEntryAdmin(ReadOnly):
+    list_display = ("registry", "sequence", "kind", "transaction", "recorded_at", "hash")
+    list_filter = ("registry", "kind")
+
+
+for model in (Party, Registry, CreditingProgramme, UnitType, CooperativeApproach, Project, Entity):
+    admin.site.register(model, ReadOnly)
