@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 
 from registry.journal.models import JournalEntry
 from registry.journal.verification import verify
@@ -82,11 +82,24 @@ def test_verify_catches_a_block_moved_to_another_account(ledger):
 
 
 def test_verify_catches_a_block_stretched_to_forge_units(ledger):
+    block = UnitBlock.objects.order_by("-end").first()
+    raw('UPDATE units_unitblock SET "end" = "end" + 5 WHERE id = %s', [block.pk])
+    assert "issued 100 units, blocks hold 105" in problems()
+
+
+def test_verify_catches_overlapping_blocks(ledger):
+    if connection.vendor == "postgresql":
+        pytest.skip("PostgreSQL refuses overlapping blocks itself (next test)")
     block = UnitBlock.objects.get(account=ledger.buyer)
     raw('UPDATE units_unitblock SET "end" = "end" + 5 WHERE id = %s', [block.pk])
-    found = problems()
-    assert "overlaps" in found
-    assert "issued 100 units, blocks hold 105" in found
+    assert "overlaps" in problems()
+
+
+@pytest.mark.postgres_only
+def test_postgresql_refuses_two_blocks_sharing_a_serial(ledger):
+    block = UnitBlock.objects.get(account=ledger.buyer)
+    with pytest.raises(IntegrityError, match="block_serials_never_overlap"), transaction.atomic():
+        raw('UPDATE units_unitblock SET "end" = "end" + 5 WHERE id = %s', [block.pk])
 
 
 def test_verify_catches_a_deleted_block(ledger):
