@@ -219,3 +219,27 @@ def test_registries_do_not_see_each_others_accounts(world):
     with pytest.raises(CheckFailed) as refused:
         transfer_units(actor=world.admin_jp, from_account=world.japanese, to_account=world.seller, quantity=1)
     assert refused.value.code == 7105
+
+
+def test_a_due_transfer_from_an_account_blocked_meanwhile_stays_delayed(world):
+    from registry.accounts.services import change_account_status
+
+    world.issue(100)
+    later = timezone.now() + timedelta(hours=26)
+    tx = transfer_units(actor=world.admin_mn, from_account=world.seller, to_account=world.buyer, quantity=10, execute_after=later)
+    change_account_status(world.admin_mn, world.seller, "blocked")
+    assert complete_due_transactions(at=later) == []
+    tx.refresh_from_db()
+    assert tx.status == TransactionStatus.DELAYED
+    assert ranges_of(world.buyer) == []
+
+
+def test_the_journal_names_who_proposed_and_who_approved(world):
+    import json
+
+    world.issue(100)
+    approver = make_user("approver", administers=world.mongolia)
+    tx = transfer_units(actor=world.admin_mn, from_account=world.seller, to_account=world.buyer, quantity=10, require_approval=True)
+    approve_transaction(actor=approver, transaction=tx)
+    body = json.loads(JournalEntry.objects.get(transaction=tx).body)
+    assert (body["proposed_by"], body["approved_by"]) == ("admin-mn", "approver")

@@ -155,6 +155,7 @@ def issue_units(
     body = {
         "transaction": issuance.pk,
         "type": TransactionType.ISSUANCE.value,
+        "by": _login(actor),
         "to": account.number,
         "blocks": [
             {
@@ -389,6 +390,8 @@ def _complete(tx: Transaction, moving: Sequence[UnitBlock], now: datetime) -> No
     body: dict[str, object] = {
         "transaction": tx.pk,
         "type": tx.type,
+        "proposed_by": tx.proposed_by.get_username() if tx.proposed_by else None,
+        "approved_by": tx.decided_by.get_username() if tx.decided_by else None,
         "from": tx.from_account.number,
         "to": tx.to_account.number,
         "ranges": [[b.originating_registry, b.start, b.end] for b in tx.blocks.all()],
@@ -451,13 +454,17 @@ def complete_due_transactions(at: datetime | None = None) -> list[Transaction]:
     done = []
     due = Transaction.objects.filter(status=TransactionStatus.DELAYED, execute_after__lte=now).values_list("pk", flat=True)
     for pk in list(due):
-        with db.atomic():
-            tx, moving = _lock_pending(Transaction.objects.get(pk=pk), Status.DELAYED, "completed")
-            assert tx.from_account is not None and tx.to_account is not None
-            _check_transferring(tx.from_account)
-            _check_acquiring(tx.to_account)
-            _complete(tx, moving, now)
-            done.append(tx)
+        try:
+            with db.atomic():
+                tx, moving = _lock_pending(Transaction.objects.get(pk=pk), Status.DELAYED, "completed")
+                assert tx.from_account is not None and tx.to_account is not None
+                _check_transferring(tx.from_account)
+                _check_acquiring(tx.to_account)
+                _complete(tx, moving, now)
+                done.append(tx)
+        except CheckFailed:
+            # Cancelled meanwhile, or an account was blocked: it stays as it is, the rest go on.
+            continue
     return done
 
 
@@ -489,6 +496,10 @@ def _end_pending(tx: Transaction, moving: list[UnitBlock], status: TransactionSt
 
 
 # Checks shared by the use cases -----------------------------------------------------------------
+
+
+def _login(actor: Actor) -> str | None:
+    return actor.get_username() if isinstance(actor, User) else None
 
 
 def _person(actor: Actor) -> User | None:
