@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "registry.units",
     "registry.transactions",
     "registry.journal",
+    "registry.article6",
     "registry.web",
     "registry.cli",
 ]

@@ -7,7 +7,7 @@ two ledgers holding the same units compare equal however their blocks were cut.
 from __future__ import annotations
 
 from bisect import bisect_right, insort
-from collections.abc import Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import replace
 from typing import Generic, TypeVar
 
@@ -37,12 +37,33 @@ class Ledger(Generic[A]):
                 raise LedgerConflict(f"{registry} serials {block.range} overlap the block {blocks[start].range}")
         self._put(block)
 
-    def move(self, originating_registry: str, wanted: SerialRange, from_holder: str, to_holder: str) -> None:
-        """Give ``wanted`` from ``from_holder`` to ``to_holder``; every serial must be held by the giver."""
+    def move(self, originating_registry: str, wanted: SerialRange, from_holder: str, to_holder: str) -> list[Block[A]]:
+        """Give ``wanted`` from ``from_holder`` to ``to_holder``; every serial must be held by the giver.
+
+        Returns the pieces as they were before the move (one per block they came from).
+        """
+        taken = self._take(originating_registry, wanted, from_holder)
+        for piece in taken:
+            self._put(replace(piece, holder=to_holder))
+        return taken
+
+    def remove(self, originating_registry: str, wanted: SerialRange, holder: str) -> list[Block[A]]:
+        """Take ``wanted`` out of this ledger (units leaving for another registry); returns the pieces."""
+        return self._take(originating_registry, wanted, holder)
+
+    def restate(self, originating_registry: str, wanted: SerialRange, holder: str, change: Callable[[A], A]) -> list[Block[A]]:
+        """Change the attributes of ``wanted`` (authorisation, first transfer); returns the pieces as they were."""
+        taken = self._take(originating_registry, wanted, holder)
+        for piece in taken:
+            self._put(replace(piece, attributes=change(piece.attributes)))
+        return taken
+
+    def _take(self, originating_registry: str, wanted: SerialRange, holder: str) -> list[Block[A]]:
         covering = self._covering(originating_registry, wanted)
         for block in covering:
-            if block.holder != from_holder:
-                raise LedgerConflict(f"{originating_registry} serials {wanted} are held by {block.holder}, not {from_holder}")
+            if block.holder != holder:
+                raise LedgerConflict(f"{originating_registry} serials {wanted} are held by {block.holder}, not {holder}")
+        taken: list[Block[A]] = []
         for block in covering:
             self._remove(block)
             lo, hi = max(block.range.start, wanted.start), min(block.range.end, wanted.end)
@@ -50,7 +71,8 @@ class Ledger(Generic[A]):
                 self._put(replace(block, range=SerialRange(block.range.start, lo - 1)), merge=False)
             if hi < block.range.end:
                 self._put(replace(block, range=SerialRange(hi + 1, block.range.end)), merge=False)
-            self._put(replace(block, range=SerialRange(lo, hi), holder=to_holder))
+            taken.append(replace(block, range=SerialRange(lo, hi)))
+        return taken
 
     def blocks(self) -> Iterator[Block[A]]:
         """Every block, sorted by originating registry and first serial."""

@@ -23,15 +23,15 @@ from django.db.models import F, Sum
 
 from registry.accounts.models import FINAL_TYPES, Account, AccountStatus
 from registry.core.journal import StoredEntry, verify_chain
-from registry.core.ledger import Ledger, LedgerConflict
+from registry.core.ledger import LedgerConflict
 from registry.core.serials import Block, SerialRange, merge_adjacent
 from registry.core.status import PENDING
 from registry.journal.models import JournalEntry
+from registry.journal.replay import Attributes, Replay
 from registry.parties.models import Registry
 from registry.transactions.models import Transaction, TransactionStatus, TransactionType
 from registry.units.models import UnitBlock
 
-Attributes = tuple[Any, ...]
 Progress = Callable[[str, int], None]
 
 
@@ -77,8 +77,7 @@ def _verify_chain(registry: Registry, report: Report, tick: Progress) -> None:
 
 
 def _verify_replay(registry: Registry, report: Report, tick: Progress) -> None:
-    ledger: Ledger[Attributes] = Ledger()
-    accounts: dict[str, tuple[str, str]] = {}
+    replay = Replay()
     where = f"{registry.registry_id} journal"
     for entry in _entries(registry):
         tick("replay", 1)
@@ -87,11 +86,12 @@ def _verify_replay(registry: Registry, report: Report, tick: Progress) -> None:
         except ValueError:
             continue  # reported by the chain check
         try:
-            _replay(body, ledger, accounts, report, f"{where} entry {entry.sequence}")
+            _check_accounts_may_move(body, replay, report, f"{where} entry {entry.sequence}")
+            replay.apply(body)
         except (LedgerConflict, KeyError, TypeError, ValueError) as conflict:
-            report.problems.append(f"{where} entry {entry.sequence} does not replay: {conflict}")
+            report.problems.append(f"{where} entry {entry.sequence} does not replay: {conflict!r}")
 
-    expected = iter(ledger.blocks())
+    expected = iter(replay.blocks())
     actual = merge_adjacent(_stored_blocks(registry))
     for replayed, stored in _pairs(expected, actual):
         if replayed != stored:
@@ -101,24 +101,22 @@ def _verify_replay(registry: Registry, report: Report, tick: Progress) -> None:
             return
 
 
-def _replay(body: dict[str, Any], ledger: Ledger[Attributes], accounts: dict[str, tuple[str, str]], report: Report, where: str) -> None:
-    kind = body["kind"]
-    if kind in ("account_opened", "account_status_changed"):
-        accounts[body["account"]] = (body["type"], body["status"])
+def _check_accounts_may_move(body: dict[str, Any], replay: Replay, report: Report, where: str) -> None:
+    """Invariant 3: units never leave a final account, nor pass through a blocked or closed one."""
+    if body["kind"] != "transaction" or body["type"] in ("issuance", "authorization", "first_transfer"):
         return
-    if body["type"] == TransactionType.ISSUANCE:
-        for b in body["blocks"]:
-            attributes = (b["unit_type"], b["project"], b["vintage"], b["approach"], b["first_transferring_party"], b["issuance"])
-            ledger.add(Block(b["originating_registry"], SerialRange(b["start"], b["end"]), body["to"], attributes))
-        return
-    sender, receiver = accounts[body["from"]], accounts[body["to"]]
-    if sender[0] in FINAL_TYPES:
-        report.problems.append(f"{where}: units left final account {body['from']}")
-    for number, (_, status) in ((body["from"], sender), (body["to"], receiver)):
+    if body["type"] == "external_transfer":
+        ends = [("from", body["from"])]
+    elif body["type"] == "acquisition":
+        ends = [("to", body["to"])]
+    else:
+        ends = [("from", body["from"]), ("to", body["to"])]
+    for side, number in ends:
+        account_type, status = replay.accounts[number]
+        if side == "from" and account_type in FINAL_TYPES:
+            report.problems.append(f"{where}: units left final account {number}")
         if status != AccountStatus.OPEN:
             report.problems.append(f"{where}: units moved through {status} account {number}")
-    for originating_registry, start, end in body["ranges"]:
-        ledger.move(originating_registry, SerialRange(start, end), body["from"], body["to"])
 
 
 def _stored_blocks(registry: Registry) -> Iterator[Block[Attributes]]:
@@ -136,11 +134,13 @@ def _stored_blocks(registry: Registry) -> Iterator[Block[Attributes]]:
             "cooperative_approach__identifier",
             "first_transferring_party__alpha3",
             "issuance_id",
+            "authorization__identifier",
+            "first_transferred",
         )
         .iterator(chunk_size=5000)
     )
     for originating_registry, start, end, holder, *attributes in rows:
-        yield Block(originating_registry, SerialRange(start, end), holder, tuple(attributes))
+        yield Block(originating_registry, SerialRange(start, end), holder, Attributes(*attributes))  # type: ignore[arg-type]
 
 
 def _pairs(

@@ -56,6 +56,7 @@ class CreditingProgramme(models.Model):
     code = models.CharField(max_length=20, unique=True)
     name = models.CharField(max_length=200)
     scheme_code = models.CharField(max_length=10)
+    international = models.BooleanField(default=True, help_text="Whether its units may be authorised as ITMOs and leave the registry.")
 
     class Meta:
         ordering = ["code"]

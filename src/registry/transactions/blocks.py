@@ -7,6 +7,7 @@ locked the accounts involved: every block write happens under the lock of the ac
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from registry.accounts.models import Account
 from registry.core.checks import Check, CheckFailed
@@ -124,7 +125,26 @@ def _copy(block: UnitBlock, part: SerialRange) -> UnitBlock:
         cooperative_approach_id=block.cooperative_approach_id,
         first_transferring_party_id=block.first_transferring_party_id,
         issuance_id=block.issuance_id,
+        authorization_id=block.authorization_id,
+        first_transferred=block.first_transferred,
     )
+
+
+def as_journal_block(block: UnitBlock) -> dict[str, Any]:
+    """A whole block as the journal records it (issuance, acquisition): attributes by their codes."""
+    return {
+        "originating_registry": block.originating_registry,
+        "start": block.start,
+        "end": block.end,
+        "unit_type": block.unit_type.code,
+        "project": block.project.identifier,
+        "vintage": block.vintage,
+        "approach": block.cooperative_approach.identifier if block.cooperative_approach else None,
+        "first_transferring_party": block.first_transferring_party.alpha3 if block.first_transferring_party else None,
+        "issuance": block.issuance_id,
+        "authorization": block.authorization.identifier if block.authorization else None,
+        "first_transferred": block.first_transferred,
+    }
 
 
 def reserve(blocks: Iterable[UnitBlock], transaction: Transaction) -> None:

@@ -7,7 +7,7 @@ from django.db import models
 
 from registry.accounts.models import Account
 from registry.core.status import Status
-from registry.parties.models import Registry
+from registry.parties.models import Entity, Party, Registry
 
 
 class TransactionType(models.TextChoices):
@@ -16,6 +16,10 @@ class TransactionType(models.TextChoices):
     RETIREMENT = "retirement", "Retirement"
     CANCELLATION = "cancellation", "Cancellation"
     CORRECTION = "correction", "Correction"
+    AUTHORIZATION = "authorization", "Authorisation"
+    FIRST_TRANSFER = "first_transfer", "First transfer"
+    EXTERNAL_TRANSFER = "external_transfer", "External transfer"
+    ACQUISITION = "acquisition", "Acquisition"
 
 
 class TransactionStatus(models.TextChoices):
@@ -31,6 +35,7 @@ class CancellationKind(models.TextChoices):
     MANDATORY = "mandatory", "Mandatory cancellation"
     VOLUNTARY = "voluntary", "Voluntary cancellation"
     OMGE = "omge", "Cancellation for overall mitigation in global emissions"
+    OIMP = "oimp", "Use for other international mitigation purposes"
 
 
 class Transaction(models.Model):
@@ -54,6 +59,17 @@ class Transaction(models.Model):
     created_at = models.DateTimeField()
     execute_after = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    # Article 6: who uses the units and for what; the authorisation an authorisation transaction
+    # applies; the other registry's half of an external transfer; what triggered a first transfer.
+    using_party = models.ForeignKey(Party, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    using_entity = models.ForeignKey(Entity, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    towards_ndc = models.BooleanField(default=False)
+    ndc_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    authorization = models.ForeignKey(
+        "article6.Authorization", on_delete=models.PROTECT, null=True, blank=True, related_name="transactions"
+    )
+    counterpart = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    trigger = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="triggered")
     check_code = models.PositiveIntegerField(null=True, blank=True)
     check_message = models.TextField(blank=True)
 

@@ -157,19 +157,7 @@ def issue_units(
         "type": TransactionType.ISSUANCE.value,
         "by": _login(actor),
         "to": account.number,
-        "blocks": [
-            {
-                "originating_registry": block.originating_registry,
-                "start": block.start,
-                "end": block.end,
-                "unit_type": unit_type.code,
-                "project": project.identifier,
-                "vintage": vintage,
-                "approach": approach.identifier if approach else None,
-                "first_transferring_party": first_transferring_party.alpha3 if first_transferring_party else None,
-                "issuance": issuance.pk,
-            }
-        ],
+        "blocks": [blocks.as_journal_block(block)],
     }
     append_entry(registry, "transaction", body, now, transaction_id=issuance.pk)
     return issuance

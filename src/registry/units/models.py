@@ -28,6 +28,8 @@ class UnitBlock(models.Model):
     cooperative_approach = models.ForeignKey(CooperativeApproach, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     first_transferring_party = models.ForeignKey(Party, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     issuance = models.ForeignKey("transactions.Transaction", on_delete=models.PROTECT, related_name="issued_blocks")
+    authorization = models.ForeignKey("article6.Authorization", on_delete=models.PROTECT, null=True, blank=True, related_name="blocks")
+    first_transferred = models.BooleanField(default=False)
     reserved_by = models.ForeignKey(
         "transactions.Transaction", on_delete=models.PROTECT, null=True, blank=True, related_name="reserved_blocks"
     )
@@ -40,6 +42,8 @@ class UnitBlock(models.Model):
         "cooperative_approach_id",
         "first_transferring_party_id",
         "issuance_id",
+        "authorization_id",
+        "first_transferred",
     )
 
     class Meta:

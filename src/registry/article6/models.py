@@ -1,0 +1,108 @@
+"""Article 6.2: authorisations, first transfers and corresponding adjustments (decisions 2/CMA.3, 6/CMA.4)."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from registry.parties.models import CooperativeApproach, Entity, Party, Registry
+
+
+class Purpose(models.TextChoices):
+    """Purposes for authorisation, as the Agreed Electronic Format names them."""
+
+    NDC = "NDC", "Use towards NDCs"
+    OIMP = "OIMP", "Other international mitigation purposes"
+    NDC_AND_OIMP = "NDC and OIMP", "Use towards NDCs and other international mitigation purposes"
+
+    @classmethod
+    def covers_ndc(cls, value: str) -> bool:
+        return value in (cls.NDC, cls.NDC_AND_OIMP)
+
+    @classmethod
+    def covers_oimp(cls, value: str) -> bool:
+        return value in (cls.OIMP, cls.NDC_AND_OIMP)
+
+
+class FirstTransferDefinition(models.TextChoices):
+    """When the first transfer happens (2/CMA.3 annex para 2); for NDC use always the first international transfer."""
+
+    FIRST_INTERNATIONAL_TRANSFER = "first_international_transfer", "First international transfer"
+    AUTHORIZATION = "authorization", "Authorisation"
+    ISSUANCE = "issuance", "Issuance"
+    USE_OR_CANCELLATION = "use_or_cancellation", "Use or Cancellation"
+
+
+class Authorization(models.Model):
+    """A Party's authorisation of ITMOs for use towards NDCs and/or other international mitigation purposes."""
+
+    registry = models.ForeignKey(Registry, on_delete=models.PROTECT, related_name="authorizations")
+    identifier = models.CharField(max_length=60, unique=True)
+    version = models.PositiveSmallIntegerField(default=1)
+    date = models.DateField()
+    cooperative_approach = models.ForeignKey(CooperativeApproach, on_delete=models.PROTECT, related_name="authorizations")
+    purposes = models.CharField(max_length=20, choices=Purpose.choices)
+    oimp_purposes = models.CharField(max_length=200, blank=True, help_text="e.g. CORSIA")
+    first_transfer_definition = models.CharField(max_length=40, choices=FirstTransferDefinition.choices)
+    authorized_quantity = models.BigIntegerField(null=True, blank=True)
+    document_reference = models.CharField(max_length=300)
+    authorized_parties = models.ManyToManyField(Party, blank=True, related_name="authorizations")
+    authorized_entities = models.ManyToManyField(Entity, blank=True, related_name="authorizations")
+    sectors = models.CharField(max_length=300, blank=True)
+    activity_types = models.CharField(max_length=300, blank=True)
+    timeframe = models.CharField(max_length=100, blank=True)
+    terms = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["registry", "identifier"]
+
+    def __str__(self) -> str:
+        return self.identifier
+
+
+class FirstTransfer(models.Model):
+    """Serials first transferred, once and for all (PostgreSQL refuses overlapping rows)."""
+
+    transaction = models.ForeignKey("transactions.Transaction", on_delete=models.PROTECT, related_name="first_transfers")
+    authorization = models.ForeignKey(Authorization, on_delete=models.PROTECT, related_name="first_transfers")
+    first_transferring_party = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="+")
+    acquiring_party = models.ForeignKey(Party, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    originating_registry = models.CharField(max_length=5)
+    start = models.BigIntegerField()
+    end = models.BigIntegerField()
+    vintage = models.PositiveSmallIntegerField()
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["originating_registry", "start"]
+        constraints = [models.UniqueConstraint(fields=["originating_registry", "start"], name="first_transfer_start_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.originating_registry} {self.start}-{self.end}"
+
+
+class AdjustmentKind(models.TextChoices):
+    FIRST_TRANSFER = "first_transfer", "Addition by the first transferring Party"
+    USE = "use", "Subtraction by the using Party"
+
+
+class CorrespondingAdjustment(models.Model):
+    """One Party's adjustment: ``quantity`` is added (first transfer) or subtracted (use) for ``year``."""
+
+    party = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="corresponding_adjustments")
+    kind = models.CharField(max_length=20, choices=AdjustmentKind.choices)
+    transaction = models.ForeignKey("transactions.Transaction", on_delete=models.PROTECT, related_name="corresponding_adjustments")
+    authorization = models.ForeignKey(Authorization, on_delete=models.PROTECT, related_name="corresponding_adjustments")
+    quantity = models.BigIntegerField()
+    vintage = models.PositiveSmallIntegerField()
+    year = models.PositiveSmallIntegerField(help_text="the year the adjustment is applied to")
+
+    class Meta:
+        ordering = ["party", "year", "pk"]
+
+    def __str__(self) -> str:
+        sign = "+" if self.kind == AdjustmentKind.FIRST_TRANSFER else "-"
+        return f"{self.party} {sign}{self.quantity} ({self.year})"
+
+    @property
+    def signed_quantity(self) -> int:
+        return self.quantity if self.kind == AdjustmentKind.FIRST_TRANSFER else -self.quantity
