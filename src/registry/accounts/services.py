@@ -114,6 +114,5 @@ def change_account_status(actor: Actor, account: Account, status: AccountStatus 
     account.status = status
     account.closed_at = now if status == AccountStatus.CLOSED else None
     account.save(update_fields=["status", "closed_at"])
-    registry = lock_registry(account.registry)
-    append_entry(registry, "account_status_changed", account_event_body(account), now)
+    append_entry(account.registry, "account_status_changed", account_event_body(account), now)
     return account

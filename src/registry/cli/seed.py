@@ -42,7 +42,7 @@ def seed_reference_data() -> list[Registry]:
         create_registry(mongolia, "MNG01", "Mongolia JCM Registry"),
     ]
     create_programme("JCM", "Joint Crediting Mechanism", "JCM", {"JCM": "JCM credit"})
-    create_programme("J-Credit", "J-Credit Scheme", "JC", {"JC": "J-Credit"})
+    create_programme("J-Credit", "J-Credit Scheme", "JC", {"JC": "J-Credit"}, international=False)
     create_cooperative_approach("CA0001", "JCM between Japan and Mongolia", [japan, mongolia])
     for registry in registries:
         for account_type in [AccountType.PARTY_HOLDING, *sorted(SYSTEM_TYPES)]:

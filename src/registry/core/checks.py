@@ -60,7 +60,33 @@ class Check(Enum):
     CORRECTION_TYPE_NOT_CORRECTABLE = (5402, "A {type} cannot be corrected: {why}")
     CORRECTION_ALREADY_CORRECTED = (5403, "Transaction {transaction} was already corrected by transaction {correction}.")
     CORRECTION_UNITS_MOVED = (5404, "The units of transaction {transaction} are no longer all held, unreserved, by account {account}.")
+    USE_ACCOUNT_MISSING = (5302, "Registry {registry} has no use account for {purpose}; open one first.")
     TRANSACTION_NOT_PENDING = (5501, "Transaction {transaction} is {status}; it can no longer be {action}.")
+
+    # 6xxx Article 6 checks
+    NOT_AUTHORIZED_FOR_NDC = (6001, "Serials {ranges} are not authorised for use towards NDCs.")
+    NOT_AUTHORIZED_FOR_OIMP = (6002, "Serials {ranges} are not authorised for other international mitigation purposes.")
+    NOT_AUTHORIZED_FOR_TRANSFER = (6003, "Serials {ranges} are not authorised ITMOs and cannot be transferred to another registry.")
+    NDC_USE_OF_ANOTHER_PARTY = (6004, "Units retired in registry {registry} count only towards the NDC of {party}, not of {using_party}.")
+    PROGRAMME_NOT_INTERNATIONAL = (6005, "{programme} units never leave registry {registry} and cannot be authorised as ITMOs.")
+    ALREADY_FIRST_TRANSFERRED = (6006, "Serials {ranges} were already first transferred.")
+    NOT_FIRST_TRANSFERRED = (6007, "Serials {ranges} have not been first transferred, so they cannot count towards the NDC of {party}.")
+    ALREADY_AUTHORIZED = (6008, "Serials {ranges} are already authorised under {authorization}.")
+    AUTHORIZED_QUANTITY_EXCEEDED = (
+        6009,
+        "Authorisation {authorization} allows {allowed} units; {already} are authorised and {quantity} more were asked for.",
+    )
+    AUTHORIZATION_OTHER_PARTY = (
+        6010,
+        "Registry {registry} can authorise only units it issued for projects hosted by {party} (serials {ranges}).",
+    )
+    AUTHORIZATION_UNKNOWN = (6011, "Authorisation {authorization} does not exist in registry {registry}.")
+    FIRST_TRANSFER_DEFINITION_INVALID = (
+        6012,
+        "An authorisation for use towards NDCs has its first transfer at the first international transfer; '{definition}' is for OIMP only.",
+    )
+    AUTHORIZATION_APPROACH_MISMATCH = (6013, "Serials {ranges} belong to cooperative approach {approach}, not {authorization_approach}.")
+    NOTHING_TO_AUTHORIZE = (6014, "No unauthorised units of project {project} (vintages {vintages}) are held in registry {registry}.")
 
     # 7xxx account checks
     ACQUIRING_ACCOUNT_UNKNOWN = (7020, "Acquiring account {account} does not exist in registry {registry}.")
@@ -75,6 +101,7 @@ class Check(Enum):
     ENTITY_REQUIRED = (7203, "An {account_type} account needs an entity holder; other accounts must not have one.")
     ACCOUNT_STATUS_UNCHANGED = (7204, "Account {account} is already {status}.")
     ACCOUNT_CLOSED_FOR_GOOD = (7205, "Account {account} is closed; a closed account is never reopened.")
+    EXTERNAL_TRANSFER_SAME_REGISTRY = (7107, "An external transfer goes to another registry; account {account} is in {registry} too.")
     ACCOUNT_UNKNOWN = (7206, "Account {account} does not exist in registry {registry}.")
 
     def __init__(self, code: int, message: str) -> None:

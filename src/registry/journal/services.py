@@ -15,7 +15,8 @@ from registry.parties.models import Registry
 def lock_registry(registry: Registry) -> Registry:
     """Lock the registry row: its serial counter and journal head change only under this lock.
 
-    Ledger services take it last (after account and block locks), so lock order is always the same.
+    Ledger services take it last (after account and block locks), so lock order is always the same;
+    a transaction touching two registries locks them in id order first (``lock_registries``).
     """
     # NO KEY UPDATE: rows inserted earlier in the same transaction hold KEY SHARE on the registry
     # (their foreign keys); a plain FOR UPDATE would let two such transactions deadlock.
@@ -23,9 +24,13 @@ def lock_registry(registry: Registry) -> Registry:
 
 
 def append_entry(registry: Registry, kind: str, body: dict[str, Any], at: datetime, transaction_id: int | None = None) -> JournalEntry:
-    """Chain ``body`` onto the registry's journal. ``registry`` must come from ``lock_registry``."""
+    """Chain ``body`` onto the registry's journal, inside the caller's ledger transaction.
+
+    The head is read afresh under the registry lock, so callers may hold any copy of ``registry``.
+    """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("journal entries are appended only inside a ledger transaction")
+    registry = lock_registry(registry)
     sequence = registry.journal_length + 1
     text = canonical_json({"kind": kind, "registry": registry.registry_id, "sequence": sequence, "at": at.isoformat(), **body})
     entry = JournalEntry.objects.create(
@@ -42,3 +47,9 @@ def append_entry(registry: Registry, kind: str, body: dict[str, Any], at: dateti
     registry.journal_length = sequence
     registry.save(update_fields=["journal_head", "journal_length"])
     return entry
+
+
+def lock_registries(registries: list[Registry]) -> None:
+    """Lock several registry rows in id order (an external transfer writes two journals)."""
+    ids = sorted({r.pk for r in registries})
+    list(Registry.objects.select_for_update(no_key=True).filter(pk__in=ids).order_by("pk"))

@@ -57,8 +57,10 @@ def add_administrator(registry: Registry, user: User) -> None:
     registry.administrators.add(user)
 
 
-def create_programme(code: str, name: str, scheme_code: str, unit_types: dict[str, str]) -> CreditingProgramme:
-    programme, _ = CreditingProgramme.objects.update_or_create(code=code, defaults={"name": name, "scheme_code": scheme_code})
+def create_programme(code: str, name: str, scheme_code: str, unit_types: dict[str, str], international: bool = True) -> CreditingProgramme:
+    programme, _ = CreditingProgramme.objects.update_or_create(
+        code=code, defaults={"name": name, "scheme_code": scheme_code, "international": international}
+    )
     for unit_code, unit_name in unit_types.items():
         UnitType.objects.update_or_create(code=unit_code, defaults={"name": unit_name, "programme": programme})
     return programme

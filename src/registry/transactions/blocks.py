@@ -49,7 +49,7 @@ def pick_by_ranges(account: Account, requested: Sequence[RequestedRange]) -> lis
     pieces: list[Piece[UnitBlock]] = []
     not_held: list[SerialRange] = []
     for originating_registry, wanted in requested:
-        candidates = _blocks_overlapping(originating_registry, wanted)
+        candidates = blocks_overlapping(originating_registry, wanted)
         held = [(block, SerialRange(block.start, block.end)) for block in candidates if block.account_id == account.pk]
         found, missing = locate_ranges([wanted], held)
         pieces += found
@@ -70,7 +70,7 @@ def pick_by_ranges(account: Account, requested: Sequence[RequestedRange]) -> lis
     return pieces
 
 
-def _blocks_overlapping(originating_registry: str, wanted: SerialRange) -> list[UnitBlock]:
+def blocks_overlapping(originating_registry: str, wanted: SerialRange) -> list[UnitBlock]:
     # Two index range scans: the block holding the first serial, then those starting inside.
     same_registry = UnitBlock.objects.filter(originating_registry=originating_registry)
     first = same_registry.filter(start__lte=wanted.start).order_by("-start").first()

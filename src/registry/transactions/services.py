@@ -19,11 +19,13 @@ from django.utils import timezone
 
 from registry.accounts.models import FINAL_TYPES, Account, AccountStatus, AccountType
 from registry.accounts.services import lock_accounts, system_account
+from registry.article6 import rules
+from registry.article6.models import Authorization, FirstTransferDefinition
 from registry.core.checks import Check, CheckFailed
 from registry.core.serials import SerialRange, validate_requested_ranges
 from registry.core.status import PENDING, Status
-from registry.journal.services import append_entry, lock_registry
-from registry.parties.models import CooperativeApproach, Party, Project, UnitType
+from registry.journal.services import append_entry, lock_registries, lock_registry
+from registry.parties.models import CooperativeApproach, Entity, Party, Project, UnitType
 from registry.parties.services import Actor, ensure_administrator, is_administrator
 from registry.transactions import blocks
 from registry.transactions.blocks import RequestedRange
@@ -41,7 +43,7 @@ CANCELLATION_ACCOUNTS = {
 }
 
 
-def _records_refusals(kind: TransactionType) -> Callable[[Callable[P, R]], Callable[P, R]]:
+def records_refusals(kind: TransactionType) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Run the use case atomically; on a failed check, keep a ``rejected`` transaction saying why."""
 
     def decorate(use_case: Callable[P, R]) -> Callable[P, R]:
@@ -92,7 +94,7 @@ def _record_refusal(kind: TransactionType, failure: CheckFailed, request: dict[s
 # Issuance ---------------------------------------------------------------------------------------
 
 
-@_records_refusals(TransactionType.ISSUANCE)
+@records_refusals(TransactionType.ISSUANCE)
 def issue_units(
     *,
     actor: Actor,
@@ -103,8 +105,13 @@ def issue_units(
     quantity: int,
     cooperative_approach: CooperativeApproach | None = None,
     first_transferring_party: Party | None = None,
+    authorization: Authorization | None = None,
 ) -> Transaction:
-    """Issue ``quantity`` new units, with the next serials of the registry, into ``account``."""
+    """Issue ``quantity`` new units, with the next serials of the registry, into ``account``.
+
+    With ``authorization`` the units are born authorised ITMOs (and first transferred at once if
+    the authorisation defines the first transfer at issuance).
+    """
     registry = account.registry
     ensure_administrator(actor, registry)
     _check_quantity(quantity)
@@ -122,6 +129,10 @@ def issue_units(
     if account.type not in (AccountType.PARTY_HOLDING, AccountType.ENTITY_HOLDING, AccountType.ISSUANCE):
         raise CheckFailed(Check.ISSUANCE_TARGET_INVALID, account=account.number, account_type=account.get_type_display())
     approach = cooperative_approach or project.cooperative_approach
+    if authorization is not None:
+        first_transferring_party = first_transferring_party or registry.party
+        rules.check_authorizable(authorization, registry, project, approach)
+        rules.check_authorized_quantity(authorization, quantity)
     registry = lock_registry(registry)
     serials = SerialRange(registry.next_serial, registry.next_serial + quantity - 1)
     registry.next_serial = serials.end + 1
@@ -132,8 +143,8 @@ def issue_units(
         status=TransactionStatus.COMPLETED,
         to_account=account,
         quantity=quantity,
-        proposed_by=_person(actor),
-        decided_by=_person(actor),
+        proposed_by=person(actor),
+        decided_by=person(actor),
         created_at=now,
         completed_at=now,
     )
@@ -148,6 +159,7 @@ def issue_units(
         cooperative_approach=approach,
         first_transferring_party=first_transferring_party,
         issuance=issuance,
+        authorization=authorization,
     )
     TransactionBlock.objects.create(
         transaction=issuance, originating_registry=block.originating_registry, start=block.start, end=block.end, vintage=vintage
@@ -160,13 +172,15 @@ def issue_units(
         "blocks": [blocks.as_journal_block(block)],
     }
     append_entry(registry, "transaction", body, now, transaction_id=issuance.pk)
+    if authorization is not None and authorization.first_transfer_definition == FirstTransferDefinition.ISSUANCE:
+        rules.record_first_transfer(issuance, [block], now)
     return issuance
 
 
 # Movements --------------------------------------------------------------------------------------
 
 
-@_records_refusals(TransactionType.INTERNAL_TRANSFER)
+@records_refusals(TransactionType.INTERNAL_TRANSFER)
 def transfer_units(
     *,
     actor: Actor,
@@ -196,7 +210,7 @@ def transfer_units(
     )
 
 
-@_records_refusals(TransactionType.RETIREMENT)
+@records_refusals(TransactionType.RETIREMENT)
 def retire_units(
     *,
     actor: Actor,
@@ -204,12 +218,29 @@ def retire_units(
     quantity: int | None = None,
     ranges: Sequence[RequestedRange] | None = None,
     purpose: str = "",
+    towards_ndc: bool = True,
+    using_party: Party | None = None,
+    using_entity: Entity | None = None,
+    ndc_year: int | None = None,
     require_approval: bool = False,
 ) -> Transaction:
-    """Use units towards the Party's NDC: they go to the registry's retirement account, for good."""
-    retirement = system_account(account.registry, AccountType.RETIREMENT)
+    """Retire units into the registry's retirement account, for good.
+
+    ``towards_ndc``: the units count towards the NDC of ``using_party`` (by default, and only ever,
+    the registry's own Party; 6004 otherwise) for ``ndc_year`` (default: the year of completion).
+    Units of a project another Party hosts must be authorised for NDC use and first transferred
+    (6001, 6007); their use is the using Party's corresponding adjustment. A retirement not towards
+    an NDC (voluntary offsetting, by anyone, anywhere) never adjusts anything.
+    """
+    registry = account.registry
+    using_party = using_party or registry.party
+    if towards_ndc and using_party != registry.party:
+        raise CheckFailed(
+            Check.NDC_USE_OF_ANOTHER_PARTY, registry=registry.registry_id, party=registry.party.alpha2, using_party=using_party.alpha2
+        )
+    retirement = system_account(registry, AccountType.RETIREMENT)
     if retirement is None:
-        raise CheckFailed(Check.RETIREMENT_ACCOUNT_MISSING, registry=account.registry.registry_id)
+        raise CheckFailed(Check.RETIREMENT_ACCOUNT_MISSING, registry=registry.registry_id)
     return _move(
         actor=actor,
         kind=TransactionType.RETIREMENT,
@@ -219,10 +250,16 @@ def retire_units(
         ranges=ranges,
         purpose=purpose,
         require_approval=require_approval,
+        use={
+            "using_party": using_party,
+            "using_entity": using_entity,
+            "towards_ndc": towards_ndc,
+            "ndc_year": ndc_year if towards_ndc else None,
+        },
     )
 
 
-@_records_refusals(TransactionType.CANCELLATION)
+@records_refusals(TransactionType.CANCELLATION)
 def cancel_units(
     *,
     actor: Actor,
@@ -230,17 +267,31 @@ def cancel_units(
     kind: CancellationKind | str,
     quantity: int | None = None,
     ranges: Sequence[RequestedRange] | None = None,
+    oimp_purpose: str = "",
+    using_entity: Entity | None = None,
     require_approval: bool = False,
 ) -> Transaction:
-    """Cancel units (mandatory, voluntary or OMGE) into the matching cancellation account, for good."""
+    """Cancel units for good: mandatory, voluntary or OMGE into the matching cancellation account,
+    or ``oimp`` (use for other international mitigation purposes, e.g. CORSIA) into the use account
+    for ``oimp_purpose``; the latter needs units authorised for OIMP (6002)."""
     try:
         kind = CancellationKind(kind)
     except ValueError:
         raise CheckFailed(Check.CANCELLATION_KIND_UNKNOWN, kind=kind, kinds=", ".join(CancellationKind.values)) from None
-    account_type = CANCELLATION_ACCOUNTS[kind]
-    target = system_account(account.registry, account_type)
-    if target is None:
-        raise CheckFailed(Check.CANCELLATION_ACCOUNT_MISSING, registry=account.registry.registry_id, account_type=account_type.label)
+    registry = account.registry
+    if kind == CancellationKind.OIMP:
+        if not oimp_purpose.strip():
+            raise CheckFailed(Check.VALUE_INVALID, field="OIMP purpose", detail="name the purpose, e.g. CORSIA")
+        target = Account.objects.filter(registry=registry, type=AccountType.USE, purpose=oimp_purpose.strip()).first()
+        if target is None:
+            raise CheckFailed(Check.USE_ACCOUNT_MISSING, registry=registry.registry_id, purpose=oimp_purpose)
+        purpose = f"{kind.value}:{target.purpose}"
+    else:
+        account_type = CANCELLATION_ACCOUNTS[kind]
+        found = system_account(registry, account_type)
+        if found is None:
+            raise CheckFailed(Check.CANCELLATION_ACCOUNT_MISSING, registry=registry.registry_id, account_type=account_type.label)
+        target, purpose = found, kind.value
     return _move(
         actor=actor,
         kind=TransactionType.CANCELLATION,
@@ -248,12 +299,44 @@ def cancel_units(
         to_account=target,
         quantity=quantity,
         ranges=ranges,
-        purpose=kind.value,
+        purpose=purpose,
         require_approval=require_approval,
+        use={"using_entity": using_entity},
     )
 
 
-@_records_refusals(TransactionType.CORRECTION)
+@records_refusals(TransactionType.EXTERNAL_TRANSFER)
+def transfer_externally(
+    *,
+    actor: Actor,
+    from_account: Account,
+    to_account: Account,
+    quantity: int | None = None,
+    ranges: Sequence[RequestedRange] | None = None,
+    require_approval: bool = False,
+    execute_after: datetime | None = None,
+) -> Transaction:
+    """Transfer authorised units to an account of another registry of this installation.
+
+    Both registries keep their own books: an ``external_transfer`` in the sender's journal, an
+    ``acquisition`` in the receiver's, serials and unique identifiers unchanged. Units authorised
+    with first transfer at the first international transfer are first transferred now.
+    """
+    if to_account.type in FINAL_TYPES:
+        raise CheckFailed(Check.TRANSFER_TO_FINAL_ACCOUNT, account=to_account.number, account_type=to_account.get_type_display())
+    return _move(
+        actor=actor,
+        kind=TransactionType.EXTERNAL_TRANSFER,
+        from_account=from_account,
+        to_account=to_account,
+        quantity=quantity,
+        ranges=ranges,
+        require_approval=require_approval,
+        execute_after=execute_after,
+    )
+
+
+@records_refusals(TransactionType.CORRECTION)
 def correct_transaction(*, actor: Actor, transaction: Transaction, reason: str) -> Transaction:
     """Reverse a completed internal transfer: an administrator moves the same serials back, with a reason.
 
@@ -307,9 +390,14 @@ def _move(
     corrects: Transaction | None = None,
     require_approval: bool = False,
     execute_after: datetime | None = None,
+    use: dict[str, Any] | None = None,
 ) -> Transaction:
+    """The movement engine. ``use`` carries the Article 6 fields of a use (using Party, NDC year...)."""
     registry = from_account.registry
-    if to_account.registry_id != registry.pk:
+    if kind == TransactionType.EXTERNAL_TRANSFER:
+        if to_account.registry_id == registry.pk:
+            raise CheckFailed(Check.EXTERNAL_TRANSFER_SAME_REGISTRY, account=to_account.number, registry=registry.registry_id)
+    elif to_account.registry_id != registry.pk:
         raise CheckFailed(
             Check.ACCOUNT_OTHER_REGISTRY,
             account=to_account.number,
@@ -321,7 +409,7 @@ def _move(
     if quantity is not None:
         _check_quantity(quantity)
     if ranges is not None:
-        _check_ranges(ranges)
+        check_ranges(ranges)
     if kind == TransactionType.CORRECTION:
         ensure_administrator(actor, registry)
     else:
@@ -354,10 +442,12 @@ def _move(
         purpose=purpose,
         reason=reason,
         corrects=corrects,
-        proposed_by=_person(actor),
+        proposed_by=person(actor),
         created_at=now,
         execute_after=execute_after,
+        **(use or {}),
     )
+    rules.check_movement(tx, moving)
     TransactionBlock.objects.bulk_create(
         TransactionBlock(transaction=tx, originating_registry=b.originating_registry, start=b.start, end=b.end, vintage=b.vintage)
         for b in moving
@@ -370,7 +460,12 @@ def _move(
 
 
 def _complete(tx: Transaction, moving: Sequence[UnitBlock], now: datetime) -> None:
+    """Record what completion triggers (first transfers, adjustments), move the units, journal it."""
     assert tx.from_account is not None and tx.to_account is not None
+    if tx.type == TransactionType.EXTERNAL_TRANSFER:
+        lock_registries([tx.from_account.registry, tx.to_account.registry])
+    rules.record_on_completion(tx, moving, now)
+    arriving = [blocks.as_journal_block(b) for b in moving]
     blocks.hand_over(moving, tx.to_account)
     tx.status = TransactionStatus.COMPLETED
     tx.completed_at = now
@@ -384,12 +479,52 @@ def _complete(tx: Transaction, moving: Sequence[UnitBlock], now: datetime) -> No
         "to": tx.to_account.number,
         "ranges": [[b.originating_registry, b.start, b.end] for b in tx.blocks.all()],
     }
-    if tx.purpose:
-        body["purpose"] = tx.purpose
+    for name in ("purpose", "reason"):
+        if value := getattr(tx, name):
+            body[name] = value
     if tx.corrects_id:
         body["corrects"] = tx.corrects_id
-        body["reason"] = tx.reason
-    append_entry(lock_registry(tx.registry), "transaction", body, now, transaction_id=tx.pk)
+    if tx.type == TransactionType.RETIREMENT:
+        body |= {"using_party": tx.using_party.alpha3 if tx.using_party else None, "towards_ndc": tx.towards_ndc, "ndc_year": tx.ndc_year}
+    if tx.using_entity_id:
+        body["using_entity"] = tx.using_entity_id
+    if tx.type == TransactionType.EXTERNAL_TRANSFER:
+        body["to_registry"] = tx.to_account.registry.registry_id
+        _record_acquisition(tx, arriving, now)
+    append_entry(tx.registry, "transaction", body, now, transaction_id=tx.pk)
+
+
+def _record_acquisition(transfer: Transaction, arriving: list[dict[str, Any]], now: datetime) -> None:
+    """The acquiring registry's half of an external transfer: its own transaction and journal entry."""
+    assert transfer.from_account is not None and transfer.to_account is not None
+    acquisition = Transaction.objects.create(
+        registry=transfer.to_account.registry,
+        type=TransactionType.ACQUISITION,
+        status=TransactionStatus.COMPLETED,
+        from_account=transfer.from_account,
+        to_account=transfer.to_account,
+        quantity=transfer.quantity,
+        counterpart=transfer,
+        proposed_by=transfer.proposed_by,
+        created_at=now,
+        completed_at=now,
+    )
+    transfer.counterpart = acquisition
+    transfer.save(update_fields=["counterpart"])
+    TransactionBlock.objects.bulk_create(
+        TransactionBlock(transaction=acquisition, originating_registry=b.originating_registry, start=b.start, end=b.end, vintage=b.vintage)
+        for b in transfer.blocks.all()
+    )
+    body = {
+        "transaction": acquisition.pk,
+        "type": TransactionType.ACQUISITION.value,
+        "counterpart": transfer.pk,
+        "from_registry": transfer.registry.registry_id,
+        "from": transfer.from_account.number,
+        "to": transfer.to_account.number,
+        "blocks": arriving,
+    }
+    append_entry(acquisition.registry, "transaction", body, now, transaction_id=acquisition.pk)
 
 
 # Pending transactions ---------------------------------------------------------------------------
@@ -406,12 +541,13 @@ def approve_transaction(*, actor: Actor, transaction: Transaction, at: datetime 
     _check_transferring(tx.from_account)
     _check_acquiring(tx.to_account)
     now = at or timezone.now()
-    tx.decided_by = _person(actor)
+    tx.decided_by = person(actor)
     if tx.execute_after is not None and tx.execute_after > now:
         tx.status = TransactionStatus.DELAYED
         tx.save(update_fields=["status", "decided_by"])
         return tx
     tx.save(update_fields=["decided_by"])
+    rules.check_movement(tx, moving)
     _complete(tx, moving, now)
     return tx
 
@@ -448,6 +584,7 @@ def complete_due_transactions(at: datetime | None = None) -> list[Transaction]:
                 assert tx.from_account is not None and tx.to_account is not None
                 _check_transferring(tx.from_account)
                 _check_acquiring(tx.to_account)
+                rules.check_movement(tx, moving)
                 _complete(tx, moving, now)
                 done.append(tx)
         except CheckFailed:
@@ -477,7 +614,7 @@ def _end_pending(tx: Transaction, moving: list[UnitBlock], status: TransactionSt
         if released is not None:
             blocks.merge_with_neighbours(released)
     tx.status = status
-    tx.decided_by = _person(actor)
+    tx.decided_by = person(actor)
     tx.reason = reason
     tx.save(update_fields=["status", "decided_by", "reason"])
     return tx
@@ -490,7 +627,7 @@ def _login(actor: Actor) -> str | None:
     return actor.get_username() if isinstance(actor, User) else None
 
 
-def _person(actor: Actor) -> User | None:
+def person(actor: Actor) -> User | None:
     return actor if isinstance(actor, User) else None
 
 
@@ -499,7 +636,7 @@ def _check_quantity(quantity: object) -> None:
         raise CheckFailed(Check.QUANTITY_NOT_POSITIVE, quantity=quantity)
 
 
-def _check_ranges(ranges: Sequence[RequestedRange]) -> None:
+def check_ranges(ranges: Sequence[RequestedRange]) -> None:
     if not ranges:
         raise CheckFailed(Check.QUANTITY_AND_RANGES)
     by_registry: dict[str, list[SerialRange]] = {}
