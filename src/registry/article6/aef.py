@@ -1,0 +1,407 @@
+"""The Agreed Electronic Format (AEF, version 2): a registry's annual information for one year.
+
+Built from the journal alone: the registry's journal is replayed from its first entry, so each
+action is reported with the attributes its units had at that moment, and holdings at the start
+and end of the year are the replayed ledger at those instants. One row per action per block.
+Only ITMOs (units under an authorisation) are reported. Cells the UN platform fills stay empty.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+from registry.accounts.models import FINAL_TYPES
+from registry.article6.models import Authorization, FirstTransferDefinition
+from registry.core.serials import Block, merge_adjacent
+from registry.journal.models import JournalEntry
+from registry.journal.replay import Attributes, Replay
+from registry.parties.models import Registry
+
+NA = "NA"
+METRIC = "GHG"
+GWP = "AR5"
+MITIGATION_TYPE = "Emission reductions"
+
+SUBMISSION_COLUMNS = (
+    "Party",
+    "Version",
+    "Reported year",
+    "Date of submission",
+    "Review status of the initial report*",
+    "Result of the consistency check of this AEF submission*",
+    "First year of the NDC implementation period",
+    "Last year of the NDC implementation period",
+    "Reference to the Article 6 technical expert review report of the initial report*",
+)
+AUTHORIZATION_COLUMNS = (
+    "Authorization ID",
+    "Date of authorization",
+    "Cooperative approach ID",
+    "Version of the authorization",
+    "Authorized quantity",
+    "Metric",
+    "Applicable GWP value(s)",
+    "Applicable non-GHG metric",
+    "Sector(s)",
+    "Activity type(s)",
+    "Purposes for authorization",
+    "Authorized Party(ies) ID",
+    "Authorized entity(ies) ID",
+    "OIMP authorized by the Party",
+    "Authorized timeframe",
+    "Authorization terms and conditions",
+    "Authorization documentation*",
+    "First transfer definition for OIMP",
+    "Additional explanatory information",
+)
+UNIT_COLUMNS = (
+    "Cooperative approach ID",
+    "Authorization ID",
+    "First transferring participating Party ID",
+    "Party ITMO registry ID",
+    "First ID",
+    "Last ID",
+    "Underlying unit registry ID",
+    "First unit ID",
+    "Last unit ID",
+    "Metric",
+    "Applicable GWP value(s)",
+    "Applicable non-GHG metric",
+    "Quantity (t CO2 eq)",
+    "Quantity (in non-GHG metric)",
+    "Mitigation type",
+    "Vintage",
+)
+ACTION_COLUMNS = (
+    "Action date",
+    "Action type",
+    "Action subtype",
+    *UNIT_COLUMNS,
+    "Transferring participating Party ID",
+    "Acquiring participating Party ID",
+    "Purpose for which the ITMO has been used towards or cancelled for OIMP",
+    "Using/cancelling participating Party ID",
+    "Using/cancelling authorized entity ID",
+    "Calendar year for which the ITMOs are used towards the Party's NDC",
+    "Result of the consistency checks*",
+    "Additional explanatory information",
+)
+HOLDING_COLUMNS = UNIT_COLUMNS
+ENTITY_COLUMNS = (
+    "Date of the authorization",
+    "Name",
+    "Country of incorporation",
+    "Identification number",
+    "Cooperative approach ID",
+    "Conditions",
+    "Change and revocation conditions",
+    "Additional explanatory information",
+)
+FIRST_TRANSFER_SUBTYPES = {
+    FirstTransferDefinition.FIRST_INTERNATIONAL_TRANSFER: "First transfer to another Party",
+    FirstTransferDefinition.AUTHORIZATION: "Authorization",
+    FirstTransferDefinition.ISSUANCE: "Issuance",
+    FirstTransferDefinition.USE_OR_CANCELLATION: "Use or cancellation",
+}
+
+
+@dataclass
+class Reconciliation:
+    """ITMOs held in the registry's holding accounts: start + in - out must equal the end."""
+
+    opening: int = 0
+    authorized: int = 0
+    acquired: int = 0
+    transferred: int = 0
+    used: int = 0
+    cancelled: int = 0
+    closing: int = 0
+
+    @property
+    def balanced(self) -> bool:
+        return self.opening + self.authorized + self.acquired - self.transferred - self.used - self.cancelled == self.closing
+
+
+@dataclass
+class AnnualInformation:
+    registry: Registry
+    year: int
+    submission: list[dict[str, Any]] = field(default_factory=list)
+    authorizations: list[dict[str, Any]] = field(default_factory=list)
+    actions: list[dict[str, Any]] = field(default_factory=list)
+    holdings: list[dict[str, Any]] = field(default_factory=list)
+    entities: list[dict[str, Any]] = field(default_factory=list)
+    reconciliation: Reconciliation = field(default_factory=Reconciliation)
+
+    def tables(self) -> list[tuple[str, tuple[str, ...], list[dict[str, Any]]]]:
+        return [
+            ("Table 1 Submission", SUBMISSION_COLUMNS, self.submission),
+            ("Table 2 Authorizations", AUTHORIZATION_COLUMNS, self.authorizations),
+            ("Table 3 Actions", ACTION_COLUMNS, self.actions),
+            ("Table 4 Holdings", HOLDING_COLUMNS, self.holdings),
+            ("Table 5 Authorized entities", ENTITY_COLUMNS, self.entities),
+        ]
+
+
+def build_annual_information(
+    registry: Registry, year: int, *, ndc_period: tuple[int, int] = (2021, 2030), submitted: dt.date | None = None
+) -> AnnualInformation:
+    report = AnnualInformation(registry, year)
+    registries = dict(Registry.objects.values_list("registry_id", "party__alpha3"))
+    start = dt.datetime(year, 1, 1, tzinfo=dt.UTC)
+    end = dt.datetime(year + 1, 1, 1, tzinfo=dt.UTC)
+    replay = Replay()
+    opened = False
+    for entry in JournalEntry.objects.filter(registry=registry, recorded_at__lt=end).order_by("sequence").iterator(chunk_size=2000):
+        if not opened and entry.recorded_at >= start:
+            report.reconciliation.opening = _itmos_held(replay)
+            opened = True
+        body = json.loads(entry.body)
+        applied = replay.apply(body)
+        if entry.recorded_at >= start:
+            for row, counted in _action_rows(registry, body, applied.pieces, registries):
+                report.actions.append(row)
+                _count(report.reconciliation, counted, row["Quantity (t CO2 eq)"])
+    if not opened:
+        report.reconciliation.opening = _itmos_held(replay)
+    report.reconciliation.closing = _itmos_held(replay)
+    report.holdings = [_unit_columns(registry, b, registries) for b in _holding_blocks(replay)]
+    report.submission = [
+        dict(
+            zip(
+                SUBMISSION_COLUMNS,
+                [registry.party.alpha3, 1, year, (submitted or dt.date.today()).isoformat(), "", "", ndc_period[0], ndc_period[1], ""],
+                strict=True,
+            )
+        )
+    ]
+    listed = Authorization.objects.filter(registry=registry, date__lt=dt.date(year + 1, 1, 1)).prefetch_related(
+        "authorized_parties", "authorized_entities"
+    )
+    for authorization in listed.select_related("cooperative_approach"):
+        report.authorizations.append(_authorization_row(authorization))
+        report.entities += [_entity_row(authorization, entity) for entity in authorization.authorized_entities.all()]
+    return report
+
+
+# Actions ------------------------------------------------------------------------------------------
+
+
+def _action_rows(
+    registry: Registry,
+    body: dict[str, Any],
+    pieces: list[Block[Attributes]],
+    registries: dict[str, str],
+) -> Iterator[tuple[dict[str, Any], str]]:
+    if body["kind"] != "transaction":
+        return
+    kind = body["type"]
+    at = _utc(body["at"])
+    party = registry.party.alpha3
+    extra: dict[str, Any] = {}
+    if kind == "authorization":
+        action, subtype, counted = "Authorization", NA, "authorized"
+        pieces = [_authorized(p, body["authorization"]) for p in pieces]
+    elif kind == "issuance":
+        action, subtype, counted = "Authorization", NA, "authorized"  # units born authorised
+    elif kind == "first_transfer":
+        action, subtype, counted = "First transfer", FIRST_TRANSFER_SUBTYPES[FirstTransferDefinition(body["definition"])], ""
+        extra["Acquiring participating Party ID"] = body["acquiring_party"] or NA
+    elif kind == "external_transfer":
+        action, subtype, counted = "Transfer", NA, "transferred"
+        extra["Acquiring participating Party ID"] = registries[body["to_registry"]]
+    elif kind == "acquisition":
+        action, subtype, counted = "Acquisition", NA, "acquired"
+        extra["Transferring participating Party ID"] = registries[body["from_registry"]]
+    elif kind == "retirement" and body.get("towards_ndc"):
+        action, subtype, counted = "Use", NA, "used"
+        extra |= {
+            "Purpose for which the ITMO has been used towards or cancelled for OIMP": "NDC",
+            "Using/cancelling participating Party ID": body["using_party"],
+            "Calendar year for which the ITMOs are used towards the Party's NDC": body["ndc_year"] or at.year,
+        }
+    elif kind == "cancellation" and body.get("purpose", "").startswith("oimp:"):
+        action, subtype, counted = "Use", NA, "used"
+        extra |= {
+            "Purpose for which the ITMO has been used towards or cancelled for OIMP": body["purpose"].split(":", 1)[1],
+            "Using/cancelling participating Party ID": party,
+        }
+    elif kind in ("cancellation", "retirement"):
+        purpose = body.get("purpose", "")
+        counted = "cancelled"
+        if purpose == "omge":
+            action, subtype = "Voluntary Cancellation", "Voluntary cancellation to deliver OMGE"
+        elif purpose == "mandatory":
+            action, subtype = "Cancellation", "Other cancellations"
+        else:
+            action, subtype = "Voluntary Cancellation", "Other cancellations"
+        extra["Using/cancelling participating Party ID"] = body.get("using_party") or party
+    else:
+        return  # internal transfers and corrections are not international actions
+    if body.get("using_entity"):
+        extra["Using/cancelling authorized entity ID"] = body["using_entity"]
+    for piece in pieces:
+        if piece.attributes.authorization is None:
+            continue  # not an ITMO
+        row = {
+            "Action date": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "Action type": action,
+            "Action subtype": subtype,
+            **_unit_columns(registry, piece, registries),
+            "Transferring participating Party ID": NA,
+            "Acquiring participating Party ID": NA,
+            "Purpose for which the ITMO has been used towards or cancelled for OIMP": NA,
+            "Using/cancelling participating Party ID": NA,
+            "Using/cancelling authorized entity ID": NA,
+            "Calendar year for which the ITMOs are used towards the Party's NDC": NA,
+            "Result of the consistency checks*": "",
+            "Additional explanatory information": f"registry transaction {body['transaction']}",
+        }
+        row.update(extra)
+        yield row, counted
+
+
+def _authorized(piece: Block[Attributes], identifier: str) -> Block[Attributes]:
+    return replace(piece, attributes=piece.attributes._replace(authorization=identifier))
+
+
+def _count(reconciliation: Reconciliation, counted: str, quantity: int) -> None:
+    if counted:
+        setattr(reconciliation, counted, getattr(reconciliation, counted) + quantity)
+
+
+def _utc(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text).astimezone(dt.UTC)
+
+
+# Units and holdings -------------------------------------------------------------------------------
+
+
+def _unit_id(approach: str | None, registry_id: str, party: str | None, serial: int, vintage: int) -> str:
+    return f"{approach}-{registry_id}-{party or NA}-{serial}-{vintage}"
+
+
+def _unit_columns(registry: Registry, block: Block[Attributes], registries: dict[str, str]) -> dict[str, Any]:
+    a = block.attributes
+    return {
+        "Cooperative approach ID": a.approach or NA,
+        "Authorization ID": a.authorization or NA,
+        "First transferring participating Party ID": a.first_transferring_party or NA,
+        "Party ITMO registry ID": registry.registry_id,
+        "First ID": _unit_id(a.approach, block.originating_registry, a.first_transferring_party, block.range.start, a.vintage),
+        "Last ID": _unit_id(a.approach, block.originating_registry, a.first_transferring_party, block.range.end, a.vintage),
+        "Underlying unit registry ID": a.unit_type,
+        "First unit ID": block.range.start,
+        "Last unit ID": block.range.end,
+        "Metric": METRIC,
+        "Applicable GWP value(s)": GWP,
+        "Applicable non-GHG metric": NA,
+        "Quantity (t CO2 eq)": block.range.quantity,
+        "Quantity (in non-GHG metric)": NA,
+        "Mitigation type": MITIGATION_TYPE,
+        "Vintage": a.vintage,
+    }
+
+
+def _held_itmos(replay: Replay) -> Iterator[Block[Attributes]]:
+    for block in replay.blocks():
+        if block.attributes.authorization is not None and replay.accounts[block.holder][0] not in FINAL_TYPES:
+            yield block
+
+
+def _itmos_held(replay: Replay) -> int:
+    return sum(b.range.quantity for b in _held_itmos(replay))
+
+
+def _holding_blocks(replay: Replay) -> Iterable[Block[Attributes]]:
+    """The ITMOs held at the end, as blocks regardless of which account holds them."""
+    return merge_adjacent(replace(b, holder="") for b in _held_itmos(replay))
+
+
+# Authorisations and entities ----------------------------------------------------------------------
+
+
+def _authorization_row(a: Authorization) -> dict[str, Any]:
+    oimp = a.purposes != "NDC"
+    values = [
+        a.identifier,
+        a.date.strftime("%d/%m/%Y"),
+        a.cooperative_approach.identifier,
+        a.version,
+        a.authorized_quantity if a.authorized_quantity is not None else NA,
+        METRIC,
+        GWP,
+        NA,
+        a.sectors or NA,
+        a.activity_types or NA,
+        a.purposes,
+        ", ".join(p.alpha3 for p in a.authorized_parties.all()) or NA,
+        ", ".join(e.identification_number or e.name for e in a.authorized_entities.all()) or NA,
+        a.oimp_purposes or NA if oimp else NA,
+        a.timeframe or NA,
+        a.terms or NA,
+        "",
+        FirstTransferDefinition(a.first_transfer_definition).label if oimp else NA,
+        f"document: {a.document_reference}",
+    ]
+    return dict(zip(AUTHORIZATION_COLUMNS, values, strict=True))
+
+
+def _entity_row(a: Authorization, entity: Any) -> dict[str, Any]:
+    values = [
+        a.date.strftime("%d/%m/%Y"),
+        entity.name,
+        entity.country,
+        entity.identification_number or NA,
+        a.cooperative_approach.identifier,
+        a.terms or NA,
+        NA,
+        "",
+    ]
+    return dict(zip(ENTITY_COLUMNS, values, strict=True))
+
+
+# Output -------------------------------------------------------------------------------------------
+
+
+def write_workbook(report: AnnualInformation, path: Path) -> None:
+    book = Workbook()
+    book.remove(book.active)
+    for title, columns, rows in report.tables():
+        sheet = book.create_sheet(title[:31])
+        sheet.append(list(columns))
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        for row in rows:
+            sheet.append([row.get(column, "") for column in columns])
+    book.save(path)
+
+
+def write_csv(report: AnnualInformation, directory: Path) -> list[Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for title, columns, rows in report.tables():
+        path = directory / f"{report.registry.registry_id}-{report.year}-{title.split(' ', 2)[2].lower().replace(' ', '-')}.csv"
+        with path.open("w", newline="", encoding="utf-8") as out:
+            writer = csv.DictWriter(out, fieldnames=list(columns))
+            writer.writeheader()
+            writer.writerows(rows)
+        written.append(path)
+    return written
+
+
+def totals_by_action(report: AnnualInformation) -> dict[str, int]:
+    totals: dict[str, int] = defaultdict(int)
+    for row in report.actions:
+        totals[row["Action type"]] += row["Quantity (t CO2 eq)"]
+    return dict(totals)
