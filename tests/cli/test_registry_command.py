@@ -37,12 +37,14 @@ def test_init_twice_is_harmless_and_the_demo_ledger_verifies(home):
     run(home, "init")
     result = run(home, "verify")
     assert "verify: OK" in result.stdout
-    assert "MNG01 JCM 2023: 1,000 issued = entity_holding 770, party_holding 130, voluntary_cancellation 100" in result.stdout
+    assert (
+        "MNG01 JCM 2023: 1,000 issued = entity_holding 720, party_holding 130, retirement 50, voluntary_cancellation 100" in result.stdout
+    )
 
 
 def test_transfer_prints_the_serials_it_moved(home):
-    result = run(home, "transfer", "--registry", "MNG01", "--from", SELLER, "--to", GOVERNMENT, "--range", "231-235")
-    assert f"completed: 5 units from {SELLER} to {GOVERNMENT} (serials MNG01:231-235)" in result.stdout
+    result = run(home, "transfer", "--registry", "MNG01", "--from", SELLER, "--to", GOVERNMENT, "--range", "431-435")
+    assert f"completed: 5 units from {SELLER} to {GOVERNMENT} (blocks CA0001-MNG01-MNG-431-435-2023)" in result.stdout
 
 
 def test_a_refused_transfer_exits_non_zero_with_its_check_code(home):
@@ -61,8 +63,26 @@ def test_export_holdings_writes_every_block_with_its_identifier(home, tmp_path):
     out = tmp_path / "holdings.csv"
     run(home, "export-holdings", "--registry", "MNG01", "--output", str(out))
     rows = list(csv.DictReader(out.open(encoding="utf-8")))
-    assert sum(int(row["quantity"]) for row in rows) == 1500
+    assert sum(int(row["quantity"]) for row in rows) == 1300  # 200 went to Japan
     assert all(row["identifier"].startswith("CA0001-MNG01-MNG-") for row in rows)
+
+
+def test_article6_from_the_command_line(home, tmp_path):
+    today = __import__("datetime").date.today()
+    run(home, "create-authorization", "--registry", "MNG01", "--identifier", "MN-CLI-1", "--date", "2025-02-01", "--approach", "CA0001",
+        "--purposes", "NDC", "--first-transfer", "first_international_transfer", "--document", "Letter 7")  # fmt: skip
+    result = run(home, "authorize", "--registry", "MNG01", "--authorization", "MN-CLI-1", "--project", "MN001", "--vintages", "2024")
+    assert "authorisation completed: 500 units" in result.stdout
+    result = run(home, "transfer-external", "--registry", "MNG01", "--from", SELLER, "--to", "JPN01-000007", "--range", "1001-1010")
+    assert "external transfer completed: 10 units" in result.stdout
+    assert "CA0001-MNG01-MNG-1001-1010-2024" in result.stdout
+    result = run(
+        home, "aef", "--registry", "MNG01", "--year", str(today.year), "--output", str(tmp_path / "aef.xlsx"), "--csv-dir", str(tmp_path)
+    )
+    assert "(reconciled)" in result.stdout
+    actions = list(csv.DictReader((tmp_path / f"MNG01-{today.year}-actions.csv").open(encoding="utf-8")))
+    assert {"Authorization", "First transfer", "Transfer"} <= {row["Action type"] for row in actions}
+    assert "MN 2024: +10 tCO2e" in run(home, "adjustments").stdout
 
 
 def test_check_codes_prints_the_published_table(home):

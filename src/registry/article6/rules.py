@@ -24,7 +24,8 @@ from registry.article6.models import (
 from registry.core.checks import Check, CheckFailed
 from registry.journal.services import append_entry
 from registry.parties.models import CooperativeApproach, Party, Project, Registry
-from registry.transactions.models import CancellationKind, Transaction, TransactionBlock, TransactionStatus, TransactionType
+from registry.transactions.blocks import record_blocks
+from registry.transactions.models import CancellationKind, Transaction, TransactionStatus, TransactionType
 from registry.units.models import UnitBlock
 
 
@@ -189,10 +190,7 @@ def record_first_transfer(trigger: Transaction, blocks: Sequence[UnitBlock], now
         UnitBlock.objects.filter(pk__in=[b.pk for b in group]).update(first_transferred=True)
         for block in group:
             block.first_transferred = True
-        TransactionBlock.objects.bulk_create(
-            TransactionBlock(transaction=tx, originating_registry=b.originating_registry, start=b.start, end=b.end, vintage=b.vintage)
-            for b in group
-        )
+        record_blocks(tx, group)
         FirstTransfer.objects.bulk_create(
             FirstTransfer(
                 transaction=tx,

@@ -23,7 +23,7 @@ from registry.parties.models import CooperativeApproach, Entity, Party, Project,
 from registry.parties.services import Actor, ensure_administrator
 from registry.transactions import blocks
 from registry.transactions.blocks import RequestedRange
-from registry.transactions.models import Transaction, TransactionBlock, TransactionStatus, TransactionType
+from registry.transactions.models import Transaction, TransactionStatus, TransactionType
 from registry.transactions.services import check_ranges, person, records_refusals
 from registry.units.models import UnitBlock
 
@@ -131,10 +131,7 @@ def authorize_units(
     UnitBlock.objects.filter(pk__in=[b.pk for b in carved]).update(authorization=authorization)
     for block in carved:
         block.authorization = authorization
-    TransactionBlock.objects.bulk_create(
-        TransactionBlock(transaction=tx, originating_registry=b.originating_registry, start=b.start, end=b.end, vintage=b.vintage)
-        for b in carved
-    )
+    blocks.record_blocks(tx, carved)
     body = {
         "transaction": tx.pk,
         "type": TransactionType.AUTHORIZATION.value,

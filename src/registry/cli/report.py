@@ -1,4 +1,4 @@
-"""How commands print a transaction."""
+"""How commands print a transaction: its outcome and the unique identifiers of the blocks it named."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ class Writable(Protocol):
 
 
 def report_transaction(out: Writable, tx: Transaction) -> None:
-    ranges = ", ".join(f"{b.originating_registry}:{b.start}-{b.end}" for b in tx.blocks.all())
-    out.write(
-        f"transaction {tx.pk} {tx.get_type_display().lower()} {tx.status}: {tx.quantity} units from {tx.from_account} to {tx.to_account} (serials {ranges})\n"
-    )
+    identifiers = ", ".join(b.identifier for b in tx.blocks.all())
+    sides = f" from {tx.from_account} to {tx.to_account}" if tx.from_account else ""
+    out.write(f"transaction {tx.pk} {tx.get_type_display().lower()} {tx.status}: {tx.quantity} units{sides} (blocks {identifiers})\n")

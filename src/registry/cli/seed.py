@@ -5,10 +5,15 @@ Everything goes through the services, so the demo ledger is journaled like any o
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib.auth.models import User
 
 from registry.accounts.models import SYSTEM_TYPES, Account, AccountType
 from registry.accounts.services import open_account, system_account
+from registry.article6.models import FirstTransferDefinition, Purpose
+from registry.article6.services import authorize_units, create_authorization
+from registry.core.serials import SerialRange
 from registry.parties.models import Registry
 from registry.parties.services import (
     create_cooperative_approach,
@@ -18,7 +23,7 @@ from registry.parties.services import (
     register_entity,
     register_project,
 )
-from registry.transactions.services import cancel_units, issue_units, retire_units, transfer_units
+from registry.transactions.services import cancel_units, issue_units, retire_units, transfer_externally, transfer_units
 
 SYSTEM_USER = "system"
 
@@ -98,8 +103,28 @@ def seed_demo_ledger() -> None:
     issue_units(
         actor=actor, account=participant, project=solar, unit_type=jcm_units, vintage=2024, quantity=500, first_transferring_party=mongolia
     )
+    authorization = create_authorization(
+        actor,
+        mongolia_registry,
+        identifier="MN-2024-001",
+        date=dt.date(2024, 6, 1),
+        cooperative_approach=approach,
+        purposes=Purpose.NDC,
+        first_transfer_definition=FirstTransferDefinition.FIRST_INTERNATIONAL_TRANSFER,
+        document_reference="Letter of authorisation of the Ministry of Environment of Mongolia, 1 June 2024",
+        authorized_quantity=1000,
+        sectors="Energy generation",
+    )
+    authorize_units(actor=actor, authorization=authorization, project=solar, vintages=(2023, 2023))
     assert government is not None
     transfer_units(actor=actor, from_account=participant, to_account=government, quantity=130)
     cancel_units(actor=actor, account=participant, kind="voluntary", quantity=100)
+    transfer_externally(actor=actor, from_account=participant, to_account=buyer, quantity=200)
+    retire_units(actor=actor, account=buyer, quantity=50, ndc_year=2030, purpose="Japan's NDC")
     issue_units(actor=actor, account=buyer, project=forest, unit_type=UnitType.objects.get(code="JC"), vintage=2022, quantity=2000)
-    retire_units(actor=actor, account=buyer, quantity=300, purpose="Reporting under the Act on Promotion of Global Warming Countermeasures")
+    retire_units(
+        actor=actor,
+        account=buyer,
+        ranges=[("JPN01", SerialRange(1, 300))],
+        purpose="Reporting under the Act on Promotion of Global Warming Countermeasures",
+    )

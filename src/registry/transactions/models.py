@@ -89,6 +89,7 @@ class TransactionBlock(models.Model):
     start = models.BigIntegerField()
     end = models.BigIntegerField()
     vintage = models.PositiveSmallIntegerField()
+    identifier = models.CharField(max_length=120, blank=True, help_text="the block's unique identifier when the transaction named it")
 
     class Meta:
         ordering = ["transaction", "originating_registry", "start"]

@@ -161,9 +161,7 @@ def issue_units(
         issuance=issuance,
         authorization=authorization,
     )
-    TransactionBlock.objects.create(
-        transaction=issuance, originating_registry=block.originating_registry, start=block.start, end=block.end, vintage=vintage
-    )
+    blocks.record_blocks(issuance, [block])
     body = {
         "transaction": issuance.pk,
         "type": TransactionType.ISSUANCE.value,
@@ -448,10 +446,7 @@ def _move(
         **(use or {}),
     )
     rules.check_movement(tx, moving)
-    TransactionBlock.objects.bulk_create(
-        TransactionBlock(transaction=tx, originating_registry=b.originating_registry, start=b.start, end=b.end, vintage=b.vintage)
-        for b in moving
-    )
+    blocks.record_blocks(tx, moving)
     if not pending:
         _complete(tx, moving, now)
         return tx
@@ -512,7 +507,14 @@ def _record_acquisition(transfer: Transaction, arriving: list[dict[str, Any]], n
     transfer.counterpart = acquisition
     transfer.save(update_fields=["counterpart"])
     TransactionBlock.objects.bulk_create(
-        TransactionBlock(transaction=acquisition, originating_registry=b.originating_registry, start=b.start, end=b.end, vintage=b.vintage)
+        TransactionBlock(
+            transaction=acquisition,
+            originating_registry=b.originating_registry,
+            start=b.start,
+            end=b.end,
+            vintage=b.vintage,
+            identifier=b.identifier,
+        )
         for b in transfer.blocks.all()
     )
     body = {

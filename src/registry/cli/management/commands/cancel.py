@@ -13,6 +13,7 @@ class Command(RegistryCommand):
     def add_command_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--account", required=True)
         parser.add_argument("--kind", required=True, choices=CancellationKind.values)
+        parser.add_argument("--oimp-purpose", default="", help="with --kind oimp: the purpose, e.g. CORSIA")
         add_amount_arguments(parser)
 
     def run(self, **options: Any) -> None:
@@ -22,5 +23,6 @@ class Command(RegistryCommand):
             kind=options["kind"],
             quantity=options["quantity"],
             ranges=self.ranges(options["ranges"]),
+            oimp_purpose=options["oimp_purpose"],
         )
         report_transaction(self.stdout, tx)

@@ -44,4 +44,4 @@ class Command(RegistryCommand):
             first_transferring_party=party,
         )
         block = tx.blocks.get()
-        self.stdout.write(f"transaction {tx.pk} completed: issued {tx.quantity} units, serials {block.start}-{block.end}")
+        self.stdout.write(f"transaction {tx.pk} completed: issued {tx.quantity} units, block {block.identifier}")

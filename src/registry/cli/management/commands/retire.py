@@ -3,6 +3,7 @@ from typing import Any
 
 from registry.cli.base import RegistryCommand, add_amount_arguments
 from registry.cli.report import report_transaction
+from registry.parties.services import get_party
 from registry.transactions.services import retire_units
 
 
@@ -12,6 +13,9 @@ class Command(RegistryCommand):
     def add_command_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--account", required=True)
         parser.add_argument("--purpose", default="")
+        parser.add_argument("--not-towards-ndc", action="store_true", help="voluntary offsetting: counts towards no NDC, never adjusted")
+        parser.add_argument("--using-party", help="the Party (or, voluntary, the country) using the units; default: this registry's")
+        parser.add_argument("--ndc-year", type=int, help="calendar year for which the units count towards the NDC (default: this year)")
         add_amount_arguments(parser)
 
     def run(self, **options: Any) -> None:
@@ -21,5 +25,8 @@ class Command(RegistryCommand):
             quantity=options["quantity"],
             ranges=self.ranges(options["ranges"]),
             purpose=options["purpose"],
+            towards_ndc=not options["not_towards_ndc"],
+            using_party=get_party(options["using_party"]) if options["using_party"] else None,
+            ndc_year=options["ndc_year"],
         )
         report_transaction(self.stdout, tx)

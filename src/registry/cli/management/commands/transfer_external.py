@@ -1,0 +1,30 @@
+from argparse import ArgumentParser
+from typing import Any
+
+from registry.accounts.models import Account
+from registry.cli.base import RegistryCommand, add_amount_arguments
+from registry.cli.report import report_transaction
+from registry.core.checks import Check, CheckFailed
+from registry.transactions.services import transfer_externally
+
+
+class Command(RegistryCommand):
+    help = "Transfer authorised units (ITMOs) to an account of another registry of this installation."
+
+    def add_command_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("--from", dest="from_account", required=True)
+        parser.add_argument("--to", dest="to_account", required=True, help="an account number of the acquiring registry")
+        add_amount_arguments(parser)
+
+    def run(self, **options: Any) -> None:
+        to_account = Account.objects.select_related("registry").filter(number=options["to_account"]).first()
+        if to_account is None:
+            raise CheckFailed(Check.ACQUIRING_ACCOUNT_UNKNOWN, account=options["to_account"], registry="this installation")
+        tx = transfer_externally(
+            actor=self.actor,
+            from_account=self.account(options["from_account"]),
+            to_account=to_account,
+            quantity=options["quantity"],
+            ranges=self.ranges(options["ranges"]),
+        )
+        report_transaction(self.stdout, tx)
