@@ -178,3 +178,24 @@ def test_the_aef_is_written_as_a_workbook_and_as_csv(year_of_jcm, tmp_path):
     files = write_csv(report, tmp_path / "csv")
     assert [f.name for f in files][2] == f"MNG01-{timezone.now().year}-actions.csv"
     assert len((tmp_path / "csv" / files[2].name).read_text(encoding="utf-8").splitlines()) == 1 + 13
+
+
+def test_administrators_download_the_aef_and_nobody_else(year_of_jcm, client):
+    import io
+
+    from tests.factories import make_user
+
+    year = timezone.now().year
+    url = f"/registries/MNG01/aef/{year}.xlsx"
+    assert client.get(url).status_code == 302  # to the login page
+    client.force_login(year_of_jcm.admin_jp)  # Japan's administrator: not Mongolia's
+    assert client.get(url).status_code == 403
+    client.force_login(year_of_jcm.admin_mn)
+    response = client.get(url)
+    assert response.status_code == 200
+    book = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    assert book["Table 3 Actions"].max_row == 1 + 13
+    csv_text = client.get(f"/registries/MNG01/aef/{year}.csv").content.decode()
+    assert len(csv_text.strip().splitlines()) == 1 + 13
+    client.force_login(make_user())
+    assert client.get(url).status_code == 403
