@@ -45,7 +45,7 @@ def health(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @login_required(login_url="/admin/login/")
-def aef_download(request: HttpRequest, registry_id: str, year: int, extension: str) -> HttpResponse:
+def aef_download(request: HttpRequest, registry_id: str, year: int, extension: str) -> HttpResponse | FileResponse:
     """The registry's Agreed Electronic Format for ``year``: the workbook, or its actions table as CSV."""
     registry = get_object_or_404(Registry, registry_id=registry_id)
     if not is_administrator(request.user, registry):
