@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from registry.accounts.models import Account
 from registry.accounts.services import get_account
-from registry.core.checks import CheckFailed
+from registry.core.checks import Check, CheckFailed
 from registry.core.serials import SerialRange, parse_range
 from registry.parties.models import Registry
 from registry.parties.services import get_registry
@@ -67,8 +67,8 @@ class RegistryCommand(BaseCommand):
             raise CommandError(f"no active user {login!r}; create one with 'registry create-admin'")
         return user
 
-    def account(self, number: str) -> Account:
-        return get_account(self.registry, number)
+    def account(self, number: str, missing: Check = Check.ACCOUNT_UNKNOWN) -> Account:
+        return get_account(self.registry, number, missing)
 
     def ranges(self, texts: list[str] | None) -> list[RequestedRange] | None:
         """``--range 1-100`` for this registry's serials, ``--range MNG01:1-100`` for another's."""

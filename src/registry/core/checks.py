@@ -44,7 +44,6 @@ class Check(Enum):
     QUANTITY_EXCEEDS_AVAILABLE = (4004, "Account {account} has {available} units available, fewer than the {quantity} requested.")
     RANGES_OVERLAP = (4005, "Requested serial ranges {first} and {second} overlap.")
     RANGES_OUT_OF_ORDER = (4006, "Requested serial ranges must be in ascending order: {second} comes after {first}.")
-    RANGE_OTHER_REGISTRY = (4007, "Serials of registry {originating} cannot be named in registry {registry}.")
 
     # 5xxx checks per transaction type
     ISSUANCE_TARGET_INVALID = (5001, "Units cannot be issued into account {account} of type {account_type}.")

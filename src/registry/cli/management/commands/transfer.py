@@ -3,6 +3,7 @@ from typing import Any
 
 from registry.cli.base import RegistryCommand, add_amount_arguments
 from registry.cli.report import report_transaction
+from registry.core.checks import Check
 from registry.transactions.services import transfer_units
 
 
@@ -17,8 +18,8 @@ class Command(RegistryCommand):
     def run(self, **options: Any) -> None:
         tx = transfer_units(
             actor=self.actor,
-            from_account=self.account(options["from_account"]),
-            to_account=self.account(options["to_account"]),
+            from_account=self.account(options["from_account"], Check.TRANSFERRING_ACCOUNT_UNKNOWN),
+            to_account=self.account(options["to_account"], Check.ACQUIRING_ACCOUNT_UNKNOWN),
             quantity=options["quantity"],
             ranges=self.ranges(options["ranges"]),
         )

@@ -22,7 +22,7 @@ class Command(RegistryCommand):
             raise CheckFailed(Check.ACQUIRING_ACCOUNT_UNKNOWN, account=options["to_account"], registry="this installation")
         tx = transfer_externally(
             actor=self.actor,
-            from_account=self.account(options["from_account"]),
+            from_account=self.account(options["from_account"], Check.TRANSFERRING_ACCOUNT_UNKNOWN),
             to_account=to_account,
             quantity=options["quantity"],
             ranges=self.ranges(options["ranges"]),
