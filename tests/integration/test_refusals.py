@@ -99,7 +99,7 @@ def test_issuing_an_unknown_unit_type_is_refused_with_1007(held, unchanged):
 
 
 def test_issuing_for_a_project_of_another_registry_is_refused_with_1008(world, unchanged):
-    action = lambda: issue_units(  # noqa: E731
+    action = lambda: issue_units(
         actor=world.admin_mn, account=world.seller, project=world.project_jp, unit_type=world.jcredit, vintage=2022, quantity=5
     )
     assert refused(unchanged, action) == 1008
@@ -116,7 +116,7 @@ def test_an_unknown_party_is_refused_with_1010(db, unchanged):
 
 def test_opening_an_account_for_an_entity_of_another_registry_is_refused_with_1011(world, unchanged):
     japanese_entity = world.japanese.entity
-    action = lambda: open_account(world.admin_mn, world.mongolia, account_type="entity_holding", name="x", entity=japanese_entity)  # noqa: E731
+    action = lambda: open_account(world.admin_mn, world.mongolia, account_type="entity_holding", name="x", entity=japanese_entity)
     assert refused(unchanged, action) == 1011
 
 
@@ -133,7 +133,7 @@ def test_an_unreadable_serial_range_is_refused_with_1013(db, unchanged):
 
 def test_issuing_without_being_an_administrator_is_refused_with_2001(world, unchanged):
     stranger = make_user()
-    action = lambda: issue_units(  # noqa: E731
+    action = lambda: issue_units(
         actor=stranger, account=world.seller, project=world.project_mn, unit_type=world.jcm, vintage=2023, quantity=5
     )
     assert refused(unchanged, action) == 2001
@@ -208,7 +208,7 @@ def test_issuing_into_a_retirement_account_is_refused_with_5001(world, unchanged
 
 
 def test_issuing_units_of_another_programme_is_refused_with_5002(world, unchanged):
-    action = lambda: issue_units(  # noqa: E731
+    action = lambda: issue_units(
         actor=world.admin_mn, account=world.seller, project=world.project_mn, unit_type=world.jcredit, vintage=2023, quantity=5
     )
     assert refused(unchanged, action) == 5002
@@ -251,7 +251,7 @@ def test_cancelling_in_a_registry_without_cancellation_account_is_refused_with_5
 
 
 def test_using_for_oimp_without_a_use_account_is_refused_with_5302(held, unchanged):
-    action = lambda: cancel_units(actor=held.admin_mn, account=held.seller, kind="oimp", oimp_purpose="CORSIA", quantity=1)  # noqa: E731
+    action = lambda: cancel_units(actor=held.admin_mn, account=held.seller, kind="oimp", oimp_purpose="CORSIA", quantity=1)
     assert refused(unchanged, action) == 5302
 
 
@@ -336,7 +336,7 @@ def test_issuing_under_another_registrys_authorisation_is_refused_with_6011(worl
         first_transfer_definition="first_international_transfer",
         document_reference="x",
     )
-    action = lambda: issue_units(  # noqa: E731
+    action = lambda: issue_units(
         actor=world.admin_mn,
         account=world.seller,
         project=world.project_mn,
@@ -356,7 +356,7 @@ def test_authorising_units_of_another_approach_is_refused_with_6013(held, unchan
 
 
 def test_authorising_a_project_with_nothing_left_to_authorise_is_refused_with_6014(world, unchanged):
-    action = lambda: authorize_units(actor=world.admin_mn, authorization=_authorization(world), project=world.project_mn)  # noqa: E731
+    action = lambda: authorize_units(actor=world.admin_mn, authorization=_authorization(world), project=world.project_mn)
     assert refused(unchanged, action) == 6014
 
 
@@ -366,14 +366,14 @@ def test_authorising_a_project_with_nothing_left_to_authorise_is_refused_with_60
 def test_an_unknown_acquiring_account_is_refused_with_7020(held, unchanged):
     command = lambda: call_command(
         "transfer", registry="MNG01", actor="admin-mn", from_account=held.seller.number, to_account="MNG01-999999", quantity=1
-    )  # noqa: E731
+    )
     assert "[7020]" in str(unchanged(command))
 
 
 def test_an_unknown_transferring_account_is_refused_with_7021(held, unchanged):
     command = lambda: call_command(
         "transfer", registry="MNG01", actor="admin-mn", from_account="MNG01-999999", to_account=held.buyer.number, quantity=1
-    )  # noqa: E731
+    )
     assert "[7021]" in str(unchanged(command))
 
 
@@ -403,7 +403,7 @@ def test_an_account_number_of_another_registry_is_refused_with_7105(held, unchan
 
 
 def test_a_second_retirement_account_is_refused_with_7201(world, unchanged):
-    action = lambda: open_account(world.admin_mn, world.mongolia, account_type=AccountType.RETIREMENT, name="Another")  # noqa: E731
+    action = lambda: open_account(world.admin_mn, world.mongolia, account_type=AccountType.RETIREMENT, name="Another")
     assert refused(unchanged, action) == 7201
 
 
@@ -412,7 +412,7 @@ def test_closing_an_account_that_holds_units_is_refused_with_7202(held, unchange
 
 
 def test_an_entity_holding_account_without_entity_is_refused_with_7203(world, unchanged):
-    action = lambda: open_account(world.admin_mn, world.mongolia, account_type=AccountType.ENTITY_HOLDING, name="Nobody")  # noqa: E731
+    action = lambda: open_account(world.admin_mn, world.mongolia, account_type=AccountType.ENTITY_HOLDING, name="Nobody")
     assert refused(unchanged, action) == 7203
 
 
