@@ -23,8 +23,8 @@ from registry.parties.models import CooperativeApproach, Entity, Party, Project,
 from registry.parties.services import Actor, ensure_administrator
 from registry.transactions import blocks
 from registry.transactions.blocks import RequestedRange
+from registry.transactions.engine import check_ranges, person, records_refusals
 from registry.transactions.models import Transaction, TransactionStatus, TransactionType
-from registry.transactions.services import check_ranges, person, records_refusals
 from registry.units.models import UnitBlock
 
 
