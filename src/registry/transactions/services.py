@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import ParamSpec, TypeVar
 
 from django.db import transaction as db
 from django.utils import timezone
@@ -29,9 +28,6 @@ from registry.transactions import blocks, engine
 from registry.transactions.blocks import RequestedRange
 from registry.transactions.models import CancellationKind, Transaction, TransactionStatus, TransactionType
 from registry.units.models import UnitBlock
-
-P = ParamSpec("P")
-R = TypeVar("R")
 
 EARLIEST_VINTAGE = 2000
 CANCELLATION_ACCOUNTS = {
