@@ -113,3 +113,31 @@ def make_world() -> World:
         approach=approach,
         party_mn=party_mn,
     )
+
+
+def sign_in(client, user) -> None:
+    """Sign ``user`` in on the test client with a verified second factor, as the login page would."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or TOTPDevice.objects.create(
+        user=user, name="test", confirmed=True
+    )
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+
+
+def trust(world: World, *pairs: tuple[Account, Account]) -> None:
+    """Put accounts on each other's trusted lists, effective long ago (no delay after approval)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from registry.access.services import add_trusted_account
+
+    long_ago = timezone.now() - timedelta(days=30)
+    for account, other in pairs:
+        admin = world.admin_mn if account.registry == world.mongolia else world.admin_jp
+        add_trusted_account(admin, account, other, at=long_ago)

@@ -38,12 +38,17 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
     "registry.parties",
     "registry.accounts",
     "registry.units",
     "registry.transactions",
     "registry.journal",
     "registry.article6",
+    "registry.access",
+    "registry.notifications",
     "registry.web",
     "registry.cli",
 ]
@@ -56,8 +61,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "registry.web.middleware.SecondFactorRequired",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "registry.urls"
@@ -108,6 +117,50 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "app-home"
+
+# Lockout after repeated failures (per login ID), released by an administrator or after the cool-off.
+AXES_FAILURE_LIMIT = int(os.environ.get("REGISTRY_LOCKOUT_FAILURES", "5"))
+AXES_COOLOFF_TIME = 1  # hours
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_VERBOSE = False
+AXES_LOCKOUT_TEMPLATE = "web/locked.html"
+
+# Sessions end after 30 minutes without activity, and with the browser.
+SESSION_COOKIE_AGE = int(os.environ.get("REGISTRY_SESSION_SECONDS", "1800"))
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+
+OTP_TOTP_ISSUER = "Carbon Registry"
+
+EMAIL_BACKEND = os.environ.get("REGISTRY_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = os.environ.get("REGISTRY_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("REGISTRY_EMAIL_PORT", "25"))
+DEFAULT_FROM_EMAIL = os.environ.get("REGISTRY_EMAIL_FROM", "registry@localhost")
+
+# A strict Content-Security-Policy: nothing inline, nothing from elsewhere.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
+
+# Transfers to accounts not on the sender's trusted list wait this long after approval; new trusted
+# accounts count only after their own delay (the EU registry's rules, configurable).
+REGISTRY_UNTRUSTED_DELAY_HOURS = float(os.environ.get("REGISTRY_UNTRUSTED_DELAY_HOURS", "26"))
+REGISTRY_TRUSTED_ADDITION_DELAY_HOURS = float(os.environ.get("REGISTRY_TRUSTED_ADDITION_DELAY_HOURS", "96"))
+
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",

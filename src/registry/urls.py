@@ -1,7 +1,10 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from registry.web.urls import admin_login
+
 urlpatterns = [
+    admin_login,
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("registry.web.urls")),

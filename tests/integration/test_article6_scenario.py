@@ -183,19 +183,19 @@ def test_the_aef_is_written_as_a_workbook_and_as_csv(year_of_jcm, tmp_path):
 def test_administrators_download_the_aef_and_nobody_else(year_of_jcm, client):
     import io
 
-    from tests.factories import make_user
+    from tests.factories import make_user, sign_in
 
     year = timezone.now().year
     url = f"/registries/MNG01/aef/{year}.xlsx"
     assert client.get(url).status_code == 302  # to the login page
-    client.force_login(year_of_jcm.admin_jp)  # Japan's administrator: not Mongolia's
+    sign_in(client, year_of_jcm.admin_jp)  # Japan's administrator: not Mongolia's
     assert client.get(url).status_code == 403
-    client.force_login(year_of_jcm.admin_mn)
+    sign_in(client, year_of_jcm.admin_mn)
     response = client.get(url)
     assert response.status_code == 200
     book = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
     assert book["Table 3 Actions"].max_row == 1 + 13
     csv_text = client.get(f"/registries/MNG01/aef/{year}.csv").content.decode()
     assert len(csv_text.strip().splitlines()) == 1 + 13
-    client.force_login(make_user())
+    sign_in(client, make_user())
     assert client.get(url).status_code == 403

@@ -25,7 +25,7 @@ from registry.transactions.services import (
 )
 from registry.units.holdings import holdings
 from registry.units.models import UnitBlock
-from tests.factories import make_user
+from tests.factories import make_user, trust
 
 
 def ranges_of(account: Account) -> list[tuple[int, int]]:
@@ -134,6 +134,7 @@ def test_every_completed_transaction_is_journaled_once(world):
 
 def test_a_transfer_awaiting_approval_reserves_its_units_until_approved(world):
     world.issue(100)
+    trust(world, (world.seller, world.buyer))
     approver = make_user(administers=world.mongolia)
     tx = transfer_units(actor=world.admin_mn, from_account=world.seller, to_account=world.buyer, quantity=30, require_approval=True)
     assert tx.status == TransactionStatus.AWAITING_APPROVAL
@@ -238,6 +239,7 @@ def test_the_journal_names_who_proposed_and_who_approved(world):
     import json
 
     world.issue(100)
+    trust(world, (world.seller, world.buyer))
     approver = make_user("approver", administers=world.mongolia)
     tx = transfer_units(actor=world.admin_mn, from_account=world.seller, to_account=world.buyer, quantity=10, require_approval=True)
     approve_transaction(actor=approver, transaction=tx)

@@ -27,7 +27,7 @@ from registry.transactions.services import (
     transfer_units,
 )
 from registry.units.models import UnitBlock
-from tests.factories import make_user, make_world
+from tests.factories import make_user, make_world, trust
 
 HOLDERS = 3  # seller, buyer, government
 
@@ -40,6 +40,7 @@ class LedgerMachine(RuleBasedStateMachine):
         self.world = make_world()
         self.approver = make_user(administers=self.world.mongolia)
         self.holders = [self.world.seller, self.world.buyer, self.world.government_mn]
+        trust(self.world, *[(a, b) for a in self.holders for b in self.holders if a != b])
         voluntary = system_account(self.world.mongolia, AccountType.VOLUNTARY_CANCELLATION)
         assert voluntary is not None
         self.finals = {"retire": self.world.retirement_mn.number, "cancel": voluntary.number}

@@ -158,6 +158,27 @@ def test_cancelling_someone_elses_pending_transfer_is_refused_with_2004(held, un
     assert refused(unchanged, lambda: cancel_transaction(actor=make_user(), transaction=tx)) == 2004
 
 
+def test_account_holders_cannot_move_units_while_movements_are_suspended_2005(held, unchanged):
+    from registry.access.services import grant_right, set_movements_suspended
+
+    representative = make_user()
+    grant_right(held.admin_mn, held.seller, representative, "initiate")
+    set_movements_suspended(held.admin_mn, held.mongolia, True, "maintenance until 18:00 JST")
+    failure = unchanged(transfer(held, actor=representative, quantity=5))
+    assert failure.code == 2005
+    assert "maintenance until 18:00 JST" in failure.message
+
+
+def test_approving_without_the_right_to_approve_is_refused_with_2006(held, unchanged):
+    from registry.access.services import grant_right
+
+    proposer, initiator = make_user(), make_user()
+    grant_right(held.admin_mn, held.seller, proposer, "initiate")
+    grant_right(held.admin_mn, held.seller, initiator, "initiate")
+    tx = transfer(held, actor=proposer, quantity=5)()
+    assert refused(unchanged, lambda: approve_transaction(actor=initiator, transaction=tx)) == 2006
+
+
 # 4xxx unit blocks ---------------------------------------------------------------------------------
 
 
@@ -424,6 +445,17 @@ def test_blocking_a_blocked_account_is_refused_with_7204(world, unchanged):
 def test_reopening_a_closed_account_is_refused_with_7205(world, unchanged):
     change_account_status(world.admin_mn, world.buyer, "closed")
     assert refused(unchanged, lambda: change_account_status(world.admin_mn, world.buyer, "open")) == 7205
+
+
+def test_more_than_the_accounts_transaction_limit_is_refused_with_7301(held, unchanged):
+    from registry.access.services import grant_right
+
+    representative = make_user()
+    grant_right(held.admin_mn, held.seller, representative, "initiate")
+    held.seller.transaction_limit = 50
+    held.seller.save()
+    assert refused(unchanged, transfer(held, actor=representative, quantity=51)) == 7301
+    transfer(held, actor=representative, quantity=50)()  # at the limit is fine
 
 
 def test_an_unknown_account_number_is_refused_with_7206(world, unchanged):

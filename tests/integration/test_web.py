@@ -16,8 +16,8 @@ def test_front_page_shows_units_per_type_of_account_in_english(world, client):
     retire_units(actor=world.admin_mn, account=world.seller, quantity=200)
     page = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Amount of credits recorded in each type of account" in page
-    assert "<td>Entity holding account</td><td>1,000</td>" in page
-    assert "<td>Retirement account</td><td>200</td>" in page
+    assert '<td>Entity holding account</td><td class="number">1,000</td>' in page
+    assert '<td>Retirement account</td><td class="number">200</td>' in page
 
 
 def test_front_page_speaks_japanese(world, client):
@@ -25,7 +25,7 @@ def test_front_page_speaks_japanese(world, client):
     page = client.get("/", HTTP_ACCEPT_LANGUAGE="ja").content.decode()
     assert '<html lang="ja">' in page
     assert "口座種別ごとのクレジット記録量" in page
-    assert "<td>法人保有口座</td><td>5</td>" in page
+    assert '<td>法人保有口座</td><td class="number">5</td>' in page
 
 
 def test_every_japanese_message_is_translated_and_compiled():
@@ -46,8 +46,9 @@ def test_health_answers_ok(client, db):
 def test_the_admin_site_cannot_change_the_ledger(world, client):
     from django.contrib.auth.models import User
 
-    User.objects.create_superuser("root", password="a long pass phrase for root")
-    client.login(username="root", password="a long pass phrase for root")
+    from tests.factories import sign_in
+
+    sign_in(client, User.objects.create_superuser("root", password="a long pass phrase for root"))
     block = world.issue(10).issued_blocks.get()
     assert client.get(f"/admin/units/unitblock/{block.pk}/change/").status_code == 200  # viewable
     response = client.post(f"/admin/units/unitblock/{block.pk}/change/", {"end": 99})

@@ -58,6 +58,9 @@ class Account(models.Model):
     name = models.CharField(max_length=300)
     entity = models.ForeignKey(Entity, on_delete=models.PROTECT, null=True, blank=True, related_name="accounts")
     purpose = models.CharField(max_length=100, blank=True, help_text="For use accounts: the purpose, e.g. CORSIA.")
+    transaction_limit = models.BigIntegerField(
+        null=True, blank=True, help_text="most units one transaction of its representatives may move"
+    )
     opened_at = models.DateTimeField()
     closed_at = models.DateTimeField(null=True, blank=True)
 
@@ -66,7 +69,7 @@ class Account(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["registry", "type"],
-                condition=Q(type__in=[t.value for t in SYSTEM_TYPES]),
+                condition=Q(type__in=sorted(t.value for t in SYSTEM_TYPES)),
                 name="one_system_account_of_each_type",
             ),
             models.UniqueConstraint(fields=["registry", "purpose"], condition=Q(type="use"), name="one_use_account_per_purpose"),

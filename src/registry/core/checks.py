@@ -35,6 +35,8 @@ class Check(Enum):
     NOT_ADMINISTRATOR = (2001, "{actor} is not an administrator of registry {registry}.")
     NOT_ALLOWED_ON_ACCOUNT = (2002, "{actor} may not act on account {account}.")
     APPROVER_IS_PROPOSER = (2003, "The person who proposed transaction {transaction} cannot also approve it.")
+    MOVEMENTS_SUSPENDED = (2005, "Movements are suspended in registry {registry}: {notice}")
+    NOT_ALLOWED_TO_APPROVE = (2006, "{actor} may not approve transactions of account {account}.")
     ONLY_PROPOSER_CANCELS = (2004, "Only the proposer or an administrator may cancel transaction {transaction}.")
 
     # 4xxx unit-block checks common to every movement
@@ -101,6 +103,7 @@ class Check(Enum):
     ACCOUNT_STATUS_UNCHANGED = (7204, "Account {account} is already {status}.")
     ACCOUNT_CLOSED_FOR_GOOD = (7205, "Account {account} is closed; a closed account is never reopened.")
     EXTERNAL_TRANSFER_SAME_REGISTRY = (7107, "An external transfer goes to another registry; account {account} is in {registry} too.")
+    TRANSACTION_LIMIT_EXCEEDED = (7301, "Account {account} allows at most {limit} units in one transaction; {quantity} were asked for.")
     ACCOUNT_UNKNOWN = (7206, "Account {account} does not exist in registry {registry}.")
 
     def __init__(self, code: int, message: str) -> None:

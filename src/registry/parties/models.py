@@ -37,6 +37,10 @@ class Registry(models.Model):
     journal_head = models.CharField(max_length=64, default="0" * 64)
     journal_length = models.BigIntegerField(default=0)
     administrators = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="administered_registries")
+    auditors = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="audited_registries")
+    time_zone = models.CharField(max_length=50, default="Asia/Tokyo", help_text="times are shown to users in this zone")
+    movements_suspended = models.BooleanField(default=False, help_text="maintenance or emergency: no user-initiated movement")
+    suspension_notice = models.TextField(blank=True)
 
     class Meta:
         ordering = ["registry_id"]

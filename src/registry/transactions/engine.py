@@ -16,6 +16,7 @@ from django.contrib.auth.models import User
 from django.db import transaction as db
 from django.utils import timezone
 
+from registry.access import permissions
 from registry.accounts.models import FINAL_TYPES, Account, AccountStatus
 from registry.accounts.services import lock_accounts
 from registry.article6 import rules
@@ -23,6 +24,8 @@ from registry.core.checks import Check, CheckFailed
 from registry.core.serials import SerialRange, validate_requested_ranges
 from registry.core.status import PENDING, Status
 from registry.journal.services import append_entry, lock_registries
+from registry.notifications import events
+from registry.parties.models import Registry
 from registry.parties.services import Actor, ensure_administrator, is_administrator
 from registry.transactions import blocks
 from registry.transactions.blocks import RequestedRange
@@ -120,6 +123,13 @@ def move(
         ensure_administrator(actor, registry)
     else:
         ensure_can_initiate(actor, from_account)
+    by_account_holder = not is_administrator(actor, registry)
+    if by_account_holder:
+        # Account holders' movements: never while the registry is suspended, always with four eyes.
+        suspension = Registry.objects.filter(pk=registry.pk, movements_suspended=True).values_list("suspension_notice", flat=True).first()
+        if suspension is not None:
+            raise CheckFailed(Check.MOVEMENTS_SUSPENDED, registry=registry.registry_id, notice=suspension or "-")
+        require_approval = True
     locked = lock_accounts([from_account, to_account])
     from_account, to_account = locked[from_account.pk], locked[to_account.pk]
     if from_account.pk == to_account.pk:
@@ -133,6 +143,11 @@ def move(
         pieces = blocks.pick_by_quantity(from_account, quantity)
     now = timezone.now()
     moving = blocks.carve(pieces)
+    moved = sum(b.quantity for b in moving)
+    if by_account_holder and from_account.transaction_limit is not None and moved > from_account.transaction_limit:
+        raise CheckFailed(
+            Check.TRANSACTION_LIMIT_EXCEEDED, account=from_account.number, limit=from_account.transaction_limit, quantity=moved
+        )
     pending = require_approval or execute_after is not None
     tx = Transaction.objects.create(
         registry=registry,
@@ -144,7 +159,7 @@ def move(
         else TransactionStatus.PROPOSED,
         from_account=from_account,
         to_account=to_account,
-        quantity=sum(b.quantity for b in moving),
+        quantity=moved,
         purpose=purpose,
         reason=reason,
         corrects=corrects,
@@ -159,6 +174,8 @@ def move(
         complete(tx, moving, now)
         return tx
     blocks.reserve(moving, tx)
+    if require_approval:
+        events.proposed(tx)
     return tx
 
 
@@ -195,6 +212,7 @@ def complete(tx: Transaction, moving: Sequence[UnitBlock], now: datetime) -> Non
         body["to_registry"] = tx.to_account.registry.registry_id
         _record_acquisition(tx, arriving, now)
     append_entry(tx.registry, "transaction", body, now, transaction_id=tx.pk)
+    events.completed(tx)
 
 
 def _record_acquisition(transfer: Transaction, arriving: list[dict[str, Any]], now: datetime) -> None:
@@ -261,6 +279,7 @@ def end_pending(tx: Transaction, moving: list[UnitBlock], status: TransactionSta
     tx.decided_by = person(actor)
     tx.reason = reason
     tx.save(update_fields=["status", "decided_by", "reason"])
+    events.ended(tx, person(actor))
     return tx
 
 
@@ -304,9 +323,12 @@ def check_acquiring(account: Account) -> None:
 
 
 def ensure_can_initiate(actor: Actor, account: Account) -> None:
-    """Who may move units out of ``account``: for now the registry's administrators.
-
-    Account representatives (initiate / approve rights) join this rule with the web issue.
-    """
-    if not is_administrator(actor, account.registry):
+    """Administrators of the registry, and representatives with the right to initiate."""
+    if not permissions.can_initiate(actor, account):
         raise CheckFailed(Check.NOT_ALLOWED_ON_ACCOUNT, actor=actor, account=account.number)
+
+
+def ensure_can_approve(actor: Actor, account: Account) -> None:
+    """Administrators of the registry, and representatives with the right to approve."""
+    if not permissions.can_approve(actor, account):
+        raise CheckFailed(Check.NOT_ALLOWED_TO_APPROVE, actor=actor, account=account.number)

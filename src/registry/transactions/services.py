@@ -9,11 +9,13 @@ rolls everything back and leaves a ``rejected`` transaction that records the cod
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction as db
 from django.utils import timezone
 
+from registry.access.services import is_trusted
 from registry.accounts.models import Account, AccountType
 from registry.accounts.services import lock_accounts, system_account
 from registry.article6 import rules
@@ -22,6 +24,7 @@ from registry.core.checks import Check, CheckFailed
 from registry.core.serials import SerialRange
 from registry.core.status import Status
 from registry.journal.services import append_entry, lock_registry
+from registry.notifications import events
 from registry.parties.models import CooperativeApproach, Entity, Party, Project, UnitType
 from registry.parties.services import Actor, ensure_administrator, is_administrator
 from registry.transactions import blocks, engine
@@ -116,6 +119,7 @@ def issue_units(
         "blocks": [blocks.as_journal_block(block)],
     }
     append_entry(registry, "transaction", body, now, transaction_id=issuance.pk)
+    events.issued(issuance)
     if authorization is not None and authorization.first_transfer_definition == FirstTransferDefinition.ISSUANCE:
         rules.record_first_transfer(issuance, [block], now)
     return issuance
@@ -322,22 +326,32 @@ def correct_transaction(*, actor: Actor, transaction: Transaction, reason: str) 
 
 @db.atomic
 def approve_transaction(*, actor: Actor, transaction: Transaction, at: datetime | None = None) -> Transaction:
-    """A second person approves a transaction awaiting approval: it completes, or waits if delayed."""
+    """A second person approves a transaction awaiting approval.
+
+    It completes at once, or waits: until its own ``execute_after``, or, for a transfer to an
+    account that is not (yet) on the sender's trusted list, for the configured delay, during which
+    it can still be cancelled.
+    """
     tx, moving = engine.lock_pending(transaction, Status.AWAITING_APPROVAL, "approved")
     if tx.proposed_by_id is not None and tx.proposed_by_id == actor.pk:
         raise CheckFailed(Check.APPROVER_IS_PROPOSER, transaction=tx.pk)
     assert tx.from_account is not None and tx.to_account is not None
-    engine.ensure_can_initiate(actor, tx.from_account)
+    engine.ensure_can_approve(actor, tx.from_account)
     engine.check_transferring(tx.from_account)
     engine.check_acquiring(tx.to_account)
+    rules.check_movement(tx, moving)
     now = at or timezone.now()
     tx.decided_by = engine.person(actor)
+    is_transfer = tx.type in (TransactionType.INTERNAL_TRANSFER, TransactionType.EXTERNAL_TRANSFER)
+    if is_transfer and tx.execute_after is None and not is_trusted(tx.from_account, tx.to_account, now):
+        tx.execute_after = now + timedelta(hours=settings.REGISTRY_UNTRUSTED_DELAY_HOURS)
     if tx.execute_after is not None and tx.execute_after > now:
         tx.status = TransactionStatus.DELAYED
-        tx.save(update_fields=["status", "decided_by"])
+        tx.save(update_fields=["status", "decided_by", "execute_after"])
+        events.approved(tx, tx.execute_after)
         return tx
     tx.save(update_fields=["decided_by"])
-    rules.check_movement(tx, moving)
+    events.approved(tx, None)
     engine.complete(tx, moving, now)
     return tx
 
@@ -347,7 +361,7 @@ def reject_transaction(*, actor: Actor, transaction: Transaction, reason: str) -
     """The approver refuses a transaction awaiting approval; its units are free again."""
     tx, moving = engine.lock_pending(transaction, Status.AWAITING_APPROVAL, "rejected")
     assert tx.from_account is not None
-    engine.ensure_can_initiate(actor, tx.from_account)
+    engine.ensure_can_approve(actor, tx.from_account)
     if not reason.strip():
         raise CheckFailed(Check.REASON_REQUIRED)
     return engine.end_pending(tx, moving, TransactionStatus.REJECTED, actor, reason.strip())

@@ -61,7 +61,7 @@ class Migration(migrations.Migration):
                         condition=models.Q(
                             (
                                 "type__in",
-                                ["voluntary_cancellation", "mandatory_cancellation", "retirement", "omge_cancellation", "issuance"],
+                                ["issuance", "mandatory_cancellation", "omge_cancellation", "retirement", "voluntary_cancellation"],
                             )
                         ),
                         fields=("registry", "type"),

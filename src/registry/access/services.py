@@ -1,0 +1,122 @@
+"""Use cases for access: representatives, trusted accounts, user credentials, the operation log."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.utils import timezone
+
+from registry.access.models import OperationLog, Representative, Right, TrustedAccount
+from registry.accounts.models import Account
+from registry.core.checks import Check, CheckFailed
+from registry.notifications.services import notify
+from registry.parties.models import Registry
+from registry.parties.services import Actor, ensure_administrator
+
+
+def log_operation(
+    user: Actor | None, action: str, *, registry: Registry | None = None, target: str = "", outcome: str = "", ip: str | None = None
+) -> None:
+    OperationLog.objects.create(
+        user=user if isinstance(user, User) else None,
+        registry=registry,
+        at=timezone.now(),
+        action=action,
+        target=target,
+        outcome=outcome[:200],
+        ip=ip,
+    )
+
+
+@transaction.atomic
+def grant_right(actor: Actor, account: Account, user: User, right: Right | str) -> Representative:
+    """Make ``user`` a representative of ``account`` (or change their right); they are told."""
+    ensure_administrator(actor, account.registry)
+    right = Right(right)
+    representative, _ = Representative.objects.update_or_create(
+        user=user, account=account, defaults={"right": right, "granted_at": timezone.now()}
+    )
+    notify([user], "account_access_granted", account=account.number, right=right.value)
+    log_operation(actor, "grant_right", registry=account.registry, target=f"{user.get_username()} {account.number}", outcome=right.value)
+    return representative
+
+
+def is_trusted(account: Account, other: Account, at: datetime | None = None) -> bool:
+    """Whether ``other`` is on ``account``'s trusted list and its addition has taken effect at ``at``."""
+    moment = at or timezone.now()
+    return TrustedAccount.objects.filter(account=account, trusted=other, effective_at__lte=moment, removed_at__isnull=True).exists()
+
+
+@transaction.atomic
+def add_trusted_account(actor: Actor, account: Account, trusted: Account, at: datetime | None = None) -> TrustedAccount:
+    """Add to the trusted list; the addition takes effect after the configured delay."""
+    from registry.access.permissions import can_initiate
+
+    if not can_initiate(actor, account):
+        raise CheckFailed(Check.NOT_ALLOWED_ON_ACCOUNT, actor=actor, account=account.number)
+    if trusted.pk == account.pk:
+        raise CheckFailed(Check.TRANSFER_SAME_ACCOUNT, account=account.number)
+    moment = at or timezone.now()
+    existing = TrustedAccount.objects.filter(account=account, trusted=trusted, removed_at__isnull=True).first()
+    if existing is not None:
+        return existing
+    entry = TrustedAccount.objects.create(
+        account=account,
+        trusted=trusted,
+        added_at=moment,
+        effective_at=moment + timedelta(hours=settings.REGISTRY_TRUSTED_ADDITION_DELAY_HOURS),
+    )
+    log_operation(actor, "trusted_account_added", registry=account.registry, target=f"{account.number} -> {trusted.number}")
+    return entry
+
+
+@transaction.atomic
+def remove_trusted_account(actor: Actor, account: Account, trusted: Account, at: datetime | None = None) -> None:
+    """Removal takes effect at once."""
+    from registry.access.permissions import can_initiate
+
+    if not can_initiate(actor, account):
+        raise CheckFailed(Check.NOT_ALLOWED_ON_ACCOUNT, actor=actor, account=account.number)
+    TrustedAccount.objects.filter(account=account, trusted=trusted, removed_at__isnull=True).update(removed_at=at or timezone.now())
+    log_operation(actor, "trusted_account_removed", registry=account.registry, target=f"{account.number} -> {trusted.number}")
+
+
+@transaction.atomic
+def initialise_password(actor: Actor, registry: Registry, user: User) -> str:
+    """An administrator resets a user's password to a one-time value (returned to hand over out of band)."""
+    ensure_administrator(actor, registry)
+    temporary = secrets.token_urlsafe(12)
+    user.set_password(temporary)
+    user.save(update_fields=["password"])
+    notify([user], "password_initialised")
+    log_operation(actor, "password_initialised", registry=registry, target=user.get_username())
+    return temporary
+
+
+@transaction.atomic
+def reissue_login_id(actor: Actor, registry: Registry, user: User, new_login: str) -> User:
+    """An administrator gives a user a new login ID; the user is told by notification and email."""
+    ensure_administrator(actor, registry)
+    if not new_login.strip() or User.objects.filter(username=new_login).exclude(pk=user.pk).exists():
+        raise CheckFailed(Check.VALUE_INVALID, field="Login ID", detail=f"{new_login!r} is empty or taken")
+    old = user.get_username()
+    user.username = new_login.strip()
+    user.save(update_fields=["username"])
+    notify([user], "login_id_reissued", login=user.username)
+    log_operation(actor, "login_id_reissued", registry=registry, target=f"{old} -> {user.username}")
+    return user
+
+
+@transaction.atomic
+def set_movements_suspended(actor: Actor, registry: Registry, suspended: bool, notice: str = "") -> Registry:
+    """The registry-wide switch for maintenance or emergencies: no user-initiated movement while on."""
+    ensure_administrator(actor, registry)
+    registry.movements_suspended = suspended
+    registry.suspension_notice = notice if suspended else ""
+    registry.save(update_fields=["movements_suspended", "suspension_notice"])
+    log_operation(actor, "movements_suspended" if suspended else "movements_resumed", registry=registry, outcome=notice)
+    return registry

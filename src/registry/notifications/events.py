@@ -1,0 +1,70 @@
+"""Who hears about what happens to a transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.contrib.auth.models import User
+
+from registry.access.models import APPROVING, Representative
+from registry.accounts.models import Account
+from registry.notifications.services import notify
+from registry.transactions.models import Transaction
+
+
+def _representatives(account: Account | None, rights: frozenset[str] | None = None) -> list[User]:
+    if account is None:
+        return []
+    found = Representative.objects.filter(account=account).select_related("user")
+    if rights is not None:
+        found = found.filter(right__in=list(rights))
+    return [r.user for r in found]
+
+
+def _about(tx: Transaction) -> dict[str, object]:
+    return {"transaction": tx.pk, "quantity": tx.quantity, "account": tx.from_account.number if tx.from_account else ""}
+
+
+def proposed(tx: Transaction) -> None:
+    approvers = [u for u in _representatives(tx.from_account, APPROVING) if u.pk != tx.proposed_by_id]
+    notify(approvers, "transaction_awaiting_approval", **_about(tx))
+
+
+def approved(tx: Transaction, delayed_until: datetime | None) -> None:
+    proposer = [tx.proposed_by] if tx.proposed_by else []
+    by = tx.decided_by.get_username() if tx.decided_by else ""
+    notify(proposer, "transaction_approved", transaction=tx.pk, by=by)
+    if delayed_until is not None:
+        notify(
+            proposer + _representatives(tx.from_account, APPROVING),
+            "transaction_delayed",
+            transaction=tx.pk,
+            when=delayed_until.isoformat(timespec="minutes"),
+        )
+
+
+def completed(tx: Transaction) -> None:
+    if tx.proposed_by:
+        notify([tx.proposed_by], "transaction_completed", **_about(tx))
+    if tx.to_account is not None and tx.from_account is not None:
+        notify(
+            _representatives(tx.to_account),
+            "units_received",
+            transaction=tx.pk,
+            quantity=tx.quantity,
+            account=tx.to_account.number,
+            sender=tx.from_account.number,
+        )
+
+
+def issued(tx: Transaction) -> None:
+    assert tx.to_account is not None
+    notify(_representatives(tx.to_account), "issuance_completed", transaction=tx.pk, quantity=tx.quantity, account=tx.to_account.number)
+
+
+def ended(tx: Transaction, by: User | None) -> None:
+    """Rejected or cancelled: the proposer and the approvers hear of it."""
+    kind = "transaction_rejected" if tx.status == "rejected" else "transaction_cancelled"
+    people = ([tx.proposed_by] if tx.proposed_by else []) + _representatives(tx.from_account, APPROVING)
+    people = [u for u in people if by is None or u.pk != by.pk]
+    notify(people, kind, transaction=tx.pk, by=by.get_username() if by else "", reason=tx.reason)

@@ -1,0 +1,30 @@
+"""The messages the registry sends, in every language the registry speaks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+MESSAGES = {
+    "account_access_granted": _("You are now a representative of account %(account)s (%(right)s)."),
+    "login_id_reissued": _("Your login ID was reissued: it is now %(login)s."),
+    "password_initialised": _(
+        "An administrator initialised your password. Sign in with the temporary password you were given and choose a new one."
+    ),
+    "issuance_completed": _("%(quantity)s units were issued into account %(account)s (transaction %(transaction)s)."),
+    "transaction_awaiting_approval": _("Transaction %(transaction)s (%(quantity)s units from account %(account)s) awaits your approval."),
+    "transaction_approved": _("Transaction %(transaction)s was approved by %(by)s."),
+    "transaction_delayed": _(
+        "Transaction %(transaction)s goes to an account that is not on the trusted list: it completes at %(when)s unless cancelled."
+    ),
+    "transaction_completed": _("Transaction %(transaction)s (%(quantity)s units from account %(account)s) is completed."),
+    "units_received": _("Account %(account)s received %(quantity)s units from account %(sender)s (transaction %(transaction)s)."),
+    "transaction_rejected": _("Transaction %(transaction)s was rejected by %(by)s: %(reason)s"),
+    "transaction_cancelled": _("Transaction %(transaction)s was cancelled by %(by)s."),
+}
+
+
+def render(kind: str, params: dict[str, Any]) -> str:
+    """The message in the active language."""
+    return str(MESSAGES[kind]) % params

@@ -1,0 +1,48 @@
+"""Telling people: a notification in their inbox and the same by email (English and Japanese)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import partial
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone, translation
+
+from registry.notifications.messages import render
+from registry.notifications.models import Notification
+
+
+def notify(users: Iterable[User], kind: str, **params: Any) -> list[Notification]:
+    """Record ``kind`` for each user; the email goes when the surrounding transaction commits."""
+    now = timezone.now()
+    created = [
+        Notification.objects.create(user=user, kind=kind, params=params, created_at=now) for user in {u.pk: u for u in users}.values()
+    ]
+    for notification in created:
+        if notification.user.email:
+            transaction.on_commit(partial(_send, notification))
+    return created
+
+
+def _send(notification: Notification) -> None:
+    texts = []
+    for language in ("en", "ja"):
+        with translation.override(language):
+            texts.append(render(notification.kind, notification.params))
+    send_mail(
+        subject=f"[Registry] {texts[0][:60]}",
+        message="\n\n".join(texts),
+        from_email=None,
+        recipient_list=[notification.user.email],
+        fail_silently=True,
+    )
+
+
+def mark_read(user: User, ids: Iterable[int] | None = None) -> int:
+    unread = Notification.objects.filter(user=user, read_at__isnull=True)
+    if ids is not None:
+        unread = unread.filter(pk__in=list(ids))
+    return unread.update(read_at=timezone.now())

@@ -1,0 +1,68 @@
+"""Forms of the account holders' registry. Labels are translated; every form posts with CSRF."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from registry.access.models import Right
+
+
+class LoginForm(forms.Form):
+    username = forms.CharField(
+        label=_("Login ID"), max_length=150, widget=forms.TextInput(attrs={"autocomplete": "username", "autofocus": True})
+    )
+    password = forms.CharField(label=_("Password"), widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+    token = forms.CharField(
+        label=_("One-time code"),
+        required=False,
+        max_length=6,
+        help_text=_("The six digits your authenticator app shows (representatives and administrators)."),
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+
+
+class TokenForm(forms.Form):
+    token = forms.CharField(
+        label=_("One-time code"), max_length=6, widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"})
+    )
+
+
+class MovementForm(forms.Form):
+    KINDS = [
+        ("internal_transfer", _("Transfer to another account of this registry")),
+        ("external_transfer", _("Transfer to an account of another registry")),
+        ("retirement", _("Retirement (use towards the NDC)")),
+        ("voluntary", _("Voluntary cancellation")),
+    ]
+    kind = forms.ChoiceField(label=_("Transaction"), choices=KINDS)
+    to_account = forms.CharField(
+        label=_("Acquiring account"), required=False, max_length=20, help_text=_("For transfers, e.g. JPN01-000007.")
+    )
+    quantity = forms.IntegerField(label=_("Quantity (tCO2e)"), required=False, min_value=1)
+    ranges = forms.CharField(label=_("Or serial ranges"), required=False, max_length=500, help_text=_("e.g. 101-150, 200-210"))
+    purpose = forms.CharField(label=_("Purpose"), required=False, max_length=200)
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=500)
+
+
+class TrustedAccountForm(forms.Form):
+    trusted = forms.CharField(label=_("Account number to trust"), max_length=20)
+
+
+class GrantRightForm(forms.Form):
+    username = forms.CharField(label=_("Login ID"), max_length=150)
+    account = forms.CharField(label=_("Account number"), max_length=20)
+    right = forms.ChoiceField(label=_("Right"), choices=Right.choices)
+
+
+class UserForm(forms.Form):
+    username = forms.CharField(label=_("Login ID"), max_length=150)
+    new_login = forms.CharField(label=_("New login ID"), required=False, max_length=150)
+
+
+class SuspensionForm(forms.Form):
+    suspended = forms.BooleanField(label=_("Suspend user-initiated movements"), required=False)
+    notice = forms.CharField(label=_("Notice shown to users"), required=False, max_length=500)

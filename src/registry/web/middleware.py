@@ -1,0 +1,34 @@
+"""Representatives, administrators and auditors use the registry only after their second factor."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.contrib.auth import logout
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from registry.access.permissions import needs_second_factor
+
+OPEN_PATHS = ("/login/", "/logout/", "/2fa/", "/i18n/", "/static/", "/health")
+
+
+class SecondFactorRequired:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        if (
+            user.is_authenticated
+            and request.path != "/"
+            and not request.path.startswith(OPEN_PATHS)
+            and not user.is_verified()  # type: ignore[attr-defined]
+            and needs_second_factor(user)
+        ):
+            if TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+                logout(request)  # signed in without the second factor: start again
+                return redirect(f"/login/?next={request.path}")
+            return redirect("2fa-setup")
+        return self.get_response(request)

@@ -1,0 +1,308 @@
+"""The account holders' registry: inbox, accounts, movements, approvals, trusted accounts, logs.
+
+Views parse input, ask ``registry.access.permissions``, call a service and render. An account a
+user may not see does not exist for them (404), and the attempt is logged.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from axes.models import AccessFailureLog, AccessLog
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
+from django.core.paginator import Paginator
+from django.db.models import F, Q, Sum
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from registry.access import permissions
+from registry.access.models import OperationLog, TrustedAccount
+from registry.access.services import (
+    add_trusted_account,
+    grant_right,
+    initialise_password,
+    log_operation,
+    reissue_login_id,
+    remove_trusted_account,
+    set_movements_suspended,
+)
+from registry.accounts.models import Account
+from registry.core.checks import CheckFailed
+from registry.core.serials import parse_range
+from registry.notifications.messages import render as render_message
+from registry.notifications.models import Notification
+from registry.notifications.services import mark_read
+from registry.parties.models import Registry
+from registry.parties.services import is_administrator
+from registry.transactions import services as ledger
+from registry.transactions.blocks import RequestedRange
+from registry.transactions.models import Transaction
+from registry.units.holdings import holdings
+from registry.web.forms import GrantRightForm, MovementForm, RejectForm, SuspensionForm, TrustedAccountForm, UserForm
+
+
+def _me(request: HttpRequest) -> User:
+    """The signed-in user (every view here requires one)."""
+    return cast(User, request.user)
+
+
+def _account(request: HttpRequest, number: str) -> Account:
+    account = Account.objects.select_related("registry", "entity").filter(number=number).first()
+    if account is None or not permissions.can_view(request.user, account):
+        log_operation(request.user, "view_account", target=number, outcome="denied", ip=request.META.get("REMOTE_ADDR"))
+        raise Http404
+    return account
+
+
+def _transaction(request: HttpRequest, pk: int) -> Transaction:
+    tx = Transaction.objects.select_related("registry", "from_account__registry", "to_account__registry").filter(pk=pk).first()
+    visible = tx is not None and any(a is not None and permissions.can_view(request.user, a) for a in (tx.from_account, tx.to_account))
+    if not visible:
+        log_operation(request.user, "view_transaction", target=str(pk), outcome="denied", ip=request.META.get("REMOTE_ADDR"))
+        raise Http404
+    assert tx is not None
+    return tx
+
+
+def _refused(request: HttpRequest, failure: CheckFailed, action: str, target: str) -> None:
+    messages.error(request, f"[{failure.code}] {failure.message}")
+    log_operation(request.user, action, target=target, outcome=f"refused {failure.code}", ip=request.META.get("REMOTE_ADDR"))
+
+
+def _suspensions(request: HttpRequest) -> list[Registry]:
+    return list(permissions.visible_registries(request.user).filter(movements_suspended=True))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def home(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        mark_read(_me(request))
+        return redirect("app-home")
+    notifications = Notification.objects.filter(user=_me(request))[:50]
+    inbox = [(n, render_message(n.kind, n.params)) for n in notifications]
+    return render(request, "web/app/home.html", {"inbox": inbox, "suspended": _suspensions(request)})
+
+
+@login_required
+@require_GET
+def account_list(request: HttpRequest) -> HttpResponse:
+    accounts = permissions.visible_accounts(request.user).annotate(units=Sum(F("blocks__end") - F("blocks__start") + 1)).order_by("number")
+    return render(request, "web/app/accounts.html", {"accounts": accounts})
+
+
+@login_required
+@require_GET
+def account_detail(request: HttpRequest, number: str) -> HttpResponse:
+    account = _account(request, number)
+    pending = Transaction.objects.filter(Q(from_account=account) | Q(to_account=account), status__in=["awaiting_approval", "delayed"])
+    context = {
+        "account": account,
+        "holdings": list(holdings(account.registry, account)),
+        "pending": pending.order_by("-pk"),
+        "trusted": TrustedAccount.objects.filter(account=account, removed_at__isnull=True).select_related("trusted"),
+        "can_initiate": permissions.can_initiate(request.user, account),
+        "right": permissions.right_on(request.user, account),
+        "form": MovementForm(),
+        "trusted_form": TrustedAccountForm(),
+        "suspended": account.registry.movements_suspended,
+    }
+    return render(request, "web/app/account.html", context)
+
+
+def _ranges(text: str, registry_id: str) -> list[RequestedRange]:
+    result: list[RequestedRange] = []
+    for part in [p for p in text.replace(";", ",").split(",") if p.strip()]:
+        originating, _sep, serials = part.strip().rpartition(":")
+        result.append((originating or registry_id, parse_range(serials)))
+    return result
+
+
+@login_required
+@require_POST
+def propose(request: HttpRequest, number: str) -> HttpResponse:
+    account = _account(request, number)
+    form = MovementForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Please correct the form."))
+        return redirect("account", number=number)
+    data = form.cleaned_data
+    try:
+        amount: dict[str, Any] = {"quantity": data["quantity"], "ranges": _ranges(data["ranges"], account.registry.registry_id) or None}
+        kind = data["kind"]
+        if kind in ("internal_transfer", "external_transfer"):
+            target = Account.objects.select_related("registry").filter(number=data["to_account"].strip()).first()
+            if target is None:
+                from registry.core.checks import Check
+
+                raise CheckFailed(Check.ACQUIRING_ACCOUNT_UNKNOWN, account=data["to_account"], registry=account.registry.registry_id)
+            move = ledger.transfer_units if kind == "internal_transfer" else ledger.transfer_externally
+            tx = move(actor=request.user, from_account=account, to_account=target, **amount)
+        elif kind == "retirement":
+            tx = ledger.retire_units(actor=request.user, account=account, purpose=data["purpose"], **amount)
+        else:
+            tx = ledger.cancel_units(actor=request.user, account=account, kind="voluntary", **amount)
+    except CheckFailed as failure:
+        _refused(request, failure, "propose", number)
+        return redirect("account", number=number)
+    log_operation(
+        request.user, "propose", registry=account.registry, target=f"T{tx.pk}", outcome=tx.status, ip=request.META.get("REMOTE_ADDR")
+    )
+    messages.success(request, _("Transaction %(number)s is %(status)s.") % {"number": tx.pk, "status": tx.get_status_display()})
+    return redirect("transaction", pk=tx.pk)
+
+
+@login_required
+@require_GET
+def transaction_list(request: HttpRequest) -> HttpResponse:
+    visible = permissions.visible_accounts(request.user)
+    found = (
+        Transaction.objects.filter(Q(from_account__in=visible) | Q(to_account__in=visible))
+        .select_related("from_account", "to_account", "proposed_by")
+        .order_by("-pk")
+    )
+    page = Paginator(found, 50).get_page(request.GET.get("page"))
+    return render(request, "web/app/transactions.html", {"page": page})
+
+
+@login_required
+@require_GET
+def transaction_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    tx = _transaction(request, pk)
+    sender = tx.from_account
+    pending = tx.status in ("awaiting_approval", "delayed")
+    context = {
+        "tx": tx,
+        "blocks": tx.blocks.all(),
+        "can_approve": pending
+        and tx.status == "awaiting_approval"
+        and sender is not None
+        and permissions.can_approve(request.user, sender)
+        and tx.proposed_by_id != request.user.pk,
+        "can_cancel": pending and (tx.proposed_by_id == request.user.pk or is_administrator(request.user, tx.registry)),
+        "reject_form": RejectForm(),
+    }
+    return render(request, "web/app/transaction.html", context)
+
+
+@login_required
+@require_POST
+def decide(request: HttpRequest, pk: int, decision: str) -> HttpResponse:
+    tx = _transaction(request, pk)
+    try:
+        if decision == "approve":
+            ledger.approve_transaction(actor=request.user, transaction=tx)
+        elif decision == "reject":
+            ledger.reject_transaction(actor=request.user, transaction=tx, reason=request.POST.get("reason", ""))
+        elif decision == "cancel":
+            ledger.cancel_transaction(actor=request.user, transaction=tx)
+        else:
+            raise Http404
+    except CheckFailed as failure:
+        _refused(request, failure, decision, f"T{pk}")
+        return redirect("transaction", pk=pk)
+    tx.refresh_from_db()
+    log_operation(request.user, decision, registry=tx.registry, target=f"T{pk}", outcome=tx.status, ip=request.META.get("REMOTE_ADDR"))
+    messages.success(request, _("Transaction %(number)s is %(status)s.") % {"number": tx.pk, "status": tx.get_status_display()})
+    return redirect("transaction", pk=pk)
+
+
+@login_required
+@require_POST
+def trusted(request: HttpRequest, number: str, action: str) -> HttpResponse:
+    account = _account(request, number)
+    form = TrustedAccountForm(request.POST)
+    other = Account.objects.filter(number=form.data.get("trusted", "").strip()).first()
+    try:
+        if other is None:
+            from registry.core.checks import Check
+
+            raise CheckFailed(Check.ACCOUNT_UNKNOWN, account=form.data.get("trusted", ""), registry=account.registry.registry_id)
+        if action == "add":
+            entry = add_trusted_account(request.user, account, other)
+            messages.success(
+                request,
+                _("%(account)s will be trusted from %(when)s.")
+                % {"account": other.number, "when": entry.effective_at.strftime("%Y-%m-%d %H:%M")},
+            )
+        else:
+            remove_trusted_account(request.user, account, other)
+            messages.success(request, _("%(account)s is no longer trusted.") % {"account": other.number})
+    except CheckFailed as failure:
+        _refused(request, failure, f"trusted_{action}", number)
+    return redirect("account", number=number)
+
+
+@login_required
+@require_GET
+def access_log(request: HttpRequest) -> HttpResponse:
+    """Administrators and auditors see their registries' logs; everybody else their own."""
+    overseen = [
+        r
+        for r in permissions.visible_registries(request.user)
+        if is_administrator(request.user, r) or permissions.is_auditor(request.user, r)
+    ]
+    if overseen:
+        operations = OperationLog.objects.filter(Q(registry__in=overseen) | Q(registry__isnull=True))
+        logins = AccessLog.objects.all()
+        failures = AccessFailureLog.objects.all()
+    else:
+        operations = OperationLog.objects.filter(user=_me(request))
+        logins = AccessLog.objects.filter(username=request.user.get_username())
+        failures = AccessFailureLog.objects.filter(username=request.user.get_username())
+    context = {
+        "operations": operations.select_related("user", "registry")[:200],
+        "logins": logins.order_by("-attempt_time")[:100],
+        "failures": failures.order_by("-attempt_time")[:100],
+        "overseer": bool(overseen),
+    }
+    return render(request, "web/app/access_log.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def registry_admin(request: HttpRequest, registry_id: str) -> HttpResponse:
+    """Administrators: the maintenance switch, rights of representatives, login IDs and passwords."""
+    registry = get_object_or_404(Registry, registry_id=registry_id)
+    if not is_administrator(request.user, registry):
+        log_operation(request.user, "registry_admin", registry=registry, outcome="denied", ip=request.META.get("REMOTE_ADDR"))
+        raise Http404
+    temporary = None
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "suspend":
+                form = SuspensionForm(request.POST)
+                form.is_valid()
+                set_movements_suspended(
+                    request.user, registry, form.cleaned_data.get("suspended", False), form.cleaned_data.get("notice", "")
+                )
+            elif action == "grant":
+                grant = GrantRightForm(request.POST)
+                if grant.is_valid():
+                    user = get_object_or_404(User, username=grant.cleaned_data["username"])
+                    account = get_object_or_404(Account, number=grant.cleaned_data["account"], registry=registry)
+                    grant_right(request.user, account, user, grant.cleaned_data["right"])
+            elif action in ("initialise_password", "reissue_login_id"):
+                user_form = UserForm(request.POST)
+                if user_form.is_valid():
+                    user = get_object_or_404(User, username=user_form.cleaned_data["username"])
+                    if action == "initialise_password":
+                        temporary = initialise_password(request.user, registry, user)
+                    else:
+                        reissue_login_id(request.user, registry, user, user_form.cleaned_data["new_login"])
+            messages.success(request, _("Done."))
+        except CheckFailed as failure:
+            _refused(request, failure, action or "registry_admin", registry.registry_id)
+    context = {
+        "registry": registry,
+        "suspension_form": SuspensionForm(initial={"suspended": registry.movements_suspended, "notice": registry.suspension_notice}),
+        "grant_form": GrantRightForm(),
+        "user_form": UserForm(),
+        "temporary": temporary,
+    }
+    return render(request, "web/app/registry_admin.html", context)

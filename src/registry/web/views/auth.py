@@ -1,0 +1,88 @@
+"""Signing in with login ID, password and (for representatives and administrators) a TOTP code."""
+
+from __future__ import annotations
+
+import base64
+
+import segno
+from django.contrib import messages
+from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.signals import user_login_failed
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+from django_otp import login as otp_login
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from registry.access.permissions import needs_second_factor
+from registry.access.services import log_operation
+from registry.web.forms import LoginForm, TokenForm
+
+
+def _next(request: HttpRequest) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    return target if url_has_allowed_host_and_scheme(target, {request.get_host()}) else "/app/"
+
+
+def _ip(request: HttpRequest) -> str | None:
+    return request.META.get("REMOTE_ADDR")
+
+
+@require_http_methods(["GET", "POST"])
+def login_view(request: HttpRequest) -> HttpResponse:
+    form = LoginForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        username, token = form.cleaned_data["username"], form.cleaned_data["token"].strip()
+        user = authenticate(request, username=username, password=form.cleaned_data["password"])
+        if user is None:
+            form.add_error(None, _("The login ID or the password is wrong."))
+            log_operation(None, "login_failed", target=username, ip=_ip(request))
+        else:
+            device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+            if device is not None and not device.verify_token(token):
+                user_login_failed.send(sender=__name__, credentials={"username": username}, request=request)
+                form.add_error("token", _("The one-time code is wrong or expired."))
+                log_operation(user, "login_failed", target="one-time code", ip=_ip(request))
+            else:
+                login(request, user)
+                log_operation(user, "login", ip=_ip(request))
+                if device is not None:
+                    otp_login(request, device)
+                elif needs_second_factor(user):
+                    return redirect("2fa-setup")
+                return redirect(_next(request))
+    return render(request, "web/login.html", {"form": form, "next": _next(request)})
+
+
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        log_operation(request.user, "logout", ip=_ip(request))
+    logout(request)
+    return redirect("/")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def setup_second_factor(request: HttpRequest) -> HttpResponse:
+    """Enrol an authenticator app: scan the code (or type the key), then confirm with one code."""
+    user = request.user
+    if TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+        return redirect("app-home")
+    device, _created = TOTPDevice.objects.get_or_create(user=user, confirmed=False, defaults={"name": "authenticator"})
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if device.verify_token(form.cleaned_data["token"].strip()):
+            device.confirmed = True
+            device.save(update_fields=["confirmed"])
+            otp_login(request, device)
+            log_operation(user, "second_factor_enrolled", ip=_ip(request))
+            messages.success(request, _("Your authenticator app is set up."))
+            return redirect("app-home")
+        form.add_error("token", _("The one-time code is wrong or expired."))
+    qr = segno.make(device.config_url, error="m").svg_data_uri(scale=4)
+    secret = base64.b32encode(device.bin_key).decode()
+    return render(request, "web/setup_2fa.html", {"form": form, "qr": qr, "secret": secret})
