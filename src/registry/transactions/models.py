@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from registry.accounts.models import Account
 from registry.core.status import Status
@@ -11,31 +12,31 @@ from registry.parties.models import Entity, Party, Registry
 
 
 class TransactionType(models.TextChoices):
-    ISSUANCE = "issuance", "Issuance"
-    INTERNAL_TRANSFER = "internal_transfer", "Internal transfer"
-    RETIREMENT = "retirement", "Retirement"
-    CANCELLATION = "cancellation", "Cancellation"
-    CORRECTION = "correction", "Correction"
-    AUTHORIZATION = "authorization", "Authorisation"
-    FIRST_TRANSFER = "first_transfer", "First transfer"
-    EXTERNAL_TRANSFER = "external_transfer", "External transfer"
-    ACQUISITION = "acquisition", "Acquisition"
+    ISSUANCE = "issuance", _("Issuance")
+    INTERNAL_TRANSFER = "internal_transfer", _("Internal transfer")
+    RETIREMENT = "retirement", _("Retirement")
+    CANCELLATION = "cancellation", _("Cancellation")
+    CORRECTION = "correction", _("Correction")
+    AUTHORIZATION = "authorization", _("Authorisation")
+    FIRST_TRANSFER = "first_transfer", _("First transfer")
+    EXTERNAL_TRANSFER = "external_transfer", _("External transfer")
+    ACQUISITION = "acquisition", _("Acquisition")
 
 
 class TransactionStatus(models.TextChoices):
-    PROPOSED = Status.PROPOSED.value, "Proposed"
-    AWAITING_APPROVAL = Status.AWAITING_APPROVAL.value, "Awaiting approval"
-    DELAYED = Status.DELAYED.value, "Delayed"
-    COMPLETED = Status.COMPLETED.value, "Completed"
-    REJECTED = Status.REJECTED.value, "Rejected"
-    CANCELLED = Status.CANCELLED.value, "Cancelled"
+    PROPOSED = Status.PROPOSED.value, _("Proposed")
+    AWAITING_APPROVAL = Status.AWAITING_APPROVAL.value, _("Awaiting approval")
+    DELAYED = Status.DELAYED.value, _("Delayed")
+    COMPLETED = Status.COMPLETED.value, _("Completed")
+    REJECTED = Status.REJECTED.value, _("Rejected")
+    CANCELLED = Status.CANCELLED.value, _("Cancelled")
 
 
 class CancellationKind(models.TextChoices):
-    MANDATORY = "mandatory", "Mandatory cancellation"
-    VOLUNTARY = "voluntary", "Voluntary cancellation"
-    OMGE = "omge", "Cancellation for overall mitigation in global emissions"
-    OIMP = "oimp", "Use for other international mitigation purposes"
+    MANDATORY = "mandatory", _("Mandatory cancellation")
+    VOLUNTARY = "voluntary", _("Voluntary cancellation")
+    OMGE = "omge", _("Cancellation for overall mitigation in global emissions")
+    OIMP = "oimp", _("Use for other international mitigation purposes")
 
 
 class Transaction(models.Model):
