@@ -26,5 +26,10 @@ MESSAGES = {
 
 
 def render(kind: str, params: dict[str, Any]) -> str:
-    """The message in the active language."""
-    return str(MESSAGES[kind]) % params
+    """The message in the active language (coded values such as a right are translated too)."""
+    from registry.access.models import Right
+
+    shown = dict(params)
+    if "right" in shown:
+        shown["right"] = str(Right(shown["right"]).label)
+    return str(MESSAGES[kind]) % shown
