@@ -324,3 +324,52 @@ def test_the_registry_speaks_japanese(roles):
     assert '<html lang="ja">' in page
     assert "保有ユニット" in page and "取引の申請" in page
     assert "CA0001-MNG01-MNG-1-100-2023" in page
+
+
+@pytest.mark.parametrize("role", ["other_rep", "japan_admin", "nobody"])
+def test_strangers_reach_no_transaction_and_no_action_on_it(roles, role):
+    tx = transfer_units(actor=roles.people["initiator"], from_account=roles.seller, to_account=roles.government_mn, quantity=5)
+    client = client_for(roles.people[role])
+    assert client.get(f"/app/transactions/{tx.pk}/").status_code == 404
+    for decision in ("reject", "cancel"):
+        assert client.post(f"/app/transactions/{tx.pk}/{decision}/", {"reason": "no"}).status_code == 404
+    assert client.post(f"/app/accounts/{roles.seller.number}/trusted/add/", {"trusted": roles.buyer.number}).status_code == 404
+    tx.refresh_from_db()
+    assert tx.status == "awaiting_approval"
+    assert OperationLog.objects.filter(user=roles.people[role], outcome="denied").count() >= 4
+
+
+def test_the_proposer_cancels_and_the_approver_rejects_on_the_web(roles):
+    first = transfer_units(actor=roles.people["initiator"], from_account=roles.seller, to_account=roles.buyer, quantity=5)
+    second = transfer_units(actor=roles.people["initiator"], from_account=roles.seller, to_account=roles.buyer, quantity=5)
+    client_for(roles.people["initiator"]).post(f"/app/transactions/{first.pk}/cancel/")
+    client_for(roles.people["approver"]).post(f"/app/transactions/{second.pk}/reject/", {"reason": "wrong buyer"})
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, second.status, second.reason) == ("cancelled", "rejected", "wrong buyer")
+    assert units_held(roles.seller) == 100
+    assert Notification.objects.filter(user=roles.people["initiator"], kind="transaction_rejected").exists()
+
+
+def test_representatives_see_only_their_own_log_and_overseers_the_registrys(roles):
+    client_for(roles.people["nobody"]).get(f"/app/accounts/{roles.seller.number}/")  # a denied attempt
+    assert "view_account" not in client_for(roles.people["reader"]).get("/app/log/").content.decode()
+    overseen = client_for(roles.people["auditor"]).get("/app/log/").content.decode()
+    assert "view_account" in overseen and "nobody" in overseen
+
+
+def test_sessions_end_after_half_an_hour_without_activity(roles):
+    client = client_for(roles.people["reader"])
+    client.get("/app/")
+    assert client.session.get_expiry_age() <= 1800
+    assert client.session.get_expire_at_browser_close()
+
+
+def test_times_are_shown_in_the_registrys_time_zone(roles):
+    from registry.parties.models import Registry
+
+    Registry.objects.filter(pk=roles.mongolia.pk).update(time_zone="Asia/Ulaanbaatar")
+    tx = transfer_units(actor=roles.people["initiator"], from_account=roles.seller, to_account=roles.buyer, quantity=5)
+    approve_transaction(actor=roles.people["approver"], transaction=tx)
+    page = client_for(roles.people["initiator"]).get(f"/app/transactions/{tx.pk}/").content.decode()
+    assert "+08" in page or "ULAT" in page  # Ulaanbaatar time, not JST

@@ -44,7 +44,7 @@ def seed_reference_data() -> list[Registry]:
     mongolia = create_party("MN", "MNG", "Mongolia", "モンゴル")
     registries = [
         create_registry(japan, "JPN01", "Japan JCM Registry"),
-        create_registry(mongolia, "MNG01", "Mongolia JCM Registry"),
+        create_registry(mongolia, "MNG01", "Mongolia JCM Registry", time_zone="Asia/Ulaanbaatar"),
     ]
     create_programme("JCM", "Joint Crediting Mechanism", "JCM", {"JCM": "JCM credit"})
     create_programme("J-Credit", "J-Credit Scheme", "JC", {"JC": "J-Credit"}, international=False)

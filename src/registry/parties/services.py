@@ -44,11 +44,11 @@ def create_party(alpha2: str, alpha3: str, name: str, name_ja: str = "") -> Part
     return party
 
 
-def create_registry(party: Party, registry_id: str, name: str) -> Registry:
+def create_registry(party: Party, registry_id: str, name: str, time_zone: str = "Asia/Tokyo") -> Registry:
     """Create a Party's registry (``JPN01``); its identifier starts with the Party's alpha-3 code."""
     if not (len(registry_id) == 5 and registry_id[:3] == party.alpha3 and registry_id[3:].isdigit()):
         raise CheckFailed(Check.VALUE_INVALID, field="Registry id", detail=f"{registry_id!r} must be {party.alpha3} followed by two digits")
-    registry, _ = Registry.objects.get_or_create(registry_id=registry_id, defaults={"party": party, "name": name})
+    registry, _ = Registry.objects.get_or_create(registry_id=registry_id, defaults={"party": party, "name": name, "time_zone": time_zone})
     return registry
 
 

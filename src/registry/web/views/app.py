@@ -6,6 +6,7 @@ user may not see does not exist for them (404), and the attempt is logged.
 
 from __future__ import annotations
 
+import zoneinfo
 from typing import Any, cast
 
 from axes.models import AccessFailureLog, AccessLog
@@ -16,6 +17,7 @@ from django.core.paginator import Paginator
 from django.db.models import F, Q, Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -111,7 +113,8 @@ def account_detail(request: HttpRequest, number: str) -> HttpResponse:
         "trusted_form": TrustedAccountForm(),
         "suspended": account.registry.movements_suspended,
     }
-    return render(request, "web/app/account.html", context)
+    with timezone.override(zoneinfo.ZoneInfo(account.registry.time_zone)):
+        return render(request, "web/app/account.html", context)
 
 
 def _ranges(text: str, registry_id: str) -> list[RequestedRange]:
@@ -186,7 +189,8 @@ def transaction_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_cancel": pending and (tx.proposed_by_id == request.user.pk or is_administrator(request.user, tx.registry)),
         "reject_form": RejectForm(),
     }
-    return render(request, "web/app/transaction.html", context)
+    with timezone.override(zoneinfo.ZoneInfo(tx.registry.time_zone)):  # times in the registry's own zone (JST for Japan)
+        return render(request, "web/app/transaction.html", context)
 
 
 @login_required
