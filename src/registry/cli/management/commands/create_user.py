@@ -1,0 +1,31 @@
+import os
+from argparse import ArgumentParser
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+
+
+class Command(BaseCommand):
+    help = "Create a user (an account representative); the password comes from $REGISTRY_USER_PASSWORD. They set up TOTP at first sign-in."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("--username", required=True)
+        parser.add_argument("--email", default="")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        password = os.environ.get("REGISTRY_USER_PASSWORD")
+        if not password:
+            raise CommandError("set REGISTRY_USER_PASSWORD to the initial password")
+        if User.objects.filter(username=options["username"]).exists():
+            raise CommandError(f"user {options['username']!r} exists already")
+        user = User(username=options["username"], email=options["email"])
+        try:
+            validate_password(password, user)
+        except ValidationError as error:
+            raise CommandError("password refused: " + " ".join(error.messages)) from error
+        user.set_password(password)
+        user.save()
+        self.stdout.write(f"user {user.username} created")
