@@ -85,6 +85,13 @@ def test_article6_from_the_command_line(home, tmp_path):
     assert "MN 2024: +10 tCO2e" in run(home, "adjustments").stdout
 
 
+def test_representatives_are_created_and_granted_rights_from_the_command_line(home):
+    run(home, "create-user", "--username", "batbayar", env={"REGISTRY_USER_PASSWORD": "a long pass phrase for batbayar"})
+    result = run(home, "grant-right", "--registry", "MNG01", "--user", "batbayar", "--account", SELLER, "--right", "initiate")
+    assert f"batbayar may now initiate for account {SELLER}" in result.stdout
+    assert "0 delayed transaction(s) completed" in run(home, "run-due").stdout
+
+
 def test_check_codes_prints_the_published_table(home):
     published = (Path(__file__).resolve().parents[2] / "docs" / "check-codes.md").read_text(encoding="utf-8")
     assert run(home, "check-codes").stdout == published
