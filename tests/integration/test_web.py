@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from django.utils import translation
@@ -29,11 +30,13 @@ def test_front_page_speaks_japanese(world, client):
 
 
 def test_every_japanese_message_is_translated_and_compiled():
-    entries = PO.read_text(encoding="utf-8").split("\n\n")[1:]
-    assert entries
-    for entry in entries:
-        msgid = entry.split('msgid "', 1)[1].split('"\n', 1)[0]
-        msgstr = entry.split('msgstr "', 1)[1].split('"', 1)[0]
+    text = PO.read_text(encoding="utf-8")
+    entries = re.findall(r'^msgid ((?:".*"\n)+)msgstr ((?:".*"\n)+)', text, flags=re.MULTILINE)
+    assert len(entries) > 100
+    assert "#, fuzzy" not in text.split("\n\n", 1)[1], "a fuzzy (guessed) translation is waiting for review"
+    for raw_id, raw_str in entries[1:]:  # the first is the header
+        msgid = "".join(re.findall(r'"(.*)"', raw_id)).replace('\\"', '"')
+        msgstr = "".join(re.findall(r'"(.*)"', raw_str)).replace('\\"', '"')
         assert msgstr, f"untranslated: {msgid}"
         with translation.override("ja"):
             assert translation.gettext(msgid) == msgstr, f"django.mo is older than django.po for {msgid!r}"

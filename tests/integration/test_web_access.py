@@ -373,3 +373,16 @@ def test_times_are_shown_in_the_registrys_time_zone(roles):
     approve_transaction(actor=roles.people["approver"], transaction=tx)
     page = client_for(roles.people["initiator"]).get(f"/app/transactions/{tx.pk}/").content.decode()
     assert "+08" in page or "ULAT" in page  # Ulaanbaatar time, not JST
+
+
+def test_a_user_chooses_a_new_password_after_it_was_initialised(roles):
+    user = roles.people["reader"]
+    temporary = initialise_password(roles.admin_mn, roles.mongolia, user)
+    client = client_for(user)
+    response = client.post(
+        "/app/password/",
+        {"old_password": temporary, "new_password1": "a brand new pass phrase", "new_password2": "a brand new pass phrase"},
+    )
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.check_password("a brand new pass phrase")

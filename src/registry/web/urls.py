@@ -9,6 +9,7 @@ urlpatterns = [
     path("login/", auth.login_view, name="login"),
     path("logout/", auth.logout_view, name="logout"),
     path("2fa/setup/", auth.setup_second_factor, name="2fa-setup"),
+    path("app/password/", auth.change_password, name="password-change"),
     path("app/", app.home, name="app-home"),
     path("app/accounts/", app.account_list, name="accounts"),
     path("app/accounts/<str:number>/", app.account_detail, name="account"),

@@ -6,8 +6,9 @@ import base64
 
 import segno
 from django.contrib import messages
-from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth import authenticate, login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordChangeForm
 from django.contrib.auth.signals import user_login_failed
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -86,3 +87,17 @@ def setup_second_factor(request: HttpRequest) -> HttpResponse:
     qr = segno.make(device.config_url, error="m").svg_data_uri(scale=4)
     secret = base64.b32encode(device.bin_key).decode()
     return render(request, "web/setup_2fa.html", {"form": form, "qr": qr, "secret": secret})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def change_password(request: HttpRequest) -> HttpResponse:
+    """Choose a new password (after an administrator initialised it, or at any time)."""
+    form = PasswordChangeForm(request.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        update_session_auth_hash(request, user)
+        log_operation(user, "password_changed", ip=_ip(request))
+        messages.success(request, _("Your password is changed."))
+        return redirect("app-home")
+    return render(request, "web/password.html", {"form": form})
