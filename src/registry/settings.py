@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "registry.article6",
     "registry.access",
     "registry.notifications",
+    "registry.disclosure",
     "registry.web",
     "registry.cli",
 ]

@@ -7,5 +7,6 @@ urlpatterns = [
     admin_login,
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("public/", include("registry.disclosure.urls")),
     path("", include("registry.web.urls")),
 ]

@@ -179,6 +179,51 @@ def test_approving_without_the_right_to_approve_is_refused_with_2006(held, uncha
     assert refused(unchanged, lambda: approve_transaction(actor=initiator, transaction=tx)) == 2006
 
 
+def test_account_holders_cannot_move_units_outside_operating_hours_2007(held, unchanged):
+    from datetime import time
+
+    from registry.access.services import grant_right
+    from registry.disclosure.hours import check_open_for_movements
+    from registry.parties.models import Registry
+
+    representative = make_user()
+    grant_right(held.admin_mn, held.seller, representative, "initiate")
+    Registry.objects.filter(pk=held.mongolia.pk).update(open_weekdays="0-4", opens_at=time(9), closes_at=time(23), time_zone="Asia/Tokyo")
+    registry = Registry.objects.get(pk=held.mongolia.pk)
+    saturday_noon = dt.datetime(2026, 11, 21, 3, 0, tzinfo=dt.UTC)  # 12:00 JST on a Saturday
+    monday_night = dt.datetime(2026, 11, 23, 14, 30, tzinfo=dt.UTC)  # 23:30 JST on a Monday
+    monday_morning = dt.datetime(2026, 11, 23, 1, 0, tzinfo=dt.UTC)  # 10:00 JST
+    for closed in (saturday_noon, monday_night):
+        with pytest.raises(CheckFailed) as failure:
+            check_open_for_movements(registry, closed)
+        assert failure.value.code == 2007 and "Mon-Fri 09:00-23:00" in failure.value.message
+    check_open_for_movements(registry, monday_morning)  # open: no refusal
+    Registry.objects.filter(pk=held.mongolia.pk).update(opens_at=time(0), closes_at=time(0, 1), open_weekdays="")
+    assert refused(unchanged, transfer(held, actor=representative, quantity=5)) == 2007
+
+
+def test_account_holders_cannot_move_units_during_a_maintenance_window_2008(held, unchanged):
+    from django.utils import timezone
+
+    from registry.access.services import grant_right
+    from registry.disclosure.models import Notice
+
+    representative = make_user()
+    grant_right(held.admin_mn, held.seller, representative, "initiate")
+    now = timezone.now()
+    Notice.objects.create(
+        kind="maintenance",
+        title_en="Database upgrade",
+        title_ja="更新",
+        published_at=now,
+        starts_at=now - dt.timedelta(minutes=5),
+        ends_at=now + dt.timedelta(hours=1),
+    )
+    failure = unchanged(transfer(held, actor=representative, quantity=5))
+    assert failure.code == 2008 and "Database upgrade" in failure.message
+    transfer(held, quantity=5)()  # administrators may still act
+
+
 # 4xxx unit blocks ---------------------------------------------------------------------------------
 
 

@@ -37,6 +37,8 @@ class Check(Enum):
     APPROVER_IS_PROPOSER = (2003, "The person who proposed transaction {transaction} cannot also approve it.")
     MOVEMENTS_SUSPENDED = (2005, "Movements are suspended in registry {registry}: {notice}")
     NOT_ALLOWED_TO_APPROVE = (2006, "{actor} may not approve transactions of account {account}.")
+    OUTSIDE_OPERATING_HOURS = (2007, "Registry {registry} accepts account holders' movements {hours} ({zone}); it is now {now}.")
+    MAINTENANCE_WINDOW = (2008, "Registry {registry} is in scheduled maintenance until {until}: {title}")
     ONLY_PROPOSER_CANCELS = (2004, "Only the proposer or an administrator may cancel transaction {transaction}.")
 
     # 4xxx unit-block checks common to every movement

@@ -41,6 +41,10 @@ class Registry(models.Model):
     time_zone = models.CharField(max_length=50, default="Asia/Tokyo", help_text="times are shown to users in this zone")
     movements_suspended = models.BooleanField(default=False, help_text="maintenance or emergency: no user-initiated movement")
     suspension_notice = models.TextField(blank=True)
+    # Operating hours for account holders' movements, in the registry's time zone (weekdays 0=Monday).
+    open_weekdays = models.CharField(max_length=20, blank=True, help_text="e.g. 0-4 for Monday to Friday; empty: always open")
+    opens_at = models.TimeField(null=True, blank=True)
+    closes_at = models.TimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["registry_id"]

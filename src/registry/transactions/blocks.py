@@ -13,7 +13,7 @@ from registry.accounts.models import Account
 from registry.core.checks import Check, CheckFailed
 from registry.core.serials import Piece, SerialRange, cut, describe_ranges, locate_ranges, select_for_quantity
 from registry.transactions.models import Transaction, TransactionBlock
-from registry.units.holdings import identifier_of
+from registry.units.holdings import IDENTITY_FIELDS, identifier_of
 from registry.units.models import UnitBlock
 
 #: Deterministic choice: oldest vintage first, then originating registry, then lowest serial.
@@ -81,13 +81,11 @@ def blocks_overlapping(originating_registry: str, wanted: SerialRange) -> list[U
 
 def _lock(blocks: Iterable[UnitBlock]) -> list[UnitBlock]:
     ids = [block.pk for block in blocks]
-    locked = UnitBlock.objects.select_for_update(no_key=True, of=("self",)).select_related(*IDENTITY).filter(pk__in=ids).order_by("pk")
+    locked = (
+        UnitBlock.objects.select_for_update(no_key=True, of=("self",)).select_related(*IDENTITY_FIELDS).filter(pk__in=ids).order_by("pk")
+    )
     by_id = {b.pk: b for b in locked}
     return [by_id[i] for i in ids]
-
-
-#: What a block's unique identifier is made of (to load with the block).
-IDENTITY = ("unit_type__programme", "cooperative_approach", "first_transferring_party")
 
 
 def record_blocks(tx: Transaction, blocks: Iterable[UnitBlock]) -> None:

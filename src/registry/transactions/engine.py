@@ -23,6 +23,7 @@ from registry.article6 import rules
 from registry.core.checks import Check, CheckFailed
 from registry.core.serials import SerialRange, validate_requested_ranges
 from registry.core.status import PENDING, Status
+from registry.disclosure.hours import check_open_for_movements
 from registry.journal.services import append_entry, lock_registries
 from registry.notifications import events
 from registry.parties.models import Registry
@@ -129,6 +130,7 @@ def move(
         suspension = Registry.objects.filter(pk=registry.pk, movements_suspended=True).values_list("suspension_notice", flat=True).first()
         if suspension is not None:
             raise CheckFailed(Check.MOVEMENTS_SUSPENDED, registry=registry.registry_id, notice=suspension or "-")
+        check_open_for_movements(Registry.objects.get(pk=registry.pk))
         require_approval = True
     locked = lock_accounts([from_account, to_account])
     from_account, to_account = locked[from_account.pk], locked[to_account.pk]

@@ -47,6 +47,10 @@ class Holding:
     )
 
 
+#: What a block's unique identifier is made of (to load with the block).
+IDENTITY_FIELDS = ("unit_type__programme", "cooperative_approach", "first_transferring_party")
+
+
 def identifier_of(block: UnitBlock) -> str:
     return block_identifier(
         BlockIdentity(

@@ -8,6 +8,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from registry.accounts.models import Account
+from registry.disclosure.models import CorsiaEligibility, Notice
 from registry.journal.models import JournalEntry
 from registry.parties.models import CooperativeApproach, CreditingProgramme, Entity, Party, Project, Registry, UnitType
 from registry.transactions.models import Transaction
@@ -53,3 +54,15 @@ class JournalEntryAdmin(ReadOnly):
 
 for model in (Party, Registry, CreditingProgramme, UnitType, CooperativeApproach, Project, Entity):
     admin.site.register(model, ReadOnly)
+
+
+@admin.register(Notice)
+class NoticeAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Notices and maintenance windows are not ledger data: administrators edit them here."""
+
+    list_display = ("title_en", "kind", "registry", "published_at", "starts_at", "ends_at")
+
+
+@admin.register(CorsiaEligibility)
+class CorsiaEligibilityAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ("programme", "first_vintage", "last_vintage", "eligible", "compliance_period")

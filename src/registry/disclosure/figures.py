@@ -1,0 +1,184 @@
+"""The public figures, read from the ledger (never from hand-kept totals)."""
+
+from __future__ import annotations
+
+import re
+import zoneinfo
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from django.db.models import Count, F, QuerySet, Sum
+from django.db.models.functions import ExtractYear
+
+from registry.accounts.models import AccountType
+from registry.disclosure.models import CorsiaEligibility
+from registry.parties.models import Entity, Registry
+from registry.transactions.models import Transaction, TransactionStatus, TransactionType
+from registry.units.holdings import IDENTITY_FIELDS, identifier_of
+from registry.units.models import UnitBlock
+
+#: The account types the JCM registry publishes amounts for, in its order.
+PUBLISHED_TYPES = [
+    AccountType.PARTY_HOLDING,
+    AccountType.ENTITY_HOLDING,
+    AccountType.RETIREMENT,
+    AccountType.MANDATORY_CANCELLATION,
+    AccountType.VOLUNTARY_CANCELLATION,
+    AccountType.OMGE_CANCELLATION,
+    AccountType.USE,
+]
+HELD = [AccountType.PARTY_HOLDING, AccountType.ENTITY_HOLDING, AccountType.ISSUANCE]
+RETIRED = [AccountType.RETIREMENT]
+CANCELLED = [AccountType.MANDATORY_CANCELLATION, AccountType.VOLUNTARY_CANCELLATION, AccountType.OMGE_CANCELLATION, AccountType.USE]
+STATUS_TYPES = {"held": HELD, "retired": RETIRED, "cancelled": CANCELLED}
+
+
+def amounts_by_account_type(registry: Registry) -> list[dict[str, object]]:
+    """Units in each type of account, per unit type: one row per (account type, unit type)."""
+    rows = (
+        UnitBlock.objects.filter(account__registry=registry)
+        .values("account__type", "unit_type__code")
+        .annotate(units=Sum(F("end") - F("start") + 1))
+        .order_by()
+    )
+    found = {(r["account__type"], r["unit_type__code"]): int(r["units"]) for r in rows}
+    unit_types = sorted({code for _, code in found}) or ["JCM"]
+    return [
+        {"account_type": t.value, "label": t.label, "unit_type": code, "units": found.get((t.value, code), 0)}
+        for t in PUBLISHED_TYPES
+        for code in unit_types
+    ]
+
+
+def entity_holding_accounts(registry: Registry) -> QuerySet[Entity]:
+    """Entities with an entity holding account: names and head-office addresses (public by law in Japan)."""
+    return registry.entities.filter(accounts__type=AccountType.ENTITY_HOLDING).distinct().order_by("name")
+
+
+def annual_transactions(registry: Registry) -> list[dict[str, object]]:
+    """Completed transactions per year (in the registry's time zone) and type: how many, how many units."""
+    zone = zoneinfo.ZoneInfo(registry.time_zone)
+    rows = (
+        Transaction.objects.filter(registry=registry, status=TransactionStatus.COMPLETED)
+        .annotate(year=ExtractYear("completed_at", tzinfo=zone))
+        .values("year", "type")
+        .annotate(count=Count("pk"), units=Sum("quantity"))
+        .order_by("-year", "type")
+    )
+    labels = dict(TransactionType.choices)
+    return [
+        {"year": r["year"], "type": r["type"], "label": labels[r["type"]], "count": r["count"], "units": int(r["units"] or 0)} for r in rows
+    ]
+
+
+@dataclass(frozen=True)
+class Found:
+    identifier: str
+    registry: str
+    account_type: str
+    status: str
+    project: str
+    programme: str
+    unit_type: str
+    vintage: int
+    first: int
+    last: int
+    quantity: int
+    corsia_eligible: bool
+
+    COLUMNS = (
+        "identifier",
+        "registry",
+        "account_type",
+        "status",
+        "project",
+        "programme",
+        "unit_type",
+        "vintage",
+        "first",
+        "last",
+        "quantity",
+        "corsia_eligible",
+    )
+
+
+IDENTIFIER = re.compile(
+    r"^(?P<approach>[A-Z0-9]+)-(?P<registry>[A-Z]{3}\d{2})-(?P<party>[A-Z]{2,3})-(?P<first>\d+)(?:-(?P<last>\d+))?-(?P<vintage>\d{4})$"
+)
+
+
+def search_blocks(
+    *,
+    registry: str = "",
+    project: str = "",
+    vintage: int | None = None,
+    programme: str = "",
+    unit_type: str = "",
+    status: str = "",
+    serial: int | None = None,
+    identifier: str = "",
+) -> QuerySet[UnitBlock]:
+    """Blocks matching every filter given; what the public may see of them (no holders)."""
+    blocks = UnitBlock.objects.select_related("account__registry", "project", *IDENTITY_FIELDS)
+    if registry:
+        blocks = blocks.filter(account__registry__registry_id=registry)
+    if project:
+        blocks = blocks.filter(project__identifier__iexact=project)
+    if vintage:
+        blocks = blocks.filter(vintage=vintage)
+    if programme:
+        blocks = blocks.filter(unit_type__programme__code__iexact=programme)
+    if unit_type:
+        blocks = blocks.filter(unit_type__code__iexact=unit_type)
+    if status in STATUS_TYPES:
+        blocks = blocks.filter(account__type__in=[t.value for t in STATUS_TYPES[status]])
+    if serial:
+        blocks = blocks.filter(start__lte=serial, end__gte=serial)
+    if identifier:
+        match = IDENTIFIER.match(identifier.strip().upper())
+        if match is None:
+            return blocks.none()
+        first = int(match["first"])
+        last = int(match["last"] or first)
+        blocks = blocks.filter(originating_registry=match["registry"], vintage=int(match["vintage"]), start__lte=last, end__gte=first)
+    return blocks.order_by("originating_registry", "start")
+
+
+def corsia_lookup() -> dict[int, list[tuple[int, int, bool]]]:
+    table: dict[int, list[tuple[int, int, bool]]] = {}
+    for row in CorsiaEligibility.objects.all():
+        table.setdefault(row.programme_id, []).append((row.first_vintage, row.last_vintage, row.eligible))
+    return table
+
+
+def is_corsia_eligible(table: dict[int, list[tuple[int, int, bool]]], programme_id: int, vintage: int) -> bool:
+    return any(first <= vintage <= last and eligible for first, last, eligible in table.get(programme_id, []))
+
+
+def found_rows(blocks: QuerySet[UnitBlock]) -> Iterator[Found]:
+    corsia = corsia_lookup()
+    status_of = {t.value: name for name, types in STATUS_TYPES.items() for t in types}
+    for block in blocks.iterator(chunk_size=1000):
+        yield Found(
+            identifier=identifier_of(block),
+            registry=block.account.registry.registry_id,
+            account_type=block.account.type,
+            status=status_of.get(block.account.type, "held"),
+            project=block.project.identifier,
+            programme=block.unit_type.programme.code,
+            unit_type=block.unit_type.code,
+            vintage=block.vintage,
+            first=block.start,
+            last=block.end,
+            quantity=block.quantity,
+            corsia_eligible=is_corsia_eligible(corsia, block.unit_type.programme_id, block.vintage),
+        )
+
+
+def filters_from(query: dict[str, str]) -> dict[str, object]:
+    def number(name: str) -> int | None:
+        value = query.get(name, "").strip()
+        return int(value) if value.isdigit() else None
+
+    text = ("registry", "project", "programme", "unit_type", "status", "identifier")
+    return {**{name: query.get(name, "").strip() for name in text}, "vintage": number("vintage"), "serial": number("serial")}
