@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "registry.access",
     "registry.notifications",
     "registry.disclosure",
+    "registry.applications",
     "registry.web",
     "registry.cli",
 ]
@@ -190,3 +191,10 @@ REGISTRY_BLOCK_IDENTIFIER_FORMAT = os.environ.get(
     "REGISTRY_BLOCK_IDENTIFIER_FORMAT",
     "{approach}-{originating_registry}-{first_transferring_party}-{first}-{last}-{vintage}",
 )
+
+# Uploaded application documents: PDF only, at most this size, kept outside the web root and
+# passed to a virus scanner (a dotted path to callable(bytes, name) that raises to refuse).
+REGISTRY_UPLOADS = Path(os.environ.get("REGISTRY_UPLOADS", REGISTRY_HOME / "uploads"))
+REGISTRY_UPLOAD_MAX_BYTES = int(os.environ.get("REGISTRY_UPLOAD_MAX_BYTES", str(10 * 1024 * 1024)))
+REGISTRY_VIRUS_SCANNER = os.environ.get("REGISTRY_VIRUS_SCANNER", "")
+DATA_UPLOAD_MAX_MEMORY_SIZE = 50 * 1024 * 1024

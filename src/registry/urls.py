@@ -8,5 +8,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("public/", include("registry.disclosure.urls")),
+    path("", include("registry.applications.urls")),
     path("", include("registry.web.urls")),
 ]

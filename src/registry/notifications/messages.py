@@ -22,6 +22,8 @@ MESSAGES = {
     "units_received": _("Account %(account)s received %(quantity)s units from account %(sender)s (transaction %(transaction)s)."),
     "transaction_rejected": _("Transaction %(transaction)s was rejected by %(by)s: %(reason)s"),
     "transaction_cancelled": _("Transaction %(transaction)s was cancelled by %(by)s."),
+    "application_returned": _("Application %(reference)s was returned for correction: %(comment)s"),
+    "application_approved": _("Application %(reference)s was approved."),
 }
 
 

@@ -33,6 +33,7 @@ from registry.access.services import (
     set_movements_suspended,
 )
 from registry.accounts.models import Account
+from registry.applications.forms import RequestForm
 from registry.core.checks import CheckFailed
 from registry.core.serials import parse_range
 from registry.notifications.messages import render as render_message
@@ -111,6 +112,7 @@ def account_detail(request: HttpRequest, number: str) -> HttpResponse:
         "right": permissions.right_on(request.user, account),
         "form": MovementForm(),
         "trusted_form": TrustedAccountForm(),
+        "request_form": RequestForm(),
         "suspended": account.registry.movements_suspended,
     }
     with timezone.override(zoneinfo.ZoneInfo(account.registry.time_zone)):
