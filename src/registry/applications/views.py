@@ -111,6 +111,8 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
             log_operation(request.user, f"application_{action}", registry=application.registry, target=application.reference)
         except CheckFailed as failure:
             messages.error(request, f"[{failure.code}] {failure.message}")
+        if temporary is None:  # post/redirect/get, except to show a temporary password once
+            return redirect("application", pk=application.pk)
         application.refresh_from_db()
     context: dict[str, Any] = {
         "application": application,

@@ -1,0 +1,117 @@
+"""A foreign entity applies for an account in real headless Chromium, is returned for correction,
+resubmits, is approved, and its representative signs in and finds the notification."""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+import shutil
+import time
+
+import pytest
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from tests.factories import make_world
+
+playwright = pytest.importorskip("playwright.sync_api")
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--disable-quic"]  # fmt: skip
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+pytestmark = [
+    pytest.mark.usefixtures("committed_db"),
+    pytest.mark.skipif(
+        not shutil.which("chromium") and os.environ.get("REGISTRY_REQUIRE_BROWSER") != "1", reason="Debian's chromium is not installed"
+    ),
+]
+
+
+def code(key: bytes) -> str:
+    totp = TOTP(key, 30, 0, 6, 0)
+    totp.time = time.time()
+    return f"{totp.token():06d}"
+
+
+@pytest.fixture
+def browser(monkeypatch, settings, tmp_path):
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    settings.REGISTRY_UPLOADS = tmp_path / "uploads"
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+def test_a_foreign_entity_opens_an_account_online(live_server, browser, tmp_path):
+    world = make_world()
+    admin_device = TOTPDevice.objects.create(user=world.admin_jp, name="phone", confirmed=True)
+    world.admin_jp.set_password("a long pass phrase for the admin")
+    world.admin_jp.save()
+    files = {}
+    for name in ("incorporation", "authorization", "passport", "passport-clear"):
+        files[name] = tmp_path / f"{name}.pdf"
+        files[name].write_bytes(PDF)
+    base = live_server.url
+
+    applicant = browser.new_context(locale="en-US").new_page()
+    applicant.goto(f"{base}/apply/account/")
+    applicant.get_by_label("Registry").select_option("JPN01")
+    applicant.locator("#id_name").fill("Merlion Carbon Pte. Ltd.")
+    applicant.get_by_label("Country of incorporation (ISO code, e.g. SG)").fill("SG")
+    applicant.get_by_label("Company registration number").fill("201912345K")
+    applicant.get_by_label("Head office address").fill("1 Raffles Place, Singapore")
+    applicant.get_by_label("Account manager's name").fill("Tan Wei Ling")
+    applicant.get_by_label("Account manager's email").fill("weiling@merlion.example")
+    applicant.get_by_label("Login ID you would like").fill("merlion-tan")
+    applicant.get_by_label("Certificate of incorporation or articles of association").set_input_files(str(files["incorporation"]))
+    applicant.get_by_label("Document authorising the account manager").set_input_files(str(files["authorization"]))
+    applicant.get_by_label("Passport pages of the account manager").set_input_files(str(files["passport"]))
+    applicant.get_by_role("button", name="Submit the application").click()
+    applicant.wait_for_url(re.compile(r".*/apply/A\d{8}-[0-9A-F]{6}/.+/$"))
+    status_page = applicant.url
+    assert applicant.locator("#application-status").inner_text() == "Submitted"
+    reference = re.search(r"/apply/([^/]+)/", status_page).group(1)
+
+    admin = browser.new_context(locale="en-US").new_page()
+    admin.goto(f"{base}/login/")
+    admin.get_by_label("Login ID").fill("admin-jp")
+    admin.get_by_label("Password").fill("a long pass phrase for the admin")
+    admin.get_by_label("One-time code").fill(code(admin_device.bin_key))
+    admin.get_by_role("button", name="Sign in").last.click()
+    admin.wait_for_url(f"{base}/app/")
+    admin.goto(f"{base}/app/applications/")
+    admin.get_by_role("link", name=reference).click()
+    admin.get_by_label("Comment to the applicant").fill("The passport page is unreadable.")
+    admin.locator("#return").click()
+    assert admin.locator("#application-status").inner_text() == "Returned for correction"
+
+    applicant.goto(status_page)
+    assert "The passport page is unreadable." in applicant.locator("main").inner_text()
+    applicant.get_by_label("Passport pages of the account manager").set_input_files(str(files["passport-clear"]))
+    applicant.get_by_role("button", name="Resubmit").click()
+    assert applicant.locator("#application-status").inner_text() == "Submitted"
+
+    admin.goto(f"{base}/app/applications/")
+    admin.get_by_role("link", name=reference).click()
+    admin.locator("#approve-application").click()
+    assert admin.locator("#application-status").inner_text() == "Approved"
+    temporary = admin.locator("#temporary-password").inner_text()
+
+    representative = browser.new_context(locale="en-US").new_page()
+    representative.goto(f"{base}/login/")
+    representative.get_by_label("Login ID").fill("merlion-tan")
+    representative.get_by_label("Password").fill(temporary)
+    representative.get_by_role("button", name="Sign in").last.click()
+    representative.wait_for_url(f"{base}/2fa/setup/")
+    secret = base64.b32decode(representative.locator("#totp-secret").inner_text())
+    representative.get_by_label("One-time code").fill(code(secret))
+    representative.get_by_role("button", name="Confirm").click()
+    representative.wait_for_url(f"{base}/app/")
+    inbox = representative.locator("main").inner_text()
+    assert "You are now a representative of account JPN01-" in inbox
+    representative.get_by_role("link", name="Accounts").click()
+    assert "Merlion Carbon Pte. Ltd." in representative.locator("main").inner_text()
