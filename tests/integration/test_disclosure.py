@@ -143,3 +143,12 @@ def test_notices_and_maintenance_windows_are_public_in_both_languages(world, cli
     assert "System maintenance" in client.get("/public/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     japanese = client.get("/public/", HTTP_ACCEPT_LANGUAGE="ja").content.decode()
     assert "システムメンテナンス" in japanese and "口座種別ごとのクレジット記録量" in japanese
+
+
+def test_holdings_show_whether_blocks_are_corsia_eligible(searchable):
+    from registry.units.holdings import holdings
+
+    eligible = {h.identifier: h.corsia_eligible for h in holdings(searchable.mongolia)}
+    assert eligible["CA0001-MNG01-MNG-101-150-2024"] is True
+    CorsiaEligibility.objects.all().delete()
+    assert not any(h.corsia_eligible for h in holdings(searchable.mongolia))

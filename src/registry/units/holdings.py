@@ -29,6 +29,8 @@ class Holding:
     cooperative_approach: str
     first_transferring_party: str
     reserved_by: int | None
+    authorization: str
+    corsia_eligible: bool
 
     COLUMNS = (
         "identifier",
@@ -44,6 +46,8 @@ class Holding:
         "cooperative_approach",
         "first_transferring_party",
         "reserved_by",
+        "authorization",
+        "corsia_eligible",
     )
 
 
@@ -70,12 +74,15 @@ def blocks_of(registry: Registry, account: Account | None = None) -> QuerySet[Un
     blocks = UnitBlock.objects.filter(account__registry=registry)
     if account is not None:
         blocks = blocks.filter(account=account)
-    return blocks.select_related("account", "unit_type__programme", "project", "cooperative_approach", "first_transferring_party").order_by(
+    return blocks.select_related("account", "project", "authorization", *IDENTITY_FIELDS).order_by(
         "account__number", "vintage", "originating_registry", "start"
     )
 
 
 def holdings(registry: Registry, account: Account | None = None) -> Iterator[Holding]:
+    from registry.disclosure.figures import corsia_lookup, is_corsia_eligible  # disclosure reads units, not the reverse
+
+    corsia = corsia_lookup()
     for block in blocks_of(registry, account).iterator(chunk_size=2000):
         yield Holding(
             identifier=identifier_of(block),
@@ -91,4 +98,6 @@ def holdings(registry: Registry, account: Account | None = None) -> Iterator[Hol
             cooperative_approach=block.cooperative_approach.identifier if block.cooperative_approach else "",
             first_transferring_party=block.first_transferring_party.alpha3 if block.first_transferring_party else "",
             reserved_by=block.reserved_by_id,
+            authorization=block.authorization.identifier if block.authorization else "",
+            corsia_eligible=is_corsia_eligible(corsia, block.unit_type.programme_id, block.vintage),
         )
