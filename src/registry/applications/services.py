@@ -42,7 +42,7 @@ def _invalid(field: str, detail: str) -> CheckFailed:
     return CheckFailed(Check.VALUE_INVALID, field=field, detail=detail)
 
 
-def _check_opening_data(data: Mapping[str, str]) -> dict[str, str]:
+def _check_opening_data(data: Mapping[str, str], login_taken_check: bool = True) -> dict[str, str]:
     clean = {name: str(data.get(name, "")).strip() for name in (*OPENING_FIELDS, "name_ja")}
     for name in OPENING_FIELDS:
         if not clean[name]:
@@ -52,7 +52,7 @@ def _check_opening_data(data: Mapping[str, str]) -> dict[str, str]:
     clean["country"] = clean["country"].upper()
     if "@" not in clean["email"]:
         raise _invalid("email", "an email address")
-    if User.objects.filter(username=clean["login_id"]).exists():
+    if login_taken_check and User.objects.filter(username=clean["login_id"]).exists():
         raise _invalid("login_id", f"{clean['login_id']!r} is taken; choose another")
     return clean
 
@@ -145,10 +145,7 @@ def resubmit(application: Application, token: str, data: Mapping[str, str], docu
         raise CheckFailed(Check.TRANSACTION_NOT_PENDING, transaction=application.reference, status=application.status, action="corrected")
     merged = {**application.data, **{k: v for k, v in data.items() if v}}
     if application.form == Form.OPEN_ACCOUNT:
-        login = merged.get("login_id", "")
-        merged = {**_check_opening_data({**merged, "login_id": "\0"}), "login_id": login}  # the login was checked at submission
-        if login != application.data.get("login_id") and User.objects.filter(username=login).exists():
-            raise _invalid("login_id", f"{login!r} is taken; choose another")
+        merged = _check_opening_data(merged, login_taken_check=merged.get("login_id") != application.data.get("login_id"))
     checked = _checked_documents(documents)
     written: list[str] = []
     replaced = list(application.documents.filter(kind__in=[kind for kind, _, _ in checked]).values_list("stored_name", flat=True))
