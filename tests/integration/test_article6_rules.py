@@ -161,6 +161,15 @@ def test_an_ndc_authorisation_has_its_first_transfer_at_the_first_international_
     assert failure.code == 6012
 
 
+def test_an_authorisation_id_is_recorded_once(world, unchanged):
+    from registry.article6.models import Authorization
+
+    authorization(world, "ONCE", "NDC", "first_international_transfer")
+    failure = unchanged(lambda: authorization(world, "ONCE", "OIMP", "authorization"))
+    assert failure.code == 1013 and "already recorded" in failure.message
+    assert Authorization.objects.get(identifier="ONCE").purposes == "NDC"
+
+
 def test_authorising_beyond_the_authorised_quantity_is_refused(world, unchanged):
     world.issue(100)
     limited = authorization(world, "LIM", "NDC", "first_international_transfer", quantity=60)

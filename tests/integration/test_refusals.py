@@ -361,6 +361,14 @@ def test_approving_twice_is_refused_with_5501(held, unchanged):
     assert refused(unchanged, lambda: approve_transaction(actor=approver, transaction=tx)) == 5501
 
 
+
+def test_approving_or_cancelling_an_issuance_is_refused_with_5501(held, unchanged):
+    issuance = Transaction.objects.get(type="issuance")
+    approver = make_user(administers=held.mongolia)
+    assert refused(unchanged, lambda: approve_transaction(actor=approver, transaction=issuance)) == 5501
+    assert refused(unchanged, lambda: cancel_transaction(actor=approver, transaction=issuance)) == 5501
+
+
 # 6xxx Article 6 (those not in test_article6_rules.py) ----------------------------------------------
 
 

@@ -60,6 +60,8 @@ def create_authorization(
         )
     if authorized_quantity is not None and authorized_quantity <= 0:
         raise CheckFailed(Check.QUANTITY_NOT_POSITIVE, quantity=authorized_quantity)
+    if Authorization.objects.filter(identifier=identifier).exists():
+        raise CheckFailed(Check.VALUE_INVALID, field="Authorization ID", detail=f"{identifier} is already recorded")
     if not document_reference.strip():
         raise CheckFailed(Check.VALUE_INVALID, field="Document reference", detail="the authorising document must be named")
     authorization = Authorization.objects.create(

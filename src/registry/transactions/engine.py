@@ -258,7 +258,9 @@ def _record_acquisition(transfer: Transaction, arriving: list[dict[str, Any]], n
 
 
 def lock_pending(transaction: Transaction, expected: Status | None, action: str) -> tuple[Transaction, list[UnitBlock]]:
-    assert transaction.from_account is not None and transaction.to_account is not None
+    if transaction.from_account is None or transaction.to_account is None:
+        # Issuances and authorisations complete when they are recorded: they are never pending.
+        raise CheckFailed(Check.TRANSACTION_NOT_PENDING, transaction=transaction.pk, status=transaction.status, action=action)
     lock_accounts([transaction.from_account, transaction.to_account])
     tx = (
         Transaction.objects.select_for_update(no_key=True, of=("self",))
