@@ -11,6 +11,14 @@ from tests.factories import World, make_world
 from tests.ledger_state import LedgerSnapshot, snapshot
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    """Rate-limit counters live in the cache: no test inherits another's."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def world(db: None) -> World:
     return make_world()

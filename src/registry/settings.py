@@ -7,10 +7,12 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 REGISTRY_HOME = Path(os.environ.get("REGISTRY_HOME", Path.cwd() / "var")).resolve()
 REGISTRY_HOME.mkdir(parents=True, exist_ok=True)
@@ -51,6 +53,8 @@ INSTALLED_APPS = [
     "registry.notifications",
     "registry.disclosure",
     "registry.applications",
+    "registry.api",
+    "ninja",
     "registry.web",
     "registry.cli",
 ]
@@ -198,3 +202,10 @@ REGISTRY_UPLOADS = Path(os.environ.get("REGISTRY_UPLOADS", REGISTRY_HOME / "uplo
 REGISTRY_UPLOAD_MAX_BYTES = int(os.environ.get("REGISTRY_UPLOAD_MAX_BYTES", str(10 * 1024 * 1024)))
 REGISTRY_VIRUS_SCANNER = os.environ.get("REGISTRY_VIRUS_SCANNER", "")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 50 * 1024 * 1024
+
+# API rate limits, "requests/seconds": per token, and per client address for public operations.
+REGISTRY_API_RATE = os.environ.get("REGISTRY_API_RATE", "300/60")
+REGISTRY_API_ANONYMOUS_RATE = os.environ.get("REGISTRY_API_ANONYMOUS_RATE", "120/60")
+for _name in ("REGISTRY_API_RATE", "REGISTRY_API_ANONYMOUS_RATE"):
+    if not re.fullmatch(r"[1-9][0-9]*/[1-9][0-9]*", globals()[_name]):
+        raise ImproperlyConfigured(f"{_name} must be requests/seconds, e.g. 300/60")

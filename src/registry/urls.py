@@ -6,6 +6,7 @@ from registry.web.urls import admin_login
 urlpatterns = [
     admin_login,
     path("admin/", admin.site.urls),
+    path("api/", include("registry.api.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("public/", include("registry.disclosure.urls")),
     path("", include("registry.applications.urls")),

@@ -361,7 +361,6 @@ def test_approving_twice_is_refused_with_5501(held, unchanged):
     assert refused(unchanged, lambda: approve_transaction(actor=approver, transaction=tx)) == 5501
 
 
-
 def test_approving_or_cancelling_an_issuance_is_refused_with_5501(held, unchanged):
     issuance = Transaction.objects.get(type="issuance")
     approver = make_user(administers=held.mongolia)

@@ -11,7 +11,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from registry.access.permissions import needs_second_factor
 
-OPEN_PATHS = ("/login/", "/logout/", "/2fa/", "/i18n/", "/static/", "/health", "/public/", "/apply/")
+OPEN_PATHS = ("/login/", "/logout/", "/2fa/", "/i18n/", "/static/", "/health", "/public/", "/apply/", "/api/")
 
 
 class SecondFactorRequired:

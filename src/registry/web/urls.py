@@ -1,7 +1,7 @@
 from django.urls import path
 from django.views.generic import RedirectView
 
-from registry.web.views import app, auth, public, reports
+from registry.web.views import app, auth, public, reports, tokens
 
 urlpatterns = [
     path("", public.home, name="home"),
@@ -19,6 +19,8 @@ urlpatterns = [
     path("app/transactions/<int:pk>/", app.transaction_detail, name="transaction"),
     path("app/transactions/<int:pk>/<str:decision>/", app.decide, name="decide"),
     path("app/log/", app.access_log, name="access-log"),
+    path("app/tokens/", tokens.tokens, name="tokens"),
+    path("app/tokens/<int:pk>/revoke/", tokens.revoke, name="token-revoke"),
     path("app/registries/<str:registry_id>/", app.registry_admin, name="registry-admin"),
     path("registries/<str:registry_id>/aef/<int:year>.<str:extension>", reports.aef_download, name="aef-download"),
 ]

@@ -1,0 +1,75 @@
+"""At most once: a write sent with an ``Idempotency-Key`` is applied once per token and key.
+
+The key is reserved (a row with a unique constraint) in the same database transaction as the write
+itself, before the write. A concurrent request with the same key waits on that row and, when the
+first commits, fails to reserve it and answers with the first request's result; a later retry
+finds the stored result at once. A refusal is a result too: the retry gets the same refusal. The
+same key with another method, path or body is refused (422): it is a client's mistake, not a retry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+
+from registry.api.models import ApiToken, IdempotencyRecord
+from registry.api.problems import problem, refusal, respond
+from registry.api.security import require_write
+from registry.core.checks import Check, CheckFailed
+
+HEADER = "Idempotency-Key"
+MAX_KEY_LENGTH = 200
+
+Write = Callable[[], tuple[int, dict[str, Any]]]
+
+
+def _fingerprint(request: HttpRequest) -> str:
+    return hashlib.sha256(f"{request.method} {request.path}\n".encode() + request.body).hexdigest()
+
+
+def _replay(record: IdempotencyRecord, fingerprint: str) -> HttpResponse:
+    if record.fingerprint != fingerprint:
+        detail = f"This {HEADER} was already used for another request; use a new key for a new request."
+        return respond(422, problem(422, "Idempotency key reused", detail, Check.VALUE_INVALID.code))
+    return respond(record.status, record.body, {"Idempotent-Replayed": "true"})
+
+
+def _stored(token: ApiToken, key: str) -> IdempotencyRecord | None:
+    return IdempotencyRecord.objects.filter(token=token, key=key).first()
+
+
+def apply_once(request: HttpRequest, write: Write) -> HttpResponse:
+    """Run ``write`` (returning status and body) in one database transaction, at most once per key."""
+    token = require_write(request)
+    key = request.headers.get(HEADER, "")
+    if len(key) > MAX_KEY_LENGTH or not key.isprintable():
+        detail = f"The {HEADER} must be printable and at most {MAX_KEY_LENGTH} characters long."
+        return respond(400, problem(400, "Invalid idempotency key", detail, Check.VALUE_INVALID.code))
+    fingerprint = _fingerprint(request)
+    try:
+        with transaction.atomic():
+            record = None
+            if key:
+                if (found := _stored(token, key)) is not None:
+                    return _replay(found, fingerprint)
+                record = IdempotencyRecord.objects.create(
+                    token=token, key=key, fingerprint=fingerprint, status=0, body={}, created_at=timezone.now()
+                )
+            try:
+                status, body = write()
+            except CheckFailed as failure:
+                status, body = refusal(failure)
+            if record is not None:
+                record.status, record.body = status, body
+                record.save(update_fields=["status", "body"])
+    except IntegrityError:
+        # Another request with this key committed first: answer as it did.
+        if key and (found := _stored(token, key)) is not None:
+            return _replay(found, fingerprint)
+        raise
+    return respond(status, body)

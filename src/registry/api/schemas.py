@@ -1,0 +1,222 @@
+"""What the API accepts and answers, as OpenAPI schemas.
+
+Text fields refuse control characters (PostgreSQL refuses NUL, and no registry name needs a
+tab), and identifiers have their own patterns, so a malformed request is refused with 422 before
+it reaches the ledger.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from ninja import Field, Schema
+
+from registry.disclosure.figures import Found
+from registry.units.holdings import Holding
+
+NO_CONTROL_CHARACTERS = r"^[^\x00-\x1f\x7f]*$"
+ACCOUNT_NUMBER = r"^[A-Z]{3}[0-9]{2}-[0-9]{6,12}$"
+REGISTRY_ID = r"^[A-Z]{3}[0-9]{2}$"
+#: ``231-240`` in the account's own registry, or ``MNG01:231-240`` naming the originating registry.
+SERIAL_RANGE = r"^([A-Z]{3}[0-9]{2}:)?[0-9]{1,15}(-[0-9]{1,15})?$"
+PARTY_CODE = r"^[A-Z]{2,3}$"
+IDENTIFIER = r"^[A-Za-z0-9][A-Za-z0-9._/-]*$"
+
+
+def text(max_length: int, *, min_length: int = 0) -> Any:
+    """A free-text field, optional (empty) unless it must have ``min_length`` characters."""
+    default = ... if min_length else ""
+    return Field(default, max_length=max_length, min_length=min_length, pattern=NO_CONTROL_CHARACTERS)
+
+
+AccountNumber = Annotated[str, Field(pattern=ACCOUNT_NUMBER, examples=["MNG01-000007"])]
+Quantity = Annotated[int, Field(ge=1, le=10**12)]
+
+
+# Public ---------------------------------------------------------------------------------------------
+
+
+class CheckCodeOut(Schema):
+    code: int
+    name: str
+    message: str
+
+
+class RegistryOut(Schema):
+    registry_id: str
+    name: str
+    party: str = Field(description="ISO 3166 alpha-2 code of the Party")
+    party_alpha3: str
+    time_zone: str
+
+
+class AmountOut(Schema):
+    account_type: str
+    label: str
+    unit_type: str
+    units: int
+
+
+class EntityOut(Schema):
+    name: str
+    name_ja: str
+    country: str
+    head_office: str
+
+
+class AnnualSummaryOut(Schema):
+    year: int
+    type: str
+    label: str
+    count: int
+    units: int
+
+
+class FoundPage(Schema):
+    """Blocks found by the credit search: never their holders."""
+
+    items: list[Found]
+    next_cursor: str | None
+
+
+# Accounts -------------------------------------------------------------------------------------------
+
+
+class AccountOut(Schema):
+    number: str
+    name: str
+    type: str
+    status: str
+    registry: str
+    entity: str | None
+
+
+class AccountDetailOut(AccountOut):
+    units: int
+    right: str | None = Field(description="the token user's right on the account; null for administrators and auditors")
+    transaction_limit: int | None
+
+
+class HoldingPage(Schema):
+    """Blocks with their unique identifiers (decision 6/CMA.4); ``reserved_by`` names the pending
+    transaction that reserves a block."""
+
+    items: list[Holding]
+    next_cursor: str | None
+
+
+class TrustedOut(Schema):
+    account: str
+    added_at: dt.datetime
+    effective_at: dt.datetime = Field(description="transfers to the account complete without delay from this time")
+
+
+class TrustedIn(Schema):
+    account: AccountNumber
+
+
+# Transactions ---------------------------------------------------------------------------------------
+
+
+class TransactionOut(Schema):
+    id: int
+    registry: str
+    type: str
+    status: str
+    from_account: str | None
+    to_account: str | None
+    quantity: int | None
+    purpose: str
+    reason: str
+    created_at: dt.datetime
+    execute_after: dt.datetime | None
+    completed_at: dt.datetime | None
+    check_code: int | None
+    check_message: str
+    blocks: list[str] = Field(description="unique identifiers of the blocks the transaction names")
+
+
+class TransactionPage(Schema):
+    items: list[TransactionOut]
+    next_cursor: str | None
+
+
+class ProposalIn(Schema):
+    """A movement, by quantity (oldest vintage, lowest serial first) or by serial ranges."""
+
+    kind: Literal["internal_transfer", "external_transfer", "retirement", "cancellation"]
+    from_account: AccountNumber
+    to_account: AccountNumber | None = Field(None, description="for transfers")
+    quantity: Quantity | None = None
+    ranges: list[Annotated[str, Field(pattern=SERIAL_RANGE)]] | None = Field(None, min_length=1, max_length=100)
+    purpose: str = text(100)
+    cancellation_kind: Literal["mandatory", "voluntary", "omge"] = "voluntary"
+
+
+class ReasonIn(Schema):
+    reason: str = text(500, min_length=1)
+
+
+# Administration -------------------------------------------------------------------------------------
+
+
+class IssuanceIn(Schema):
+    account: AccountNumber
+    project: str = Field(max_length=40, pattern=IDENTIFIER)
+    unit_type: str = Field(max_length=20, pattern=IDENTIFIER)
+    vintage: int = Field(ge=1900, le=2100)
+    quantity: Quantity
+    first_transferring_party: str | None = Field(None, pattern=PARTY_CODE)
+    authorization: str | None = Field(None, max_length=60, pattern=IDENTIFIER, description="issue the units as authorised ITMOs")
+
+
+class AuthorizationIn(Schema):
+    identifier: str = Field(max_length=60, pattern=IDENTIFIER, examples=["MN-2025-001"])
+    date: dt.date
+    cooperative_approach: str = Field(max_length=20, pattern=IDENTIFIER, examples=["CA0001"])
+    purposes: Literal["NDC", "OIMP", "NDC and OIMP"]
+    first_transfer_definition: Literal["first_international_transfer", "authorization", "issuance", "use_or_cancellation"]
+    document_reference: str = text(300, min_length=1)
+    authorized_quantity: Quantity | None = None
+    oimp_purposes: str = text(200)
+    authorized_parties: list[Annotated[str, Field(pattern=PARTY_CODE)]] = Field([], max_length=50)
+    sectors: str = text(300)
+    activity_types: str = text(300)
+    timeframe: str = text(100)
+    terms: str = text(2000)
+
+
+class AuthorizationOut(Schema):
+    identifier: str
+    registry: str
+    date: dt.date
+    cooperative_approach: str
+    purposes: str
+    first_transfer_definition: str
+    authorized_quantity: int | None
+    authorized_units: int
+    document_reference: str
+
+
+class AuthorizeIn(Schema):
+    """Name serial ranges, or a project (every unauthorised unit of it, within the vintages)."""
+
+    ranges: list[Annotated[str, Field(pattern=SERIAL_RANGE)]] | None = Field(None, min_length=1, max_length=100)
+    project: str | None = Field(None, max_length=40, pattern=IDENTIFIER)
+    first_vintage: int | None = Field(None, ge=1900, le=2100)
+    last_vintage: int | None = Field(None, ge=1900, le=2100)
+
+
+class AefOut(Schema):
+    """The Agreed Electronic Format of one year: its five tables, row by row, and the reconciliation."""
+
+    registry: str
+    year: int
+    submission: list[dict[str, Any]]
+    authorizations: list[dict[str, Any]]
+    actions: list[dict[str, Any]]
+    holdings: list[dict[str, Any]]
+    entities: list[dict[str, Any]]
+    reconciliation: dict[str, int]
+    balanced: bool

@@ -1,0 +1,146 @@
+"""Who a request acts as, what its token may reach, and how often it may ask.
+
+A token acts as its user, within its scope (read, or read and write) and, if it names accounts,
+only on those. Everything else (rights, four eyes, delays) is the services' business, exactly as on
+the web. Something a token may not see does not exist for it: 404, and the attempt is logged.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.core.cache import cache
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest
+from ninja.security import HttpBearer
+from ninja.throttling import BaseThrottle
+
+from registry.access import permissions
+from registry.access.services import log_operation
+from registry.accounts.models import Account
+from registry.api.models import ApiToken, Scope
+from registry.api.tokens import find_token
+from registry.core.checks import Check, CheckFailed
+from registry.parties.models import Registry
+from registry.parties.services import ensure_administrator
+from registry.transactions.models import Transaction
+
+
+class TokenAuth(HttpBearer):
+    """``Authorization: Bearer <token>``: a live token (not expired, not revoked, user active)."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> ApiToken | None:
+        found = find_token(token)
+        if found is not None:
+            request.user = found.user
+        return found
+
+
+class RateThrottle(BaseThrottle):
+    """Per token (``REGISTRY_API_RATE``), or per client address for public operations
+    (``REGISTRY_API_ANONYMOUS_RATE``), both "requests/seconds", over a sliding window.
+
+    Counted in Django's cache: per server process unless a shared cache is configured. The
+    framework asks one instance for every request, so what one request learnt (how long to wait)
+    is kept per thread.
+    """
+
+    def __init__(self) -> None:
+        self._waits = threading.local()
+
+    def allow_request(self, request: HttpRequest) -> bool:
+        token = getattr(request, "auth", None)
+        if isinstance(token, ApiToken):
+            rate, key = settings.REGISTRY_API_RATE, f"api-rate-token-{token.prefix}"
+        else:
+            rate, key = settings.REGISTRY_API_ANONYMOUS_RATE, f"api-rate-address-{self.get_ident(request)}"
+        limit, seconds = (int(part) for part in rate.split("/"))
+        now = time.time()
+        recent = [moment for moment in cache.get(key, []) if moment > now - seconds]  # newest first
+        if len(recent) >= limit:
+            self._waits.seconds = seconds - (now - recent[limit - 1])
+            return False
+        cache.set(key, [now, *recent[: limit - 1]], seconds)
+        return True
+
+    def wait(self) -> float | None:
+        return getattr(self._waits, "seconds", None)
+
+
+def token_of(request: HttpRequest) -> ApiToken:
+    token = getattr(request, "auth", None)
+    assert isinstance(token, ApiToken), "an operation without auth asked for its token"
+    return token
+
+
+def user_of(request: HttpRequest) -> User:
+    return token_of(request).user
+
+
+def address_of(request: HttpRequest) -> str | None:
+    return request.META.get("REMOTE_ADDR")
+
+
+def reachable_accounts(request: HttpRequest) -> QuerySet[Account]:
+    """The accounts the token's user may see, narrowed to the token's accounts if it names any."""
+    token = token_of(request)
+    accounts = permissions.visible_accounts(token.user)
+    if token.accounts.exists():
+        accounts = accounts.filter(pk__in=token.accounts.values("pk"))
+    return accounts
+
+
+def _reaches(request: HttpRequest, account: Account) -> bool:
+    token = token_of(request)
+    if not permissions.can_view(token.user, account):
+        return False
+    return not token.accounts.exists() or token.accounts.filter(pk=account.pk).exists()
+
+
+def _denied(request: HttpRequest, action: str, target: str) -> Http404:
+    log_operation(user_of(request), f"api_{action}", target=target, outcome="denied", ip=address_of(request))
+    return Http404()
+
+
+def account_for(request: HttpRequest, number: str) -> Account:
+    """An account the token reaches; any other (or none) is 404, and the attempt is logged."""
+    account = Account.objects.select_related("registry", "entity").filter(number=number).first()
+    if account is None or not _reaches(request, account):
+        raise _denied(request, "view_account", number)
+    return account
+
+
+def transaction_for(request: HttpRequest, pk: int, *, deciding: bool = False) -> Transaction:
+    """A transaction the token reaches: through either account to read it, through the sending
+    account to approve, reject or cancel it (a token for the receiving side cannot decide)."""
+    tx = Transaction.objects.select_related("registry", "from_account__registry", "to_account__registry").filter(pk=pk).first()
+    if tx is not None:
+        sides = [tx.from_account] if deciding else [tx.from_account, tx.to_account]
+        if any(account is not None and _reaches(request, account) for account in sides):
+            return tx
+        if deciding and tx.to_account is not None and _reaches(request, tx.to_account):
+            raise CheckFailed(Check.NOT_ALLOWED_TO_APPROVE, actor=user_of(request), account=tx.from_account or "-")
+    raise _denied(request, "view_transaction", str(pk))
+
+
+def require_write(request: HttpRequest) -> ApiToken:
+    """Writes need a token with the write scope (2002 otherwise)."""
+    token = token_of(request)
+    if token.scope != Scope.WRITE:
+        raise CheckFailed(Check.NOT_ALLOWED_ON_ACCOUNT, actor=f"read-only token {token.prefix}", account="any")
+    return token
+
+
+def administered_registry(request: HttpRequest, registry_id: str) -> Registry:
+    """A registry the token's user administers, with a token that is not limited to some accounts."""
+    registry = Registry.objects.select_related("party").filter(registry_id=registry_id).first()
+    if registry is None:
+        raise CheckFailed(Check.REGISTRY_UNKNOWN, registry=registry_id)
+    token = token_of(request)
+    ensure_administrator(token.user, registry)
+    if token.accounts.exists():
+        raise CheckFailed(Check.NOT_ALLOWED_ON_ACCOUNT, actor=f"token {token.prefix} (limited to some accounts)", account=registry_id)
+    return registry

@@ -1,0 +1,73 @@
+"""Issuing, finding and revoking API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterable
+from datetime import timedelta
+
+from django.contrib.auth.models import User
+from django.utils import timezone
+
+from registry.access.permissions import can_view
+from registry.access.services import log_operation
+from registry.accounts.models import Account
+from registry.api.models import ApiToken, Scope
+from registry.core.checks import Check, CheckFailed
+
+TOKEN_PREFIX = "crt_"
+LAST_USED_PRECISION = timedelta(minutes=1)
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_token(user: User, name: str, scope: Scope | str, accounts: Iterable[Account] = (), days: int = 90) -> tuple[ApiToken, str]:
+    """A new token for ``user``; the secret is returned once and never stored."""
+    accounts = list(accounts)
+    for account in accounts:
+        if not can_view(user, account):
+            raise CheckFailed(Check.NOT_ALLOWED_ON_ACCOUNT, actor=user, account=account.number)
+    if not 1 <= days <= 366:
+        raise CheckFailed(Check.VALUE_INVALID, field="Validity", detail="from 1 to 366 days")
+    prefix = secrets.token_hex(6)
+    secret = f"{TOKEN_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
+    now = timezone.now()
+    token = ApiToken.objects.create(
+        user=user,
+        name=name.strip() or "token",
+        prefix=prefix,
+        digest=_digest(secret),
+        scope=Scope(scope),
+        created_at=now,
+        expires_at=now + timedelta(days=days),
+    )
+    token.accounts.set(accounts)
+    log_operation(user, "api_token_created", target=f"{token.name} {prefix}", outcome=token.scope)
+    return token, secret
+
+
+def find_token(secret: str) -> ApiToken | None:
+    """The live token for ``secret`` (not expired, not revoked), or None."""
+    if not secret.startswith(TOKEN_PREFIX):
+        return None
+    prefix = secret[len(TOKEN_PREFIX) :].split("_", 1)[0]
+    token = ApiToken.objects.select_related("user").filter(prefix=prefix).first()
+    if token is None or not secrets.compare_digest(token.digest, _digest(secret)):
+        return None
+    now = timezone.now()
+    if token.revoked_at is not None or token.expires_at <= now or not token.user.is_active:
+        return None
+    if token.last_used_at is None or now - token.last_used_at > LAST_USED_PRECISION:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)  # not a write on every request
+    return token
+
+
+def revoke_token(user: User, token: ApiToken) -> None:
+    if token.user_id != user.pk:
+        raise CheckFailed(Check.NOT_ALLOWED_ON_ACCOUNT, actor=user, account=f"token {token.prefix}")
+    token.revoked_at = timezone.now()
+    token.save(update_fields=["revoked_at"])
+    log_operation(user, "api_token_revoked", target=f"{token.name} {token.prefix}")

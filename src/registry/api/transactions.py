@@ -1,0 +1,159 @@
+"""Transactions: list and read them, propose movements, approve, reject or cancel pending ones.
+
+The services decide everything as they do for the web: a representative's proposal awaits a
+second person's approval, transfers to accounts off the trusted list wait after approval, and
+nobody approves their own proposal, with whichever token or on whichever screen.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from ninja import Path, Query, Router
+
+from registry.access.services import log_operation
+from registry.accounts.models import Account
+from registry.api import cursors
+from registry.api.idempotency import apply_once
+from registry.api.problems import ERRORS
+from registry.api.schemas import ACCOUNT_NUMBER, ProposalIn, ReasonIn, TransactionOut, TransactionPage
+from registry.api.security import account_for, address_of, reachable_accounts, transaction_for, user_of
+from registry.core.checks import Check, CheckFailed
+from registry.core.serials import parse_range
+from registry.transactions import services as ledger
+from registry.transactions.blocks import RequestedRange
+from registry.transactions.models import Transaction, TransactionStatus
+
+router = Router(tags=["transactions"])
+
+TransactionId = Annotated[int, Path(ge=1, le=2**62)]
+STATUS_PATTERN = f"^({'|'.join(TransactionStatus.values)})?$"
+
+
+def transaction_out(tx: Transaction) -> dict[str, Any]:
+    return TransactionOut(
+        id=tx.pk,
+        registry=tx.registry.registry_id,
+        type=tx.type,
+        status=tx.status,
+        from_account=tx.from_account.number if tx.from_account else None,
+        to_account=tx.to_account.number if tx.to_account else None,
+        quantity=tx.quantity,
+        purpose=tx.purpose,
+        reason=tx.reason,
+        created_at=tx.created_at,
+        execute_after=tx.execute_after,
+        completed_at=tx.completed_at,
+        check_code=tx.check_code,
+        check_message=tx.check_message,
+        blocks=[b.identifier for b in tx.blocks.all()],
+    ).model_dump(mode="json")
+
+
+def requested_ranges(texts: list[str] | None, registry_id: str) -> list[RequestedRange] | None:
+    """``231-240`` (in ``registry_id``) or ``MNG01:231-240``; None when no ranges are named."""
+    if not texts:
+        return None
+    found: list[RequestedRange] = []
+    for text in texts:
+        originating, _, serials = text.rpartition(":")
+        found.append((originating or registry_id, parse_range(serials)))
+    return found
+
+
+@router.get("/transactions", response={200: TransactionPage, **ERRORS}, operation_id="listTransactions")
+def list_transactions(
+    request: HttpRequest,
+    status: Annotated[str | None, Query(None, pattern=STATUS_PATTERN)] = None,
+    account: Annotated[str | None, Query(None, pattern=ACCOUNT_NUMBER)] = None,
+    cursor: Annotated[str | None, Query(None, max_length=200, pattern=r"^[A-Za-z0-9_-]*$")] = None,
+    limit: Annotated[int, Query(50, ge=1, le=500)] = 50,
+) -> Any:
+    """Transactions of the accounts this token reaches, oldest first; ``next_cursor`` continues a list."""
+    accounts = reachable_accounts(request)
+    if account:
+        accounts = accounts.filter(pk=account_for(request, account).pk)
+    found = Transaction.objects.filter(Q(from_account__in=accounts) | Q(to_account__in=accounts))
+    if status:
+        found = found.filter(status=status)
+    after = cursors.decode(cursor, (int,))
+    if after is not None:
+        found = found.filter(pk__gt=after[0])
+    page = list(found.select_related("registry", "from_account", "to_account").prefetch_related("blocks").order_by("pk")[: limit + 1])
+    more = len(page) > limit
+    page = page[:limit]
+    return {"items": [transaction_out(tx) for tx in page], "next_cursor": cursors.encode((page[-1].pk,)) if more else None}
+
+
+@router.get("/transactions/{pk}", response={200: TransactionOut, **ERRORS}, operation_id="getTransaction")
+def get_transaction(request: HttpRequest, pk: TransactionId) -> Any:
+    """One transaction and its status."""
+    return transaction_out(transaction_for(request, pk))
+
+
+def _logged(request: HttpRequest, action: str, tx: Transaction) -> tuple[int, dict[str, Any]]:
+    log_operation(user_of(request), f"api_{action}", registry=tx.registry, target=f"T{tx.pk}", outcome=tx.status, ip=address_of(request))
+    return (201 if action == "propose" else 200), transaction_out(tx)
+
+
+@router.post("/transactions", response={201: TransactionOut, **ERRORS}, operation_id="proposeTransaction")
+def propose_transaction(request: HttpRequest, proposal: ProposalIn) -> HttpResponse:
+    """Propose a transfer, retirement or cancellation. A representative's proposal awaits approval by
+    another person; an administrator's completes at once. Send an ``Idempotency-Key`` to retry safely."""
+
+    def write() -> tuple[int, dict[str, Any]]:
+        source = account_for(request, proposal.from_account)
+        user = user_of(request)
+        amount: dict[str, Any] = {
+            "quantity": proposal.quantity,
+            "ranges": requested_ranges(proposal.ranges, source.registry.registry_id),
+        }
+        if proposal.kind in ("internal_transfer", "external_transfer"):
+            target = Account.objects.select_related("registry").filter(number=proposal.to_account or "").first()
+            if target is None:
+                raise CheckFailed(Check.ACQUIRING_ACCOUNT_UNKNOWN, account=proposal.to_account, registry=source.registry.registry_id)
+            move = ledger.transfer_units if proposal.kind == "internal_transfer" else ledger.transfer_externally
+            tx = move(actor=user, from_account=source, to_account=target, **amount)
+        elif proposal.kind == "retirement":
+            tx = ledger.retire_units(actor=user, account=source, purpose=proposal.purpose, **amount)
+        else:
+            tx = ledger.cancel_units(actor=user, account=source, kind=proposal.cancellation_kind, **amount)
+        return _logged(request, "propose", tx)
+
+    return apply_once(request, write)
+
+
+@router.post("/transactions/{pk}/approve", response={200: TransactionOut, **ERRORS}, operation_id="approveTransaction")
+def approve_transaction(request: HttpRequest, pk: TransactionId) -> HttpResponse:
+    """Approve a transaction awaiting approval (never one's own proposal): it completes, or waits
+    for the trusted-list delay."""
+
+    def write() -> tuple[int, dict[str, Any]]:
+        tx = ledger.approve_transaction(actor=user_of(request), transaction=transaction_for(request, pk, deciding=True))
+        return _logged(request, "approve", tx)
+
+    return apply_once(request, write)
+
+
+@router.post("/transactions/{pk}/reject", response={200: TransactionOut, **ERRORS}, operation_id="rejectTransaction")
+def reject_transaction(request: HttpRequest, pk: TransactionId, body: ReasonIn) -> HttpResponse:
+    """Refuse a transaction awaiting approval, with a reason; its units are free again."""
+
+    def write() -> tuple[int, dict[str, Any]]:
+        tx = ledger.reject_transaction(actor=user_of(request), transaction=transaction_for(request, pk, deciding=True), reason=body.reason)
+        return _logged(request, "reject", tx)
+
+    return apply_once(request, write)
+
+
+@router.post("/transactions/{pk}/cancel", response={200: TransactionOut, **ERRORS}, operation_id="cancelTransaction")
+def cancel_transaction(request: HttpRequest, pk: TransactionId) -> HttpResponse:
+    """Withdraw a pending transaction (its proposer, or an administrator) before it completes."""
+
+    def write() -> tuple[int, dict[str, Any]]:
+        tx = ledger.cancel_transaction(actor=user_of(request), transaction=transaction_for(request, pk, deciding=True))
+        return _logged(request, "cancel", tx)
+
+    return apply_once(request, write)

@@ -1,0 +1,53 @@
+"""API tokens, created by a user for their machine clients: shown once, revocable, expiring."""
+
+from __future__ import annotations
+
+from typing import cast
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from registry.access.permissions import visible_accounts
+from registry.api.models import ApiToken, Scope
+from registry.api.tokens import create_token, revoke_token
+from registry.core.checks import CheckFailed
+
+
+class TokenForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100)
+    scope = forms.ChoiceField(label=_("Scope"), choices=Scope.choices)
+    accounts = forms.ModelMultipleChoiceField(
+        label=_("Accounts (none: all yours)"), queryset=ApiToken.objects.none(), required=False, to_field_name="number"
+    )
+    days = forms.IntegerField(label=_("Valid for (days)"), min_value=1, max_value=366, initial=90)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def tokens(request: HttpRequest) -> HttpResponse:
+    user = cast(User, request.user)
+    form = TokenForm(request.POST or None)
+    form.fields["accounts"].queryset = visible_accounts(user)  # type: ignore[attr-defined]
+    secret = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            _token, secret = create_token(
+                user, form.cleaned_data["name"], form.cleaned_data["scope"], form.cleaned_data["accounts"], form.cleaned_data["days"]
+            )
+        except CheckFailed as failure:
+            form.add_error(None, f"[{failure.code}] {failure.message}")
+    listed = ApiToken.objects.filter(user=user).prefetch_related("accounts")
+    return render(request, "web/app/tokens.html", {"form": form, "tokens": listed, "secret": secret})
+
+
+@login_required
+@require_POST
+def revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    user = cast(User, request.user)
+    revoke_token(user, get_object_or_404(ApiToken, pk=pk, user=user))
+    return redirect("tokens")
