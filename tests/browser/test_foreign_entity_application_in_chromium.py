@@ -4,46 +4,14 @@ resubmits, is approved, and its representative signs in and finds the notificati
 from __future__ import annotations
 
 import base64
-import os
 import re
-import shutil
-import time
 
-import pytest
-from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from tests.browser.people import code
 from tests.factories import make_world
 
-playwright = pytest.importorskip("playwright.sync_api")
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--disable-quic"]  # fmt: skip
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
-
-pytestmark = [
-    pytest.mark.usefixtures("committed_db"),
-    pytest.mark.skipif(
-        not shutil.which("chromium") and os.environ.get("REGISTRY_REQUIRE_BROWSER") != "1", reason="Debian's chromium is not installed"
-    ),
-]
-
-
-def code(key: bytes) -> str:
-    totp = TOTP(key, 30, 0, 6, 0)
-    totp.time = time.time()
-    return f"{totp.token():06d}"
-
-
-@pytest.fixture
-def browser(monkeypatch, settings, tmp_path):
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    settings.REGISTRY_UPLOADS = tmp_path / "uploads"
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield browser
-        browser.close()
 
 
 def test_a_foreign_entity_opens_an_account_online(live_server, browser, tmp_path):

@@ -3,63 +3,8 @@ notifications, and switch the page to Japanese."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import time
-
-import pytest
-from django.contrib.auth.models import User
-from django_otp.oath import TOTP
-from django_otp.plugins.otp_totp.models import TOTPDevice
-
-from registry.access.services import grant_right
+from tests.browser.people import representative, sign_in
 from tests.factories import make_world, trust
-
-playwright = pytest.importorskip("playwright.sync_api")
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--disable-quic"]  # fmt: skip
-PASSWORD = "a long pass phrase for tests"
-
-pytestmark = [
-    pytest.mark.usefixtures("committed_db"),
-    pytest.mark.skipif(
-        not shutil.which("chromium") and os.environ.get("REGISTRY_REQUIRE_BROWSER") != "1", reason="Debian's chromium is not installed"
-    ),
-]
-
-
-def code_for(device: TOTPDevice) -> str:
-    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
-    totp.time = time.time()
-    return f"{totp.token():06d}"
-
-
-def representative(username: str, account, right: str, admin) -> TOTPDevice:
-    user = User.objects.create_user(username, password=PASSWORD)
-    grant_right(admin, account, user, right)
-    return TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
-
-
-def sign_in(page, base: str, username: str, device: TOTPDevice) -> None:
-    page.goto(f"{base}/login/")
-    page.get_by_label("Login ID").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_label("One-time code").fill(code_for(device))
-    page.get_by_role("button", name="Sign in").last.click()
-    page.wait_for_url(f"{base}/app/")
-
-
-@pytest.fixture
-def browser(monkeypatch):
-    # Playwright's sync API keeps an event loop on this thread; the ORM calls the test makes
-    # meanwhile are ordinary synchronous ones.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield browser
-        browser.close()
 
 
 def test_propose_approve_notify_and_read_it_in_japanese(live_server, browser):

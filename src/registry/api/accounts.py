@@ -89,7 +89,9 @@ def _other(account: Account, number: str) -> Account:
     return other
 
 
-@router.post("/accounts/{number}/trusted", response={201: TrustedOut, **ERRORS}, operation_id="addTrustedAccount")
+@router.post(
+    "/accounts/{number}/trusted", response={201: TrustedOut, **ERRORS}, operation_id="addTrustedAccount", summary="Add Trusted Account"
+)
 def add_trusted(request: HttpRequest, number: Number, body: TrustedIn) -> HttpResponse:
     """Add an account to the trusted list; the addition takes effect after the registry's delay."""
 
@@ -101,7 +103,12 @@ def add_trusted(request: HttpRequest, number: Number, body: TrustedIn) -> HttpRe
     return apply_once(request, write)
 
 
-@router.delete("/accounts/{number}/trusted/{other}", response={204: None, **ERRORS}, operation_id="removeTrustedAccount")
+@router.delete(
+    "/accounts/{number}/trusted/{other}",
+    response={204: None, **ERRORS},
+    operation_id="removeTrustedAccount",
+    summary="Remove Trusted Account",
+)
 def remove_trusted(request: HttpRequest, number: Number, other: Number) -> HttpResponse:
     """Remove an account from the trusted list, at once."""
 

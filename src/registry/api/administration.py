@@ -103,7 +103,12 @@ def list_authorizations(request: HttpRequest, registry_id: RegistryId) -> Any:
     return [_authorization_out(a) for a in found]
 
 
-@router.post("/registries/{registry_id}/authorizations", response={201: AuthorizationOut, **ERRORS}, operation_id="createAuthorization")
+@router.post(
+    "/registries/{registry_id}/authorizations",
+    response={201: AuthorizationOut, **ERRORS},
+    operation_id="createAuthorization",
+    summary="Record Authorization",
+)
 def record_authorization(request: HttpRequest, registry_id: RegistryId, body: AuthorizationIn) -> HttpResponse:
     """Record the Party's authorisation (AEF table 2); units are then authorised under it."""
 

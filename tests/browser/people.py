@@ -1,0 +1,35 @@
+"""People who sign in through the browser: representatives with a TOTP authenticator."""
+
+from __future__ import annotations
+
+import time
+
+from django.contrib.auth.models import User
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from registry.access.services import grant_right
+
+PASSWORD = "a long pass phrase for tests"
+
+
+def code(key: bytes) -> str:
+    """The authenticator's current one-time code for a TOTP key (30 s steps, 6 digits)."""
+    totp = TOTP(key, 30, 0, 6, 0)
+    totp.time = time.time()
+    return f"{totp.token():06d}"
+
+
+def representative(username: str, account, right: str, admin) -> TOTPDevice:
+    user = User.objects.create_user(username, password=PASSWORD)
+    grant_right(admin, account, user, right)
+    return TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+
+
+def sign_in(page, base: str, username: str, device: TOTPDevice) -> None:
+    page.goto(f"{base}/login/")
+    page.get_by_label("Login ID").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("One-time code").fill(code(device.bin_key))
+    page.get_by_role("button", name="Sign in").last.click()
+    page.wait_for_url(f"{base}/app/")
