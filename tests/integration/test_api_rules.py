@@ -55,6 +55,12 @@ def test_a_token_limited_to_the_receiving_account_cannot_approve_a_transfer(peop
     assert client.post(f"/api/v1/transactions/{proposed['id']}/approve", **bearer(seller_side)).json()["status"] == "completed"
 
 
+def test_deciding_on_an_issuance_is_a_conflict_with_5501(people, client):
+    issuance = Transaction.objects.get(type="issuance")
+    response = client.post(f"/api/v1/transactions/{issuance.pk}/approve", **bearer(people.admin_token))
+    assert response.status_code == 409 and response.json()["code"] == 5501
+
+
 def test_another_persons_transaction_does_not_exist_for_a_token_and_the_attempt_is_logged(people, client):
     stranger = make_user("stranger")
     grant_right(people.admin_mn, people.buyer, stranger, "read_only")

@@ -118,7 +118,8 @@ def transaction_for(request: HttpRequest, pk: int, *, deciding: bool = False) ->
     account to approve, reject or cancel it (a token for the receiving side cannot decide)."""
     tx = Transaction.objects.select_related("registry", "from_account__registry", "to_account__registry").filter(pk=pk).first()
     if tx is not None:
-        sides = [tx.from_account] if deciding else [tx.from_account, tx.to_account]
+        # Issuances have no sending account: the service refuses to decide on them (5501).
+        sides = [tx.from_account] if deciding and tx.from_account is not None else [tx.from_account, tx.to_account]
         if any(account is not None and _reaches(request, account) for account in sides):
             return tx
         if deciding and tx.to_account is not None and _reaches(request, tx.to_account):
