@@ -202,6 +202,16 @@ def test_the_transaction_list_shows_only_ones_own_accounts(roles, role):
     assert (roles.seller.number in page) == (role == "initiator")
 
 
+def test_the_receiving_side_does_not_see_a_proposal_refused_at_once(roles):
+    with pytest.raises(CheckFailed):
+        transfer_units(actor=roles.people["initiator"], from_account=roles.seller, to_account=roles.buyer, quantity=1000)
+    refused = Transaction.objects.get(status="rejected", check_code=4004)
+    receiver = client_for(roles.people["other_rep"])
+    assert f'/app/transactions/{refused.pk}/"' not in receiver.get("/app/transactions/").content.decode()
+    assert receiver.get(f"/app/transactions/{refused.pk}/").status_code == 404
+    assert client_for(roles.people["initiator"]).get(f"/app/transactions/{refused.pk}/").status_code == 200
+
+
 def test_the_auditor_sees_everything_and_changes_nothing(roles):
     auditor = client_for(roles.people["auditor"])
     assert auditor.get(f"/app/accounts/{roles.buyer.number}/").status_code == 200

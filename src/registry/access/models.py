@@ -47,6 +47,11 @@ class TrustedAccount(models.Model):
 
     class Meta:
         ordering = ["account", "trusted__number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "trusted"], condition=models.Q(removed_at__isnull=True), name="trusted_once_while_listed"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.account} trusts {self.trusted}"

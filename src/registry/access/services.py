@@ -7,10 +7,11 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from registry.access.models import OperationLog, Representative, Right, TrustedAccount
+from registry.access.signals import password_initialised
 from registry.accounts.models import Account
 from registry.core.checks import Check, CheckFailed
 from registry.notifications.services import notify
@@ -26,7 +27,7 @@ def log_operation(
         registry=registry,
         at=timezone.now(),
         action=action,
-        target=target,
+        target=target[:200],
         outcome=outcome[:200],
         ip=ip,
     )
@@ -64,12 +65,16 @@ def add_trusted_account(actor: Actor, account: Account, trusted: Account, at: da
     existing = TrustedAccount.objects.filter(account=account, trusted=trusted, removed_at__isnull=True).first()
     if existing is not None:
         return existing
-    entry = TrustedAccount.objects.create(
-        account=account,
-        trusted=trusted,
-        added_at=moment,
-        effective_at=moment + timedelta(hours=settings.REGISTRY_TRUSTED_ADDITION_DELAY_HOURS),
-    )
+    try:
+        with transaction.atomic():  # a concurrent request may add the same account first
+            entry = TrustedAccount.objects.create(
+                account=account,
+                trusted=trusted,
+                added_at=moment,
+                effective_at=moment + timedelta(hours=settings.REGISTRY_TRUSTED_ADDITION_DELAY_HOURS),
+            )
+    except IntegrityError:
+        return TrustedAccount.objects.get(account=account, trusted=trusted, removed_at__isnull=True)
     log_operation(actor, "trusted_account_added", registry=account.registry, target=f"{account.number} -> {trusted.number}")
     return entry
 
@@ -92,6 +97,7 @@ def initialise_password(actor: Actor, registry: Registry, user: User) -> str:
     temporary = secrets.token_urlsafe(12)
     user.set_password(temporary)
     user.save(update_fields=["password"])
+    password_initialised.send(sender=User, user=user)
     notify([user], "password_initialised")
     log_operation(actor, "password_initialised", registry=registry, target=user.get_username())
     return temporary

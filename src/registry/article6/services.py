@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 
+from django.db import IntegrityError
 from django.db import transaction as db
 from django.utils import timezone
 
@@ -64,21 +65,25 @@ def create_authorization(
         raise CheckFailed(Check.VALUE_INVALID, field="Authorization ID", detail=f"{identifier} is already recorded")
     if not document_reference.strip():
         raise CheckFailed(Check.VALUE_INVALID, field="Document reference", detail="the authorising document must be named")
-    authorization = Authorization.objects.create(
-        registry=registry,
-        identifier=identifier,
-        date=date,
-        cooperative_approach=cooperative_approach,
-        purposes=purposes,
-        first_transfer_definition=definition,
-        document_reference=document_reference.strip(),
-        authorized_quantity=authorized_quantity,
-        oimp_purposes=oimp_purposes,
-        sectors=sectors,
-        activity_types=activity_types,
-        timeframe=timeframe,
-        terms=terms,
-    )
+    try:
+        with db.atomic():  # another request may record the same identifier after the check above
+            authorization = Authorization.objects.create(
+                registry=registry,
+                identifier=identifier,
+                date=date,
+                cooperative_approach=cooperative_approach,
+                purposes=purposes,
+                first_transfer_definition=definition,
+                document_reference=document_reference.strip(),
+                authorized_quantity=authorized_quantity,
+                oimp_purposes=oimp_purposes,
+                sectors=sectors,
+                activity_types=activity_types,
+                timeframe=timeframe,
+                terms=terms,
+            )
+    except IntegrityError:
+        raise CheckFailed(Check.VALUE_INVALID, field="Authorization ID", detail=f"{identifier} is already recorded") from None
     authorization.authorized_parties.set(authorized_parties)
     authorization.authorized_entities.set(authorized_entities)
     return authorization

@@ -55,7 +55,14 @@ def records_refusals(kind: TransactionType) -> Callable[[Callable[P, R]], Callab
     return decorate
 
 
+#: Refusals of somebody who may not act at all: kept in the operation log, never in an account's
+#: history (its holders would otherwise read strangers' attempts, and what they were told).
+NOT_RECORDED = {Check.NOT_ADMINISTRATOR, Check.NOT_ALLOWED_ON_ACCOUNT}
+
+
 def _record_refusal(kind: TransactionType, failure: CheckFailed, request: dict[str, Any]) -> None:
+    if failure.check in NOT_RECORDED:
+        return
     from_account: object = None
     to_account: object = None
     if kind == TransactionType.ISSUANCE:
@@ -102,6 +109,11 @@ def move(
 ) -> Transaction:
     """The movement engine. ``use`` carries the Article 6 fields of a use (using Party, NDC year...)."""
     registry = from_account.registry
+    # Who may act comes first: somebody without the right learns nothing about the acquiring account.
+    if kind == TransactionType.CORRECTION:
+        ensure_administrator(actor, registry)
+    else:
+        ensure_can_initiate(actor, from_account)
     if kind in (TransactionType.INTERNAL_TRANSFER, TransactionType.EXTERNAL_TRANSFER) and to_account.type in FINAL_TYPES:
         raise CheckFailed(Check.TRANSFER_TO_FINAL_ACCOUNT, account=to_account.number, account_type=to_account.get_type_display())
     if kind == TransactionType.EXTERNAL_TRANSFER:
@@ -120,10 +132,6 @@ def move(
         check_quantity(quantity)
     if ranges is not None:
         check_ranges(ranges)
-    if kind == TransactionType.CORRECTION:
-        ensure_administrator(actor, registry)
-    else:
-        ensure_can_initiate(actor, from_account)
     by_account_holder = not is_administrator(actor, registry)
     if by_account_holder:
         # Account holders' movements: never while the registry is suspended, always with four eyes.

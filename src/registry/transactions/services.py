@@ -217,7 +217,7 @@ def cancel_units(
     using_entity: Entity | None = None,
     require_approval: bool = False,
 ) -> Transaction:
-    """Cancel units for good: mandatory, voluntary or OMGE into the matching cancellation account,
+    """Cancel units for good: mandatory (administrators only), voluntary or OMGE into the matching cancellation account,
     or ``oimp`` (use for other international mitigation purposes, e.g. CORSIA) into the use account
     for ``oimp_purpose``; the latter needs units authorised for OIMP (6002)."""
     try:
@@ -225,6 +225,8 @@ def cancel_units(
     except ValueError:
         raise CheckFailed(Check.CANCELLATION_KIND_UNKNOWN, kind=kind, kinds=", ".join(CancellationKind.values)) from None
     registry = account.registry
+    if kind == CancellationKind.MANDATORY:
+        ensure_administrator(actor, registry)  # a Party's obligation (e.g. share of proceeds), not a holder's choice
     if kind == CancellationKind.OIMP:
         if not oimp_purpose.strip():
             raise CheckFailed(Check.VALUE_INVALID, field="OIMP purpose", detail="name the purpose, e.g. CORSIA")

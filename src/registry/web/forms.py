@@ -41,7 +41,7 @@ class MovementForm(forms.Form):
     )
     quantity = forms.IntegerField(label=_("Quantity (tCO2e)"), required=False, min_value=1)
     ranges = forms.CharField(label=_("Or serial ranges"), required=False, max_length=500, help_text=_("e.g. 101-150, 200-210"))
-    purpose = forms.CharField(label=_("Purpose"), required=False, max_length=200)
+    purpose = forms.CharField(label=_("Purpose"), required=False, max_length=100)
 
 
 class RejectForm(forms.Form):

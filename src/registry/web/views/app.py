@@ -43,7 +43,9 @@ from registry.parties.models import Registry
 from registry.parties.services import is_administrator
 from registry.transactions import services as ledger
 from registry.transactions.blocks import RequestedRange
+from registry.transactions.engine import ensure_can_initiate
 from registry.transactions.models import Transaction
+from registry.transactions.visibility import seen_from, sides_seeing
 from registry.units.holdings import holdings
 from registry.web.forms import GrantRightForm, MovementForm, RejectForm, SuspensionForm, TrustedAccountForm, UserForm
 
@@ -63,7 +65,7 @@ def _account(request: HttpRequest, number: str) -> Account:
 
 def _transaction(request: HttpRequest, pk: int) -> Transaction:
     tx = Transaction.objects.select_related("registry", "from_account__registry", "to_account__registry").filter(pk=pk).first()
-    visible = tx is not None and any(a is not None and permissions.can_view(request.user, a) for a in (tx.from_account, tx.to_account))
+    visible = tx is not None and any(permissions.can_view(request.user, a) for a in sides_seeing(tx))
     if not visible:
         log_operation(request.user, "view_transaction", target=str(pk), outcome="denied", ip=request.META.get("REMOTE_ADDR"))
         raise Http404
@@ -139,6 +141,7 @@ def propose(request: HttpRequest, number: str) -> HttpResponse:
     try:
         amount: dict[str, Any] = {"quantity": data["quantity"], "ranges": _ranges(data["ranges"], account.registry.registry_id) or None}
         kind = data["kind"]
+        ensure_can_initiate(request.user, account)  # before anything is said about the acquiring account
         if kind in ("internal_transfer", "external_transfer"):
             target = Account.objects.select_related("registry").filter(number=data["to_account"].strip()).first()
             if target is None:
@@ -164,9 +167,8 @@ def propose(request: HttpRequest, number: str) -> HttpResponse:
 @login_required
 @require_GET
 def transaction_list(request: HttpRequest) -> HttpResponse:
-    visible = permissions.visible_accounts(request.user)
     found = (
-        Transaction.objects.filter(Q(from_account__in=visible) | Q(to_account__in=visible))
+        Transaction.objects.filter(seen_from(permissions.visible_accounts(request.user)))
         .select_related("from_account", "to_account", "proposed_by")
         .order_by("-pk")
     )
