@@ -72,6 +72,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "registry.api.middleware.ProblemDetails",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -206,6 +207,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 50 * 1024 * 1024
 # API rate limits, "requests/seconds": per token, and per client address for public operations.
 REGISTRY_API_RATE = os.environ.get("REGISTRY_API_RATE", "300/60")
 REGISTRY_API_ANONYMOUS_RATE = os.environ.get("REGISTRY_API_ANONYMOUS_RATE", "120/60")
+# How many reverse proxies stand before the server: the client address is taken that far back in
+# X-Forwarded-For. With none (the default) the header is ignored, so a client cannot choose its address.
+NINJA_NUM_PROXIES = int(os.environ.get("REGISTRY_TRUSTED_PROXIES", "0"))
 for _name in ("REGISTRY_API_RATE", "REGISTRY_API_ANONYMOUS_RATE"):
     if not re.fullmatch(r"[1-9][0-9]*/[1-9][0-9]*", globals()[_name]):
         raise ImproperlyConfigured(f"{_name} must be requests/seconds, e.g. 300/60")

@@ -188,3 +188,167 @@ def test_racing_retries_with_one_idempotency_key_apply_the_write_once():
     assert Transaction.objects.filter(type="internal_transfer").count() == 1
     assert UnitBlock.objects.filter(account=world.buyer).get().quantity == 7
     assert len({(status, body["id"]) for status, body in answers}) == 1 and answers[0][0] == 201
+
+
+# Found in review: each of these once answered wrongly ----------------------------------------------
+
+
+def test_a_cursor_or_token_with_a_nul_character_is_refused_not_an_error(people, client):
+    import base64
+
+    nul_cursor = base64.urlsafe_b64encode(b'["MN\\u0000", 1]').decode()
+    assert client.get("/api/v1/search", {"cursor": nul_cursor}).status_code == 422
+    holdings = f"/api/v1/accounts/{people.seller.number}/holdings"
+    assert client.get(holdings, {"cursor": nul_cursor}, **bearer(people.admin_token)).status_code == 422
+    assert client.get("/api/v1/accounts", HTTP_AUTHORIZATION="Bearer crt_ab\x00cd_efg").status_code == 401
+
+
+def test_a_denied_write_is_logged_although_the_write_is_rolled_back(people, client):
+    outsider = make_user("outsider")
+    grant_right(people.admin_mn, people.buyer, outsider, "initiate")
+    secret = create_token(outsider, "erp", "write")[1]
+    body = {"kind": "retirement", "from_account": people.seller.number, "quantity": 1}
+    assert post(client, "/api/v1/transactions", body, secret).status_code == 404
+    assert OperationLog.objects.filter(user=outsider, action="api_view_account", target=people.seller.number, outcome="denied").exists()
+
+
+def test_refusals_through_the_api_are_logged_as_on_the_web(people, client):
+    initiator = create_token(people.initiator, "erp", "write")[1]
+    proposed = post(client, "/api/v1/transactions", proposal(people), initiator).json()
+    client.post(f"/api/v1/transactions/{proposed['id']}/approve", **bearer(initiator))
+    reader = create_token(people.initiator, "read", "read")[1]
+    post(client, "/api/v1/transactions", proposal(people), reader)
+    outcomes = set(
+        OperationLog.objects.filter(user=people.initiator, action__in=["api_approve", "api_propose"]).values_list("outcome", flat=True)
+    )
+    assert {"refused 2003", "refused 2002", "awaiting_approval"} <= outcomes
+
+
+def test_somebody_without_a_right_learns_nothing_about_the_acquiring_account_and_leaves_no_history(people, client):
+    reader = make_user("reader")
+    grant_right(people.admin_mn, people.buyer, reader, "read_only")
+    secret = create_token(reader, "probe", "write")[1]
+    for target in ("MNG01-999999", people.japanese.number, people.retirement_mn.number, people.seller.number):
+        body = {"kind": "internal_transfer", "from_account": people.buyer.number, "to_account": target, "quantity": 1}
+        answer = post(client, "/api/v1/transactions", body, secret)
+        assert (answer.status_code, answer.json()["code"]) == (403, 2002), target
+    assert not Transaction.objects.filter(status="rejected").exists()
+
+
+def test_the_receiving_side_does_not_see_a_proposal_refused_at_once(people, client):
+    post(client, "/api/v1/transactions", proposal(people, 1000), people.admin_token)  # 4004: tells the seller's balance
+    refused = Transaction.objects.get(status="rejected", check_code=4004)
+    buyer_side = create_token(people.approver, "buyer", "read", [people.buyer])[1]
+    assert client.get(f"/api/v1/transactions/{refused.pk}", **bearer(buyer_side)).status_code == 404
+    assert refused.pk not in [t["id"] for t in client.get("/api/v1/transactions", **bearer(buyer_side)).json()["items"]]
+    assert client.get(f"/api/v1/transactions/{refused.pk}", **bearer(people.admin_token)).json()["check_code"] == 4004
+
+
+def test_an_authorisation_id_recorded_twice_at_once_is_one_record_and_refusals(committed_db):
+    world = make_world()
+    secret = create_token(world.admin_mn, "ops", "write")[1]
+    letter = {"identifier": "MN-RACE-1", "date": "2025-01-15", "cooperative_approach": "CA0001", "purposes": "NDC",
+              "first_transfer_definition": "first_international_transfer", "document_reference": "Letter"}  # fmt: skip
+    statuses: list[int] = []
+
+    def record(_index: int) -> None:
+        statuses.append(post(Client(), "/api/v1/registries/MNG01/authorizations", letter, secret).status_code)
+
+    assert race(record, threads=4) == []
+    assert sorted(statuses) == [201, 422, 422, 422]
+
+
+def test_a_client_cannot_choose_its_address_to_escape_the_public_rate_limit(people, client, settings):
+    settings.REGISTRY_API_ANONYMOUS_RATE = "2/60"
+    answers = [client.get("/api/v1/registries", HTTP_X_FORWARDED_FOR=f"10.0.0.{i}").status_code for i in range(3)]
+    assert answers == [200, 200, 429]
+
+
+def test_guessing_tokens_is_rate_limited_per_address(people, client, settings):
+    settings.REGISTRY_API_ANONYMOUS_RATE = "2/60"
+    guess = "crt_0123456789ab_" + "A" * 43
+    answers = [client.get("/api/v1/accounts", HTTP_AUTHORIZATION=f"Bearer {guess}").status_code for _ in range(3)]
+    assert answers == [401, 401, 429]
+
+
+def test_a_user_has_at_most_twenty_live_tokens(people):
+    from registry.core.checks import CheckFailed
+
+    for index in range(19):
+        create_token(people.admin_mn, f"t{index}", "read")
+    with pytest.raises(CheckFailed) as refused:
+        create_token(people.admin_mn, "one too many", "read")
+    assert refused.value.code == 1013
+
+
+def test_units_released_behind_a_cursor_are_neither_skipped_nor_repeated(people, client):
+    from registry.transactions.services import cancel_transaction
+
+    pending = transfer_units(
+        actor=people.initiator, from_account=people.seller, to_account=people.buyer, ranges=[("MNG01", SerialRange(51, 60))]
+    )
+    path = f"/api/v1/accounts/{people.seller.number}/holdings"
+    first = client.get(path, {"limit": 1}, **bearer(people.admin_token)).json()
+    assert [(b["first"], b["last"]) for b in first["items"]] == [(1, 50)]
+    cancel_transaction(actor=people.initiator, transaction=pending)  # 51-60 merge back: the block is 1-100 again
+    rest = client.get(path, {"limit": 10, "cursor": first["next_cursor"]}, **bearer(people.admin_token)).json()
+    assert [(b["first"], b["last"], b["quantity"]) for b in rest["items"]] == [(51, 100, 50)]
+
+
+def test_unknown_paths_and_methods_are_problems_too(people, client):
+    missing = client.get("/api/v1/nothing")
+    assert missing.status_code == 404 and missing["Content-Type"] == "application/problem+json"
+    wrong = client.put("/api/v1/transactions", **bearer(people.admin_token))
+    assert wrong.status_code == 405 and wrong["Content-Type"] == "application/problem+json" and "POST" in wrong["Allow"]
+
+
+def test_an_authorisation_id_must_be_addressable(people, client):
+    letter = {"identifier": "MN/2024/2", "date": "2025-01-15", "cooperative_approach": "CA0001", "purposes": "NDC",
+              "first_transfer_definition": "first_international_transfer", "document_reference": "Letter"}  # fmt: skip
+    assert post(client, "/api/v1/registries/MNG01/authorizations", letter, people.admin_token).status_code == 422
+
+
+def test_a_mandatory_cancellation_is_for_administrators(people, client):
+    initiator = create_token(people.initiator, "erp", "write")[1]
+    body = {"kind": "cancellation", "from_account": people.seller.number, "quantity": 1, "cancellation_kind": "mandatory"}
+    assert post(client, "/api/v1/transactions", body, initiator).json()["code"] == 2001
+    assert post(client, "/api/v1/transactions", body, people.admin_token).json()["status"] == "completed"
+
+
+def test_administrators_read_back_the_authorisations_they_made(people, client):
+    letter = {"identifier": "MN-READ-1", "date": "2025-01-15", "cooperative_approach": "CA0001", "purposes": "NDC",
+              "first_transfer_definition": "first_international_transfer", "document_reference": "Letter"}  # fmt: skip
+    post(client, "/api/v1/registries/MNG01/authorizations", letter, people.admin_token)
+    made = post(client, "/api/v1/registries/MNG01/authorizations/MN-READ-1/units", {"ranges": ["1-10"]}, people.admin_token).json()
+    assert client.get(f"/api/v1/transactions/{made['id']}", **bearer(people.admin_token)).json()["type"] == "authorization"
+    assert made["id"] in [t["id"] for t in client.get("/api/v1/transactions", **bearer(people.admin_token)).json()["items"]]
+    initiator = create_token(people.initiator, "erp", "read")[1]
+    assert client.get(f"/api/v1/transactions/{made['id']}", **bearer(initiator)).status_code == 404
+
+
+def test_a_proposal_names_exactly_the_fields_of_its_kind(people, client):
+    no_target = {"kind": "internal_transfer", "from_account": people.seller.number, "quantity": 1}
+    stray_target = {"kind": "retirement", "from_account": people.seller.number, "to_account": people.buyer.number, "quantity": 1}
+    both = {**proposal(people), "ranges": ["1-10"]}
+    for body in (no_target, stray_target, both):
+        answer = post(client, "/api/v1/transactions", body, people.admin_token)
+        assert (answer.status_code, answer.json()["code"]) == (422, 1013), body
+
+
+def test_removing_an_account_that_is_not_on_the_trusted_list_is_not_found(people, client):
+    answer = client.delete(f"/api/v1/accounts/{people.seller.number}/trusted/{people.government_mn.number}", **bearer(people.admin_token))
+    assert answer.status_code == 404
+
+
+def test_the_token_page_is_never_cached_and_a_password_initialisation_revokes_tokens(people):
+    from registry.access.services import initialise_password
+    from tests.factories import sign_in
+
+    web = Client()
+    sign_in(web, people.initiator)
+    page = web.post("/app/tokens/", {"name": "erp", "scope": "read", "days": 30})
+    assert "no-store" in page["Cache-Control"]
+    secret = page.content.decode().split('id="new-token">')[1].split("<")[0]
+    assert Client().get("/api/v1/accounts", **bearer(secret)).status_code == 200
+    initialise_password(people.admin_mn, people.mongolia, people.initiator)
+    assert Client().get("/api/v1/accounts", **bearer(secret)).status_code == 401

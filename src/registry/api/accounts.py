@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from django.db.models import F, Q, Sum
+from django.db.models import F, Sum
 from django.http import HttpRequest, HttpResponse
 from ninja import Path, Query, Router
 
@@ -61,17 +61,8 @@ def get_account(request: HttpRequest, number: Number) -> Any:
 def list_holdings(request: HttpRequest, number: Number, cursor: Cursor = None, limit: Limit = 100) -> Any:
     """The account's blocks, oldest vintage first, each with its unique identifier."""
     account = account_for(request, number)
-    blocks = blocks_of(account.registry, account)
-    after = cursors.decode(cursor, (int, str, int))
-    if after is not None:
-        vintage, registry_id, start = after
-        blocks = blocks.filter(
-            Q(vintage__gt=vintage)
-            | Q(vintage=vintage, originating_registry__gt=registry_id)
-            | Q(vintage=vintage, originating_registry=registry_id, start__gt=start)
-        )
-    keys = list(blocks.values_list("vintage", "originating_registry", "start")[: limit + 1])
-    return {"items": list(holdings_of(blocks[:limit])), "next_cursor": cursors.encode(keys[limit - 1]) if len(keys) > limit else None}
+    page, next_cursor = cursors.page_of_blocks(blocks_of(account.registry, account), ("vintage", "originating_registry"), cursor, limit)
+    return {"items": list(holdings_of(page)), "next_cursor": next_cursor}
 
 
 @router.get("/accounts/{number}/trusted", response={200: list[TrustedOut], **ERRORS}, operation_id="listTrustedAccounts")
@@ -100,7 +91,7 @@ def add_trusted(request: HttpRequest, number: Number, body: TrustedIn) -> HttpRe
         entry = add_trusted_account(user_of(request), account, _other(account, body.account))
         return 201, TrustedOut(account=body.account, added_at=entry.added_at, effective_at=entry.effective_at).model_dump(mode="json")
 
-    return apply_once(request, write)
+    return apply_once(request, "trusted_add", write)
 
 
 @router.delete(
@@ -114,7 +105,12 @@ def remove_trusted(request: HttpRequest, number: Number, other: Number) -> HttpR
 
     def write() -> tuple[int, dict[str, Any]]:
         account = account_for(request, number)
-        remove_trusted_account(user_of(request), account, _other(account, other))
+        listed = TrustedAccount.objects.filter(account=account, trusted__number=other, removed_at__isnull=True).select_related("trusted")
+        if (entry := listed.first()) is None:
+            raise CheckFailed(
+                Check.ACCOUNT_UNKNOWN, account=f"{other} on the trusted list of {number}", registry=account.registry.registry_id
+            )
+        remove_trusted_account(user_of(request), account, entry.trusted)
         return 204, {}
 
-    return apply_once(request, write)
+    return apply_once(request, "trusted_remove", write)

@@ -90,7 +90,7 @@ def issue_units(request: HttpRequest, registry_id: RegistryId, body: IssuanceIn)
         _logged(request, "issue", registry, f"T{tx.pk}")
         return 201, transaction_out(tx)
 
-    return apply_once(request, write)
+    return apply_once(request, "issue", write)
 
 
 @router.get("/registries/{registry_id}/authorizations", response={200: list[AuthorizationOut], **ERRORS}, operation_id="listAuthorizations")
@@ -137,7 +137,7 @@ def record_authorization(request: HttpRequest, registry_id: RegistryId, body: Au
         _logged(request, "create_authorization", registry, authorization.identifier)
         return 201, _authorization_out(authorization)
 
-    return apply_once(request, write)
+    return apply_once(request, "create_authorization", write)
 
 
 @router.post(
@@ -169,7 +169,7 @@ def authorize(request: HttpRequest, registry_id: RegistryId, identifier: Authori
         _logged(request, "authorize", registry, f"T{tx.pk}")
         return 201, transaction_out(Transaction.objects.select_related("registry").get(pk=tx.pk))
 
-    return apply_once(request, write)
+    return apply_once(request, "authorize", write)
 
 
 @router.get("/registries/{registry_id}/aef/{year}", response={200: AefOut, **ERRORS}, operation_id="getAnnualInformation")

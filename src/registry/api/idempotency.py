@@ -17,9 +17,10 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
+from registry.access.services import log_operation
 from registry.api.models import ApiToken, IdempotencyRecord
 from registry.api.problems import problem, refusal, respond
-from registry.api.security import require_write
+from registry.api.security import address_of, require_write, user_of
 from registry.core.checks import Check, CheckFailed
 
 HEADER = "Idempotency-Key"
@@ -43,9 +44,20 @@ def _stored(token: ApiToken, key: str) -> IdempotencyRecord | None:
     return IdempotencyRecord.objects.filter(token=token, key=key).first()
 
 
-def apply_once(request: HttpRequest, write: Write) -> HttpResponse:
-    """Run ``write`` (returning status and body) in one database transaction, at most once per key."""
-    token = require_write(request)
+def _log_refusal(request: HttpRequest, action: str, failure: CheckFailed) -> None:
+    log_operation(user_of(request), f"api_{action}", target=request.path, outcome=f"refused {failure.code}", ip=address_of(request))
+
+
+def apply_once(request: HttpRequest, action: str, write: Write) -> HttpResponse:
+    """Run ``write`` (returning status and body) in one database transaction, at most once per key.
+
+    A refusal is logged as ``api_<action>`` with its check code, as the web logs its refusals.
+    """
+    try:
+        token = require_write(request)
+    except CheckFailed as failure:
+        _log_refusal(request, action, failure)
+        raise
     key = request.headers.get(HEADER, "")
     if len(key) > MAX_KEY_LENGTH or not key.isprintable():
         detail = f"The {HEADER} must be printable and at most {MAX_KEY_LENGTH} characters long."
@@ -64,12 +76,15 @@ def apply_once(request: HttpRequest, write: Write) -> HttpResponse:
                 status, body = write()
             except CheckFailed as failure:
                 status, body = refusal(failure)
+                _log_refusal(request, action, failure)
             if record is not None:
                 record.status, record.body = status, body
                 record.save(update_fields=["status", "body"])
     except IntegrityError:
-        # Another request with this key committed first: answer as it did.
+        # Another request with this key committed first: answer as it did. Without a key, a
+        # concurrent request made the same unique thing first: nothing of this one was kept.
         if key and (found := _stored(token, key)) is not None:
             return _replay(found, fingerprint)
-        raise
+        detail = "A concurrent request changed the same records first; nothing was changed. Read the current state and retry."
+        return respond(409, problem(409, "Conflict", detail))
     return respond(status, body)

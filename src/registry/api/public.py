@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from django.db.models import Q
 from django.http import HttpRequest
 from ninja import Field, Path, Query, Router, Schema
 
@@ -101,11 +100,5 @@ class SearchQuery(Schema):
 def search_credits(request: HttpRequest, query: Query[SearchQuery]) -> Any:
     """Blocks matching every filter given, in serial order; what the public may see of them (never holders)."""
     blocks = figures.search_blocks(**query.dict(exclude={"cursor", "limit"}))
-    after = cursors.decode(query.cursor, (str, int))
-    if after is not None:
-        registry_id, start = after
-        blocks = blocks.filter(Q(originating_registry__gt=registry_id) | Q(originating_registry=registry_id, start__gt=start))
-    keys = list(blocks.values_list("originating_registry", "start")[: query.limit + 1])
-    rows = figures.found_rows(blocks[: query.limit])
-    more = len(keys) > query.limit
-    return {"items": list(rows), "next_cursor": cursors.encode(keys[query.limit - 1]) if more else None}
+    page, next_cursor = cursors.page_of_blocks(blocks, ("originating_registry",), query.cursor, query.limit)
+    return {"items": list(figures.found_rows(page)), "next_cursor": next_cursor}

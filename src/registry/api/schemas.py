@@ -11,6 +11,7 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 
 from ninja import Field, Schema
+from pydantic import model_validator
 
 from registry.disclosure.figures import Found
 from registry.units.holdings import Holding
@@ -21,7 +22,7 @@ REGISTRY_ID = r"^[A-Z]{3}[0-9]{2}$"
 #: ``231-240`` in the account's own registry, or ``MNG01:231-240`` naming the originating registry.
 SERIAL_RANGE = r"^([A-Z]{3}[0-9]{2}:)?[0-9]{1,15}(-[0-9]{1,15})?$"
 PARTY_CODE = r"^[A-Z]{2,3}$"
-IDENTIFIER = r"^[A-Za-z0-9][A-Za-z0-9._/-]*$"
+IDENTIFIER = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"  # no "/": identifiers travel in paths
 
 
 def text(max_length: int, *, min_length: int = 0) -> Any:
@@ -151,7 +152,20 @@ class ProposalIn(Schema):
     quantity: Quantity | None = None
     ranges: list[Annotated[str, Field(pattern=SERIAL_RANGE)]] | None = Field(None, min_length=1, max_length=100)
     purpose: str = text(100)
-    cancellation_kind: Literal["mandatory", "voluntary", "omge"] = "voluntary"
+    cancellation_kind: Literal["mandatory", "voluntary", "omge"] | None = Field(None, description="for cancellations; default voluntary")
+
+    @model_validator(mode="after")
+    def _fields_of_the_kind(self) -> ProposalIn:
+        transfer = self.kind in ("internal_transfer", "external_transfer")
+        if transfer != (self.to_account is not None):
+            raise ValueError("a transfer names to_account, and only a transfer does")
+        if self.purpose and self.kind != "retirement":
+            raise ValueError("only a retirement has a purpose")
+        if self.cancellation_kind is not None and self.kind != "cancellation":
+            raise ValueError("only a cancellation has a cancellation_kind")
+        if (self.quantity is None) == (self.ranges is None):
+            raise ValueError("name either a quantity or serial ranges")
+        return self
 
 
 class ReasonIn(Schema):

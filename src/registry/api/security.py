@@ -7,6 +7,7 @@ the web. Something a token may not see does not exist for it: 404, and the attem
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 
@@ -15,6 +16,7 @@ from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
+from ninja.errors import Throttled
 from ninja.security import HttpBearer
 from ninja.throttling import BaseThrottle
 
@@ -27,15 +29,35 @@ from registry.core.checks import Check, CheckFailed
 from registry.parties.models import Registry
 from registry.parties.services import ensure_administrator
 from registry.transactions.models import Transaction
+from registry.transactions.visibility import sides_seeing
+
+
+def _spend(key: str, rate: str) -> float | None:
+    """Count one request against ``rate`` ("requests/seconds", a sliding window) under ``key``;
+    None if it is within the rate, else how many seconds until it would be."""
+    limit, seconds = (int(part) for part in rate.split("/"))
+    now = time.time()
+    recent: list[float] = [moment for moment in cache.get(key, []) if moment > now - seconds]  # newest first
+    if len(recent) >= limit:
+        return seconds - (now - recent[limit - 1])
+    cache.set(key, [now, *recent[: limit - 1]], seconds)
+    return None
 
 
 class TokenAuth(HttpBearer):
-    """``Authorization: Bearer <token>``: a live token (not expired, not revoked, user active)."""
+    """``Authorization: Bearer <token>``: a live token (not expired, not revoked, user active).
+
+    Failed attempts count against the client address's rate, so tokens cannot be guessed at speed.
+    """
 
     def authenticate(self, request: HttpRequest, token: str) -> ApiToken | None:
         found = find_token(token)
-        if found is not None:
-            request.user = found.user
+        if found is None:
+            address = BaseThrottle().get_ident(request)
+            if (wait := _spend(f"api-rate-failed-{address}", settings.REGISTRY_API_ANONYMOUS_RATE)) is not None:
+                raise Throttled(math.ceil(wait))
+            return None
+        request.user = found.user
         return found
 
 
@@ -54,17 +76,11 @@ class RateThrottle(BaseThrottle):
     def allow_request(self, request: HttpRequest) -> bool:
         token = getattr(request, "auth", None)
         if isinstance(token, ApiToken):
-            rate, key = settings.REGISTRY_API_RATE, f"api-rate-token-{token.prefix}"
+            wait = _spend(f"api-rate-token-{token.prefix}", settings.REGISTRY_API_RATE)
         else:
-            rate, key = settings.REGISTRY_API_ANONYMOUS_RATE, f"api-rate-address-{self.get_ident(request)}"
-        limit, seconds = (int(part) for part in rate.split("/"))
-        now = time.time()
-        recent = [moment for moment in cache.get(key, []) if moment > now - seconds]  # newest first
-        if len(recent) >= limit:
-            self._waits.seconds = seconds - (now - recent[limit - 1])
-            return False
-        cache.set(key, [now, *recent[: limit - 1]], seconds)
-        return True
+            wait = _spend(f"api-rate-address-{self.get_ident(request)}", settings.REGISTRY_API_ANONYMOUS_RATE)
+        self._waits.seconds = wait
+        return wait is None
 
     def wait(self) -> float | None:
         return getattr(self._waits, "seconds", None)
@@ -100,15 +116,27 @@ def _reaches(request: HttpRequest, account: Account) -> bool:
     return not token.accounts.exists() or token.accounts.filter(pk=account.pk).exists()
 
 
-def _denied(request: HttpRequest, action: str, target: str) -> Http404:
-    log_operation(user_of(request), f"api_{action}", target=target, outcome="denied", ip=address_of(request))
-    return Http404()
+class Denied(Http404):
+    """Something the token may not reach: answered as not found, and logged once the request's
+    database transaction is over (a write's rollback must not take the log entry with it)."""
+
+    def __init__(self, action: str, target: str) -> None:
+        super().__init__(target)
+        self.action, self.target = action, target
+
+    def log(self, request: HttpRequest) -> None:
+        log_operation(user_of(request), f"api_{self.action}", target=self.target, outcome="denied", ip=address_of(request))
+
+
+def _denied(request: HttpRequest, action: str, target: str) -> Denied:
+    return Denied(action, target)
 
 
 def account_for(request: HttpRequest, number: str) -> Account:
     """An account the token reaches; any other (or none) is 404, and the attempt is logged."""
-    account = Account.objects.select_related("registry", "entity").filter(number=number).first()
-    if account is None or not _reaches(request, account):
+    # One query whether the account exists or not: the answer's timing tells nothing either.
+    account = reachable_accounts(request).filter(number=number).first()
+    if account is None:
         raise _denied(request, "view_account", number)
     return account
 
@@ -119,12 +147,24 @@ def transaction_for(request: HttpRequest, pk: int, *, deciding: bool = False) ->
     tx = Transaction.objects.select_related("registry", "from_account__registry", "to_account__registry").filter(pk=pk).first()
     if tx is not None:
         # Issuances have no sending account: the service refuses to decide on them (5501).
-        sides = [tx.from_account] if deciding and tx.from_account is not None else [tx.from_account, tx.to_account]
+        sides = [tx.from_account] if deciding and tx.from_account is not None else sides_seeing(tx)
         if any(account is not None and _reaches(request, account) for account in sides):
             return tx
-        if deciding and tx.to_account is not None and _reaches(request, tx.to_account):
+        if deciding and tx.to_account in sides_seeing(tx) and _reaches(request, tx.to_account):
             raise CheckFailed(Check.NOT_ALLOWED_TO_APPROVE, actor=user_of(request), account=tx.from_account or "-")
+        if tx.from_account is None and tx.to_account is None and tx.registry in administered_registries(request):
+            return tx  # an authorisation: registry-wide, for its administrators
     raise _denied(request, "view_transaction", str(pk))
+
+
+def administered_registries(request: HttpRequest) -> QuerySet[Registry]:
+    """The registries the token's user administers, if the token is not limited to some accounts."""
+    token = token_of(request)
+    if token.accounts.exists():
+        return Registry.objects.none()
+    if token.user.is_superuser:
+        return Registry.objects.all()
+    return Registry.objects.filter(administrators=token.user)
 
 
 def require_write(request: HttpRequest) -> ApiToken:

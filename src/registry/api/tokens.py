@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from collections.abc import Iterable
 from datetime import timedelta
@@ -18,6 +19,10 @@ from registry.core.checks import Check, CheckFailed
 
 TOKEN_PREFIX = "crt_"
 LAST_USED_PRECISION = timedelta(minutes=1)
+#: Each token has its own rate limit: a cap on live tokens keeps a user's total bounded.
+MAX_LIVE_TOKENS = 20
+#: What ``create_token`` makes: the prefix, 12 hex digits, and 32 random bytes in URL-safe base64.
+SECRET = re.compile(r"crt_[0-9a-f]{12}_[A-Za-z0-9_-]{43}")
 
 
 def _digest(secret: str) -> str:
@@ -30,6 +35,11 @@ def create_token(user: User, name: str, scope: Scope | str, accounts: Iterable[A
     for account in accounts:
         if not can_view(user, account):
             raise CheckFailed(Check.NOT_ALLOWED_ON_ACCOUNT, actor=user, account=account.number)
+    live = ApiToken.objects.filter(user=user, revoked_at__isnull=True, expires_at__gt=timezone.now()).count()
+    if live >= MAX_LIVE_TOKENS:
+        raise CheckFailed(
+            Check.VALUE_INVALID, field="API tokens", detail=f"at most {MAX_LIVE_TOKENS} live tokens per user; revoke one first"
+        )
     if not 1 <= days <= 366:
         raise CheckFailed(Check.VALUE_INVALID, field="Validity", detail="from 1 to 366 days")
     prefix = secrets.token_hex(6)
@@ -51,7 +61,7 @@ def create_token(user: User, name: str, scope: Scope | str, accounts: Iterable[A
 
 def find_token(secret: str) -> ApiToken | None:
     """The live token for ``secret`` (not expired, not revoked), or None."""
-    if not secret.startswith(TOKEN_PREFIX):
+    if SECRET.fullmatch(secret) is None:
         return None
     prefix = secret[len(TOKEN_PREFIX) :].split("_", 1)[0]
     token = ApiToken.objects.select_related("user").filter(prefix=prefix).first()

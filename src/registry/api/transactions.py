@@ -19,12 +19,14 @@ from registry.api import cursors
 from registry.api.idempotency import apply_once
 from registry.api.problems import ERRORS
 from registry.api.schemas import ACCOUNT_NUMBER, ProposalIn, ReasonIn, TransactionOut, TransactionPage
-from registry.api.security import account_for, address_of, reachable_accounts, transaction_for, user_of
+from registry.api.security import account_for, address_of, administered_registries, reachable_accounts, transaction_for, user_of
 from registry.core.checks import Check, CheckFailed
 from registry.core.serials import parse_range
 from registry.transactions import services as ledger
 from registry.transactions.blocks import RequestedRange
-from registry.transactions.models import Transaction, TransactionStatus
+from registry.transactions.engine import ensure_can_initiate
+from registry.transactions.models import Transaction, TransactionStatus, TransactionType
+from registry.transactions.visibility import seen_from
 
 router = Router(tags=["transactions"])
 
@@ -73,9 +75,12 @@ def list_transactions(
 ) -> Any:
     """Transactions of the accounts this token reaches, oldest first; ``next_cursor`` continues a list."""
     accounts = reachable_accounts(request)
+    seen = seen_from(accounts)
     if account:
-        accounts = accounts.filter(pk=account_for(request, account).pk)
-    found = Transaction.objects.filter(Q(from_account__in=accounts) | Q(to_account__in=accounts))
+        seen = seen_from(accounts.filter(pk=account_for(request, account).pk))
+    else:  # authorisations concern no account: their registries' administrators see them
+        seen |= Q(type=TransactionType.AUTHORIZATION, registry__in=administered_registries(request))
+    found = Transaction.objects.filter(seen)
     if status:
         found = found.filter(status=status)
     after = cursors.decode(cursor, (int,))
@@ -106,6 +111,7 @@ def propose_transaction(request: HttpRequest, proposal: ProposalIn) -> HttpRespo
     def write() -> tuple[int, dict[str, Any]]:
         source = account_for(request, proposal.from_account)
         user = user_of(request)
+        ensure_can_initiate(user, source)  # before anything is said about the acquiring account
         amount: dict[str, Any] = {
             "quantity": proposal.quantity,
             "ranges": requested_ranges(proposal.ranges, source.registry.registry_id),
@@ -119,10 +125,10 @@ def propose_transaction(request: HttpRequest, proposal: ProposalIn) -> HttpRespo
         elif proposal.kind == "retirement":
             tx = ledger.retire_units(actor=user, account=source, purpose=proposal.purpose, **amount)
         else:
-            tx = ledger.cancel_units(actor=user, account=source, kind=proposal.cancellation_kind, **amount)
+            tx = ledger.cancel_units(actor=user, account=source, kind=proposal.cancellation_kind or "voluntary", **amount)
         return _logged(request, "propose", tx)
 
-    return apply_once(request, write)
+    return apply_once(request, "propose", write)
 
 
 @router.post("/transactions/{pk}/approve", response={200: TransactionOut, **ERRORS}, operation_id="approveTransaction")
@@ -134,7 +140,7 @@ def approve_transaction(request: HttpRequest, pk: TransactionId) -> HttpResponse
         tx = ledger.approve_transaction(actor=user_of(request), transaction=transaction_for(request, pk, deciding=True))
         return _logged(request, "approve", tx)
 
-    return apply_once(request, write)
+    return apply_once(request, "approve", write)
 
 
 @router.post("/transactions/{pk}/reject", response={200: TransactionOut, **ERRORS}, operation_id="rejectTransaction")
@@ -145,7 +151,7 @@ def reject_transaction(request: HttpRequest, pk: TransactionId, body: ReasonIn) 
         tx = ledger.reject_transaction(actor=user_of(request), transaction=transaction_for(request, pk, deciding=True), reason=body.reason)
         return _logged(request, "reject", tx)
 
-    return apply_once(request, write)
+    return apply_once(request, "reject", write)
 
 
 @router.post("/transactions/{pk}/cancel", response={200: TransactionOut, **ERRORS}, operation_id="cancelTransaction")
@@ -156,4 +162,4 @@ def cancel_transaction(request: HttpRequest, pk: TransactionId) -> HttpResponse:
         tx = ledger.cancel_transaction(actor=user_of(request), transaction=transaction_for(request, pk, deciding=True))
         return _logged(request, "cancel", tx)
 
-    return apply_once(request, write)
+    return apply_once(request, "cancel", write)

@@ -5,6 +5,7 @@ Every answer that is not a success is a problem details object (RFC 9457), whate
 
 from __future__ import annotations
 
+import logging
 import math
 
 from django.http import Http404, HttpRequest, HttpResponse
@@ -14,8 +15,10 @@ from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationEr
 
 from registry.api import accounts, administration, public, transactions
 from registry.api.problems import problem, refusal, respond
-from registry.api.security import RateThrottle, TokenAuth
+from registry.api.security import Denied, RateThrottle, TokenAuth
 from registry.core.checks import Check, CheckFailed
+
+logger = logging.getLogger("registry.api")
 
 DESCRIPTION = """A national carbon-credit registry: JCM credits, J-Credits and Article 6.2 ITMOs.
 
@@ -54,6 +57,8 @@ def _check_failed(request: HttpRequest, failure: CheckFailed) -> HttpResponse:
 
 @api.exception_handler(Http404)
 def _not_found(request: HttpRequest, error: Http404) -> HttpResponse:
+    if isinstance(error, Denied):
+        error.log(request)
     return respond(404, problem(404, "Not found", "No such resource, or not one this token may see."))
 
 
@@ -80,6 +85,13 @@ def _throttled(request: HttpRequest, error: Throttled) -> HttpResponse:
 def _http_error(request: HttpRequest, error: HttpError) -> HttpResponse:
     # What the framework refuses before an operation runs, e.g. a body that is not JSON (400).
     return respond(error.status_code, problem(error.status_code, "Bad request", str(error), Check.VALUE_INVALID.code))
+
+
+@api.exception_handler(Exception)
+def _unexpected(request: HttpRequest, error: Exception) -> HttpResponse:
+    # A defect, never the client's fault: logged with its traceback, answered as a problem.
+    logger.error("API error on %s %s", request.method, request.path, exc_info=error)
+    return respond(500, problem(500, "Internal error", "The registry could not answer; nothing was changed. The error is logged."))
 
 
 urlpatterns = [path("", api.urls)]

@@ -155,10 +155,10 @@ def is_corsia_eligible(table: dict[int, list[tuple[int, int, bool]]], programme_
     return any(first <= vintage <= last and eligible for first, last, eligible in table.get(programme_id, []))
 
 
-def found_rows(blocks: QuerySet[UnitBlock]) -> Iterator[Found]:
+def found_rows(blocks: QuerySet[UnitBlock] | list[UnitBlock]) -> Iterator[Found]:
     corsia = corsia_lookup()
     status_of = {t.value: name for name, types in STATUS_TYPES.items() for t in types}
-    for block in blocks.iterator(chunk_size=1000):
+    for block in blocks.iterator(chunk_size=1000) if isinstance(blocks, QuerySet) else blocks:
         yield Found(
             identifier=identifier_of(block),
             registry=block.account.registry.registry_id,

@@ -83,12 +83,12 @@ def holdings(registry: Registry, account: Account | None = None) -> Iterator[Hol
     return holdings_of(blocks_of(registry, account))
 
 
-def holdings_of(blocks: QuerySet[UnitBlock]) -> Iterator[Holding]:
+def holdings_of(blocks: QuerySet[UnitBlock] | list[UnitBlock]) -> Iterator[Holding]:
     """The holdings of the given blocks (from ``blocks_of``, perhaps narrowed), streamed."""
     from registry.disclosure.figures import corsia_lookup, is_corsia_eligible  # disclosure reads units, not the reverse
 
     corsia = corsia_lookup()
-    for block in blocks.iterator(chunk_size=2000):
+    for block in blocks.iterator(chunk_size=2000) if isinstance(blocks, QuerySet) else blocks:
         yield Holding(
             identifier=identifier_of(block),
             account=block.account.number,
