@@ -352,3 +352,17 @@ def test_the_token_page_is_never_cached_and_a_password_initialisation_revokes_to
     assert Client().get("/api/v1/accounts", **bearer(secret)).status_code == 200
     initialise_password(people.admin_mn, people.mongolia, people.initiator)
     assert Client().get("/api/v1/accounts", **bearer(secret)).status_code == 401
+
+
+def test_the_approver_reads_the_notification_in_english_or_japanese_and_marks_it_read(people, client):
+    initiator = create_token(people.initiator, "erp", "write")[1]
+    proposed = post(client, "/api/v1/transactions", proposal(people), initiator).json()
+    approver = create_token(people.approver, "inbox", "write")[1]
+    english = client.get("/api/v1/notifications", {"unread": True}, HTTP_ACCEPT_LANGUAGE="en", **bearer(approver)).json()["items"]
+    assert any(f"Transaction {proposed['id']}" in n["message"] and "awaits your approval" in n["message"] for n in english)
+    japanese = client.get("/api/v1/notifications", HTTP_ACCEPT_LANGUAGE="ja", **bearer(approver)).json()["items"]
+    assert any(f"取引 {proposed['id']}" in n["message"] for n in japanese)
+    assert client.post("/api/v1/notifications/read", **bearer(approver)).status_code == 204
+    assert client.get("/api/v1/notifications", {"unread": True}, **bearer(approver)).json()["items"] == []
+    limited = create_token(people.approver, "one account", "read", [people.seller])[1]
+    assert client.get("/api/v1/notifications", **bearer(limited)).status_code == 403

@@ -172,6 +172,22 @@ class ReasonIn(Schema):
     reason: str = text(500, min_length=1)
 
 
+# Notifications ----------------------------------------------------------------------------------------
+
+
+class NotificationOut(Schema):
+    id: int
+    kind: str
+    message: str
+    created_at: dt.datetime
+    read: bool
+
+
+class NotificationPage(Schema):
+    items: list[NotificationOut]
+    next_cursor: str | None
+
+
 # Administration -------------------------------------------------------------------------------------
 
 

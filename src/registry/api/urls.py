@@ -13,7 +13,7 @@ from django.urls import path
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 
-from registry.api import accounts, administration, public, transactions
+from registry.api import accounts, administration, inbox, public, transactions
 from registry.api.problems import problem, refusal, respond
 from registry.api.security import Denied, RateThrottle, TokenAuth
 from registry.core.checks import Check, CheckFailed
@@ -48,6 +48,7 @@ api.add_router("/v1/", public.router)
 api.add_router("/v1/", accounts.router, auth=token)
 api.add_router("/v1/", transactions.router, auth=token)
 api.add_router("/v1/", administration.router, auth=token)
+api.add_router("/v1/", inbox.router, auth=token)
 
 
 @api.exception_handler(CheckFailed)
