@@ -1,0 +1,1 @@
+"""Benchmarks: scratch registries, bulk-grown ledgers, and the measurements ``registry bench`` prints."""

@@ -1,0 +1,246 @@
+"""``registry bench``: the figures we show users, measured the same way every time.
+
+For each database (a scratch SQLite file; with ``--postgres``, a scratch database on that server,
+dropped afterwards) it measures, each step in processes of its own:
+
+1. completed transfers per second from 1 and from N concurrent client processes, against the same
+   processes doing bare transactions with the same number of row writes (the database's own limit
+   for that work); on PostgreSQL also ``pgbench``'s TPC-B-like figure on the same server;
+2. p50 and p99 of one transfer as the ledger grows to each size (blocks, after single-serial
+   transfers have fragmented it);
+3. ``registry verify`` and the AEF export at each size: seconds and peak memory (RSS);
+4. the public pages and the API under concurrent load (loopback only, bounded in time), against the
+   same server's trivial health view.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from registry.benchmarks.load import Figures, measure_all
+
+REGISTRY = str(Path(sys.executable).with_name("registry"))
+LOAD_PATHS = ["/health", "/public/", "/api/v1/registries/MNG01/amounts", "/api/v1/search?project=MN-BENCH&limit=50", "/"]
+
+
+@dataclass
+class Options:
+    sizes: list[int]
+    seconds: float
+    clients: int
+    samples: int
+    postgres: str | None
+    scratch: Path  # where the SQLite scratch database goes: beside the registry's data, on the same disk
+    sqlite: bool = True
+    say: Callable[[str], None] = print
+
+
+@dataclass
+class Report:
+    database: str
+    row_writes: int = 0
+    throughput: dict[int, tuple[float, float]] = field(default_factory=dict)  # clients -> (transfers/s, raw/s)
+    pgbench: dict[int, float] = field(default_factory=dict)
+    latency: dict[int, dict[str, float]] = field(default_factory=dict)
+    verify: dict[int, tuple[float, float]] = field(default_factory=dict)  # size -> (seconds, peak MiB)
+    aef: dict[int, tuple[float, float]] = field(default_factory=dict)
+    load: list[Figures] = field(default_factory=list)
+
+
+def run(options: Options) -> list[Report]:
+    reports = []
+    if options.sqlite:
+        with _sqlite(options.scratch) as env:
+            reports.append(_bench("SQLite", env, options))
+    if options.postgres:
+        with _postgres(options.postgres) as env:
+            reports.append(_bench("PostgreSQL", env, options))
+    return reports
+
+
+@contextmanager
+def _sqlite(scratch: Path) -> Iterator[dict[str, str]]:
+    # Beside the operator's data (the same disk), not in a RAM-backed /tmp: commits cost what they cost.
+    home = Path(tempfile.mkdtemp(prefix="bench-", dir=scratch))
+    try:
+        yield {"REGISTRY_HOME": str(home), "DATABASE_URL": f"sqlite:///{home / 'bench.sqlite3'}"}
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+@contextmanager
+def _postgres(url: str) -> Iterator[dict[str, str]]:
+    import psycopg
+
+    name = f"registry_bench_{os.getpid()}"
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    home = Path(tempfile.mkdtemp(prefix="bench-"))
+    scratch = url.rsplit("/", 1)[0] + f"/{name}"
+    try:
+        yield {"REGISTRY_HOME": str(home), "DATABASE_URL": scratch, "PGBENCH_URL": scratch}
+    finally:
+        with psycopg.connect(url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def _env(extra: dict[str, str]) -> dict[str, str]:
+    return {**os.environ, **extra, "REGISTRY_API_RATE": "1000000/60", "REGISTRY_API_ANONYMOUS_RATE": "1000000/60"}
+
+
+def _part(env: dict[str, str], *args: str) -> dict[str, Any]:
+    done = subprocess.run([REGISTRY, "bench-part", *args], env=_env(env), capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"bench-part {' '.join(args)} failed:\n{done.stderr[-3000:]}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def _bench(database: str, env: dict[str, str], options: Options) -> Report:
+    say = options.say
+    report = Report(database)
+    say(f"== {database}: setting up the scratch registry")
+    report.row_writes = int(_part(env, "setup", "--clients", str(options.clients))["row_writes"])
+    for clients in sorted({1, options.clients}):
+        transfers = _concurrent(env, clients, "transfer", report.row_writes, options.seconds)
+        raw = _concurrent(env, clients, "raw", report.row_writes, options.seconds)
+        report.throughput[clients] = (transfers, raw)
+        say(f"   {clients} client(s): {transfers:,.0f} transfers/s, raw limit {raw:,.0f}/s, ratio {transfers / raw:.2f}")
+        if "PGBENCH_URL" in env:
+            report.pgbench[clients] = _pgbench(env["PGBENCH_URL"], clients, options.seconds)
+            say(f"   pgbench TPC-B-like, {clients} client(s): {report.pgbench[clients]:,.0f} tps")
+    for size in options.sizes:
+        grown = _part(env, "grow", "--blocks", str(size))
+        report.latency[size] = _part(env, "latency", "--samples", str(options.samples))
+        report.verify[size] = _timed(env, "verify")
+        report.aef[size] = _timed(env, "aef", "--registry", "MNG01", "--year", str(time.gmtime().tm_year), "--output", os.devnull)
+        say(
+            f"   {grown['blocks']:,} blocks: transfer p50 {report.latency[size]['p50_ms']:.1f} ms, p99 {report.latency[size]['p99_ms']:.1f} ms;"
+            f" verify {report.verify[size][0]:.1f} s / {report.verify[size][1]:.0f} MiB; AEF {report.aef[size][0]:.1f} s / {report.aef[size][1]:.0f} MiB"
+        )
+    report.load = _load(env, options)
+    for figures in report.load:
+        say(f"   {figures.path}: {figures.rps:,.0f} requests/s, p95 {figures.p95_ms:.1f} ms ({figures.errors} errors)")
+    return report
+
+
+def _concurrent(env: dict[str, str], clients: int, role: str, writes: int, seconds: float) -> float:
+    """Operations per second from ``clients`` worker processes started together."""
+    start_at = time.time() + 3 + clients * 0.5  # time for every worker to start Django
+    until = start_at + seconds
+    args = ["--role", role, "--writes", str(writes), "--start-at", str(start_at), "--until", str(until)]
+    workers = [
+        subprocess.Popen([REGISTRY, "bench-part", "worker", "--index", str(i), *args], env=_env(env), stdout=subprocess.PIPE, text=True)
+        for i in range(clients)
+    ]
+    done = 0
+    for worker in workers:
+        out, _ = worker.communicate(timeout=seconds + 300)
+        if worker.returncode != 0:
+            raise RuntimeError(f"a {role} worker failed")
+        done += int(json.loads(out.strip().splitlines()[-1])["done"])
+    return done / seconds
+
+
+def _pgbench(url: str, clients: int, seconds: float) -> float:
+    tool = _postgres_tool("pgbench")
+    subprocess.run([tool, "-i", "-q", "-s", "10", url], check=True, capture_output=True)
+    done = subprocess.run(
+        [tool, "-n", "-c", str(clients), "-j", str(min(clients, 2)), "-T", str(max(1, int(seconds))), url],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    line = next(line for line in done.stdout.splitlines() if line.startswith("tps ="))
+    return float(line.split()[2])
+
+
+def _postgres_tool(name: str) -> str:
+    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), key=lambda p: int(Path(p).parts[-3]))
+    return found[-1] if found else shutil.which(name) or name
+
+
+def _timed(env: dict[str, str], *command: str) -> tuple[float, float]:
+    """Wall seconds and peak resident memory (MiB) of one ``registry`` command in a process of its own."""
+    began = time.perf_counter()
+    process = subprocess.Popen([REGISTRY, *command], env=_env(env), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _pid, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - began
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"registry {' '.join(command)} failed: {process.stderr.read().decode()[-2000:] if process.stderr else ''}")
+    return elapsed, usage.ru_maxrss / 1024
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _load(env: dict[str, str], options: Options) -> list[Figures]:
+    """Serve the scratch registry with gunicorn (2 workers, 4 threads each) and load it on loopback."""
+    port = _free_port()
+    server = subprocess.Popen(
+        [str(Path(sys.executable).with_name("gunicorn")), "registry.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2",
+         "--threads", "4", "--log-level", "warning"],
+        env=_env(env),
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise RuntimeError("gunicorn did not start") from None
+                time.sleep(0.2)
+        return measure_all(f"http://127.0.0.1:{port}", LOAD_PATHS, seconds=options.seconds, concurrency=8)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+
+
+def markdown(reports: list[Report], options: Options) -> str:
+    """The figures as the tables of ``docs/performance.md``."""
+    lines: list[str] = []
+    for r in reports:
+        lines += [
+            f"### {r.database}",
+            "",
+            f"A transfer writes {r.row_writes} rows (statements); the raw limit is a bare transaction with as many.",
+            "",
+        ]
+        lines += ["| clients | transfers/s | raw limit/s | ratio | pgbench tps |", "| ---: | ---: | ---: | ---: | ---: |"]
+        for clients, (transfers, raw) in sorted(r.throughput.items()):
+            pgbench = f"{r.pgbench[clients]:,.0f}" if clients in r.pgbench else "n/a"
+            lines.append(f"| {clients} | {transfers:,.0f} | {raw:,.0f} | {transfers / raw:.2f} | {pgbench} |")
+        lines += [
+            "",
+            "| blocks | transfer p50 ms | p99 ms | verify s | verify MiB | AEF s | AEF MiB |",
+            "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        ]
+        for size in sorted(r.latency):
+            lat, ver, aef = r.latency[size], r.verify[size], r.aef[size]
+            lines.append(
+                f"| {size:,} | {lat['p50_ms']:.1f} | {lat['p99_ms']:.1f} | {ver[0]:.1f} | {ver[1]:.0f} | {aef[0]:.1f} | {aef[1]:.0f} |"
+            )
+        lines += ["", "| path | requests/s | p95 ms | errors |", "| --- | ---: | ---: | ---: |"]
+        lines += [f"| `{f.path}` | {f.rps:,.0f} | {f.p95_ms:.1f} | {f.errors} |" for f in r.load]
+        lines.append("")
+    return "\n".join(lines)

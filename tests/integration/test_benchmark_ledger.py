@@ -1,0 +1,27 @@
+"""The benchmarks' bulk-grown ledger is a ledger like any other: it verifies, and the services go on
+working on it (the benchmarks measure the real thing, not a shortcut)."""
+
+from __future__ import annotations
+
+from itertools import pairwise
+
+from registry.benchmarks.ledger import grow_ledger, prepare_world
+from registry.journal.verification import verify
+from registry.transactions.services import transfer_units
+from registry.units.models import UnitBlock
+
+
+def test_a_bulk_grown_ledger_verifies_and_the_services_go_on_working_on_it(db):
+    world = prepare_world(clients=2)
+    before = UnitBlock.objects.count()
+    added = grow_ledger(world, blocks=before + 1500, batch=400)
+    assert added == 1500 and UnitBlock.objects.count() == before + 1500
+    odd = list(UnitBlock.objects.filter(account=world.receivers[0]).order_by("start").values_list("start", "end")[:3])
+    assert all(first == last for first, last in odd) and [b[0] - a[0] for a, b in pairwise(odd)] == [2, 2]  # never merged
+    report = verify()
+    assert report.ok, report.problems
+    moved = transfer_units(actor=world.admin, from_account=world.receivers[0], to_account=world.receivers[1], quantity=5)
+    assert moved.status == "completed"
+    assert grow_ledger(world, blocks=UnitBlock.objects.count() + 10) == 10
+    assert verify().ok
+    assert prepare_world(clients=2).pairs == world.pairs  # a second call finds the same world
