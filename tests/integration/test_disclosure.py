@@ -13,7 +13,7 @@ from registry.accounts.services import system_account
 from registry.disclosure.models import CorsiaEligibility, Notice
 from registry.parties.models import CreditingProgramme, Party
 from registry.parties.services import register_project
-from registry.transactions.services import cancel_units, issue_units, transfer_units
+from registry.transactions.services import cancel_units, issue_units, retire_units, transfer_units
 
 
 def rows_of(response) -> list[list[str]]:
@@ -152,3 +152,19 @@ def test_holdings_show_whether_blocks_are_corsia_eligible(searchable):
     assert eligible["CA0001-MNG01-MNG-101-150-2024"] is True
     CorsiaEligibility.objects.all().delete()
     assert not any(h.corsia_eligible for h in holdings(searchable.mongolia))
+
+
+def test_public_figures_are_summed_once_per_state_of_the_journal(world, django_assert_num_queries):
+    from registry.disclosure.figures import amounts_by_account_type, annual_transactions
+
+    world.issue(100)
+    held = {(r["account_type"], r["units"]) for r in amounts_by_account_type(world.mongolia)}
+    assert ("entity_holding", 100) in held
+    annual_transactions(world.mongolia)
+    with django_assert_num_queries(2):  # the journal head, twice: no sum over blocks or transactions
+        amounts_by_account_type(world.mongolia)
+        annual_transactions(world.mongolia)
+    retire_units(actor=world.admin_mn, account=world.seller, quantity=30)  # a new journal entry: figures follow at once
+    held = {(r["account_type"], r["units"]) for r in amounts_by_account_type(world.mongolia)}
+    assert {("entity_holding", 70), ("retirement", 30)} <= held
+    assert {row["type"] for row in annual_transactions(world.mongolia)} == {"issuance", "retirement"}

@@ -135,7 +135,10 @@ def _bench(database: str, env: dict[str, str], options: Options) -> Report:
         )
     report.load = _load(env, options)
     for figures in report.load:
-        say(f"   {figures.path}: {figures.rps:,.0f} requests/s, p95 {figures.p95_ms:.1f} ms ({figures.errors} errors)")
+        odd = {status: n for status, n in figures.statuses.items() if status != 200}
+        say(
+            f"   {figures.path}: {figures.rps:,.0f} requests/s, p95 {figures.p95_ms:.1f} ms ({figures.errors} errors){f', statuses {odd}' if odd else ''}"
+        )
     return report
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 import zoneinfo
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import TypeVar
 
+from django.core.cache import cache
 from django.db.models import Count, F, QuerySet, Sum
 from django.db.models.functions import ExtractYear
 
@@ -16,6 +18,8 @@ from registry.parties.models import Entity, Registry
 from registry.transactions.models import Transaction, TransactionStatus, TransactionType
 from registry.units.holdings import IDENTITY_FIELDS, identifier_of
 from registry.units.models import UnitBlock
+
+T = TypeVar("T")
 
 #: The account types the JCM registry publishes amounts for, in its order.
 PUBLISHED_TYPES = [
@@ -33,15 +37,40 @@ CANCELLED = [AccountType.MANDATORY_CANCELLATION, AccountType.VOLUNTARY_CANCELLAT
 STATUS_TYPES = {"held": HELD, "retired": RETIRED, "cancelled": CANCELLED}
 
 
+def per_journal(registry: Registry, name: str, compute: Callable[[], T]) -> T:
+    """``compute()``, recomputed only when the registry's journal has changed since.
+
+    Every change of holdings and every completed transaction appends to the journal, so its head
+    names one state of the ledger exactly: a figure cached under it is never stale, and a public
+    page read a thousand times between two transactions sums a million blocks once.
+    """
+    head = Registry.objects.filter(pk=registry.pk).values_list("journal_head", flat=True).get()
+    key = f"figures-{name}-{registry.pk}-{head}"
+    found: T | None = cache.get(key)
+    if found is None:
+        found = compute()
+        cache.set(key, found, timeout=24 * 3600)
+    return found
+
+
+def units_held(registry: Registry) -> dict[tuple[str, str], int]:
+    """Units per (account type, unit type) in the registry."""
+
+    def compute() -> dict[tuple[str, str], int]:
+        rows = (
+            UnitBlock.objects.filter(account__registry=registry)
+            .values("account__type", "unit_type__code")
+            .annotate(units=Sum(F("end") - F("start") + 1))
+            .order_by()
+        )
+        return {(r["account__type"], r["unit_type__code"]): int(r["units"]) for r in rows}
+
+    return per_journal(registry, "held", compute)
+
+
 def amounts_by_account_type(registry: Registry) -> list[dict[str, object]]:
     """Units in each type of account, per unit type: one row per (account type, unit type)."""
-    rows = (
-        UnitBlock.objects.filter(account__registry=registry)
-        .values("account__type", "unit_type__code")
-        .annotate(units=Sum(F("end") - F("start") + 1))
-        .order_by()
-    )
-    found = {(r["account__type"], r["unit_type__code"]): int(r["units"]) for r in rows}
+    found = units_held(registry)
     unit_types = sorted({code for _, code in found}) or ["JCM"]
     return [
         {"account_type": t.value, "label": t.label, "unit_type": code, "units": found.get((t.value, code), 0)}
@@ -57,18 +86,20 @@ def entity_holding_accounts(registry: Registry) -> QuerySet[Entity]:
 
 def annual_transactions(registry: Registry) -> list[dict[str, object]]:
     """Completed transactions per year (in the registry's time zone) and type: how many, how many units."""
-    zone = zoneinfo.ZoneInfo(registry.time_zone)
-    rows = (
-        Transaction.objects.filter(registry=registry, status=TransactionStatus.COMPLETED)
-        .annotate(year=ExtractYear("completed_at", tzinfo=zone))
-        .values("year", "type")
-        .annotate(count=Count("pk"), units=Sum("quantity"))
-        .order_by("-year", "type")
-    )
+
+    def compute() -> list[dict[str, object]]:
+        zone = zoneinfo.ZoneInfo(registry.time_zone)
+        rows = (
+            Transaction.objects.filter(registry=registry, status=TransactionStatus.COMPLETED)
+            .annotate(year=ExtractYear("completed_at", tzinfo=zone))
+            .values("year", "type")
+            .annotate(count=Count("pk"), units=Sum("quantity"))
+            .order_by("-year", "type")
+        )
+        return [{"year": r["year"], "type": r["type"], "count": r["count"], "units": int(r["units"] or 0)} for r in rows]
+
     labels = dict(TransactionType.choices)
-    return [
-        {"year": r["year"], "type": r["type"], "label": labels[r["type"]], "count": r["count"], "units": int(r["units"] or 0)} for r in rows
-    ]
+    return [{**row, "label": labels[str(row["type"])]} for row in per_journal(registry, "annual", compute)]
 
 
 @dataclass(frozen=True)
