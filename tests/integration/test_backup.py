@@ -1,6 +1,7 @@
 """``registry backup`` while the registry is busy, ``registry restore`` into an empty database: the
-restored registry verifies and holds exactly the journal heads the backup reported. On SQLite and on
-PostgreSQL (the database the suite runs on)."""
+restored registry verifies and holds exactly the journal heads the backup reported. A restore never
+overwrites data by mistake, and on PostgreSQL it is all or nothing. On SQLite and on PostgreSQL
+(the database the suite runs on)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ import subprocess
 import threading
 from pathlib import Path
 
+import psycopg
 import pytest
 from django.db import connection
 
-from registry.cli.backups import BackupError, backup, journal_heads, restore
+from registry.cli.backups import BackupError, _written_whole, backup, journal_heads
 from registry.transactions.services import transfer_units
 from tests.factories import make_world
 
@@ -25,58 +27,127 @@ def registry_command(*args: str, env: dict[str, str]) -> subprocess.CompletedPro
     return subprocess.run([REGISTRY, *args], env=environment, capture_output=True, text=True, timeout=300, check=False)
 
 
-def empty_database(tmp_path: Path) -> dict[str, str]:
+@pytest.fixture
+def empty_database(tmp_path):
     """The environment of a registry whose database is new and empty, beside the suite's own."""
     home = tmp_path / "restored-home"
     home.mkdir()
     if connection.vendor == "sqlite":
-        return {"REGISTRY_HOME": str(home)}
-    name = f"{connection.settings_dict['NAME']}_restored"
-    with connection.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        cursor.execute(f'CREATE DATABASE "{name}"')
+        yield {"REGISTRY_HOME": str(home)}
+        return
     s = connection.settings_dict
-    return {"REGISTRY_HOME": str(home), "DATABASE_URL": f"postgres://{s['USER']}@{s['HOST']}:{s['PORT']}/{name}"}
+    name = f"{s['NAME']}_restored"
+    server = f"postgres://{s['USER']}@{s['HOST']}:{s['PORT']}"
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    yield {"REGISTRY_HOME": str(home), "DATABASE_URL": f"{server}/{name}"}
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def restored_lines(result: subprocess.CompletedProcess[str]) -> list[str]:
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[1:]
 
 
 @pytest.mark.usefixtures("committed_db")
-def test_a_backup_taken_during_transfers_restores_to_a_registry_that_verifies_with_the_same_heads(tmp_path):
+def test_a_backup_taken_during_transfers_restores_to_a_registry_that_verifies_with_the_same_heads(tmp_path, empty_database):
     world = make_world()
     world.issue(1000)
-    busy = threading.Event()
+    started, backed_up = threading.Event(), threading.Event()
+    failures: list[BaseException] = []
 
-    def keep_transferring() -> None:
+    def keep_transferring() -> None:  # before, during and after the backup
         try:
-            for _ in range(40):
-                transfer_units(actor=world.admin_mn, from_account=world.seller, to_account=world.buyer, quantity=3)
-                busy.set()
+            for _ in range(300):
+                transfer_units(actor=world.admin_mn, from_account=world.seller, to_account=world.buyer, quantity=1)
+                started.set()
+                if backed_up.is_set():
+                    transfer_units(actor=world.admin_mn, from_account=world.seller, to_account=world.buyer, quantity=1)
+                    return
+        except BaseException as error:
+            failures.append(error)
         finally:
             connection.close()
 
     writer = threading.Thread(target=keep_transferring)
     writer.start()
-    busy.wait(timeout=60)
-    heads = backup(tmp_path / "registry.backup")  # while the writer goes on
-    writer.join(timeout=120)
-    assert [h.registry for h in heads] == ["JPN01", "MNG01"] and heads[1].length > 1
+    try:
+        assert started.wait(timeout=60)
+        heads = backup(tmp_path / "registry.backup")
+    finally:
+        backed_up.set()
+        writer.join(timeout=120)
+    assert failures == [] and not writer.is_alive()
+    assert heads[1].length < journal_heads()[1].length  # the registry went on writing after the backup
+    assert sorted(p.name for p in tmp_path.iterdir() if p.is_file()) == ["registry.backup"]  # no -wal, -shm or partial file
 
-    target = empty_database(tmp_path)
-    restored = registry_command("restore", "--input", str(tmp_path / "registry.backup"), env=target)
-    assert restored.returncode == 0, restored.stderr
-    assert [str(head) for head in heads] == restored.stdout.strip().splitlines()[1:]
-    verified = registry_command("verify", env=target)
+    restored = registry_command("restore", "--input", str(tmp_path / "registry.backup"), env=empty_database)
+    assert restored_lines(restored) == [str(head) for head in heads]
+    verified = registry_command("verify", env=empty_database)
     assert verified.returncode == 0 and "verify: OK" in verified.stdout, verified.stdout + verified.stderr
-    assert heads[1].length <= journal_heads()[1].length  # the live registry went on meanwhile
+
+    again = registry_command("restore", "--input", str(tmp_path / "registry.backup"), env=empty_database)
+    assert again.returncode != 0 and "not empty" in again.stderr
+    replaced = registry_command("restore", "--input", str(tmp_path / "registry.backup"), "--replace", env=empty_database)
+    assert restored_lines(replaced) == [str(head) for head in heads]
 
 
 @pytest.mark.usefixtures("committed_db")
-def test_a_restore_never_overwrites_a_registry_by_mistake_nor_reads_a_file_that_is_not_a_backup(tmp_path):
+def test_a_backup_never_overwrites_and_a_restore_reads_only_backups_into_empty_databases(tmp_path, empty_database):
     make_world()
     backup(tmp_path / "registry.backup")
-    with pytest.raises(BackupError, match="already holds a registry"):
-        restore(tmp_path / "registry.backup")
     with pytest.raises(BackupError, match="exists already"):
         backup(tmp_path / "registry.backup")
     (tmp_path / "not-a-backup").write_bytes(b"hello")
-    refused = registry_command("restore", "--input", str(tmp_path / "not-a-backup"), env=empty_database(tmp_path))
-    assert refused.returncode != 0
+    refused = registry_command("restore", "--input", str(tmp_path / "not-a-backup"), env=empty_database)
+    assert refused.returncode != 0 and ("not a registry database" in refused.stderr or "pg_restore failed" in refused.stderr)
+    # Another application's data is never overwritten without --replace.
+    if connection.vendor == "sqlite":
+        other = sqlite_database(empty_database)
+        other.execute("CREATE TABLE customers (name TEXT)")
+        other.commit()
+        other.close()
+    else:
+        with psycopg.connect(empty_database["DATABASE_URL"], autocommit=True) as other:
+            other.execute("CREATE TABLE customers (name TEXT)")
+    refused = registry_command("restore", "--input", str(tmp_path / "registry.backup"), env=empty_database)
+    assert refused.returncode != 0 and "not empty" in refused.stderr
+
+
+def sqlite_database(env: dict[str, str]):
+    import sqlite3
+
+    return sqlite3.connect(Path(env["REGISTRY_HOME"]) / "registry.sqlite3")
+
+
+def test_a_backup_that_fails_leaves_no_file(tmp_path):
+    target = tmp_path / "registry.backup"
+    with pytest.raises(RuntimeError), _written_whole(target) as partial:
+        partial.write_bytes(b"half a database")
+        Path(f"{partial}-wal").write_bytes(b"")
+        raise RuntimeError("disk full")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.usefixtures("committed_db")
+def test_a_postgresql_restore_is_all_or_nothing_and_never_under_a_running_server(tmp_path, empty_database):
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL restores with pg_restore")
+    make_world()
+    heads = backup(tmp_path / "registry.backup")
+    assert restored_lines(registry_command("restore", "--input", str(tmp_path / "registry.backup"), env=empty_database))
+    with psycopg.connect(empty_database["DATABASE_URL"], autocommit=True) as other:
+        other.execute("CREATE VIEW account_report AS SELECT number FROM accounts_account")  # blocks dropping the table
+    failed = registry_command("restore", "--input", str(tmp_path / "registry.backup"), "--replace", env=empty_database)
+    assert failed.returncode != 0
+    verified = registry_command("verify", env=empty_database)
+    assert verified.returncode == 0 and "verify: OK" in verified.stdout  # nothing was dropped
+    with psycopg.connect(empty_database["DATABASE_URL"], autocommit=True) as other:
+        other.execute("DROP VIEW account_report")
+        in_use = registry_command("restore", "--input", str(tmp_path / "registry.backup"), "--replace", env=empty_database)
+    assert in_use.returncode != 0 and "other session" in in_use.stderr
+    assert restored_lines(registry_command("restore", "--input", str(tmp_path / "registry.backup"), "--replace", env=empty_database)) == [
+        str(h) for h in heads
+    ]
