@@ -366,3 +366,16 @@ def test_the_approver_reads_the_notification_in_english_or_japanese_and_marks_it
     assert client.get("/api/v1/notifications", {"unread": True}, **bearer(approver)).json()["items"] == []
     limited = create_token(people.approver, "one account", "read", [people.seller])[1]
     assert client.get("/api/v1/notifications", **bearer(limited)).status_code == 403
+
+
+def test_a_retry_that_serialises_the_same_values_differently_is_the_same_request(people, client):
+    import json
+
+    body = proposal(people)
+    compact = json.dumps(body, separators=(",", ":"))
+    spaced = json.dumps(dict(reversed(body.items())), indent=2)
+    key = {"HTTP_IDEMPOTENCY_KEY": "order-9"}
+    first = client.post("/api/v1/transactions", compact, content_type="application/json", **bearer(people.admin_token), **key)
+    again = client.post("/api/v1/transactions", spaced, content_type="application/json", **bearer(people.admin_token), **key)
+    assert first.status_code == again.status_code == 201 and again["Idempotent-Replayed"] == "true"
+    assert Transaction.objects.filter(type="internal_transfer").count() == 1

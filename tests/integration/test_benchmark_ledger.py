@@ -25,3 +25,13 @@ def test_a_bulk_grown_ledger_verifies_and_the_services_go_on_working_on_it(db):
     assert grow_ledger(world, blocks=UnitBlock.objects.count() + 10) == 10
     assert verify().ok
     assert prepare_world(clients=2).pairs == world.pairs  # a second call finds the same world
+
+
+def test_the_grown_ledger_never_leaves_neighbours_unmerged_whatever_the_batches(db):
+    world = prepare_world(clients=1)
+    grow_ledger(world, blocks=UnitBlock.objects.count() + 7, batch=3)  # odd batches, and a second call
+    grow_ledger(world, blocks=UnitBlock.objects.count() + 4, batch=4)
+    grown = list(UnitBlock.objects.filter(account__in=world.receivers).order_by("start").values_list("start", "end", "account"))
+    assert len(grown) == 11
+    assert all(a[1] + 1 == b[0] and a[2] != b[2] for a, b in pairwise(grown))  # the engine would have merged same-holder neighbours
+    assert verify().ok

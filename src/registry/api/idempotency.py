@@ -9,7 +9,9 @@ same key with another method, path or body is refused (422): it is a client's mi
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -22,6 +24,7 @@ from registry.api.models import ApiToken, IdempotencyRecord
 from registry.api.problems import problem, refusal, respond
 from registry.api.security import address_of, require_write, user_of
 from registry.core.checks import Check, CheckFailed
+from registry.core.journal import canonical_json
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 200
@@ -30,7 +33,12 @@ Write = Callable[[], tuple[int, dict[str, Any]]]
 
 
 def _fingerprint(request: HttpRequest) -> str:
-    return hashlib.sha256(f"{request.method} {request.path}\n".encode() + request.body).hexdigest()
+    """Method, path and body; a JSON body by its meaning, so a retry that serialises the same
+    values with other spacing or key order is the same request."""
+    body = request.body
+    with contextlib.suppress(ValueError, TypeError, AttributeError):  # not JSON: compared byte for byte
+        body = canonical_json(json.loads(body)).encode() if body else b""
+    return hashlib.sha256(f"{request.method} {request.path}\n".encode() + body).hexdigest()
 
 
 def _replay(record: IdempotencyRecord, fingerprint: str) -> HttpResponse:

@@ -149,7 +149,7 @@ def _add_transfers(world: World, admin: str, count: int) -> None:
     transactions, named, entries, pieces = [], [], [], []
     for offset in range(count):
         serial, pk = first + offset, first_id + offset
-        receiver = world.receivers[offset % 2]
+        receiver = world.receivers[serial % 2]  # by the serial, not the batch: neighbours never share a holder
         piece = UnitBlock(
             account=receiver,
             originating_registry=source.originating_registry,
