@@ -30,6 +30,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from registry.benchmarks.load import Figures, measure_all
 
@@ -90,7 +91,7 @@ def _postgres(url: str) -> Iterator[dict[str, str]]:
     with psycopg.connect(url, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
     home = Path(tempfile.mkdtemp(prefix="bench-"))
-    scratch = url.rsplit("/", 1)[0] + f"/{name}"
+    scratch = urlunsplit(urlsplit(url)._replace(path=f"/{name}"))  # the same server and options, another database
     try:
         yield {"REGISTRY_HOME": str(home), "DATABASE_URL": scratch, "PGBENCH_URL": scratch}
     finally:
@@ -152,24 +153,38 @@ def _concurrent(env: dict[str, str], clients: int, role: str, writes: int, secon
         for i in range(clients)
     ]
     done = 0
-    for worker in workers:
-        out, _ = worker.communicate(timeout=seconds + 300)
-        if worker.returncode != 0:
-            raise RuntimeError(f"a {role} worker failed")
-        done += int(json.loads(out.strip().splitlines()[-1])["done"])
+    try:
+        for worker in workers:
+            out, _ = worker.communicate(timeout=seconds + 300)
+            if worker.returncode != 0:
+                raise RuntimeError(f"a {role} worker failed")
+            done += int(json.loads(out.strip().splitlines()[-1])["done"])
+    finally:  # none is left running (on its scratch database) when one fails
+        for worker in workers:
+            if worker.poll() is None:
+                worker.kill()
+                worker.wait()
     return done / seconds
 
 
 def _pgbench(url: str, clients: int, seconds: float) -> float:
+    from psycopg.conninfo import conninfo_to_dict
+
+    # The connection goes in libpq's environment: a password never shows on a command line.
+    names = {"host": "PGHOST", "port": "PGPORT", "user": "PGUSER", "password": "PGPASSWORD", "dbname": "PGDATABASE", "sslmode": "PGSSLMODE"}
+    environment = {**os.environ, **{names[k]: str(v) for k, v in conninfo_to_dict(url).items() if k in names and v is not None}}
     tool = _postgres_tool("pgbench")
-    subprocess.run([tool, "-i", "-q", "-s", "10", url], check=True, capture_output=True)
-    done = subprocess.run(
-        [tool, "-n", "-c", str(clients), "-j", str(min(clients, 2)), "-T", str(max(1, int(seconds))), url],
-        check=True,
+    initialised = subprocess.run([tool, "-i", "-q", "-s", "10"], env=environment, capture_output=True, text=True, check=False)
+    measured = subprocess.run(
+        [tool, "-n", "-c", str(clients), "-j", str(min(clients, 2)), "-T", str(max(1, int(seconds)))],
+        env=environment,
         capture_output=True,
         text=True,
+        check=False,
     )
-    line = next(line for line in done.stdout.splitlines() if line.startswith("tps ="))
+    if initialised.returncode or measured.returncode:
+        raise RuntimeError(f"pgbench failed: {initialised.stderr[-1000:]}{measured.stderr[-1000:]}")
+    line = next(line for line in measured.stdout.splitlines() if line.startswith("tps ="))
     return float(line.split()[2])
 
 
@@ -180,12 +195,15 @@ def _postgres_tool(name: str) -> str:
 
 def _timed(env: dict[str, str], *command: str) -> tuple[float, float]:
     """Wall seconds and peak resident memory (MiB) of one ``registry`` command in a process of its own."""
-    began = time.perf_counter()
-    process = subprocess.Popen([REGISTRY, *command], env=_env(env), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _pid, status, usage = os.wait4(process.pid, 0)
-    elapsed = time.perf_counter() - began
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise RuntimeError(f"registry {' '.join(command)} failed: {process.stderr.read().decode()[-2000:] if process.stderr else ''}")
+    with tempfile.TemporaryFile() as errors:  # a file, not a pipe: a chatty command cannot block on it
+        began = time.perf_counter()
+        process = subprocess.Popen([REGISTRY, *command], env=_env(env), stdout=subprocess.DEVNULL, stderr=errors)
+        _pid, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        elapsed = time.perf_counter() - began
+        if process.returncode != 0:
+            errors.seek(0)
+            raise RuntimeError(f"registry {' '.join(command)} failed: {errors.read().decode(errors='replace')[-2000:]}")
     return elapsed, usage.ru_maxrss / 1024
 
 
@@ -216,7 +234,11 @@ def _load(env: dict[str, str], options: Options) -> list[Figures]:
         return measure_all(f"http://127.0.0.1:{port}", LOAD_PATHS, seconds=options.seconds, concurrency=8)
     finally:
         server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
+        try:
+            server.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
 
 
 def markdown(reports: list[Report], options: Options) -> str:
