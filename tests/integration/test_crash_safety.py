@@ -101,6 +101,7 @@ def start_server(port: int) -> subprocess.Popen[bytes]:
         except OSError:
             time.sleep(0.1)
     server.kill()
+    server.wait()
     raise AssertionError("the server did not start")
 
 
@@ -138,6 +139,7 @@ def test_killing_the_server_mid_load_loses_no_acknowledged_transfer_and_half_app
         server.wait(timeout=30)
         for client in clients:
             client.kill()
+            client.wait()
 
     assert 0 < at_the_kill < CLIENTS * TRANSFERS_PER_CLIENT  # killed mid-load
     lines = [line.split() for output in outputs for line in output.splitlines()]
