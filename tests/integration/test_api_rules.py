@@ -39,6 +39,11 @@ def people(world):
     return world
 
 
+def authorisation_letter(identifier: str) -> dict:
+    return {"identifier": identifier, "date": "2025-01-15", "cooperative_approach": "CA0001", "purposes": "NDC",
+            "first_transfer_definition": "first_international_transfer", "document_reference": "Letter"}  # fmt: skip
+
+
 def proposal(world, quantity: int = 10) -> dict:
     return {"kind": "internal_transfer", "from_account": world.seller.number, "to_account": world.buyer.number, "quantity": quantity}
 
@@ -247,8 +252,7 @@ def test_the_receiving_side_does_not_see_a_proposal_refused_at_once(people, clie
 def test_an_authorisation_id_recorded_twice_at_once_is_one_record_and_refusals(committed_db):
     world = make_world()
     secret = create_token(world.admin_mn, "ops", "write")[1]
-    letter = {"identifier": "MN-RACE-1", "date": "2025-01-15", "cooperative_approach": "CA0001", "purposes": "NDC",
-              "first_transfer_definition": "first_international_transfer", "document_reference": "Letter"}  # fmt: skip
+    letter = authorisation_letter("MN-RACE-1")
     statuses: list[int] = []
 
     def record(_index: int) -> None:
@@ -303,8 +307,7 @@ def test_unknown_paths_and_methods_are_problems_too(people, client):
 
 
 def test_an_authorisation_id_must_be_addressable(people, client):
-    letter = {"identifier": "MN/2024/2", "date": "2025-01-15", "cooperative_approach": "CA0001", "purposes": "NDC",
-              "first_transfer_definition": "first_international_transfer", "document_reference": "Letter"}  # fmt: skip
+    letter = authorisation_letter("MN/2024/2")
     assert post(client, "/api/v1/registries/MNG01/authorizations", letter, people.admin_token).status_code == 422
 
 
@@ -316,8 +319,7 @@ def test_a_mandatory_cancellation_is_for_administrators(people, client):
 
 
 def test_administrators_read_back_the_authorisations_they_made(people, client):
-    letter = {"identifier": "MN-READ-1", "date": "2025-01-15", "cooperative_approach": "CA0001", "purposes": "NDC",
-              "first_transfer_definition": "first_international_transfer", "document_reference": "Letter"}  # fmt: skip
+    letter = authorisation_letter("MN-READ-1")
     post(client, "/api/v1/registries/MNG01/authorizations", letter, people.admin_token)
     made = post(client, "/api/v1/registries/MNG01/authorizations/MN-READ-1/units", {"ranges": ["1-10"]}, people.admin_token).json()
     assert client.get(f"/api/v1/transactions/{made['id']}", **bearer(people.admin_token)).json()["type"] == "authorization"

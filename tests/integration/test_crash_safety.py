@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ import pytest
 from django.db import connection
 
 from registry.api.tokens import create_token
+from registry.benchmarks.run import free_port, wait_until_listening
 from registry.transactions.models import Transaction
 from registry.units.models import UnitBlock
 from tests.factories import make_world
@@ -69,12 +69,6 @@ with httpx.Client(base_url=base, timeout=10) as http:
 """
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def database_url() -> str:
     s = connection.settings_dict
     if connection.vendor == "sqlite":
@@ -93,16 +87,13 @@ def start_server(port: int) -> subprocess.Popen[bytes]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return server
-        except OSError:
-            time.sleep(0.1)
-    server.kill()
-    server.wait()
-    raise AssertionError("the server did not start")
+    try:
+        wait_until_listening(port, server)
+    except RuntimeError:
+        server.kill()
+        server.wait()
+        raise
+    return server
 
 
 @pytest.mark.usefixtures("committed_db")

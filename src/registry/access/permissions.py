@@ -57,6 +57,15 @@ def visible_registries(user: Person) -> QuerySet[Registry]:
     return Registry.objects.filter(Q(administrators=user) | Q(auditors=user) | Q(accounts__representatives__user=user)).distinct()
 
 
+def administered_registries(user: Person) -> QuerySet[Registry]:
+    """The registries ``user`` administers (every one, for an installation superuser)."""
+    if getattr(user, "is_superuser", False):
+        return Registry.objects.all()
+    if not user.is_authenticated:
+        return Registry.objects.none()
+    return Registry.objects.filter(administrators=user)
+
+
 def needs_second_factor(user: Person) -> bool:
     """Representatives, administrators and auditors must sign in with a second factor."""
     if not user.is_authenticated:

@@ -20,7 +20,7 @@ from registry.api.problems import ERRORS
 from registry.api.public import RegistryId
 from registry.api.schemas import IDENTIFIER, AefOut, AuthorizationIn, AuthorizationOut, AuthorizeIn, IssuanceIn, TransactionOut
 from registry.api.security import address_of, administered_registry, user_of
-from registry.api.transactions import requested_ranges, transaction_out
+from registry.api.transactions import transaction_out
 from registry.article6.aef import build_annual_information
 from registry.article6.models import Authorization
 from registry.article6.services import authorize_units, create_authorization
@@ -28,6 +28,7 @@ from registry.core.checks import Check, CheckFailed
 from registry.parties.models import CooperativeApproach, Registry, UnitType
 from registry.parties.services import get_party
 from registry.transactions import services as ledger
+from registry.transactions.blocks import requested_range
 from registry.transactions.models import Transaction
 
 router = Router(tags=["administration"])
@@ -162,7 +163,7 @@ def authorize(request: HttpRequest, registry_id: RegistryId, identifier: Authori
         tx = authorize_units(
             actor=user_of(request),
             authorization=authorization,
-            ranges=requested_ranges(body.ranges, registry_id),
+            ranges=[requested_range(text, registry_id) for text in body.ranges] if body.ranges else None,
             project=project,
             vintages=vintages,
         )

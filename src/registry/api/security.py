@@ -128,16 +128,12 @@ class Denied(Http404):
         log_operation(user_of(request), f"api_{self.action}", target=self.target, outcome="denied", ip=address_of(request))
 
 
-def _denied(request: HttpRequest, action: str, target: str) -> Denied:
-    return Denied(action, target)
-
-
 def account_for(request: HttpRequest, number: str) -> Account:
     """An account the token reaches; any other (or none) is 404, and the attempt is logged."""
     # One query whether the account exists or not: the answer's timing tells nothing either.
     account = reachable_accounts(request).filter(number=number).first()
     if account is None:
-        raise _denied(request, "view_account", number)
+        raise Denied("view_account", number)
     return account
 
 
@@ -154,17 +150,13 @@ def transaction_for(request: HttpRequest, pk: int, *, deciding: bool = False) ->
             raise CheckFailed(Check.NOT_ALLOWED_TO_APPROVE, actor=user_of(request), account=tx.from_account or "-")
         if tx.from_account is None and tx.to_account is None and tx.registry in administered_registries(request):
             return tx  # an authorisation: registry-wide, for its administrators
-    raise _denied(request, "view_transaction", str(pk))
+    raise Denied("view_transaction", str(pk))
 
 
 def administered_registries(request: HttpRequest) -> QuerySet[Registry]:
     """The registries the token's user administers, if the token is not limited to some accounts."""
     token = token_of(request)
-    if token.accounts.exists():
-        return Registry.objects.none()
-    if token.user.is_superuser:
-        return Registry.objects.all()
-    return Registry.objects.filter(administrators=token.user)
+    return Registry.objects.none() if token.accounts.exists() else permissions.administered_registries(token.user)
 
 
 def require_write(request: HttpRequest) -> ApiToken:

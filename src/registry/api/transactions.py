@@ -14,17 +14,13 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Path, Query, Router
 
 from registry.access.services import log_operation
-from registry.accounts.models import Account
 from registry.api import cursors
 from registry.api.idempotency import apply_once
 from registry.api.problems import ERRORS
 from registry.api.schemas import ACCOUNT_NUMBER, ProposalIn, ReasonIn, TransactionOut, TransactionPage
 from registry.api.security import account_for, address_of, administered_registries, reachable_accounts, transaction_for, user_of
-from registry.core.checks import Check, CheckFailed
-from registry.core.serials import parse_range
 from registry.transactions import services as ledger
-from registry.transactions.blocks import RequestedRange
-from registry.transactions.engine import ensure_can_initiate
+from registry.transactions.blocks import requested_range
 from registry.transactions.models import Transaction, TransactionStatus, TransactionType
 from registry.transactions.visibility import seen_from
 
@@ -52,17 +48,6 @@ def transaction_out(tx: Transaction) -> dict[str, Any]:
         check_message=tx.check_message,
         blocks=[b.identifier for b in tx.blocks.all()],
     ).model_dump(mode="json")
-
-
-def requested_ranges(texts: list[str] | None, registry_id: str) -> list[RequestedRange] | None:
-    """``231-240`` (in ``registry_id``) or ``MNG01:231-240``; None when no ranges are named."""
-    if not texts:
-        return None
-    found: list[RequestedRange] = []
-    for text in texts:
-        originating, _, serials = text.rpartition(":")
-        found.append((originating or registry_id, parse_range(serials)))
-    return found
 
 
 @router.get("/transactions", response={200: TransactionPage, **ERRORS}, operation_id="listTransactions")
@@ -110,22 +95,17 @@ def propose_transaction(request: HttpRequest, proposal: ProposalIn) -> HttpRespo
 
     def write() -> tuple[int, dict[str, Any]]:
         source = account_for(request, proposal.from_account)
-        user = user_of(request)
-        ensure_can_initiate(user, source)  # before anything is said about the acquiring account
-        amount: dict[str, Any] = {
-            "quantity": proposal.quantity,
-            "ranges": requested_ranges(proposal.ranges, source.registry.registry_id),
-        }
-        if proposal.kind in ("internal_transfer", "external_transfer"):
-            target = Account.objects.select_related("registry").filter(number=proposal.to_account or "").first()
-            if target is None:
-                raise CheckFailed(Check.ACQUIRING_ACCOUNT_UNKNOWN, account=proposal.to_account, registry=source.registry.registry_id)
-            move = ledger.transfer_units if proposal.kind == "internal_transfer" else ledger.transfer_externally
-            tx = move(actor=user, from_account=source, to_account=target, **amount)
-        elif proposal.kind == "retirement":
-            tx = ledger.retire_units(actor=user, account=source, purpose=proposal.purpose, **amount)
-        else:
-            tx = ledger.cancel_units(actor=user, account=source, kind=proposal.cancellation_kind or "voluntary", **amount)
+        registry_id = source.registry.registry_id
+        tx = ledger.propose_movement(
+            actor=user_of(request),
+            kind=proposal.kind,
+            from_account=source,
+            to_account_number=proposal.to_account,
+            quantity=proposal.quantity,
+            ranges=[requested_range(text, registry_id) for text in proposal.ranges] if proposal.ranges else None,
+            purpose=proposal.purpose,
+            cancellation_kind=proposal.cancellation_kind or "voluntary",
+        )
         return _logged(request, "propose", tx)
 
     return apply_once(request, "propose", write)

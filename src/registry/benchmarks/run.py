@@ -15,7 +15,6 @@ dropped afterwards) it measures, each step in processes of its own:
 
 from __future__ import annotations
 
-import glob
 import json
 import os
 import shutil
@@ -33,6 +32,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from registry.benchmarks.load import Figures, measure_all
+from registry.cli.backups import postgres_tool
 
 REGISTRY = str(Path(sys.executable).with_name("registry"))
 LOAD_PATHS = ["/health", "/public/", "/api/v1/registries/MNG01/amounts", "/api/v1/search?project=MN-BENCH&limit=50", "/"]
@@ -173,7 +173,7 @@ def _pgbench(url: str, clients: int, seconds: float) -> float:
     # The connection goes in libpq's environment: a password never shows on a command line.
     names = {"host": "PGHOST", "port": "PGPORT", "user": "PGUSER", "password": "PGPASSWORD", "dbname": "PGDATABASE", "sslmode": "PGSSLMODE"}
     environment = {**os.environ, **{names[k]: str(v) for k, v in conninfo_to_dict(url).items() if k in names and v is not None}}
-    tool = _postgres_tool("pgbench")
+    tool = postgres_tool("pgbench")
     initialised = subprocess.run([tool, "-i", "-q", "-s", "10"], env=environment, capture_output=True, text=True, check=False)
     measured = subprocess.run(
         [tool, "-n", "-c", str(clients), "-j", str(min(clients, 2)), "-T", str(max(1, int(seconds)))],
@@ -186,11 +186,6 @@ def _pgbench(url: str, clients: int, seconds: float) -> float:
         raise RuntimeError(f"pgbench failed: {initialised.stderr[-1000:]}{measured.stderr[-1000:]}")
     line = next(line for line in measured.stdout.splitlines() if line.startswith("tps ="))
     return float(line.split()[2])
-
-
-def _postgres_tool(name: str) -> str:
-    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), key=lambda p: int(Path(p).parts[-3]))
-    return found[-1] if found else shutil.which(name) or name
 
 
 def _timed(env: dict[str, str], *command: str) -> tuple[float, float]:
@@ -207,30 +202,36 @@ def _timed(env: dict[str, str], *command: str) -> tuple[float, float]:
     return elapsed, usage.ru_maxrss / 1024
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on now."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
 
 
+def wait_until_listening(port: int, server: subprocess.Popen[Any], seconds: float = 60) -> None:
+    """Return once ``server`` accepts connections on ``port``; raise if it dies or takes too long."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            if time.monotonic() > deadline or server.poll() is not None:
+                raise RuntimeError(f"the server on port {port} did not start") from None
+            time.sleep(0.1)
+
+
 def _load(env: dict[str, str], options: Options) -> list[Figures]:
     """Serve the scratch registry with gunicorn (2 workers, 4 threads each) and load it on loopback."""
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [str(Path(sys.executable).with_name("gunicorn")), "registry.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2",
          "--threads", "4", "--log-level", "warning"],
         env=_env(env),
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise RuntimeError("gunicorn did not start") from None
-                time.sleep(0.2)
+        wait_until_listening(port, server)
         return measure_all(f"http://127.0.0.1:{port}", LOAD_PATHS, seconds=options.seconds, concurrency=8)
     finally:
         server.send_signal(signal.SIGTERM)

@@ -154,7 +154,7 @@ def _heads_of_sqlite_file(path: Path) -> list[Head]:
         raise BackupError(f"{path} is not a registry database: {error}") from None
 
 
-def _postgres_tool(name: str) -> str:
+def postgres_tool(name: str) -> str:
     """The newest installed client tool (it must not be older than the server)."""
     found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), key=lambda p: int(Path(p).parts[-3]))
     tool = found[-1] if found else shutil.which(name)
@@ -178,6 +178,6 @@ def _run(tool: str, *args: str) -> None:
     environment = {**os.environ, "PGPASSWORD": str(connection.settings_dict.get("PASSWORD") or "")}
     if not any(arg.startswith("--dbname=") for arg in args):
         args = (*args, f"--dbname={_dsn()}")
-    result = subprocess.run([_postgres_tool(tool), *args], env=environment, capture_output=True, text=True, check=False)
+    result = subprocess.run([postgres_tool(tool), *args], env=environment, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise BackupError(f"{tool} failed: {result.stderr.strip() or result.stdout.strip()}")

@@ -12,10 +12,10 @@ from django.core.management.base import BaseCommand, CommandError
 from registry.accounts.models import Account
 from registry.accounts.services import get_account
 from registry.core.checks import Check, CheckFailed
-from registry.core.serials import SerialRange, parse_range
+from registry.core.serials import SerialRange
 from registry.parties.models import Registry
 from registry.parties.services import get_registry
-from registry.transactions.blocks import RequestedRange
+from registry.transactions.blocks import RequestedRange, requested_range
 
 
 def positive_int(text: str) -> int:
@@ -72,13 +72,7 @@ class RegistryCommand(BaseCommand):
 
     def ranges(self, texts: list[str] | None) -> list[RequestedRange] | None:
         """``--range 1-100`` for this registry's serials, ``--range MNG01:1-100`` for another's."""
-        if not texts:
-            return None
-        result: list[RequestedRange] = []
-        for text in texts:
-            originating, _, serials = text.rpartition(":")
-            result.append((originating or self.registry.registry_id, parse_range(serials)))
-        return result
+        return [requested_range(text, self.registry.registry_id) for text in texts] if texts else None
 
 
 def add_amount_arguments(parser: ArgumentParser) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction as db
@@ -280,6 +281,39 @@ def transfer_externally(
         require_approval=require_approval,
         execute_after=execute_after,
     )
+
+
+def propose_movement(
+    *,
+    actor: Actor,
+    kind: TransactionType | str,
+    from_account: Account,
+    to_account_number: str | None = None,
+    quantity: int | None = None,
+    ranges: Sequence[RequestedRange] | None = None,
+    purpose: str = "",
+    cancellation_kind: CancellationKind | str = CancellationKind.VOLUNTARY,
+) -> Transaction:
+    """A transfer (internal or external), retirement or cancellation as the web and the API offer
+    it, naming the acquiring account by its number.
+
+    Whether ``actor`` may initiate on ``from_account`` is checked first: somebody without the right
+    learns nothing about the acquiring account (not even whether it exists).
+    """
+    engine.ensure_can_initiate(actor, from_account)
+    amount: dict[str, Any] = {"quantity": quantity, "ranges": ranges}
+    if kind in (TransactionType.INTERNAL_TRANSFER, TransactionType.EXTERNAL_TRANSFER):
+        number = (to_account_number or "").strip()
+        target = Account.objects.select_related("registry").filter(number=number).first()
+        if target is None:
+            raise CheckFailed(Check.ACQUIRING_ACCOUNT_UNKNOWN, account=number, registry=from_account.registry.registry_id)
+        move = transfer_units if kind == TransactionType.INTERNAL_TRANSFER else transfer_externally
+        return move(actor=actor, from_account=from_account, to_account=target, **amount)
+    if kind == TransactionType.RETIREMENT:
+        return retire_units(actor=actor, account=from_account, purpose=purpose, **amount)
+    if kind == TransactionType.CANCELLATION:
+        return cancel_units(actor=actor, account=from_account, kind=cancellation_kind, **amount)
+    raise CheckFailed(Check.VALUE_INVALID, field="Transaction type", detail=f"{kind} is not a movement an account holder proposes")
 
 
 @engine.records_refusals(TransactionType.CORRECTION)

@@ -7,7 +7,7 @@ user may not see does not exist for them (404), and the attempt is logged.
 from __future__ import annotations
 
 import zoneinfo
-from typing import Any, cast
+from typing import cast
 
 from axes.models import AccessFailureLog, AccessLog
 from django.contrib import messages
@@ -35,15 +35,13 @@ from registry.access.services import (
 from registry.accounts.models import Account
 from registry.applications.forms import RequestForm
 from registry.core.checks import CheckFailed
-from registry.core.serials import parse_range
 from registry.notifications.messages import render as render_message
 from registry.notifications.models import Notification
 from registry.notifications.services import mark_read
 from registry.parties.models import Registry
 from registry.parties.services import is_administrator
 from registry.transactions import services as ledger
-from registry.transactions.blocks import RequestedRange
-from registry.transactions.engine import ensure_can_initiate
+from registry.transactions.blocks import requested_range
 from registry.transactions.models import Transaction
 from registry.transactions.visibility import seen_from, sides_seeing
 from registry.units.holdings import holdings
@@ -121,14 +119,6 @@ def account_detail(request: HttpRequest, number: str) -> HttpResponse:
         return render(request, "web/app/account.html", context)
 
 
-def _ranges(text: str, registry_id: str) -> list[RequestedRange]:
-    result: list[RequestedRange] = []
-    for part in [p for p in text.replace(";", ",").split(",") if p.strip()]:
-        originating, _sep, serials = part.strip().rpartition(":")
-        result.append((originating or registry_id, parse_range(serials)))
-    return result
-
-
 @login_required
 @require_POST
 def propose(request: HttpRequest, number: str) -> HttpResponse:
@@ -139,21 +129,16 @@ def propose(request: HttpRequest, number: str) -> HttpResponse:
         return redirect("account", number=number)
     data = form.cleaned_data
     try:
-        amount: dict[str, Any] = {"quantity": data["quantity"], "ranges": _ranges(data["ranges"], account.registry.registry_id) or None}
-        kind = data["kind"]
-        ensure_can_initiate(request.user, account)  # before anything is said about the acquiring account
-        if kind in ("internal_transfer", "external_transfer"):
-            target = Account.objects.select_related("registry").filter(number=data["to_account"].strip()).first()
-            if target is None:
-                from registry.core.checks import Check
-
-                raise CheckFailed(Check.ACQUIRING_ACCOUNT_UNKNOWN, account=data["to_account"], registry=account.registry.registry_id)
-            move = ledger.transfer_units if kind == "internal_transfer" else ledger.transfer_externally
-            tx = move(actor=request.user, from_account=account, to_account=target, **amount)
-        elif kind == "retirement":
-            tx = ledger.retire_units(actor=request.user, account=account, purpose=data["purpose"], **amount)
-        else:
-            tx = ledger.cancel_units(actor=request.user, account=account, kind="voluntary", **amount)
+        parts = [p for p in data["ranges"].replace(";", ",").split(",") if p.strip()]
+        tx = ledger.propose_movement(
+            actor=request.user,
+            kind=data["kind"],
+            from_account=account,
+            to_account_number=data["to_account"],
+            quantity=data["quantity"],
+            ranges=[requested_range(p, account.registry.registry_id) for p in parts] or None,
+            purpose=data["purpose"],
+        )
     except CheckFailed as failure:
         _refused(request, failure, "propose", number)
         return redirect("account", number=number)
