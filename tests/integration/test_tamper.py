@@ -7,9 +7,11 @@ import json
 import pytest
 from django.db import DatabaseError, IntegrityError, connection, transaction
 
+from registry.core.checks import CheckFailed
 from registry.journal.models import JournalEntry
 from registry.journal.verification import verify
 from registry.parties.models import Registry
+from registry.transactions.models import Transaction, TransactionStatus, TransactionType
 from registry.transactions.services import transfer_units
 from registry.units.models import UnitBlock
 
@@ -111,3 +113,46 @@ def test_verify_catches_a_deleted_block(ledger):
 def test_verify_catches_a_changed_vintage(ledger):
     raw("UPDATE units_unitblock SET vintage = 2021 WHERE account_id = %s", [ledger.buyer.pk])
     assert "differ from the replayed journal" in problems()
+
+
+def transfer_of(ledger) -> Transaction:
+    return Transaction.objects.get(type=TransactionType.INTERNAL_TRANSFER, to_account=ledger.buyer)
+
+
+def test_verify_catches_a_transaction_marked_completed_behind_the_journal(ledger):
+    with pytest.raises(CheckFailed):
+        transfer_units(actor=ledger.admin_mn, from_account=ledger.seller, to_account=ledger.buyer, quantity=1000)
+    refused = Transaction.objects.get(status=TransactionStatus.REJECTED)
+    raw("UPDATE transactions_transaction SET status = %s WHERE id = %s", [TransactionStatus.COMPLETED, refused.pk])
+    assert f"completed transaction {refused.pk} has no journal entry" in problems()
+
+
+def test_verify_catches_a_journaled_transaction_marked_not_completed(ledger):
+    transfer = transfer_of(ledger)
+    raw("UPDATE transactions_transaction SET status = %s WHERE id = %s", [TransactionStatus.REJECTED, transfer.pk])
+    assert f"journal entry for transaction {transfer.pk}, which is not completed" in problems()
+
+
+def test_verify_catches_a_transaction_journaled_twice(ledger):
+    transfer = transfer_of(ledger)
+    copy = JournalEntry.objects.get(transaction=transfer)
+    last = JournalEntry.objects.order_by("-sequence").first()
+    JournalEntry.objects.create(
+        registry=copy.registry,
+        sequence=last.sequence + 1,
+        kind=copy.kind,
+        transaction=transfer,
+        recorded_at=copy.recorded_at,
+        body=copy.body,
+        previous_hash=last.hash,
+        hash=copy.hash,
+    )
+    assert f"transaction {transfer.pk} is journaled 2 times" in problems()
+
+
+def test_verify_catches_blocks_naming_something_other_than_an_issuance(ledger):
+    transfer = transfer_of(ledger)
+    raw("UPDATE units_unitblock SET issuance_id = %s WHERE account_id = %s", [transfer.pk, ledger.buyer.pk])
+    found = problems()
+    assert f"40 units in blocks name issuance {transfer.pk}, which is not a completed issuance" in found
+    assert "issued 100 units, blocks hold 60" in found

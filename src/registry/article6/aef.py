@@ -24,7 +24,7 @@ from registry.accounts.models import FINAL_TYPES
 from registry.article6.models import Authorization, FirstTransferDefinition
 from registry.core.serials import Block, merge_adjacent
 from registry.journal.models import JournalEntry
-from registry.journal.replay import Attributes, Replay
+from registry.journal.replay import Attributes, Replay, scratched
 from registry.parties.models import Registry
 
 NA = "NA"
@@ -160,22 +160,22 @@ def build_annual_information(
     registries = dict(Registry.objects.values_list("registry_id", "party__alpha3"))
     start = dt.datetime(year, 1, 1, tzinfo=dt.UTC)
     end = dt.datetime(year + 1, 1, 1, tzinfo=dt.UTC)
-    replay = Replay()
-    opened = False
-    for entry in JournalEntry.objects.filter(registry=registry, recorded_at__lt=end).order_by("sequence").iterator(chunk_size=2000):
-        if not opened and entry.recorded_at >= start:
+    with scratched() as replay:
+        opened = False
+        for entry in JournalEntry.objects.filter(registry=registry, recorded_at__lt=end).order_by("sequence").iterator(chunk_size=2000):
+            if not opened and entry.recorded_at >= start:
+                report.reconciliation.opening = _itmos_held(replay)
+                opened = True
+            body = json.loads(entry.body)
+            applied = replay.apply(body)
+            if entry.recorded_at >= start:
+                for row, counted in _action_rows(registry, body, applied.pieces, registries):
+                    report.actions.append(row)
+                    _count(report.reconciliation, counted, row["Quantity (t CO2 eq)"])
+        if not opened:
             report.reconciliation.opening = _itmos_held(replay)
-            opened = True
-        body = json.loads(entry.body)
-        applied = replay.apply(body)
-        if entry.recorded_at >= start:
-            for row, counted in _action_rows(registry, body, applied.pieces, registries):
-                report.actions.append(row)
-                _count(report.reconciliation, counted, row["Quantity (t CO2 eq)"])
-    if not opened:
-        report.reconciliation.opening = _itmos_held(replay)
-    report.reconciliation.closing = _itmos_held(replay)
-    report.holdings = [_unit_columns(registry, b, registries) for b in _holding_blocks(replay)]
+        report.reconciliation.closing = _itmos_held(replay)
+        report.holdings = [_unit_columns(registry, b, registries) for b in _holding_blocks(replay)]
     report.submission = [
         dict(
             zip(

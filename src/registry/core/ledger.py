@@ -1,7 +1,11 @@
-"""An in-memory ledger of blocks, used to replay the journal from empty.
+"""A ledger of blocks, used to replay the journal from empty.
 
 It keeps blocks maximally merged (touching blocks with the same holder and attributes are one), so
 two ledgers holding the same units compare equal however their blocks were cut.
+
+Where the blocks live is a ``Store``'s business: ``InMemory`` here (pure, for small ledgers and the
+property tests), or a scratch database for replays that must not grow with the ledger
+(``registry.journal.scratch``). The ledger's rules are the same whichever store holds the blocks.
 """
 
 from __future__ import annotations
@@ -9,7 +13,7 @@ from __future__ import annotations
 from bisect import bisect_right, insort
 from collections.abc import Callable, Hashable, Iterator
 from dataclasses import replace
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 from registry.core.serials import Block, SerialRange
 
@@ -20,21 +24,64 @@ class LedgerConflict(Exception):
     """A replayed action does not fit the ledger (serials issued twice, or moved from the wrong holder)."""
 
 
-class Ledger(Generic[A]):
+class Store(Protocol[A]):
+    """Non-overlapping blocks, found by serial. The ledger alone decides what goes in."""
+
+    def intersecting(self, originating_registry: str, wanted: SerialRange) -> list[Block[A]]:
+        """The blocks holding any serial of ``wanted``, by first serial."""
+        ...
+
+    def insert(self, block: Block[A]) -> None: ...
+
+    def delete(self, block: Block[A]) -> None: ...
+
+    def blocks(self) -> Iterator[Block[A]]:
+        """Every block, sorted by originating registry and first serial."""
+        ...
+
+
+class InMemory(Generic[A]):
     def __init__(self) -> None:
         self._starts: dict[str, list[int]] = {}
         self._blocks: dict[str, dict[int, Block[A]]] = {}
 
+    def intersecting(self, originating_registry: str, wanted: SerialRange) -> list[Block[A]]:
+        starts = self._starts.get(originating_registry, [])
+        blocks = self._blocks.get(originating_registry, {})
+        index = max(bisect_right(starts, wanted.start) - 1, 0)
+        found: list[Block[A]] = []
+        while index < len(starts) and starts[index] <= wanted.end:
+            block = blocks[starts[index]]
+            if block.range.end >= wanted.start:
+                found.append(block)
+            index += 1
+        return found
+
+    def insert(self, block: Block[A]) -> None:
+        insort(self._starts.setdefault(block.originating_registry, []), block.range.start)
+        self._blocks.setdefault(block.originating_registry, {})[block.range.start] = block
+
+    def delete(self, block: Block[A]) -> None:
+        starts = self._starts[block.originating_registry]
+        del starts[bisect_right(starts, block.range.start) - 1]
+        del self._blocks[block.originating_registry][block.range.start]
+
+    def blocks(self) -> Iterator[Block[A]]:
+        for registry in sorted(self._blocks):
+            blocks = self._blocks[registry]
+            for start in self._starts[registry]:
+                yield blocks[start]
+
+
+class Ledger(Generic[A]):
+    def __init__(self, store: Store[A] | None = None) -> None:
+        self._store: Store[A] = store if store is not None else InMemory()
+
     def add(self, block: Block[A]) -> None:
         """Record newly issued units; they must not overlap anything already there."""
-        registry = block.originating_registry
-        starts = self._starts.setdefault(registry, [])
-        blocks = self._blocks.setdefault(registry, {})
-        index = bisect_right(starts, block.range.start)
-        neighbours = [starts[i] for i in (index - 1, index) if 0 <= i < len(starts)]
-        for start in neighbours:
-            if blocks[start].range.overlaps(block.range):
-                raise LedgerConflict(f"{registry} serials {block.range} overlap the block {blocks[start].range}")
+        found = self._store.intersecting(block.originating_registry, block.range)
+        if found:
+            raise LedgerConflict(f"{block.originating_registry} serials {block.range} overlap the block {found[0].range}")
         self._put(block)
 
     def move(self, originating_registry: str, wanted: SerialRange, from_holder: str, to_holder: str) -> list[Block[A]]:
@@ -58,6 +105,10 @@ class Ledger(Generic[A]):
             self._put(replace(piece, attributes=change(piece.attributes)))
         return taken
 
+    def blocks(self) -> Iterator[Block[A]]:
+        """Every block, sorted by originating registry and first serial."""
+        return self._store.blocks()
+
     def _take(self, originating_registry: str, wanted: SerialRange, holder: str) -> list[Block[A]]:
         covering = self._covering(originating_registry, wanted)
         for block in covering:
@@ -65,56 +116,36 @@ class Ledger(Generic[A]):
                 raise LedgerConflict(f"{originating_registry} serials {wanted} are held by {block.holder}, not {holder}")
         taken: list[Block[A]] = []
         for block in covering:
-            self._remove(block)
+            self._store.delete(block)
             lo, hi = max(block.range.start, wanted.start), min(block.range.end, wanted.end)
+            # What stays behind cannot merge: the block was maximal, and its other neighbour is taken.
             if block.range.start < lo:
-                self._put(replace(block, range=SerialRange(block.range.start, lo - 1)), merge=False)
+                self._store.insert(replace(block, range=SerialRange(block.range.start, lo - 1)))
             if hi < block.range.end:
-                self._put(replace(block, range=SerialRange(hi + 1, block.range.end)), merge=False)
+                self._store.insert(replace(block, range=SerialRange(hi + 1, block.range.end)))
             taken.append(replace(block, range=SerialRange(lo, hi)))
         return taken
 
-    def blocks(self) -> Iterator[Block[A]]:
-        """Every block, sorted by originating registry and first serial."""
-        for registry in sorted(self._blocks):
-            blocks = self._blocks[registry]
-            for start in self._starts[registry]:
-                yield blocks[start]
-
     def _covering(self, registry: str, wanted: SerialRange) -> list[Block[A]]:
-        starts = self._starts.get(registry, [])
-        blocks = self._blocks.get(registry, {})
-        index = max(bisect_right(starts, wanted.start) - 1, 0)
-        covering: list[Block[A]] = []
+        covering = self._store.intersecting(registry, wanted)
         cursor = wanted.start
-        while cursor <= wanted.end:
-            if index >= len(starts) or not (blocks[starts[index]].range.start <= cursor <= blocks[starts[index]].range.end):
-                raise LedgerConflict(f"{registry} serial {cursor} is not in the ledger")
-            block = blocks[starts[index]]
-            covering.append(block)
+        for block in covering:
+            if block.range.start > cursor:
+                break
             cursor = block.range.end + 1
-            index += 1
+        if cursor <= wanted.end:
+            raise LedgerConflict(f"{registry} serial {cursor} is not in the ledger")
         return covering
 
-    def _remove(self, block: Block[A]) -> None:
+    def _put(self, block: Block[A]) -> None:
         registry = block.originating_registry
-        starts = self._starts[registry]
-        del starts[bisect_right(starts, block.range.start) - 1]
-        del self._blocks[registry][block.range.start]
-
-    def _put(self, block: Block[A], merge: bool = True) -> None:
-        registry = block.originating_registry
-        starts = self._starts.setdefault(registry, [])
-        blocks = self._blocks.setdefault(registry, {})
-        if merge:
-            index = bisect_right(starts, block.range.start)
-            if index > 0 and blocks[starts[index - 1]].mergeable_with(block):
-                before = blocks[starts[index - 1]]
-                self._remove(before)
-                block = replace(block, range=SerialRange(before.range.start, block.range.end))
-            following = blocks.get(block.range.end + 1)
-            if following is not None and block.mergeable_with(following):
-                self._remove(following)
-                block = replace(block, range=SerialRange(block.range.start, following.range.end))
-        insort(starts, block.range.start)
-        blocks[block.range.start] = block
+        if block.range.start > 1:
+            before = self._store.intersecting(registry, SerialRange(block.range.start - 1, block.range.start - 1))
+            if before and before[0].mergeable_with(block):
+                self._store.delete(before[0])
+                block = replace(block, range=SerialRange(before[0].range.start, block.range.end))
+        after = self._store.intersecting(registry, SerialRange(block.range.end + 1, block.range.end + 1))
+        if after and block.mergeable_with(after[0]):
+            self._store.delete(after[0])
+            block = replace(block, range=SerialRange(block.range.start, after[0].range.end))
+        self._store.insert(block)

@@ -2,18 +2,21 @@
 
 Used by ``verify`` (the replayed ledger must equal the stored blocks) and by the Agreed Electronic
 Format (every action, with the attributes its units had at that moment, and the holdings at any
-date). Each journal body says everything needed: issuance and acquisition bring whole blocks with
+date). Both replay into a scratch database (``scratched``), so their memory does not grow with the
+ledger. Each journal body says everything needed: issuance and acquisition bring whole blocks with
 their attributes; movements name serial ranges; authorisation and first transfer restate ranges.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
 from registry.core.ledger import Ledger
 from registry.core.serials import Block, SerialRange
+from registry.journal.scratch import ScratchStore
 
 
 class Attributes(NamedTuple):
@@ -109,4 +112,14 @@ class Replay:
         return self.ledger.blocks()
 
 
-__all__ = ["Applied", "Attributes", "Replay", "attributes_of", "journal_block", "replace"]
+@contextmanager
+def scratched() -> Iterator[Replay]:
+    """A replay whose blocks live in a scratch database, thrown away on leaving."""
+    store: ScratchStore[Attributes] = ScratchStore(lambda values: Attributes(*values))
+    try:
+        yield Replay(Ledger(store))
+    finally:
+        store.close()
+
+
+__all__ = ["Applied", "Attributes", "Replay", "attributes_of", "journal_block", "replace", "scratched"]
