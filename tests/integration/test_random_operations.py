@@ -7,6 +7,8 @@ and ``verify`` must pass at the end of every sequence.
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import pytest
 from django.db import transaction
 from hypothesis import HealthCheck, settings
@@ -164,6 +166,14 @@ class LedgerMachine(RuleBasedStateMachine):
                     reserved.setdefault(tx, set()).add(s)
         assert actual == {s: holder for s, (holder, _) in self.serials.items()}
         assert reserved == self.reserved
+
+    @invariant()
+    def no_two_touching_blocks_could_be_one(self) -> None:
+        """Blocks stay maximally merged: unreserved neighbours of one holder differ in some attribute."""
+        for a, b in pairwise(UnitBlock.objects.order_by("originating_registry", "start")):
+            same_place = a.originating_registry == b.originating_registry and a.end + 1 == b.start and a.account_id == b.account_id
+            if same_place and a.reserved_by_id is None and b.reserved_by_id is None:
+                assert a.attributes() != b.attributes(), f"blocks {a.start}-{a.end} and {b.start}-{b.end} were left unmerged"
 
 
 @pytest.mark.django_db

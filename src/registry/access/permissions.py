@@ -34,7 +34,12 @@ def can_view(user: Person, account: Account) -> bool:
 
 
 def can_initiate(user: Person, account: Account) -> bool:
-    return is_administrator(user, account.registry) or right_on(user, account) in INITIATING
+    return is_administrator(user, account.registry) or may_initiate_as_representative(user, account)
+
+
+def may_initiate_as_representative(user: Person, account: Account) -> bool:
+    """The representative's half of ``can_initiate``, for callers that already know ``user`` is no administrator."""
+    return right_on(user, account) in INITIATING
 
 
 def can_approve(user: Person, account: Account) -> bool:

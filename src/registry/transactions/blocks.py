@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from django.db.models import Q
+
 from registry.accounts.models import Account
 from registry.core.checks import Check, CheckFailed
 from registry.core.serials import Piece, SerialRange, cut, describe_ranges, locate_ranges, parse_range, select_for_quantity
@@ -31,9 +33,15 @@ def requested_range(text: str, registry_id: str) -> RequestedRange:
 def pick_by_quantity(account: Account, quantity: int) -> list[Piece[UnitBlock]]:
     """The pieces of ``account``'s unreserved blocks that make up ``quantity``, in selection order.
 
-    Reads only as many blocks as it needs, so the cost does not grow with the size of the account.
+    Reads (and locks) only as many blocks as it needs, so the cost does not grow with the size of
+    the account. The caller holds the account's lock, so no other movement changes them meanwhile.
     """
-    available = UnitBlock.objects.filter(account=account, reserved_by__isnull=True).order_by(*AVAILABLE_ORDER)
+    available = (
+        UnitBlock.objects.select_for_update(no_key=True, of=("self",))
+        .select_related(*IDENTITY_FIELDS)
+        .filter(account=account, reserved_by__isnull=True)
+        .order_by(*AVAILABLE_ORDER)
+    )
     chosen: list[UnitBlock] = []
     held, offset, chunk = 0, 0, 16
     while held < quantity:
@@ -47,8 +55,7 @@ def pick_by_quantity(account: Account, quantity: int) -> list[Piece[UnitBlock]]:
                 break
         offset += chunk
         chunk *= 4
-    locked = _lock(chosen)
-    return select_for_quantity(((block, SerialRange(block.start, block.end)) for block in locked), quantity)
+    return select_for_quantity(((block, SerialRange(block.start, block.end)) for block in chosen), quantity)
 
 
 def pick_by_ranges(account: Account, requested: Sequence[RequestedRange]) -> list[Piece[UnitBlock]]:
@@ -177,30 +184,53 @@ def reserve(blocks: Iterable[UnitBlock], transaction: Transaction) -> None:
 
 
 def hand_over(blocks: Iterable[UnitBlock], to_account: Account) -> None:
-    """Give ``blocks`` to ``to_account`` (releasing any reservation) and merge them with touching neighbours."""
+    """Give ``blocks`` to ``to_account`` (releasing any reservation), merged with touching neighbours.
+
+    Each block is written once, already merged: the neighbours are read first, in one statement.
+    """
     for block in sorted(blocks, key=lambda b: (b.originating_registry, b.start)):
         block.account = to_account
         block.reserved_by = None
-        block.save(update_fields=["account", "reserved_by"])
-        merge_with_neighbours(block)
+        before, after = _mergeable_neighbours(block)
+        if before is None and after is None:
+            block.save(update_fields=["account", "reserved_by"])
+            continue
+        _absorb(before or block, [b for b in (block if before else None, after) if b is not None])
 
 
 def merge_with_neighbours(block: UnitBlock) -> UnitBlock:
     """Merge ``block`` with the touching blocks of the same holder and attributes, if unreserved."""
     if block.reserved_by_id is not None:
         return block
-    neighbours = UnitBlock.objects.filter(
-        originating_registry=block.originating_registry, account_id=block.account_id, reserved_by__isnull=True
+    before, after = _mergeable_neighbours(block)
+    if before is None and after is None:
+        return block
+    kept = before or block
+    _absorb(kept, [b for b in (block if before else None, after) if b is not None])
+    return kept
+
+
+def _mergeable_neighbours(block: UnitBlock) -> tuple[UnitBlock | None, UnitBlock | None]:
+    """The unreserved blocks of ``block``'s holder that touch it and share its attributes."""
+    touching = UnitBlock.objects.filter(
+        Q(end=block.start - 1) | Q(start=block.end + 1),
+        originating_registry=block.originating_registry,
+        account_id=block.account_id,
+        reserved_by__isnull=True,
     )
-    before = neighbours.filter(end=block.start - 1).first()
-    if before is not None and before.attributes() == block.attributes():
-        block.delete()
-        before.end = block.end
-        before.save(update_fields=["end"])
-        block = before
-    after = neighbours.filter(start=block.end + 1).first()
-    if after is not None and after.attributes() == block.attributes():
-        after.delete()
-        block.end = after.end
-        block.save(update_fields=["end"])
-    return block
+    before = after = None
+    for neighbour in touching:
+        if neighbour.attributes() != block.attributes():
+            continue
+        if neighbour.end == block.start - 1:
+            before = neighbour
+        else:
+            after = neighbour
+    return before, after
+
+
+def _absorb(kept: UnitBlock, absorbed: list[UnitBlock]) -> None:
+    """Stretch ``kept`` over the blocks that follow it; they go first (no two rows may share a serial)."""
+    UnitBlock.objects.filter(pk__in=[b.pk for b in absorbed]).delete()
+    kept.end = max(b.end for b in absorbed)
+    kept.save(update_fields=["end", "account", "reserved_by"])

@@ -27,7 +27,7 @@ from registry.disclosure.hours import check_open_for_movements
 from registry.journal.services import append_entry, lock_registries
 from registry.notifications import events
 from registry.parties.models import Registry
-from registry.parties.services import Actor, ensure_administrator, is_administrator
+from registry.parties.services import Actor, is_administrator
 from registry.transactions import blocks
 from registry.transactions.blocks import RequestedRange
 from registry.transactions.models import Transaction, TransactionBlock, TransactionStatus, TransactionType
@@ -110,10 +110,12 @@ def move(
     """The movement engine. ``use`` carries the Article 6 fields of a use (using Party, NDC year...)."""
     registry = from_account.registry
     # Who may act comes first: somebody without the right learns nothing about the acquiring account.
-    if kind == TransactionType.CORRECTION:
-        ensure_administrator(actor, registry)
-    else:
-        ensure_can_initiate(actor, from_account)
+    administrator = is_administrator(actor, registry)
+    if kind == TransactionType.CORRECTION and not administrator:
+        raise CheckFailed(Check.NOT_ADMINISTRATOR, actor=actor, registry=registry.registry_id)
+    if not administrator and not permissions.may_initiate_as_representative(actor, from_account):
+        raise CheckFailed(Check.NOT_ALLOWED_ON_ACCOUNT, actor=actor, account=from_account.number)
+    by_account_holder = not administrator
     if kind in (TransactionType.INTERNAL_TRANSFER, TransactionType.EXTERNAL_TRANSFER) and to_account.type in FINAL_TYPES:
         raise CheckFailed(Check.TRANSFER_TO_FINAL_ACCOUNT, account=to_account.number, account_type=to_account.get_type_display())
     if kind == TransactionType.EXTERNAL_TRANSFER:
@@ -132,7 +134,6 @@ def move(
         check_quantity(quantity)
     if ranges is not None:
         check_ranges(ranges)
-    by_account_holder = not is_administrator(actor, registry)
     if by_account_holder:
         # Account holders' movements: never while the registry is suspended, always with four eyes.
         suspension = Registry.objects.filter(pk=registry.pk, movements_suspended=True).values_list("suspension_notice", flat=True).first()
@@ -159,6 +160,8 @@ def move(
             Check.TRANSACTION_LIMIT_EXCEEDED, account=from_account.number, limit=from_account.transaction_limit, quantity=moved
         )
     pending = require_approval or execute_after is not None
+    # One completing at once is written completed: nothing outside this database transaction sees
+    # it before it is, and a failed check rolls the row back with everything else.
     tx = Transaction.objects.create(
         registry=registry,
         type=kind,
@@ -166,7 +169,8 @@ def move(
         if require_approval
         else TransactionStatus.DELAYED
         if pending
-        else TransactionStatus.PROPOSED,
+        else TransactionStatus.COMPLETED,
+        completed_at=None if pending else now,
         from_account=from_account,
         to_account=to_account,
         quantity=moved,
@@ -195,11 +199,14 @@ def complete(tx: Transaction, moving: Sequence[UnitBlock], now: datetime) -> Non
     if tx.type == TransactionType.EXTERNAL_TRANSFER:
         lock_registries([tx.from_account.registry, tx.to_account.registry])
     rules.record_on_completion(tx, moving, now)
-    arriving = [blocks.as_journal_block(b) for b in moving]
+    # What moved, read before the hand-over merges the blocks into their new neighbours.
+    ranges = sorted([b.originating_registry, b.start, b.end] for b in moving)
+    arriving = [blocks.as_journal_block(b) for b in moving] if tx.type == TransactionType.EXTERNAL_TRANSFER else []
     blocks.hand_over(moving, tx.to_account)
-    tx.status = TransactionStatus.COMPLETED
-    tx.completed_at = now
-    tx.save(update_fields=["status", "completed_at"])
+    if tx.status != TransactionStatus.COMPLETED:  # a pending one completing now
+        tx.status = TransactionStatus.COMPLETED
+        tx.completed_at = now
+        tx.save(update_fields=["status", "completed_at"])
     body: dict[str, object] = {
         "transaction": tx.pk,
         "type": tx.type,
@@ -207,7 +214,7 @@ def complete(tx: Transaction, moving: Sequence[UnitBlock], now: datetime) -> Non
         "approved_by": tx.decided_by.get_username() if tx.decided_by else None,
         "from": tx.from_account.number,
         "to": tx.to_account.number,
-        "ranges": [[b.originating_registry, b.start, b.end] for b in tx.blocks.all()],
+        "ranges": ranges,
     }
     for name in ("purpose", "reason"):
         if value := getattr(tx, name):
