@@ -10,9 +10,8 @@ property tests), or a scratch database for replays that must not grow with the l
 
 from __future__ import annotations
 
-from bisect import bisect_right, insort
+from bisect import bisect_left, bisect_right, insort
 from collections.abc import Callable, Hashable, Iterator
-from dataclasses import replace
 from typing import Generic, Protocol, TypeVar
 
 from registry.core.serials import Block, SerialRange
@@ -29,6 +28,10 @@ class Store(Protocol[A]):
 
     def intersecting(self, originating_registry: str, wanted: SerialRange) -> list[Block[A]]:
         """The blocks holding any serial of ``wanted``, by first serial."""
+        ...
+
+    def touching(self, originating_registry: str, serials: SerialRange) -> tuple[Block[A] | None, Block[A] | None]:
+        """The blocks ending just before ``serials`` and starting just after, if there are such."""
         ...
 
     def insert(self, block: Block[A]) -> None: ...
@@ -56,6 +59,13 @@ class InMemory(Generic[A]):
                 found.append(block)
             index += 1
         return found
+
+    def touching(self, originating_registry: str, serials: SerialRange) -> tuple[Block[A] | None, Block[A] | None]:
+        starts = self._starts.get(originating_registry, [])
+        blocks = self._blocks.get(originating_registry, {})
+        index = bisect_left(starts, serials.start) - 1
+        before = blocks[starts[index]] if index >= 0 and blocks[starts[index]].range.end == serials.start - 1 else None
+        return before, blocks.get(serials.end + 1)
 
     def insert(self, block: Block[A]) -> None:
         insort(self._starts.setdefault(block.originating_registry, []), block.range.start)
@@ -91,7 +101,7 @@ class Ledger(Generic[A]):
         """
         taken = self._take(originating_registry, wanted, from_holder)
         for piece in taken:
-            self._put(replace(piece, holder=to_holder))
+            self._put(piece.with_holder(to_holder))
         return taken
 
     def remove(self, originating_registry: str, wanted: SerialRange, holder: str) -> list[Block[A]]:
@@ -102,7 +112,7 @@ class Ledger(Generic[A]):
         """Change the attributes of ``wanted`` (authorisation, first transfer); returns the pieces as they were."""
         taken = self._take(originating_registry, wanted, holder)
         for piece in taken:
-            self._put(replace(piece, attributes=change(piece.attributes)))
+            self._put(piece.with_attributes(change(piece.attributes)))
         return taken
 
     def blocks(self) -> Iterator[Block[A]]:
@@ -120,10 +130,10 @@ class Ledger(Generic[A]):
             lo, hi = max(block.range.start, wanted.start), min(block.range.end, wanted.end)
             # What stays behind cannot merge: the block was maximal, and its other neighbour is taken.
             if block.range.start < lo:
-                self._store.insert(replace(block, range=SerialRange(block.range.start, lo - 1)))
+                self._store.insert(block.with_range(SerialRange(block.range.start, lo - 1)))
             if hi < block.range.end:
-                self._store.insert(replace(block, range=SerialRange(hi + 1, block.range.end)))
-            taken.append(replace(block, range=SerialRange(lo, hi)))
+                self._store.insert(block.with_range(SerialRange(hi + 1, block.range.end)))
+            taken.append(block.with_range(SerialRange(lo, hi)))
         return taken
 
     def _covering(self, registry: str, wanted: SerialRange) -> list[Block[A]]:
@@ -138,14 +148,11 @@ class Ledger(Generic[A]):
         return covering
 
     def _put(self, block: Block[A]) -> None:
-        registry = block.originating_registry
-        if block.range.start > 1:
-            before = self._store.intersecting(registry, SerialRange(block.range.start - 1, block.range.start - 1))
-            if before and before[0].mergeable_with(block):
-                self._store.delete(before[0])
-                block = replace(block, range=SerialRange(before[0].range.start, block.range.end))
-        after = self._store.intersecting(registry, SerialRange(block.range.end + 1, block.range.end + 1))
-        if after and block.mergeable_with(after[0]):
-            self._store.delete(after[0])
-            block = replace(block, range=SerialRange(block.range.start, after[0].range.end))
+        before, after = self._store.touching(block.originating_registry, block.range)
+        if before is not None and before.mergeable_with(block):
+            self._store.delete(before)
+            block = block.with_range(SerialRange(before.range.start, block.range.end))
+        if after is not None and block.mergeable_with(after):
+            self._store.delete(after)
+            block = block.with_range(SerialRange(block.range.start, after.range.end))
         self._store.insert(block)

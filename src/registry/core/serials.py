@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Hashable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from itertools import pairwise
 from typing import Generic, TypeVar
 
@@ -168,6 +168,16 @@ class Block(Generic[K]):
     holder: str
     attributes: K
 
+    # Faster than ``dataclasses.replace``, which a replay of 10^6 entries would call millions of times.
+    def with_range(self, serials: SerialRange) -> Block[K]:
+        return Block(self.originating_registry, serials, self.holder, self.attributes)
+
+    def with_holder(self, holder: str) -> Block[K]:
+        return Block(self.originating_registry, self.range, holder, self.attributes)
+
+    def with_attributes(self, attributes: K) -> Block[K]:
+        return Block(self.originating_registry, self.range, self.holder, attributes)
+
     def mergeable_with(self, following: Block[K]) -> bool:
         return (
             self.originating_registry == following.originating_registry
@@ -185,7 +195,7 @@ def merge_adjacent(blocks: Iterable[Block[K]]) -> Iterator[Block[K]]:
     current: Block[K] | None = None
     for block in blocks:
         if current is not None and current.mergeable_with(block):
-            current = replace(current, range=SerialRange(current.range.start, block.range.end))
+            current = current.with_range(SerialRange(current.range.start, block.range.end))
             continue
         if current is not None:
             yield current

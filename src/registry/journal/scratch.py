@@ -22,7 +22,7 @@ from registry.core.serials import Block, SerialRange
 A = TypeVar("A", bound=Hashable)
 
 #: The scratch database's page cache, in KiB: what the replay's memory is bounded by.
-CACHE_KIB = 16 * 1024
+CACHE_KIB = 4 * 1024
 #: Distinct attributes remembered in memory each way (the rest are read back from the scratch database).
 INTERNED_IN_MEMORY = 4096
 
@@ -43,6 +43,11 @@ SELECT start, "end", holder, attributes FROM block
 WHERE registry = ?1 AND start <= ?3
   AND start >= coalesce((SELECT max(start) FROM block WHERE registry = ?1 AND start <= ?2), ?2)
 ORDER BY start
+"""
+
+TOUCHING = """
+SELECT start, "end", holder, attributes FROM block
+WHERE registry = ?1 AND (start = ?3 + 1 OR start = (SELECT max(start) FROM block WHERE registry = ?1 AND start < ?2))
 """
 
 
@@ -71,6 +76,15 @@ class ScratchStore(Generic[A]):
             for start, end, holder, number in rows
             if end >= wanted.start
         ]
+
+    def touching(self, originating_registry: str, serials: SerialRange) -> tuple[Block[A] | None, Block[A] | None]:
+        before = after = None
+        for start, end, holder, number in self._db.execute(TOUCHING, (originating_registry, serials.start, serials.end)):
+            if start == serials.end + 1:
+                after = Block(originating_registry, SerialRange(start, end), holder, self._attributes_of(number))
+            elif end == serials.start - 1:
+                before = Block(originating_registry, SerialRange(start, end), holder, self._attributes_of(number))
+        return before, after
 
     def insert(self, block: Block[A]) -> None:
         self._db.execute(
