@@ -1,0 +1,31 @@
+"""How ``DATABASE_URL`` and its companions become Django's database settings."""
+
+from __future__ import annotations
+
+import pytest
+
+from registry import settings
+
+
+def test_postgresql_binds_on_the_server_and_prepares_frequent_statements(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgres://registry@127.0.0.1:5432/registry")
+    monkeypatch.delenv("REGISTRY_PG_PREPARE", raising=False)
+    options = settings._database()["OPTIONS"]
+    assert options == {"server_side_binding": True, "prepare_threshold": 5}
+
+
+def test_prepared_statements_can_be_switched_off_for_a_transaction_pooler(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgres://registry@127.0.0.1:6432/registry")
+    monkeypatch.setenv("REGISTRY_PG_PREPARE", "0")
+    assert settings._database()["OPTIONS"] == {"server_side_binding": True, "prepare_threshold": None}
+
+
+@pytest.mark.parametrize("url", [None, "sqlite:////tmp/registry.sqlite3"])
+def test_sqlite_waits_for_the_write_lock_and_syncs_fully(monkeypatch, url):
+    if url is None:
+        monkeypatch.delenv("DATABASE_URL", raising=False)
+    else:
+        monkeypatch.setenv("DATABASE_URL", url)
+    options = settings._database()["OPTIONS"]
+    assert options["transaction_mode"] == "IMMEDIATE"
+    assert "synchronous=FULL" in options["init_command"]
