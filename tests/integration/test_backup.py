@@ -15,7 +15,7 @@ import psycopg
 import pytest
 from django.db import connection
 
-from registry.cli.backups import BackupError, _written_whole, backup, journal_heads
+from registry.cli.backups import BackupError, _heads_of_dump, _written_whole, backup, journal_heads, postgres_tool
 from registry.transactions.services import transfer_units
 from tests.factories import make_world
 
@@ -151,3 +151,28 @@ def test_a_postgresql_restore_is_all_or_nothing_and_never_under_a_running_server
     assert restored_lines(registry_command("restore", "--input", str(tmp_path / "registry.backup"), "--replace", env=empty_database)) == [
         str(h) for h in heads
     ]
+
+
+@pytest.mark.usefixtures("committed_db")
+def test_a_postgresql_restore_knows_the_heads_the_dump_holds_and_refuses_a_dump_of_no_registry(tmp_path, empty_database):
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL dumps with pg_dump")
+    world = make_world()
+    world.issue(10)
+    heads = backup(tmp_path / "registry.backup")
+    assert _heads_of_dump(tmp_path / "registry.backup") == heads  # read from the file, not the live database
+    with psycopg.connect(empty_database["DATABASE_URL"], autocommit=True) as other:
+        other.execute("CREATE TABLE customers (name TEXT)")
+    other_dump = tmp_path / "customers.dump"
+    dumped = subprocess.run(
+        [postgres_tool("pg_dump"), "--format=custom", f"--file={other_dump}", empty_database["DATABASE_URL"]],
+        capture_output=True,
+        check=False,
+    )
+    assert dumped.returncode == 0, dumped.stderr
+    with psycopg.connect(empty_database["DATABASE_URL"], autocommit=True) as other:
+        other.execute("DROP TABLE customers")
+    refused = registry_command("restore", "--input", str(other_dump), env=empty_database)
+    assert refused.returncode != 0 and "is not a registry backup" in refused.stderr
+    with psycopg.connect(empty_database["DATABASE_URL"]) as other:
+        assert other.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'").fetchone() == (0,)  # nothing restored

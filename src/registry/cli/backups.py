@@ -126,10 +126,14 @@ def restore(source: Path, *, replace: bool = False) -> list[Head]:
         if restored != heads:
             raise BackupError("the restored database does not hold the journal heads of the backup")
         return restored
+    heads = _heads_of_dump(source)  # also proves the file is a dump of a registry
     _refuse_if_in_use()
     options = ("--clean", "--if-exists", "--no-owner", "--no-privileges", "--single-transaction", "--exit-on-error")
     _run("pg_restore", *options, f"--dbname={_dsn()}", str(source))
-    return journal_heads()
+    restored = journal_heads()
+    if restored != heads:
+        raise BackupError("the restored database does not hold the journal heads of the backup")
+    return restored
 
 
 def _refuse_if_in_use() -> None:
@@ -154,6 +158,22 @@ def _heads_of_sqlite_file(path: Path) -> list[Head]:
         raise BackupError(f"{path} is not a registry database: {error}") from None
 
 
+def _heads_of_dump(path: Path) -> list[Head]:
+    """The journal heads in a ``pg_dump`` file, read from the dump itself (nothing is restored)."""
+    text = _output("pg_restore", "--data-only", "--table=parties_registry", "--file=-", str(path))
+    lines = iter(text.splitlines())
+    for line in lines:
+        if line.startswith("COPY ") and "parties_registry (" in line:
+            columns = [name.strip().strip('"') for name in line[line.index("(") + 1 : line.index(")")].split(",")]
+            heads: list[Head] = []
+            for row in lines:
+                if row == "\\.":
+                    return sorted(heads, key=lambda head: head.registry)
+                values = dict(zip(columns, row.split("\t"), strict=True))
+                heads.append(Head(values["registry_id"], int(values["journal_length"]), values["journal_head"]))
+    raise BackupError(f"{path} is not a registry backup: it holds no registries")
+
+
 def postgres_tool(name: str) -> str:
     """The newest installed client tool (it must not be older than the server)."""
     found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), key=lambda p: int(Path(p).parts[-3]))
@@ -174,10 +194,16 @@ def _dsn() -> str:
 
 
 def _run(tool: str, *args: str) -> None:
-    # The password goes in the environment, never on a command line others can read.
-    environment = {**os.environ, "PGPASSWORD": str(connection.settings_dict.get("PASSWORD") or "")}
+    """Run a tool against the configured database."""
     if not any(arg.startswith("--dbname=") for arg in args):
         args = (*args, f"--dbname={_dsn()}")
+    _output(tool, *args)
+
+
+def _output(tool: str, *args: str) -> str:
+    # The password goes in the environment, never on a command line others can read.
+    environment = {**os.environ, "PGPASSWORD": str(connection.settings_dict.get("PASSWORD") or "")}
     result = subprocess.run([postgres_tool(tool), *args], env=environment, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise BackupError(f"{tool} failed: {result.stderr.strip() or result.stdout.strip()}")
+    return result.stdout
