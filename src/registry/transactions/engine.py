@@ -225,11 +225,11 @@ def complete(tx: Transaction, moving: Sequence[UnitBlock], now: datetime) -> Non
         body |= {"using_party": tx.using_party.alpha3 if tx.using_party else None, "towards_ndc": tx.towards_ndc, "ndc_year": tx.ndc_year}
     if tx.using_entity_id:
         body["using_entity"] = tx.using_entity_id
+    events.completed(tx)  # before the journal: the registry's lock, which that takes, is then held briefly
     if tx.type == TransactionType.EXTERNAL_TRANSFER:
         body["to_registry"] = tx.to_account.registry.registry_id
         _record_acquisition(tx, arriving, now)
     append_entry(tx.registry, "transaction", body, now, transaction_id=tx.pk)
-    events.completed(tx)
 
 
 def _record_acquisition(transfer: Transaction, arriving: list[dict[str, Any]], now: datetime) -> None:
