@@ -99,9 +99,13 @@ TEMPLATES = [
 def _database() -> dict[str, object]:
     url = os.environ.get("DATABASE_URL")
     if url:
-        config: dict[str, object] = dict(dj_database_url.parse(url, conn_max_age=0))
+        config: dict[str, object] = dict(dj_database_url.parse(url))
     else:
         config = {"ENGINE": "django.db.backends.sqlite3", "NAME": str(REGISTRY_HOME / "registry.sqlite3")}
+    # A server's threads keep their connection between requests (a new PostgreSQL connection is a
+    # new server process), checked before each request reuses it.
+    config["CONN_MAX_AGE"] = int(os.environ.get("REGISTRY_DB_CONNECTION_SECONDS", "300"))
+    config["CONN_HEALTH_CHECKS"] = True
     if config["ENGINE"] == "django.db.backends.sqlite3":
         # Writers serialise on BEGIN IMMEDIATE instead of failing at their first write; WAL lets
         # readers go on meanwhile; FULL sync because an acknowledged transfer must survive a crash.
