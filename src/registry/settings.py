@@ -116,13 +116,6 @@ def _database() -> dict[str, object]:
         }
         # Tests use a file too, so that concurrent connections behave as in production.
         config["TEST"] = {"NAME": str(REGISTRY_HOME / "test-registry.sqlite3")}
-    else:
-        # Parameters bound by the server, and a statement run five times on one connection prepared
-        # there: PostgreSQL then plans each of a transfer's statements once per connection, not
-        # once per execution (about 15% of a transfer's time). Behind a pooler in transaction mode,
-        # set REGISTRY_PG_PREPARE=0 (prepared statements live in one server session).
-        prepare = os.environ.get("REGISTRY_PG_PREPARE", "1") != "0"
-        config["OPTIONS"] = {"server_side_binding": True, "prepare_threshold": 5 if prepare else None}
     return config
 
 

@@ -7,17 +7,10 @@ import pytest
 from registry import settings
 
 
-def test_postgresql_binds_on_the_server_and_prepares_frequent_statements(monkeypatch):
-    monkeypatch.setenv("DATABASE_URL", "postgres://registry@127.0.0.1:5432/registry")
-    monkeypatch.delenv("REGISTRY_PG_PREPARE", raising=False)
+def test_postgresql_keeps_the_options_its_url_names(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgres://registry@db.example:5432/registry?sslmode=verify-full&sslrootcert=/etc/ca.pem")
     options = settings._database()["OPTIONS"]
-    assert options == {"server_side_binding": True, "prepare_threshold": 5}
-
-
-def test_prepared_statements_can_be_switched_off_for_a_transaction_pooler(monkeypatch):
-    monkeypatch.setenv("DATABASE_URL", "postgres://registry@127.0.0.1:6432/registry")
-    monkeypatch.setenv("REGISTRY_PG_PREPARE", "0")
-    assert settings._database()["OPTIONS"] == {"server_side_binding": True, "prepare_threshold": None}
+    assert options["sslmode"] == "verify-full" and options["sslrootcert"] == "/etc/ca.pem"
 
 
 @pytest.mark.parametrize("url", [None, "sqlite:////tmp/registry.sqlite3"])
