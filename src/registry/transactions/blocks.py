@@ -212,12 +212,14 @@ def merge_with_neighbours(block: UnitBlock) -> UnitBlock:
 
 def _mergeable_neighbours(block: UnitBlock) -> tuple[UnitBlock | None, UnitBlock | None]:
     """The unreserved blocks of ``block``'s holder that touch it and share its attributes."""
+    # Each branch names the originating registry, so each is one look-up in a unique index
+    # ((registry, end) and (registry, start)); a shared registry condition would scan the registry.
+    registry = block.originating_registry
     touching = UnitBlock.objects.filter(
-        Q(end=block.start - 1) | Q(start=block.end + 1),
-        originating_registry=block.originating_registry,
+        Q(originating_registry=registry, end=block.start - 1) | Q(originating_registry=registry, start=block.end + 1),
         account_id=block.account_id,
         reserved_by__isnull=True,
-    )
+    ).order_by()
     before = after = None
     for neighbour in touching:
         if neighbour.attributes() != block.attributes():
