@@ -156,3 +156,17 @@ def test_verify_catches_blocks_naming_something_other_than_an_issuance(ledger):
     found = problems()
     assert f"40 units in blocks name issuance {transfer.pk}, which is not a completed issuance" in found
     assert "issued 100 units, blocks hold 60" in found
+
+
+def test_verify_catches_an_issuance_whose_quantity_was_erased(ledger):
+    issuance = Transaction.objects.get(type=TransactionType.ISSUANCE)
+    raw("UPDATE transactions_transaction SET quantity = NULL WHERE id = %s", [issuance.pk])
+    assert "issued None units, blocks hold 100" in problems()
+
+
+@pytest.mark.parametrize("forged", [{"to": ["not", "an", "account"]}, {"ranges": [["MNG01", 2**63, 2**63 + 5]]}])
+def test_verify_reports_a_journal_entry_with_impossible_values_instead_of_failing(ledger, forged):
+    entry = JournalEntry.objects.filter(kind="transaction").order_by("-sequence").first()
+    body = json.loads(entry.body) | forged
+    without_journal_guard("UPDATE journal_journalentry SET body = %s WHERE id = %s", [json.dumps(body, sort_keys=True), entry.pk])
+    assert f"entry {entry.sequence} does not replay" in problems()

@@ -14,12 +14,13 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Exists, F, OuterRef, Subquery, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 
 from registry.accounts.models import FINAL_TYPES, Account, AccountStatus
@@ -89,7 +90,7 @@ def _verify_replay(registry: Registry, report: Report, tick: Progress) -> None:
             try:
                 _check_accounts_may_move(body, replay, report, f"{where} entry {entry.sequence}")
                 replay.apply(body)
-            except (LedgerConflict, KeyError, TypeError, ValueError) as conflict:
+            except (LedgerConflict, KeyError, TypeError, ValueError, OverflowError, sqlite3.ProgrammingError) as conflict:
                 report.problems.append(f"{where} entry {entry.sequence} does not replay: {conflict!r}")
 
         expected = iter(replay.blocks())
@@ -178,7 +179,8 @@ def _verify_issuances(report: Report) -> None:
     completed = Transaction.objects.filter(type=TransactionType.ISSUANCE, status=TransactionStatus.COMPLETED)
     units = Sum(F("end") - F("start") + 1)
     held = UnitBlock.objects.filter(issuance=OuterRef("pk")).values("issuance").annotate(units=units).values("units")
-    short = completed.annotate(found=Coalesce(Subquery(held), 0)).exclude(found=F("quantity")).select_related("registry")
+    found = completed.annotate(found=Coalesce(Subquery(held), 0))
+    short = found.filter(Q(quantity__isnull=True) | ~Q(found=F("quantity"))).select_related("registry")
     for tx in short.order_by("pk").iterator(chunk_size=2000):
         report.problems.append(f"issuance {tx} issued {tx.quantity} units, blocks hold {tx.found} of them")
     stray = UnitBlock.objects.exclude(issuance__in=completed.values("pk")).values("issuance").annotate(units=units).order_by("issuance")
