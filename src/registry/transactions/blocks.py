@@ -43,7 +43,7 @@ def pick_by_quantity(account: Account, quantity: int) -> list[Piece[UnitBlock]]:
         .order_by(*AVAILABLE_ORDER)
     )
     chosen: list[UnitBlock] = []
-    held, offset, chunk = 0, 0, 16
+    held, offset, chunk = 0, 0, 1  # most movements take from one block: lock no more rows than needed
     while held < quantity:
         batch = list(available[offset : offset + chunk])
         if not batch:
