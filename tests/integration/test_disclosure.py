@@ -114,6 +114,13 @@ def searchable(world):
         ),
         ("status=retired", []),
         ("identifier=nonsense", []),
+        ("registry=MNG01&vintage=2024", ["CA0001-MNG01-MNG-101-150-2024"]),
+        ("registry=JPN01&vintage=2024", []),
+        ("programme=jcm&vintage=2024", ["CA0001-MNG01-MNG-101-150-2024"]),
+        ("programme=J-Credit", []),
+        ("unit_type=jcm&serial=150", ["CA0001-MNG01-MNG-101-150-2024"]),
+        ("unit_type=JC", []),
+        ("project=nobody", []),
     ],
 )
 def test_credit_search_finds_blocks_by_each_criterion(searchable, client, query, identifiers):

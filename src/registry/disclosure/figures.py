@@ -6,7 +6,8 @@ import re
 import zoneinfo
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TypeVar
+from itertools import islice
+from typing import Any, TypeVar
 
 from django.core.cache import cache
 from django.db.models import Count, F, QuerySet, Sum
@@ -14,9 +15,9 @@ from django.db.models.functions import ExtractYear
 
 from registry.accounts.models import AccountType
 from registry.disclosure.models import CorsiaEligibility
-from registry.parties.models import Entity, Registry
+from registry.parties.models import CooperativeApproach, Entity, Party, Project, Registry, UnitType
 from registry.transactions.models import Transaction, TransactionStatus, TransactionType
-from registry.units.holdings import IDENTITY_FIELDS, identifier_of
+from registry.units.holdings import identifier_of
 from registry.units.models import UnitBlock
 
 T = TypeVar("T")
@@ -150,17 +151,20 @@ def search_blocks(
     identifier: str = "",
 ) -> QuerySet[UnitBlock]:
     """Blocks matching every filter given; what the public may see of them (no holders)."""
-    blocks = UnitBlock.objects.select_related("account__registry", "project", *IDENTITY_FIELDS)
+    # Only the account is joined; the small tables that name a block's identity are looked up by
+    # id, here for the filters and in ``found_rows`` for the results. (Joining all eight tables
+    # cost PostgreSQL about 10 ms of planning per query, twenty times the query's own time.)
+    blocks = UnitBlock.objects.select_related("account")
     if registry:
-        blocks = blocks.filter(account__registry__registry_id=registry)
+        blocks = blocks.filter(account__registry_id__in=_ids(Registry.objects.filter(registry_id=registry)))
     if project:
-        blocks = blocks.filter(project__identifier__iexact=project)
+        blocks = blocks.filter(project_id__in=_ids(Project.objects.filter(identifier__iexact=project)))
     if vintage:
         blocks = blocks.filter(vintage=vintage)
     if programme:
-        blocks = blocks.filter(unit_type__programme__code__iexact=programme)
+        blocks = blocks.filter(unit_type_id__in=_ids(UnitType.objects.filter(programme__code__iexact=programme)))
     if unit_type:
-        blocks = blocks.filter(unit_type__code__iexact=unit_type)
+        blocks = blocks.filter(unit_type_id__in=_ids(UnitType.objects.filter(code__iexact=unit_type)))
     if status in STATUS_TYPES:
         blocks = blocks.filter(account__type__in=[t.value for t in STATUS_TYPES[status]])
     if serial:
@@ -173,6 +177,41 @@ def search_blocks(
         last = int(match["last"] or first)
         blocks = blocks.filter(originating_registry=match["registry"], vintage=int(match["vintage"]), start__lte=last, end__gte=first)
     return blocks.order_by("originating_registry", "start")
+
+
+def _ids(rows: QuerySet[Any]) -> list[int]:
+    return list(rows.values_list("pk", flat=True))
+
+
+class _Identities:
+    """The rows a block's public identity names, read once per search: registries, unit types and
+    their programmes, cooperative approaches and Parties (a few rows each), and the projects of the
+    blocks shown, a batch at a time."""
+
+    def __init__(self) -> None:
+        self.registries = Registry.objects.in_bulk()
+        self.unit_types = {u.pk: u for u in UnitType.objects.select_related("programme")}
+        self.approaches = CooperativeApproach.objects.in_bulk()
+        self.parties = Party.objects.in_bulk()
+        self.projects: dict[int, Project] = {}
+
+    def attach(self, blocks: list[UnitBlock]) -> list[UnitBlock]:
+        unknown = {b.project_id for b in blocks} - self.projects.keys()
+        if unknown:
+            self.projects |= Project.objects.in_bulk(list(unknown))
+        for b in blocks:
+            b.account.registry = self.registries[b.account.registry_id]
+            b.project = self.projects[b.project_id]
+            b.unit_type = self.unit_types[b.unit_type_id]
+            b.cooperative_approach = self.approaches.get(b.cooperative_approach_id) if b.cooperative_approach_id else None
+            b.first_transferring_party = self.parties.get(b.first_transferring_party_id) if b.first_transferring_party_id else None
+        return blocks
+
+
+def _in_batches(blocks: QuerySet[UnitBlock] | list[UnitBlock], size: int = 1000) -> Iterator[list[UnitBlock]]:
+    rows = blocks.iterator(chunk_size=size) if isinstance(blocks, QuerySet) else iter(blocks)
+    while batch := list(islice(rows, size)):
+        yield batch
 
 
 def corsia_lookup() -> dict[int, list[tuple[int, int, bool]]]:
@@ -189,7 +228,8 @@ def is_corsia_eligible(table: dict[int, list[tuple[int, int, bool]]], programme_
 def found_rows(blocks: QuerySet[UnitBlock] | list[UnitBlock]) -> Iterator[Found]:
     corsia = corsia_lookup()
     status_of = {t.value: name for name, types in STATUS_TYPES.items() for t in types}
-    for block in blocks.iterator(chunk_size=1000) if isinstance(blocks, QuerySet) else blocks:
+    identities = _Identities()
+    for block in (b for batch in _in_batches(blocks) for b in identities.attach(batch)):
         yield Found(
             identifier=identifier_of(block),
             registry=block.account.registry.registry_id,
