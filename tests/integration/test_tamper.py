@@ -170,3 +170,12 @@ def test_verify_reports_a_journal_entry_with_impossible_values_instead_of_failin
     body = json.loads(entry.body) | forged
     without_journal_guard("UPDATE journal_journalentry SET body = %s WHERE id = %s", [json.dumps(body, sort_keys=True), entry.pk])
     assert f"entry {entry.sequence} does not replay" in problems()
+
+
+def test_verify_catches_a_block_cut_in_two_behind_the_services(ledger):
+    block = UnitBlock.objects.get(account=ledger.buyer)  # 1-40 after the transfer
+    raw('UPDATE units_unitblock SET "end" = 20 WHERE id = %s', [block.pk])
+    twin = UnitBlock.objects.get(pk=block.pk)
+    twin.pk, twin.start, twin.end = None, 21, 40
+    twin.save(force_insert=True)
+    assert "MNG01 1-20 and 21-40 of one account share every attribute" in problems()

@@ -162,16 +162,26 @@ def _show(block: Block[Attributes] | None) -> str:
 
 
 def _verify_no_overlap(report: Report, tick: Progress) -> None:
-    previous: tuple[str, int] | None = None
-    rows = UnitBlock.objects.order_by("originating_registry", "start").values_list("originating_registry", "start", "end")
-    for originating_registry, start, end in rows.iterator(chunk_size=5000):
+    """Invariant 1, and blocks kept whole: no two touching unreserved blocks of one holder share
+    every attribute (every movement merges them, so a split there was made behind the services)."""
+    previous: tuple[str, int, int, tuple[Any, ...]] | None = None
+    columns = ("originating_registry", "start", "end", "account_id", "reserved_by_id", *UnitBlock.ATTRIBUTES)
+    rows = UnitBlock.objects.order_by("originating_registry", "start").values_list(*columns)
+    for originating_registry, start, end, *rest in rows.iterator(chunk_size=5000):
         report.blocks += 1
         tick("blocks", 1)
         if start < 1 or end < start:
             report.problems.append(f"block {originating_registry} {start}-{end} is malformed")
-        if previous is not None and previous[0] == originating_registry and start <= previous[1]:
-            report.problems.append(f"block {originating_registry} {start}-{end} overlaps the block ending at {previous[1]}")
-        previous = (originating_registry, end)
+        whole = tuple(rest)  # holder, reservation, attributes
+        if previous is not None and previous[0] == originating_registry:
+            if start <= previous[2]:
+                report.problems.append(f"block {originating_registry} {start}-{end} overlaps the block ending at {previous[2]}")
+            elif start == previous[2] + 1 and whole == previous[3] and whole[1] is None:
+                report.problems.append(
+                    f"blocks {originating_registry} {previous[1]}-{previous[2]} and {start}-{end} of one account share every attribute:"
+                    " they should be one block"
+                )
+        previous = (originating_registry, start, end, whole)
 
 
 def _verify_issuances(report: Report) -> None:
