@@ -4,7 +4,8 @@
    registry stores (DESIGN.md invariant 4).
 2. Replaying each journal from empty gives exactly the blocks and holders in the database
    (invariant 5), and no replayed movement leaves a final, blocked or closed account (invariant 3).
-3. No two blocks of one originating registry overlap; every block is well formed (invariant 1).
+3. No two blocks of one originating registry overlap; every block is well formed (invariant 1); no
+   two touching unreserved blocks of one account share every attribute (movements merge them).
 4. Every issuance's serials are all still in blocks: issued = held + retired + cancelled, per
    issuance, vintage and unit type (invariant 2).
 5. Reservations point at pending transactions and cover exactly their quantity; every completed
