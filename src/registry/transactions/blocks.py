@@ -191,23 +191,25 @@ def hand_over(blocks: Iterable[UnitBlock], to_account: Account) -> None:
     for block in sorted(blocks, key=lambda b: (b.originating_registry, b.start)):
         block.account = to_account
         block.reserved_by = None
-        before, after = _mergeable_neighbours(block)
-        if before is None and after is None:
+        if not merge_with_neighbours(block):
             block.save(update_fields=["account", "reserved_by"])
-            continue
-        _absorb(before or block, [b for b in (block if before else None, after) if b is not None])
 
 
-def merge_with_neighbours(block: UnitBlock) -> UnitBlock:
-    """Merge ``block`` with the touching blocks of the same holder and attributes, if unreserved."""
+def merge_with_neighbours(block: UnitBlock) -> bool:
+    """Merge ``block`` (as it is in memory) with the touching blocks of the same holder and
+    attributes, if unreserved, and write the merged block; ``False`` if there was nothing to merge."""
     if block.reserved_by_id is not None:
-        return block
+        return False
     before, after = _mergeable_neighbours(block)
     if before is None and after is None:
-        return block
+        return False
     kept = before or block
-    _absorb(kept, [b for b in (block if before else None, after) if b is not None])
-    return kept
+    absorbed = [b for b in (block if before else None, after) if b is not None]
+    # The absorbed rows go first: no two rows may share a serial, even for a moment.
+    UnitBlock.objects.filter(pk__in=[b.pk for b in absorbed]).delete()
+    kept.end = max(b.end for b in absorbed)
+    kept.save(update_fields=["end", "account", "reserved_by"])
+    return True
 
 
 def _mergeable_neighbours(block: UnitBlock) -> tuple[UnitBlock | None, UnitBlock | None]:
@@ -229,10 +231,3 @@ def _mergeable_neighbours(block: UnitBlock) -> tuple[UnitBlock | None, UnitBlock
         else:
             after = neighbour
     return before, after
-
-
-def _absorb(kept: UnitBlock, absorbed: list[UnitBlock]) -> None:
-    """Stretch ``kept`` over the blocks that follow it; they go first (no two rows may share a serial)."""
-    UnitBlock.objects.filter(pk__in=[b.pk for b in absorbed]).delete()
-    kept.end = max(b.end for b in absorbed)
-    kept.save(update_fields=["end", "account", "reserved_by"])
