@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 MESSAGES = {
     "account_access_granted": _("You are now a representative of account %(account)s (%(right)s)."),
+    "account_access_revoked": _("You no longer represent account %(account)s."),
     "login_id_reissued": _("Your login ID was reissued: it is now %(login)s."),
     "password_initialised": _(
         "An administrator initialised your password. Sign in with the temporary password you were given and choose a new one."
@@ -22,16 +23,36 @@ MESSAGES = {
     "units_received": _("Account %(account)s received %(quantity)s units from account %(sender)s (transaction %(transaction)s)."),
     "transaction_rejected": _("Transaction %(transaction)s was rejected by %(by)s: %(reason)s"),
     "transaction_cancelled": _("Transaction %(transaction)s was cancelled by %(by)s."),
-    "application_returned": _("Application %(reference)s was returned for correction: %(comment)s"),
-    "application_approved": _("Application %(reference)s was approved."),
+    "application_submitted": _(
+        "Application %(reference)s (%(form)s) is received; an administrator will review it. Follow it at %(link)s\n%(summary)s"
+    ),
+    "application_to_review": _("New application %(reference)s (%(form)s) in registry %(registry)s from %(applicant)s awaits review."),
+    "application_returned": _("Application %(reference)s was returned for correction: %(comment)s\nCorrect it at %(link)s"),
+    "application_approved": _("Application %(reference)s was approved. %(outcome)s"),
+    "application_rejected": _("Application %(reference)s was rejected: %(comment)s"),
 }
+
+
+class _Params(dict[str, Any]):
+    """A notification recorded before its message gained a parameter still renders (empty)."""
+
+    def __missing__(self, key: str) -> str:
+        return ""
 
 
 def render(kind: str, params: dict[str, Any]) -> str:
     """The message in the active language (coded values such as a right are translated too)."""
     from registry.access.models import Right
+    from registry.applications.labels import approval_outcome, summary_lines
+    from registry.applications.models import Form
 
-    shown = dict(params)
+    shown = _Params(params)
     if "right" in shown:
         shown["right"] = str(Right(shown["right"]).label)
+    if "form" in shown:
+        shown["form"] = str(Form(shown["form"]).label)
+    if isinstance(shown.get("summary"), list):
+        shown["summary"] = "\n".join(summary_lines(shown["summary"]))
+    if isinstance(shown.get("outcome"), dict):
+        shown["outcome"] = approval_outcome(shown["outcome"])
     return str(MESSAGES[kind]) % shown

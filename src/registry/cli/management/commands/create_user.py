@@ -7,9 +7,11 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from registry.access.services import require_password_change
+
 
 class Command(BaseCommand):
-    help = "Create a user (an account representative); the password comes from $REGISTRY_USER_PASSWORD. They set up TOTP at first sign-in."
+    help = "Create a user (an account representative); the password comes from $REGISTRY_USER_PASSWORD. At the first sign-in they change it and set up TOTP."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--username", required=True)
@@ -28,4 +30,5 @@ class Command(BaseCommand):
             raise CommandError("password refused: " + " ".join(error.messages)) from error
         user.set_password(password)
         user.save()
-        self.stdout.write(f"user {user.username} created")
+        require_password_change(user)  # the operator chose it: the user chooses their own at the first sign-in
+        self.stdout.write(f"user {user.username} created; they change the password at the first sign-in")
