@@ -210,10 +210,11 @@ def test_form_4_says_the_account_must_be_empty_and_is_not_sent_while_it_holds_un
     world.issue(10, account=world.japanese, vintage=2022)
     client.cookies["django_language"] = "ja"
     account_page = client.get(f"/app/accounts/{world.japanese.number}/").content.decode()
-    assert "様式4" in account_page and "10" in account_page  # said before sending, in Japanese
+    assert "様式4で口座を閉鎖すると元に戻せません" in account_page  # said before sending, in Japanese
+    assert "この口座は 10 ユニットを保有しています" in account_page
     response = client.post(f"/app/accounts/{world.japanese.number}/request/", {"form": "form4"}, follow=True)
     assert not Application.objects.filter(form="form4").exists()
-    assert "[7202]" in response.content.decode() and "保有" in response.content.decode()
+    assert f"[7202] 口座 {world.japanese.number} はまだ 10 ユニットを保有しています" in response.content.decode()
 
 
 def test_form_5_initialises_the_password_and_reissues_the_login_id(world, representative):

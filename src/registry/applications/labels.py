@@ -23,6 +23,8 @@ FIELD_LABELS = {
     "action": gettext_lazy("Request"),
     "new_login_id": gettext_lazy("New login ID"),
 }
+#: Lines of a submission's summary that are not fields of the form.
+SUMMARY_LABELS = {"account": gettext_lazy("Account"), "documents": gettext_lazy("Documents")}
 
 CREDENTIAL_ACTIONS = {
     "reissue_login_id": gettext_lazy("Reissue my login ID"),
@@ -31,7 +33,7 @@ CREDENTIAL_ACTIONS = {
 
 
 def field_label(name: str) -> str:
-    return str(FIELD_LABELS.get(name, name))
+    return str(FIELD_LABELS.get(name) or SUMMARY_LABELS.get(name) or name)
 
 
 def shown_value(name: str, value: Any) -> str:
@@ -46,7 +48,7 @@ def summary(data: dict[str, Any]) -> list[list[str]]:
 
 
 def summary_lines(pairs: Sequence[Sequence[str]]) -> list[str]:
-    return [f"{field_label(name)}: {shown_value(name, value)}" for name, value in pairs]
+    return [_("%(label)s: %(value)s") % {"label": field_label(name), "value": shown_value(name, value)} for name, value in pairs]
 
 
 def comparison(application: Application) -> list[tuple[str, str, str]]:
