@@ -38,7 +38,7 @@ def test_the_applicant_is_emailed_a_summary_with_the_link_and_administrators_are
     [sent] = to("weiling@merlion.example")
     assert application.reference in sent.body
     assert f"/apply/{application.reference}/{application.access_token}/" in sent.body
-    assert "Company name: Merlion Carbon Pte. Ltd." in sent.body and "会社名：Merlion Carbon Pte. Ltd." in sent.body
+    assert "Company name: Merlion Carbon Pte. Ltd." in sent.body and "会社名\uff1aMerlion Carbon Pte. Ltd." in sent.body
     assert "passport.pdf" in sent.body
     [told] = to("admin@registry.example.jp")
     assert application.reference in told.subject + told.body and "登録簿 JPN01" in told.body
@@ -130,7 +130,7 @@ def test_the_review_page_shows_human_labels_the_account_and_current_beside_reque
     page = admin.get(f"/app/applications/{application.pk}/").content.decode()
     for raw in ("login_id", "name_ja", "changed", "['", "True", "initialise_password"):
         assert raw not in page.split("<main>")[1], raw
-    assert "変更した項目：会社名。" in page
+    assert "変更した項目\uff1a会社名。" in page
 
 
 def test_documents_open_in_the_browser_from_the_review_page(world, client):

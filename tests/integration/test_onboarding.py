@@ -138,7 +138,7 @@ def test_the_administrators_home_lists_what_waits_for_them(world, client):
     page = admin.get("/app/").content.decode()
     work = page[page.index('id="worklist"') :]
     assert Application.objects.get().reference in work
-    assert "Transactions awaiting approval" in work and f"/app/transactions/" in work
+    assert "Transactions awaiting approval" in work and "/app/transactions/" in work
     assert "No notifications." not in page  # the administrator was told of the new application
     assert Notification.objects.filter(user=world.admin_mn, kind="application_to_review").exists()
     japan_admin = admin_client(world)
