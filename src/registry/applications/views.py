@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from registry.access import permissions
 from registry.access.services import log_operation
 from registry.accounts.models import Account
+from registry.accounts.services import held_quantity
 from registry.applications import documents, labels, services, uploads
 from registry.applications.forms import CorrectionForm, OpeningForm, RequestCorrectionForm, RequestForm, ReviewForm
 from registry.applications.models import Application, DocumentKind, Form, Status
@@ -207,7 +208,7 @@ def _closing_refusal_text(account: Account | None) -> str:
     return _("[%(code)s] Account %(account)s still holds %(quantity)s units: transfer, retire or cancel them before closing it.") % {
         "code": refusal.code,
         "account": account.number if account else "",
-        "quantity": f"{services.held_quantity(account):,}" if account else "",
+        "quantity": f"{held_quantity(account):,}" if account else "",
     }
 
 

@@ -23,11 +23,9 @@ MESSAGES = {
     "units_received": _("Account %(account)s received %(quantity)s units from account %(sender)s (transaction %(transaction)s)."),
     "transaction_rejected": _("Transaction %(transaction)s was rejected by %(by)s: %(reason)s"),
     "transaction_cancelled": _("Transaction %(transaction)s was cancelled by %(by)s."),
-    "application_submitted": _(
-        "Application %(reference)s (%(form)s) is received; an administrator will review it. Follow it at %(link)s\n%(summary)s"
-    ),
+    "application_submitted": _("Application %(reference)s (%(form)s) is received; an administrator will review it. Follow it at %(link)s"),
     "application_to_review": _("New application %(reference)s (%(form)s) in registry %(registry)s from %(applicant)s awaits review."),
-    "application_returned": _("Application %(reference)s was returned for correction: %(comment)s\nCorrect it at %(link)s"),
+    "application_returned": _("Application %(reference)s was returned for correction: %(comment)s (correct it at %(link)s)"),
     "application_approved": _("Application %(reference)s was approved. %(outcome)s"),
     "application_rejected": _("Application %(reference)s was rejected: %(comment)s"),
 }
@@ -51,8 +49,9 @@ def render(kind: str, params: dict[str, Any]) -> str:
         shown["right"] = str(Right(shown["right"]).label)
     if "form" in shown:
         shown["form"] = str(Form(shown["form"]).label)
-    if isinstance(shown.get("summary"), list):
-        shown["summary"] = "\n".join(summary_lines(shown["summary"]))
     if isinstance(shown.get("outcome"), dict):
         shown["outcome"] = approval_outcome(shown["outcome"])
-    return str(MESSAGES[kind]) % shown
+    text = str(MESSAGES[kind]) % shown
+    if isinstance(shown.get("summary"), list):  # what was sent, one line per field
+        text = "\n".join([text, *summary_lines(shown["summary"])])
+    return text

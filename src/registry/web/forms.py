@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib.auth.forms import PasswordChangeForm
 from django.utils.translation import gettext_lazy as _
@@ -72,8 +74,8 @@ class SuspensionForm(forms.Form):
 class NewPasswordForm(PasswordChangeForm):
     """Django's password change, refusing to keep the old (perhaps temporary) password."""
 
-    def clean(self) -> dict[str, object]:
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
         new = cleaned.get("new_password1")
         if new and self.user.check_password(new):
             self.add_error("new_password1", _("Choose a password different from the current one."))

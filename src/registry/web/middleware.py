@@ -53,7 +53,7 @@ class TemporaryPasswordMustChange:
             user.is_authenticated
             and request.path != "/"
             and not request.path.startswith(PASSWORD_CHANGE_PATHS)
-            and must_change_password(user)  # type: ignore[arg-type]
+            and must_change_password(user)
         ):
             return redirect("password-change")
         return self.get_response(request)

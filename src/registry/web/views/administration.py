@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.db.models import Prefetch, QuerySet
+from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -96,7 +97,7 @@ def people(request: HttpRequest, registry_id: str) -> HttpResponse:
     a password, reissue a login ID. A temporary password is shown once, on the page that made it."""
     registry = _administered(request, registry_id)
     temporary: tuple[str, str] | None = None
-    forms = {
+    forms: dict[str, Form] = {
         "new_user": NewUserForm(prefix="new"),
         "grant": GrantRightForm(prefix="grant"),
         "credentials": UserForm(prefix="credentials"),
@@ -119,20 +120,20 @@ def people(request: HttpRequest, registry_id: str) -> HttpResponse:
                     forms["grant"] = GrantRightForm(prefix="grant", initial={"username": user.username})
                     messages.success(request, _("User %(login)s is created.") % {"login": user.username})
             elif action == "grant":
-                forms["grant"] = form = GrantRightForm(request.POST, prefix="grant")
-                if form.is_valid():
-                    account = get_object_or_404(Account, number=form.cleaned_data["account"].strip(), registry=registry)
-                    user = _user(form.cleaned_data["username"])
-                    grant_right(request.user, account, user, form.cleaned_data["right"])
+                forms["grant"] = grant = GrantRightForm(request.POST, prefix="grant")
+                if grant.is_valid():
+                    account = get_object_or_404(Account, number=grant.cleaned_data["account"].strip(), registry=registry)
+                    user = _user(grant.cleaned_data["username"])
+                    grant_right(request.user, account, user, grant.cleaned_data["right"])
                     messages.success(
                         request, _("%(login)s now represents account %(account)s.") % {"login": user.username, "account": account.number}
                     )
                     return redirect("registry-people", registry_id=registry.registry_id)
             elif action == "revoke":
-                form = RevokeRightForm(request.POST)
-                if form.is_valid():
-                    account = get_object_or_404(Account, number=form.cleaned_data["account"], registry=registry)
-                    user = _user(form.cleaned_data["username"])
+                revoke = RevokeRightForm(request.POST)
+                if revoke.is_valid():
+                    account = get_object_or_404(Account, number=revoke.cleaned_data["account"], registry=registry)
+                    user = _user(revoke.cleaned_data["username"])
                     revoke_right(request.user, account, user)
                     messages.success(
                         request,
@@ -140,14 +141,14 @@ def people(request: HttpRequest, registry_id: str) -> HttpResponse:
                     )
                     return redirect("registry-people", registry_id=registry.registry_id)
             elif action in ("initialise_password", "reissue_login_id"):
-                forms["credentials"] = form = UserForm(request.POST, prefix="credentials")
-                if form.is_valid():
-                    user = _user(form.cleaned_data["username"])
+                forms["credentials"] = credentials = UserForm(request.POST, prefix="credentials")
+                if credentials.is_valid():
+                    user = _user(credentials.cleaned_data["username"])
                     if action == "initialise_password":
                         temporary = (user.username, initialise_password(request.user, registry, user))
                         messages.success(request, _("The password of %(login)s is initialised.") % {"login": user.username})
                     else:
-                        reissue_login_id(request.user, registry, user, form.cleaned_data["new_login"])
+                        reissue_login_id(request.user, registry, user, credentials.cleaned_data["new_login"])
                         messages.success(request, _("The login ID is now %(login)s.") % {"login": user.username})
                         return redirect("registry-people", registry_id=registry.registry_id)
             else:

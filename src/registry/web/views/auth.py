@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import base64
+from typing import cast
 
 import segno
 from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
 from django.contrib.auth.signals import user_login_failed
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -99,4 +101,4 @@ def change_password(request: HttpRequest) -> HttpResponse:
         password_changed(user, _ip(request))
         messages.success(request, _("Your password is changed."))
         return redirect("app-home")
-    return render(request, "web/password.html", {"form": form, "temporary": must_change_password(request.user)})
+    return render(request, "web/password.html", {"form": form, "temporary": must_change_password(cast(User, request.user))})

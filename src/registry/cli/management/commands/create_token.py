@@ -5,12 +5,13 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError
 
-from registry.access.permissions import visible_registries
+from registry.access.permissions import administered_registries, visible_registries
 from registry.access.services import log_operation
 from registry.accounts.models import Account
 from registry.api.models import Scope
 from registry.api.tokens import create_token
 from registry.core.checks import CheckFailed
+from registry.parties.models import Registry
 from registry.parties.services import is_administrator
 
 
@@ -44,6 +45,8 @@ class Command(BaseCommand):
         # The token reaches the listed accounts, or everything the user sees: its operator must
         # administer all of it (a token is a credential for the registry's own machines).
         reached = {a.registry for a in accounts} if accounts else set(visible_registries(user))
+        if not reached and not administered_registries(operator).exists():
+            raise CommandError(f"refused: {operator.username} administers no registry")
         for registry in reached:
             if not is_administrator(operator, registry):
                 raise CommandError(f"refused: {operator.username} does not administer registry {registry.registry_id}")
@@ -51,10 +54,9 @@ class Command(BaseCommand):
             token, secret = create_token(user, options["name"], options["scope"], accounts, days=options["days"])
         except CheckFailed as failure:
             raise CommandError(f"refused [{failure.code}] {failure.message}") from failure
-        for registry in reached or {None}:
-            log_operation(
-                operator, "api_token_created_for", registry=registry, target=f"{user.username} {token.prefix}", outcome=token.scope
-            )
+        targets: list[Registry | None] = [*reached] or [None]  # a user who sees no registry yet: logged without one
+        for target in targets:
+            log_operation(operator, "api_token_created_for", registry=target, target=f"{user.username} {token.prefix}", outcome=token.scope)
         self.stdout.write(f"token {token.prefix} for {user.username} ({token.scope}, expires {token.expires_at:%Y-%m-%d %H:%M %Z}):")
         self.stdout.write(secret)
         self.stderr.write("The secret is shown once and never stored: keep it now.")
