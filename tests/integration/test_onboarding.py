@@ -180,3 +180,26 @@ def test_create_token_is_refused_to_an_operator_who_does_not_administer_the_acco
     with pytest.raises(CommandError, match="does not administer registry JPN01"):
         call_command("create_token", "--user", "bridge", "--scope", "write", "--days", "30", "--as", "admin-mn", stdout=io.StringIO())
     assert not ApiToken.objects.exists()
+
+
+def test_passwords_are_initialised_and_login_ids_reissued_from_the_people_page(world):
+    user = make_user("kenji")
+    grant_right(world.admin_jp, world.japanese, user, "initiate")
+    admin = admin_client(world)
+    page = admin.post("/app/registries/JPN01/people/", {"action": "initialise_password", "credentials-username": "kenji"}).content.decode()
+    temporary = re.search(r'id="temporary-password">([^<]+)<', page).group(1)
+    user.refresh_from_db()
+    assert user.check_password(temporary) and TemporaryPassword.objects.filter(user=user).exists()
+    admin.post(
+        "/app/registries/JPN01/people/", {"action": "reissue_login_id", "credentials-username": "kenji", "credentials-new_login": "kenji-2"}
+    )
+    user.refresh_from_db()
+    assert user.username == "kenji-2"
+    refused = admin.post(
+        "/app/registries/JPN01/people/",
+        {"action": "reissue_login_id", "credentials-username": "kenji-2", "credentials-new_login": "Admin-JP"},
+        follow=True,
+    )
+    assert "[1013]" in refused.content.decode()
+    user.refresh_from_db()
+    assert user.username == "kenji-2"
