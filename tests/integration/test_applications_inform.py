@@ -178,3 +178,24 @@ def test_data_problems_and_a_missing_document_come_together(world, client):
     assert "Country of incorporation is not valid" in page
     assert "Document authorising the account manager is not valid: this document is required" in page
     assert "Login ID is not valid" in page and "admin-jp" not in page.lower().replace('value="admin-jp"', "")
+
+
+def test_a_returned_form_2_is_corrected_by_its_representative_on_the_application_page(world):
+    user = make_user("kenji")
+    grant_right(world.admin_jp, world.japanese, user, "initiate")
+    client = Client()
+    sign_in(client, user)
+    client.post(f"/app/accounts/{world.japanese.number}/request/", {"form": "form2", "head_office": "2-2 Otemachi"})
+    application = Application.objects.get()
+    admin_for(world).post(f"/app/applications/{application.pk}/", {"action": "return", "comment": "Give the full address."})
+    assert Notification.objects.filter(user=user, kind="application_returned").exists()
+    page = client.get(f"/app/applications/{application.pk}/").content.decode()
+    assert 'value="2-2 Otemachi"' in page
+    client.post(
+        f"/app/applications/{application.pk}/",
+        {"action": "resubmit", "head_office": "2-2 Otemachi, Chiyoda-ku, Tokyo", "name": "Sakura Trading KK"},
+    )
+    application.refresh_from_db()
+    assert application.status == "submitted"
+    assert (application.data["head_office"], application.data["name"]) == ("2-2 Otemachi, Chiyoda-ku, Tokyo", "Sakura Trading KK")
+    assert client.post(f"/app/applications/{application.pk}/", {"action": "approve"}).status_code == 404  # applicants do not review
