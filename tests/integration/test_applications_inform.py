@@ -199,3 +199,12 @@ def test_a_returned_form_2_is_corrected_by_its_representative_on_the_application
     assert application.status == "submitted"
     assert (application.data["head_office"], application.data["name"]) == ("2-2 Otemachi, Chiyoda-ku, Tokyo", "Sakura Trading KK")
     assert client.post(f"/app/applications/{application.pk}/", {"action": "approve"}).status_code == 404  # applicants do not review
+
+
+def test_a_kept_document_chosen_again_is_replaced_and_the_kept_copy_removed(world, client):
+    client.post("/apply/account/", opening_form(email="not-an-address"))  # every document passes and is kept
+    assert len(uploads_stored()) == 4 and not Application.objects.exists()
+    client.post("/apply/account/", opening_form(incorporation=None, translation=None, authorization=None, passport=pdf("passport-new.pdf")))
+    application = Application.objects.get()
+    assert application.documents.get(kind="passport").original_name == "passport-new.pdf"
+    assert len(uploads_stored()) == 4  # the kept passport is gone

@@ -219,11 +219,12 @@ def submit_opening(
 ) -> Application:
     """Form 1, by an entity without a login: its details and the PDF documents (``held`` ones from
     an earlier refused attempt count too). Raises ``ApplicationInvalid`` with every problem."""
-    held = {kind: doc for kind, doc in (held or {}).items() if kind not in {k for k, u in documents.items() if u is not None}}
+    held = dict(held or {})
     clean, problems = _opening_problems(data)
     checked, document_problems = _document_problems(documents)
     problems.update(document_problems)
-    present = {kind for kind, _name, _content in checked} | set(held)
+    fresh = {kind for kind, _name, _content in checked}
+    present = fresh | set(held)
     for kind in REQUIRED_FOR_OPENING:
         if kind.value not in present and kind.value not in problems:
             problems[kind.value] = CheckFailed(Check.VALUE_INVALID, field=str(kind.label), detail=_("this document is required"))
@@ -235,7 +236,7 @@ def submit_opening(
             application = _new(registry, Form.OPEN_ACCOUNT, clean)
             ApplicationEvent.objects.create(application=application, at=application.created_at, status=Status.SUBMITTED)
             _store_documents(application, checked, written)
-            for doc in held.values():
+            for doc in (d for kind, d in held.items() if kind not in fresh):
                 ApplicationDocument.objects.create(
                     application=application,
                     kind=doc.kind,
@@ -250,6 +251,7 @@ def submit_opening(
     except BaseException:
         _remove(written)
         raise
+    _remove([d.stored for kind, d in held.items() if kind in fresh])  # kept earlier, replaced now
     log_operation(None, "application_submitted", registry=registry, target=application.reference)
     return application
 
