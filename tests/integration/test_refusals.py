@@ -18,7 +18,6 @@ from registry.accounts.services import change_account_status, get_account, open_
 from registry.article6.services import authorize_units, create_authorization
 from registry.core.checks import Check, CheckFailed
 from registry.core.serials import SerialRange, parse_range
-from registry.journal.verification import verify
 from registry.parties.models import CooperativeApproach, Party
 from registry.parties.services import create_party, create_registry, get_party, get_registry, register_entity, register_project
 from registry.transactions.models import Transaction, TransactionStatus
@@ -31,6 +30,7 @@ from registry.transactions.services import (
     retire_units,
     transfer_units,
 )
+from registry.verification import verify
 from tests.factories import make_user
 
 HERE = Path(__file__).resolve().parent
@@ -394,7 +394,8 @@ def test_authorising_units_of_a_project_another_party_hosts_is_refused_with_6010
         host_party=Party.objects.get(alpha2="JP"),
     )
     issue_units(actor=world.admin_mn, account=world.seller, project=foreign, unit_type=world.jcm, vintage=2023, quantity=5)
-    assert refused(unchanged, lambda: authorize_units(actor=world.admin_mn, authorization=_authorization(world), ranges=mn(1, 5))) == 6010
+    authorization = _authorization(world)
+    assert refused(unchanged, lambda: authorize_units(actor=world.admin_mn, authorization=authorization, ranges=mn(1, 5))) == 6010
 
 
 def test_issuing_under_another_registrys_authorisation_is_refused_with_6011(world, unchanged):
@@ -429,7 +430,8 @@ def test_authorising_units_of_another_approach_is_refused_with_6013(held, unchan
 
 
 def test_authorising_a_project_with_nothing_left_to_authorise_is_refused_with_6014(world, unchanged):
-    action = lambda: authorize_units(actor=world.admin_mn, authorization=_authorization(world), project=world.project_mn)
+    authorization = _authorization(world)
+    action = lambda: authorize_units(actor=world.admin_mn, authorization=authorization, project=world.project_mn)
     assert refused(unchanged, action) == 6014
 
 

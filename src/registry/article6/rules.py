@@ -21,6 +21,7 @@ from registry.article6.models import (
     FirstTransferDefinition,
     Purpose,
 )
+from registry.core import entries
 from registry.core.checks import Check, CheckFailed
 from registry.journal.services import append_entry
 from registry.parties.models import CooperativeApproach, Party, Project, Registry
@@ -126,25 +127,26 @@ def check_movement(tx: Transaction, moving: Sequence[UnitBlock]) -> None:
     if tx.type == TransactionType.RETIREMENT and tx.towards_ndc:
         assert tx.using_party is not None
         check_use_towards_ndc(moving, tx.using_party)
-    elif tx.type == TransactionType.CANCELLATION and tx.purpose.startswith(CancellationKind.OIMP):
+    elif tx.type == TransactionType.CANCELLATION and tx.cancellation_kind == CancellationKind.OIMP:
         check_use_for_oimp(moving)
     elif tx.type == TransactionType.EXTERNAL_TRANSFER:
         check_international_transfer(moving)
 
 
-def record_on_completion(tx: Transaction, moving: Sequence[UnitBlock], now: datetime) -> None:
-    """First transfers due now, then the using Party's adjustment, for a movement completing."""
+def record_on_completion(tx: Transaction, moving: Sequence[UnitBlock], now: datetime) -> tuple[entries.Adjustment, ...] | None:
+    """First transfers due now, then the using Party's adjustments for a movement completing (returned, for its journal entry)."""
     if tx.type == TransactionType.EXTERNAL_TRANSFER:
         assert tx.to_account is not None
         due = _first_transfer_due(moving, FirstTransferDefinition.FIRST_INTERNATIONAL_TRANSFER)
         record_first_transfer(tx, due, now, acquiring_party=tx.to_account.registry.party)
-    elif tx.type == TransactionType.CANCELLATION and tx.purpose.startswith(CancellationKind.OIMP):
+    elif tx.type == TransactionType.CANCELLATION and tx.cancellation_kind == CancellationKind.OIMP:
         record_first_transfer(tx, _first_transfer_due(moving, FirstTransferDefinition.USE_OR_CANCELLATION), now)
     elif tx.type == TransactionType.RETIREMENT and tx.towards_ndc:
         assert tx.using_party is not None
         hosts = _hosts(moving)
         foreign = [b for b in moving if is_foreign(b, tx.using_party, hosts)]
-        _adjust(tx, foreign, tx.using_party, AdjustmentKind.USE, year=tx.ndc_year or now.year)
+        return _adjust(tx, foreign, tx.using_party, AdjustmentKind.USE, year=tx.ndc_year or now.year)
+    return None
 
 
 def _first_transfer_due(blocks: Sequence[UnitBlock], definition: FirstTransferDefinition) -> list[UnitBlock]:
@@ -205,34 +207,39 @@ def record_first_transfer(trigger: Transaction, blocks: Sequence[UnitBlock], now
             )
             for b in group
         )
-        _adjust(tx, group, party, AdjustmentKind.FIRST_TRANSFER, year=None)
-        body = {
-            "transaction": tx.pk,
-            "type": TransactionType.FIRST_TRANSFER.value,
-            "trigger": trigger.pk,
-            "trigger_type": trigger.type,
-            "authorization": authorization.identifier,
-            "definition": authorization.first_transfer_definition,
-            "first_transferring_party": party.alpha3,
-            "acquiring_party": acquiring_party.alpha3 if acquiring_party else None,
-            "ranges": [[b.originating_registry, b.start, b.end, _holder(b)] for b in group],
-        }
-        append_entry(authorization.registry, "transaction", body, now, transaction_id=tx.pk)
+        entry = entries.FirstTransferred(
+            transaction=tx.pk,
+            trigger=trigger.pk,
+            trigger_type=trigger.type,
+            authorization=authorization.identifier,
+            definition=authorization.first_transfer_definition,
+            first_transferring_party=party.alpha3,
+            acquiring_party=acquiring_party.alpha3 if acquiring_party else None,
+            ranges=tuple(entries.HeldSpan(b.originating_registry, b.start, b.end, _holder(b)) for b in group),
+            adjustments=_adjust(tx, group, party, AdjustmentKind.FIRST_TRANSFER, year=None),
+        )
+        append_entry(authorization.registry, entry, now, transaction_id=tx.pk)
 
 
 def _holder(block: UnitBlock) -> str:
     return str(block.account.number)
 
 
-def _adjust(tx: Transaction, blocks: Sequence[UnitBlock], party: Party, kind: AdjustmentKind, year: int | None) -> None:
-    """One adjustment row per authorisation and vintage: first transfers for the vintage, uses for the year of use."""
+def _adjust(
+    tx: Transaction, blocks: Sequence[UnitBlock], party: Party, kind: AdjustmentKind, year: int | None
+) -> tuple[entries.Adjustment, ...]:
+    """One adjustment row per authorisation and vintage: first transfers for the vintage, uses for the
+    year of use. Returned as the journal records them."""
     totals: dict[tuple[int, int], int] = defaultdict(int)
     for block in blocks:
         assert block.authorization_id is not None
         totals[(block.authorization_id, block.vintage)] += block.quantity
-    CorrespondingAdjustment.objects.bulk_create(
+    identifiers = dict(Authorization.objects.filter(pk__in={a for a, _ in totals}).values_list("pk", "identifier"))
+    rows = [
         CorrespondingAdjustment(
             party=party, kind=kind, transaction=tx, authorization_id=authorization, quantity=quantity, vintage=vintage, year=year or vintage
         )
         for (authorization, vintage), quantity in sorted(totals.items())
-    )
+    ]
+    CorrespondingAdjustment.objects.bulk_create(rows)
+    return tuple(entries.Adjustment(party.alpha3, kind.value, identifiers[r.authorization_id], r.vintage, r.year, r.quantity) for r in rows)

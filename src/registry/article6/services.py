@@ -17,6 +17,7 @@ from registry.accounts.models import FINAL_TYPES, Account
 from registry.accounts.services import lock_accounts
 from registry.article6 import rules
 from registry.article6.models import Authorization, FirstTransferDefinition, Purpose
+from registry.core import entries
 from registry.core.checks import Check, CheckFailed
 from registry.core.serials import Piece, SerialRange, locate_ranges
 from registry.journal.services import append_entry
@@ -24,7 +25,7 @@ from registry.parties.models import CooperativeApproach, Entity, Party, Project,
 from registry.parties.services import Actor, ensure_administrator
 from registry.transactions import blocks
 from registry.transactions.blocks import RequestedRange
-from registry.transactions.engine import check_ranges, person, records_refusals
+from registry.transactions.engine import check_ranges, login, person, records_refusals
 from registry.transactions.models import Transaction, TransactionStatus, TransactionType
 from registry.units.models import UnitBlock
 
@@ -86,7 +87,81 @@ def create_authorization(
         raise CheckFailed(Check.VALUE_INVALID, field="Authorization ID", detail=f"{identifier} is already recorded") from None
     authorization.authorized_parties.set(authorized_parties)
     authorization.authorized_entities.set(authorized_entities)
+    append_entry(registry, authorization_version(authorization, recorded_by=login(actor)), timezone.now())
     return authorization
+
+
+#: The fields of an authorisation a new version may change (its registry and identifier never change).
+AMENDABLE = (
+    "date",
+    "purposes",
+    "oimp_purposes",
+    "first_transfer_definition",
+    "authorized_quantity",
+    "document_reference",
+    "sectors",
+    "activity_types",
+    "timeframe",
+    "terms",
+)
+
+
+@db.atomic
+def record_authorization_version(
+    actor: Actor,
+    authorization: Authorization,
+    *,
+    authorized_parties: Iterable[Party] | None = None,
+    authorized_entities: Iterable[Entity] | None = None,
+    **changes: object,
+) -> Authorization:
+    """Record a new version of ``authorization`` (a change is a new version, never an edit): the row
+    shows the version in force, the journal keeps every version."""
+    ensure_administrator(actor, authorization.registry)
+    unknown = set(changes) - set(AMENDABLE)
+    if unknown:
+        raise CheckFailed(Check.VALUE_INVALID, field="Authorization", detail=f"{', '.join(sorted(unknown))} cannot change in a new version")
+    authorization = Authorization.objects.select_for_update().get(pk=authorization.pk)
+    for name, value in changes.items():
+        setattr(authorization, name, value)
+    purposes, definition = Purpose(authorization.purposes), FirstTransferDefinition(authorization.first_transfer_definition)
+    if purposes == Purpose.NDC and definition != FirstTransferDefinition.FIRST_INTERNATIONAL_TRANSFER:
+        raise CheckFailed(Check.FIRST_TRANSFER_DEFINITION_INVALID, definition=definition.label)
+    if authorization.authorized_quantity is not None and authorization.authorized_quantity <= 0:
+        raise CheckFailed(Check.QUANTITY_NOT_POSITIVE, quantity=authorization.authorized_quantity)
+    authorization.version += 1
+    authorization.save()
+    if authorized_parties is not None:
+        authorization.authorized_parties.set(authorized_parties)
+    if authorized_entities is not None:
+        authorization.authorized_entities.set(authorized_entities)
+    append_entry(authorization.registry, authorization_version(authorization, recorded_by=login(actor)), timezone.now())
+    return authorization
+
+
+def authorization_version(authorization: Authorization, recorded_by: str | None = None) -> entries.AuthorizationVersion:
+    """The journal's form of an authorisation as the row holds it now (every field of AEF Table 2)."""
+    return entries.AuthorizationVersion(
+        identifier=authorization.identifier,
+        version=authorization.version,
+        date=authorization.date if isinstance(authorization.date, dt.date) else dt.date.fromisoformat(str(authorization.date)),
+        cooperative_approach=authorization.cooperative_approach.identifier,
+        purposes=authorization.purposes,
+        oimp_purposes=authorization.oimp_purposes,
+        first_transfer_definition=authorization.first_transfer_definition,
+        authorized_quantity=authorization.authorized_quantity,
+        document_reference=authorization.document_reference,
+        authorized_parties=tuple(sorted(p.alpha3 for p in authorization.authorized_parties.all())),
+        authorized_entities=tuple(
+            entries.AuthorizedEntity(e.pk, e.name, e.country, e.identification_number)
+            for e in authorization.authorized_entities.order_by("pk")
+        ),
+        sectors=authorization.sectors,
+        activity_types=authorization.activity_types,
+        timeframe=authorization.timeframe,
+        terms=authorization.terms,
+        recorded_by=recorded_by,
+    )
 
 
 @records_refusals(TransactionType.AUTHORIZATION)
@@ -139,15 +214,14 @@ def authorize_units(
     for block in carved:
         block.authorization = authorization
     blocks.record_blocks(tx, carved)
-    body = {
-        "transaction": tx.pk,
-        "type": TransactionType.AUTHORIZATION.value,
-        "by": actor.get_username(),
-        "authorization": authorization.identifier,
-        "purposes": authorization.purposes,
-        "ranges": [[b.originating_registry, b.start, b.end, b.account.number] for b in carved],
-    }
-    append_entry(registry, "transaction", body, now, transaction_id=tx.pk)
+    entry = entries.UnitsAuthorized(
+        transaction=tx.pk,
+        proposed_by=actor.get_username(),
+        authorization=authorization.identifier,
+        purposes=authorization.purposes,
+        ranges=tuple(entries.HeldSpan(b.originating_registry, b.start, b.end, b.account.number) for b in carved),
+    )
+    append_entry(registry, entry, now, transaction_id=tx.pk)
     if authorization.first_transfer_definition == FirstTransferDefinition.AUTHORIZATION:
         rules.record_first_transfer(tx, carved, now)
     for block in carved:  # merging comes last: the first transfer above names these exact rows

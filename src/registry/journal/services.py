@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from django.db import transaction
 
-from registry.core.journal import canonical_json, chain_hash
+from registry.core.entries import Entry, Recorded, entry_kind, write_body
+from registry.core.journal import chain_hash
 from registry.journal.models import JournalEntry
 from registry.parties.models import Registry
 
@@ -23,8 +23,8 @@ def lock_registry(registry: Registry) -> Registry:
     return Registry.objects.select_for_update(no_key=True).get(pk=registry.pk)
 
 
-def append_entry(registry: Registry, kind: str, body: dict[str, Any], at: datetime, transaction_id: int | None = None) -> JournalEntry:
-    """Chain ``body`` onto the registry's journal, inside the caller's ledger transaction.
+def append_entry(registry: Registry, entry: Entry, at: datetime, transaction_id: int | None = None) -> JournalEntry:
+    """Chain ``entry`` onto the registry's journal, inside the caller's ledger transaction.
 
     The head is read afresh under the registry lock, so callers may hold any copy of ``registry``.
     """
@@ -32,21 +32,21 @@ def append_entry(registry: Registry, kind: str, body: dict[str, Any], at: dateti
         raise RuntimeError("journal entries are appended only inside a ledger transaction")
     registry = lock_registry(registry)
     sequence = registry.journal_length + 1
-    text = canonical_json({"kind": kind, "registry": registry.registry_id, "sequence": sequence, "at": at.isoformat(), **body})
-    entry = JournalEntry.objects.create(
+    text = write_body(Recorded(registry.registry_id, sequence, at, entry))
+    stored = JournalEntry.objects.create(
         registry=registry,
         sequence=sequence,
-        kind=kind,
+        kind=entry_kind(entry),
         transaction_id=transaction_id,
         recorded_at=at,
         body=text,
         previous_hash=registry.journal_head,
         hash=chain_hash(registry.journal_head, text),
     )
-    registry.journal_head = entry.hash
+    registry.journal_head = stored.hash
     registry.journal_length = sequence
     registry.save(update_fields=["journal_head", "journal_length"])
-    return entry
+    return stored
 
 
 def lock_registries(registries: list[Registry]) -> None:

@@ -21,6 +21,7 @@ from registry.accounts.models import Account, AccountType
 from registry.accounts.services import lock_accounts, system_account
 from registry.article6 import rules
 from registry.article6.models import Authorization, FirstTransferDefinition
+from registry.core import entries
 from registry.core.checks import Check, CheckFailed
 from registry.core.serials import SerialRange
 from registry.core.status import Status
@@ -112,14 +113,8 @@ def issue_units(
         authorization=authorization,
     )
     blocks.record_blocks(issuance, [block])
-    body = {
-        "transaction": issuance.pk,
-        "type": TransactionType.ISSUANCE.value,
-        "by": engine.login(actor),
-        "to": account.number,
-        "blocks": [blocks.as_journal_block(block)],
-    }
-    append_entry(registry, "transaction", body, now, transaction_id=issuance.pk)
+    entry = entries.Issuance(issuance.pk, engine.login(actor), account.number, (blocks.as_journal_block(block),))
+    append_entry(registry, entry, now, transaction_id=issuance.pk)
     events.issued(issuance)
     if authorization is not None and authorization.first_transfer_definition == FirstTransferDefinition.ISSUANCE:
         rules.record_first_transfer(issuance, [block], now)
@@ -234,13 +229,13 @@ def cancel_units(
         target = Account.objects.filter(registry=registry, type=AccountType.USE, purpose=oimp_purpose.strip()).first()
         if target is None:
             raise CheckFailed(Check.USE_ACCOUNT_MISSING, registry=registry.registry_id, purpose=oimp_purpose)
-        purpose = f"{kind.value}:{target.purpose}"
+        oimp_purpose = target.purpose
     else:
         account_type = CANCELLATION_ACCOUNTS[kind]
         found = system_account(registry, account_type)
         if found is None:
             raise CheckFailed(Check.CANCELLATION_ACCOUNT_MISSING, registry=registry.registry_id, account_type=account_type.label)
-        target, purpose = found, kind.value
+        target, oimp_purpose = found, ""
     return engine.move(
         actor=actor,
         kind=TransactionType.CANCELLATION,
@@ -248,9 +243,8 @@ def cancel_units(
         to_account=target,
         quantity=quantity,
         ranges=ranges,
-        purpose=purpose,
         require_approval=require_approval,
-        use={"using_entity": using_entity},
+        use={"using_entity": using_entity, "cancellation_kind": kind.value, "oimp_purpose": oimp_purpose},
     )
 
 
