@@ -23,7 +23,7 @@ from registry.article6.models import (
 )
 from registry.core import entries
 from registry.core.checks import Check, CheckFailed
-from registry.journal.services import append_entry
+from registry.journal.services import append_entry, journaled_authorizations
 from registry.parties.models import CooperativeApproach, Party, Project, Registry
 from registry.transactions.blocks import record_blocks
 from registry.transactions.models import CancellationKind, Transaction, TransactionStatus, TransactionType
@@ -48,6 +48,20 @@ def _hosts(blocks: Iterable[UnitBlock]) -> dict[int, int]:
 def _authorizations(blocks: Iterable[UnitBlock]) -> dict[int, Authorization]:
     ids = {b.authorization_id for b in blocks if b.authorization_id is not None}
     return Authorization.objects.select_related("registry__party").in_bulk(ids)
+
+
+def _proven(blocks: Iterable[UnitBlock]) -> dict[int, entries.AuthorizationVersion]:
+    """Authorisation id -> its version in force as the journal proves it (not as the row may have
+    been edited since). An authorisation the journal does not know is missing: nothing it would allow is."""
+    rows = _authorizations(blocks)
+    by_registry: dict[int, list[Authorization]] = defaultdict(list)
+    for row in rows.values():
+        by_registry[row.registry_id].append(row)
+    proven: dict[int, entries.AuthorizationVersion] = {}
+    for group in by_registry.values():
+        journaled = journaled_authorizations(group[0].registry, [a.identifier for a in group])
+        proven |= {a.pk: journaled[a.identifier] for a in group if a.identifier in journaled}
+    return proven
 
 
 def is_foreign(block: UnitBlock, party: Party, hosts: dict[int, int]) -> bool:
@@ -99,9 +113,9 @@ def authorized_so_far(authorization: Authorization) -> int:
 def check_use_towards_ndc(moving: Sequence[UnitBlock], using_party: Party) -> None:
     """Foreign units count towards an NDC only if authorised for it and first transferred (6001, 6007)."""
     hosts = _hosts(moving)
-    authorizations = _authorizations(moving)
+    proven = _proven(moving)
     foreign = [b for b in moving if is_foreign(b, using_party, hosts)]
-    unauthorized = [b for b in foreign if b.authorization_id is None or not Purpose.covers_ndc(authorizations[b.authorization_id].purposes)]
+    unauthorized = [b for b in foreign if b.authorization_id not in proven or not Purpose.covers_ndc(proven[b.authorization_id].purposes)]
     if unauthorized:
         raise _fail(Check.NOT_AUTHORIZED_FOR_NDC, unauthorized)
     not_transferred = [b for b in foreign if not b.first_transferred]
@@ -110,14 +124,15 @@ def check_use_towards_ndc(moving: Sequence[UnitBlock], using_party: Party) -> No
 
 
 def check_use_for_oimp(moving: Sequence[UnitBlock]) -> None:
-    authorizations = _authorizations(moving)
-    unauthorized = [b for b in moving if b.authorization_id is None or not Purpose.covers_oimp(authorizations[b.authorization_id].purposes)]
+    proven = _proven(moving)
+    unauthorized = [b for b in moving if b.authorization_id not in proven or not Purpose.covers_oimp(proven[b.authorization_id].purposes)]
     if unauthorized:
         raise _fail(Check.NOT_AUTHORIZED_FOR_OIMP, unauthorized)
 
 
 def check_international_transfer(moving: Sequence[UnitBlock]) -> None:
-    unauthorized = [b for b in moving if b.authorization_id is None]
+    proven = _proven(moving)
+    unauthorized = [b for b in moving if b.authorization_id not in proven]
     if unauthorized:
         raise _fail(Check.NOT_AUTHORIZED_FOR_TRANSFER, unauthorized)
 
@@ -150,13 +165,11 @@ def record_on_completion(tx: Transaction, moving: Sequence[UnitBlock], now: date
 
 
 def _first_transfer_due(blocks: Sequence[UnitBlock], definition: FirstTransferDefinition) -> list[UnitBlock]:
-    authorizations = _authorizations(blocks)
+    proven = _proven(blocks)
     return [
         b
         for b in blocks
-        if b.authorization_id is not None
-        and not b.first_transferred
-        and authorizations[b.authorization_id].first_transfer_definition == definition
+        if b.authorization_id in proven and not b.first_transferred and proven[b.authorization_id].first_transfer_definition == definition
     ]
 
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from django.db import transaction
 
-from registry.core.entries import Entry, Recorded, entry_kind, write_body
+from registry.core.entries import AuthorizationVersion, Entry, Recorded, entry_kind, parse_body, write_body
 from registry.core.journal import chain_hash
 from registry.journal.models import JournalEntry
 from registry.parties.models import Registry
+
+#: The journal's ``kind`` of an authorisation's version.
+AUTHORIZATION_VERSION_KIND = "authorization_version"
 
 
 def lock_registry(registry: Registry) -> Registry:
@@ -53,3 +57,20 @@ def lock_registries(registries: list[Registry]) -> None:
     """Lock several registry rows in id order (an external transfer writes two journals)."""
     ids = sorted({r.pk for r in registries})
     list(Registry.objects.select_for_update(no_key=True).filter(pk__in=ids).order_by("pk"))
+
+
+def journaled_authorizations(registry: Registry, identifiers: Iterable[str]) -> dict[str, AuthorizationVersion]:
+    """The version in force of each of ``identifiers`` as the registry's journal records it (the
+    hash-chained record, which ``verify`` proves; the ``Authorization`` row is only its copy)."""
+    wanted = set(identifiers)
+    found: dict[str, AuthorizationVersion] = {}
+    if not wanted:
+        return found
+    bodies = (
+        JournalEntry.objects.filter(registry=registry, kind=AUTHORIZATION_VERSION_KIND).order_by("sequence").values_list("body", flat=True)
+    )
+    for body in bodies.iterator(chunk_size=500):
+        entry = parse_body(body).entry
+        if isinstance(entry, AuthorizationVersion) and entry.identifier in wanted:
+            found[entry.identifier] = entry
+    return found
