@@ -183,7 +183,7 @@ def test_account_holders_cannot_move_units_outside_operating_hours_2007(held, un
     from datetime import time
 
     from registry.access.services import grant_right
-    from registry.disclosure.hours import check_open_for_movements
+    from registry.parties.hours import check_open_for_movements
     from registry.parties.models import Registry
 
     representative = make_user()
@@ -206,7 +206,7 @@ def test_account_holders_cannot_move_units_during_a_maintenance_window_2008(held
     from django.utils import timezone
 
     from registry.access.services import grant_right
-    from registry.disclosure.models import Notice
+    from registry.parties.models import Notice
 
     representative = make_user()
     grant_right(held.admin_mn, held.seller, representative, "initiate")

@@ -11,11 +11,11 @@ from registry.accounts.services import change_account_status, open_account
 from registry.article6.models import Authorization, FirstTransferDefinition, Purpose
 from registry.article6.services import authorize_units, create_authorization, record_authorization_version
 from registry.benchmarks.ledger import grow_ledger, prepare_world
-from registry.cli.seed import seed_demo_ledger, seed_reference_data, system_user
 from registry.core import entries
 from registry.core.entries import parse_body, write_body
 from registry.core.journal import GENESIS, chain_hash
 from registry.core.serials import SerialRange
+from registry.installation.seed import seed_demo_ledger, seed_reference_data, system_user
 from registry.journal.models import JournalEntry
 from registry.parties.models import CooperativeApproach, Entity, Project, Registry
 from registry.transactions.services import cancel_units, correct_transaction, retire_units, transfer_units

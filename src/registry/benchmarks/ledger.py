@@ -23,9 +23,9 @@ from django.utils import timezone
 
 from registry.accounts.models import Account, AccountType
 from registry.accounts.services import open_account
-from registry.cli.seed import seed_reference_data, system_user
 from registry.core.entries import InternalTransfer, Recorded, Span, write_body
 from registry.core.journal import chain_hash
+from registry.installation.seed import seed_reference_data, system_user
 from registry.journal.models import JournalEntry
 from registry.parties.models import CooperativeApproach, CreditingProgramme, Party, Registry, UnitType
 from registry.parties.services import add_administrator, register_entity, register_project

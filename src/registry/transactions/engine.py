@@ -24,12 +24,11 @@ from registry.core import entries
 from registry.core.checks import Check, CheckFailed
 from registry.core.serials import SerialRange, validate_requested_ranges
 from registry.core.status import PENDING, Status
-from registry.disclosure.hours import check_open_for_movements
 from registry.journal.services import append_entry, lock_registries
-from registry.notifications import events
+from registry.parties.hours import check_open_for_movements
 from registry.parties.models import Registry
 from registry.parties.services import Actor, is_administrator
-from registry.transactions import blocks
+from registry.transactions import blocks, events
 from registry.transactions.blocks import RequestedRange
 from registry.transactions.models import Transaction, TransactionBlock, TransactionStatus, TransactionType
 from registry.units.models import UnitBlock

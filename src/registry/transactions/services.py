@@ -26,10 +26,9 @@ from registry.core.checks import Check, CheckFailed
 from registry.core.serials import SerialRange
 from registry.core.status import Status
 from registry.journal.services import append_entry, lock_registry
-from registry.notifications import events
 from registry.parties.models import CooperativeApproach, Entity, Party, Project, UnitType
 from registry.parties.services import Actor, ensure_administrator, is_administrator
-from registry.transactions import blocks, engine
+from registry.transactions import blocks, engine, events
 from registry.transactions.blocks import RequestedRange
 from registry.transactions.models import CancellationKind, Transaction, TransactionStatus, TransactionType
 from registry.units.models import UnitBlock
