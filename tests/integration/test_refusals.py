@@ -15,11 +15,12 @@ from django.core.management import call_command
 
 from registry.accounts.models import AccountType
 from registry.accounts.services import change_account_status, get_account, open_account
-from registry.article6.services import authorize_units, create_authorization
+from registry.article6.services import create_authorization
 from registry.core.checks import Check, CheckFailed
 from registry.core.serials import SerialRange, parse_range
 from registry.parties.models import CooperativeApproach, Party
 from registry.parties.services import create_party, create_registry, get_party, get_registry, register_entity, register_project
+from registry.transactions.authorization_services import authorize_units
 from registry.transactions.models import Transaction, TransactionStatus
 from registry.transactions.services import (
     approve_transaction,

@@ -14,9 +14,10 @@ from registry.accounts.services import open_account
 from registry.article6.adjustments import adjustment_totals
 from registry.article6.aef import build_annual_information
 from registry.article6.models import Authorization, CorrespondingAdjustment, FirstTransfer
-from registry.article6.services import authorize_units, create_authorization
+from registry.article6.services import create_authorization, record_authorization_version
 from registry.core.serials import SerialRange
 from registry.parties.models import Entity, Party
+from registry.transactions.authorization_services import authorize_units
 from registry.transactions.models import Transaction, TransactionType
 from registry.transactions.services import cancel_units, retire_units, transfer_externally
 from registry.verification import verify
@@ -186,3 +187,27 @@ def test_a_cancellation_kind_edited_is_named(year_of_itmos):
     corsia = Transaction.objects.get(type=TransactionType.CANCELLATION, cancellation_kind="oimp")
     Transaction.objects.filter(pk=corsia.pk).update(cancellation_kind="voluntary")
     assert f"MNG01 use or cancellation transaction {corsia.pk} differs from the journal in cancellation_kind" in problems()
+
+
+def test_a_change_is_a_new_journaled_version_which_the_rules_and_the_aef_follow(year_of_itmos):
+    w = year_of_itmos
+    ndc = Authorization.objects.get(identifier="MN-NDC")
+    record_authorization_version(w.admin_mn, ndc, purposes="NDC and OIMP", oimp_purposes="CORSIA", authorized_quantity=500)
+    assert Authorization.objects.get(identifier="MN-NDC").version == 2
+    report = verify()
+    assert report.ok, report.problems
+    cancel_units(actor=w.admin_mn, account=w.seller, kind="oimp", oimp_purpose="CORSIA", ranges=mn(61, 70))  # allowed by version 2
+    rows = build_annual_information(w.mongolia, timezone.now().year).authorizations
+    versions = [
+        (r["Version of the authorization"], r["Purposes for authorization"], r["Authorized quantity"])
+        for r in rows
+        if r["Authorization ID"] == "MN-NDC"
+    ]
+    assert versions == [(1, "NDC", "NA"), (2, "NDC and OIMP", 500)]
+
+
+def test_a_row_edited_to_look_like_a_new_version_is_named(year_of_itmos):
+    Authorization.objects.filter(identifier="MN-NDC").update(version=2, authorized_quantity=10**6)
+    found = problems()
+    assert "MNG01 authorisation MN-NDC differs from the journal in version: the database holds 2, the journal says 1" in found
+    assert "MNG01 authorisation MN-NDC differs from the journal in authorized_quantity" in found

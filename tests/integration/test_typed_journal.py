@@ -9,7 +9,7 @@ import datetime as dt
 from registry.accounts.models import Account, AccountType
 from registry.accounts.services import change_account_status, open_account
 from registry.article6.models import Authorization, FirstTransferDefinition, Purpose
-from registry.article6.services import authorize_units, create_authorization, record_authorization_version
+from registry.article6.services import create_authorization, record_authorization_version
 from registry.benchmarks.ledger import grow_ledger, prepare_world
 from registry.core import entries
 from registry.core.entries import parse_body, write_body
@@ -18,6 +18,7 @@ from registry.core.serials import SerialRange
 from registry.installation.seed import seed_demo_ledger, seed_reference_data, system_user
 from registry.journal.models import JournalEntry
 from registry.parties.models import CooperativeApproach, Entity, Project, Registry
+from registry.transactions.authorization_services import authorize_units
 from registry.transactions.services import cancel_units, correct_transaction, retire_units, transfer_units
 from registry.units.models import UnitBlock
 from registry.verification import verify

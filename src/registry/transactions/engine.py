@@ -19,7 +19,6 @@ from django.utils import timezone
 from registry.access import permissions
 from registry.accounts.models import FINAL_TYPES, Account, AccountStatus
 from registry.accounts.services import lock_accounts
-from registry.article6 import rules
 from registry.core import entries
 from registry.core.checks import Check, CheckFailed
 from registry.core.serials import SerialRange, validate_requested_ranges
@@ -28,7 +27,7 @@ from registry.journal.services import append_entry, lock_registries
 from registry.parties.hours import check_open_for_movements
 from registry.parties.models import Registry
 from registry.parties.services import Actor, is_administrator
-from registry.transactions import blocks, events
+from registry.transactions import article6_services, blocks, events
 from registry.transactions.blocks import RequestedRange
 from registry.transactions.models import Transaction, TransactionBlock, TransactionStatus, TransactionType
 from registry.units.models import UnitBlock
@@ -182,7 +181,7 @@ def move(
         execute_after=execute_after,
         **(use or {}),
     )
-    rules.check_movement(tx, moving)
+    article6_services.check_movement(tx, moving)
     blocks.record_blocks(tx, moving)
     if not pending:
         complete(tx, moving, now)
@@ -198,7 +197,7 @@ def complete(tx: Transaction, moving: Sequence[UnitBlock], now: datetime) -> Non
     assert tx.from_account is not None and tx.to_account is not None
     if tx.type == TransactionType.EXTERNAL_TRANSFER:
         lock_registries([tx.from_account.registry, tx.to_account.registry])
-    adjustments = rules.record_on_completion(tx, moving, now)
+    adjustments = article6_services.record_on_completion(tx, moving, now)
     # What moved, read before the hand-over merges the blocks into their new neighbours.
     ranges = tuple(entries.Span(*r) for r in sorted((b.originating_registry, b.start, b.end) for b in moving))
     arriving = tuple(blocks.as_journal_block(b) for b in moving) if tx.type == TransactionType.EXTERNAL_TRANSFER else ()
@@ -310,10 +309,6 @@ def end_pending(tx: Transaction, moving: list[UnitBlock], status: TransactionSta
     tx.save(update_fields=["status", "decided_by", "reason"])
     events.ended(tx, person(actor))
     return tx
-
-
-def login(actor: Actor) -> str | None:
-    return actor.get_username() if isinstance(actor, User) else None
 
 
 def person(actor: Actor) -> User | None:

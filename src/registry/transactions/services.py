@@ -27,8 +27,8 @@ from registry.core.serials import SerialRange
 from registry.core.status import Status
 from registry.journal.services import append_entry, lock_registry
 from registry.parties.models import CooperativeApproach, Entity, Party, Project, UnitType
-from registry.parties.services import Actor, ensure_administrator, is_administrator
-from registry.transactions import blocks, engine, events
+from registry.parties.services import Actor, ensure_administrator, is_administrator, login
+from registry.transactions import article6_services, blocks, engine, events
 from registry.transactions.blocks import RequestedRange
 from registry.transactions.models import CancellationKind, Transaction, TransactionStatus, TransactionType
 from registry.units.models import UnitBlock
@@ -112,11 +112,11 @@ def issue_units(
         authorization=authorization,
     )
     blocks.record_blocks(issuance, [block])
-    entry = entries.Issuance(issuance.pk, engine.login(actor), account.number, (blocks.as_journal_block(block),))
+    entry = entries.Issuance(issuance.pk, login(actor), account.number, (blocks.as_journal_block(block),))
     append_entry(registry, entry, now, transaction_id=issuance.pk)
     events.issued(issuance)
     if authorization is not None and authorization.first_transfer_definition == FirstTransferDefinition.ISSUANCE:
-        rules.record_first_transfer(issuance, [block], now)
+        article6_services.record_first_transfer(issuance, [block], now)
     return issuance
 
 
@@ -368,7 +368,7 @@ def approve_transaction(*, actor: Actor, transaction: Transaction, at: datetime 
     engine.ensure_can_approve(actor, tx.from_account)
     engine.check_transferring(tx.from_account)
     engine.check_acquiring(tx.to_account)
-    rules.check_movement(tx, moving)
+    article6_services.check_movement(tx, moving)
     now = at or timezone.now()
     tx.decided_by = engine.person(actor)
     is_transfer = tx.type in (TransactionType.INTERNAL_TRANSFER, TransactionType.EXTERNAL_TRANSFER)
@@ -417,7 +417,7 @@ def complete_due_transactions(at: datetime | None = None) -> list[Transaction]:
                 assert tx.from_account is not None and tx.to_account is not None
                 engine.check_transferring(tx.from_account)
                 engine.check_acquiring(tx.to_account)
-                rules.check_movement(tx, moving)
+                article6_services.check_movement(tx, moving)
                 engine.complete(tx, moving, now)
                 done.append(tx)
         except CheckFailed:
