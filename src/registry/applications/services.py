@@ -21,7 +21,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from registry.access.models import Right
 from registry.access.permissions import can_initiate
 from registry.access.services import (
     check_new_login_id,
@@ -32,7 +31,7 @@ from registry.access.services import (
     require_password_change,
     temporary_password,
 )
-from registry.accounts.models import Account, AccountStatus, AccountType
+from registry.accounts.models import Account, AccountStatus, AccountType, Right
 from registry.accounts.services import change_account_status, held_quantity, open_account
 from registry.applications import uploads
 from registry.applications.labels import field_label, summary

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
+
+from registry.accounts.models import Right
 
 MESSAGES = {
     "account_access_granted": _("You are now a representative of account %(account)s (%(right)s)."),
@@ -38,20 +41,25 @@ class _Params(dict[str, Any]):
         return ""
 
 
-def render(kind: str, params: dict[str, Any]) -> str:
-    """The message in the active language (coded values such as a right are translated too)."""
-    from registry.access.models import Right
-    from registry.applications.labels import approval_outcome, summary_lines
-    from registry.applications.models import Form
+#: How the coded value of a parameter is shown, by parameter name. The app that sends such values
+#: registers here when it is ready (notifications know no app above them).
+PARAMETER_RENDERERS: dict[str, Callable[[Any], str]] = {}
 
+
+def show_parameter(name: str, renderer: Callable[[Any], str]) -> None:
+    PARAMETER_RENDERERS[name] = renderer
+
+
+def render(kind: str, params: dict[str, Any]) -> str:
+    """The message in the active language (coded values such as a right are translated too); a
+    ``summary`` parameter follows the sentence, one line per field."""
     shown = _Params(params)
     if "right" in shown:
         shown["right"] = str(Right(shown["right"]).label)
-    if "form" in shown:
-        shown["form"] = str(Form(shown["form"]).label)
-    if isinstance(shown.get("outcome"), dict):
-        shown["outcome"] = approval_outcome(shown["outcome"])
+    for name, renderer in PARAMETER_RENDERERS.items():
+        if name in shown:
+            shown[name] = renderer(shown[name])
     text = str(MESSAGES[kind]) % shown
-    if isinstance(shown.get("summary"), list):  # what was sent, one line per field
-        text = "\n".join([text, *summary_lines(shown["summary"])])
+    if shown.get("summary"):
+        text = "\n".join([text, str(shown["summary"])])
     return text

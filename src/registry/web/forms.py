@@ -8,7 +8,7 @@ from django import forms
 from django.contrib.auth.forms import PasswordChangeForm
 from django.utils.translation import gettext_lazy as _
 
-from registry.access.models import Right
+from registry.accounts.models import Right
 
 
 class LoginForm(forms.Form):

@@ -26,8 +26,7 @@ from registry.access.services import create_user, grant_right, initialise_passwo
 from registry.accounts.models import Account
 from registry.applications.models import Application, Status
 from registry.core.checks import CheckFailed
-from registry.disclosure.models import Notice, NoticeKind
-from registry.parties.models import Registry
+from registry.parties.models import Notice, NoticeKind, Registry
 from registry.parties.services import is_administrator
 from registry.transactions.models import Transaction, TransactionStatus
 from registry.web.forms import GrantRightForm, NewUserForm, RevokeRightForm, UserForm
