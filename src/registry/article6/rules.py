@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from django.db.models import F, Sum
+from django.db.models import F, Q, Sum
 
 from registry.article6.models import (
     AdjustmentKind,
@@ -75,8 +75,32 @@ def check_authorizable(
         )
 
 
+def check_within_timeframe(authorization: Authorization, blocks: Iterable[tuple[str, int]]) -> None:
+    """Units are authorised only if their vintage lies in the authorised timeframe (6016).
+
+    ``blocks`` are (name of the serials, vintage) pairs, e.g. ``("MNG01:1-100", 2023)``.
+    """
+    outside = [(name, vintage) for name, vintage in blocks if not authorization.covers_vintage(vintage)]
+    if outside:
+        names = [name for name, _ in outside]
+        raise CheckFailed(
+            Check.VINTAGE_OUTSIDE_TIMEFRAME,
+            blocks=names,
+            ranges=", ".join(names),
+            vintage=", ".join(sorted({str(vintage) for _, vintage in outside})),
+            timeframe=authorization.timeframe,
+            authorization=authorization.identifier,
+        )
+
+
 def check_authorized_quantity(authorization: Authorization, quantity: int) -> None:
-    """The authorisation's quantity, if it names one, is never exceeded (6009)."""
+    """The authorisation's quantity, if it names one, is never exceeded (6009), counting the units
+    authorised under every version of it, wherever they are now.
+
+    Locks the authorisation's row first: two requests authorising under it at once are counted one
+    after the other, never both against the same total.
+    """
+    authorization = Authorization.objects.select_for_update().get(pk=authorization.pk)
     if authorization.authorized_quantity is None:
         return
     already = authorized_so_far(authorization)
@@ -91,8 +115,27 @@ def check_authorized_quantity(authorization: Authorization, quantity: int) -> No
 
 
 def authorized_so_far(authorization: Authorization) -> int:
-    total = UnitBlock.objects.filter(authorization=authorization).aggregate(n=Sum(F("end") - F("start") + 1))["n"]
+    """Units authorised under ``authorization`` (every version shares its identifier), held here or abroad, final or not."""
+    total = UnitBlock.objects.filter(authorization__identifier=authorization.identifier).aggregate(n=Sum(F("end") - F("start") + 1))["n"]
     return int(total or 0)
+
+
+def eligible_for_use(kind: str, *, oimp: bool = False, towards_ndc: bool = False, using_party: Party | None = None) -> Q | None:
+    """The blocks a use or cancellation chosen by quantity may take (``None``: any block).
+
+    For OIMP, units authorised for OIMP; towards an NDC, the using Party's own units or foreign
+    units authorised for NDC use and first transferred. Picking among these only means the oldest
+    vintage not being eligible never refuses a request that eligible units held could fill.
+    """
+    if kind == TransactionType.CANCELLATION and oimp:
+        return Q(authorization__purposes__in=[Purpose.OIMP, Purpose.NDC_AND_OIMP])
+    if kind == TransactionType.RETIREMENT and towards_ndc and using_party is not None:
+        return Q(project__host_party=using_party) | Q(
+            authorization__purposes__in=[Purpose.NDC, Purpose.NDC_AND_OIMP], first_transferred=True
+        )
+    if kind == TransactionType.EXTERNAL_TRANSFER:
+        return Q(authorization__isnull=False)
+    return None
 
 
 def check_use_towards_ndc(moving: Sequence[UnitBlock], using_party: Party) -> None:
@@ -137,9 +180,12 @@ def record_on_completion(tx: Transaction, moving: Sequence[UnitBlock], now: date
     if tx.type == TransactionType.EXTERNAL_TRANSFER:
         assert tx.to_account is not None
         due = _first_transfer_due(moving, FirstTransferDefinition.FIRST_INTERNATIONAL_TRANSFER)
-        record_first_transfer(tx, due, now, acquiring_party=tx.to_account.registry.party)
+        record_first_transfer(
+            tx, due, now, acquiring_party=tx.to_account.registry.party, definition=FirstTransferDefinition.FIRST_INTERNATIONAL_TRANSFER
+        )
     elif tx.type == TransactionType.CANCELLATION and tx.purpose.startswith(CancellationKind.OIMP):
-        record_first_transfer(tx, _first_transfer_due(moving, FirstTransferDefinition.USE_OR_CANCELLATION), now)
+        due = _first_transfer_due(moving, FirstTransferDefinition.USE_OR_CANCELLATION)
+        record_first_transfer(tx, due, now, definition=FirstTransferDefinition.USE_OR_CANCELLATION)
     elif tx.type == TransactionType.RETIREMENT and tx.towards_ndc:
         assert tx.using_party is not None
         hosts = _hosts(moving)
@@ -147,22 +193,38 @@ def record_on_completion(tx: Transaction, moving: Sequence[UnitBlock], now: date
         _adjust(tx, foreign, tx.using_party, AdjustmentKind.USE, year=tx.ndc_year or now.year)
 
 
-def _first_transfer_due(blocks: Sequence[UnitBlock], definition: FirstTransferDefinition) -> list[UnitBlock]:
+def _first_transfer_due(blocks: Sequence[UnitBlock], moment: FirstTransferDefinition) -> list[UnitBlock]:
+    """The blocks not yet first transferred whose first transfer happens at ``moment``.
+
+    The first international transfer is the first transfer of units authorised for NDC use,
+    whatever their authorisation says for OIMP (2/CMA.3 annex para 2(a)); a use or cancellation
+    for OIMP is the first transfer of any unit still without one (para 2(b): nothing is used for
+    OIMP before it is first transferred, whichever moment the authorisation names).
+    """
     authorizations = _authorizations(blocks)
-    return [
-        b
-        for b in blocks
-        if b.authorization_id is not None
-        and not b.first_transferred
-        and authorizations[b.authorization_id].first_transfer_definition == definition
-    ]
+
+    def due(authorization: Authorization) -> bool:
+        if moment == FirstTransferDefinition.FIRST_INTERNATIONAL_TRANSFER:
+            return Purpose.covers_ndc(authorization.purposes) or authorization.first_transfer_definition == moment
+        if moment == FirstTransferDefinition.USE_OR_CANCELLATION:
+            return True
+        return authorization.first_transfer_definition == moment
+
+    return [b for b in blocks if b.authorization_id is not None and not b.first_transferred and due(authorizations[b.authorization_id])]
 
 
-def record_first_transfer(trigger: Transaction, blocks: Sequence[UnitBlock], now: datetime, acquiring_party: Party | None = None) -> None:
+def record_first_transfer(
+    trigger: Transaction,
+    blocks: Sequence[UnitBlock],
+    now: datetime,
+    acquiring_party: Party | None = None,
+    definition: FirstTransferDefinition | None = None,
+) -> None:
     """Record the first transfer of ``blocks`` (whole rows, still with their holder): once and for all.
 
     One ``first_transfer`` transaction per authorisation, journaled in the registry of the first
     transferring Party, each with its ``FirstTransfer`` rows and that Party's addition for the vintage.
+    ``definition`` is the moment this first transfer happens at (default: the one the authorisation names).
     """
     if not blocks:
         return
@@ -212,7 +274,7 @@ def record_first_transfer(trigger: Transaction, blocks: Sequence[UnitBlock], now
             "trigger": trigger.pk,
             "trigger_type": trigger.type,
             "authorization": authorization.identifier,
-            "definition": authorization.first_transfer_definition,
+            "definition": definition or authorization.first_transfer_definition,
             "first_transferring_party": party.alpha3,
             "acquiring_party": acquiring_party.alpha3 if acquiring_party else None,
             "ranges": [[b.originating_registry, b.start, b.end, _holder(b)] for b in group],

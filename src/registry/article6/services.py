@@ -16,12 +16,12 @@ from django.utils import timezone
 from registry.accounts.models import FINAL_TYPES, Account
 from registry.accounts.services import lock_accounts
 from registry.article6 import rules
-from registry.article6.models import Authorization, FirstTransferDefinition, Purpose
+from registry.article6.models import Authorization, AuthorizedEntity, FirstTransferDefinition, Purpose
 from registry.core.checks import Check, CheckFailed
 from registry.core.serials import Piece, SerialRange, locate_ranges
 from registry.journal.services import append_entry
 from registry.parties.models import CooperativeApproach, Entity, Party, Project, Registry
-from registry.parties.services import Actor, ensure_administrator
+from registry.parties.services import Actor, ensure_administrator, register_entity
 from registry.transactions import blocks
 from registry.transactions.blocks import RequestedRange
 from registry.transactions.engine import check_ranges, person, records_refusals
@@ -46,15 +46,26 @@ def create_authorization(
     authorized_entities: Iterable[Entity] = (),
     sectors: str = "",
     activity_types: str = "",
-    timeframe: str = "",
+    timeframe: tuple[int | None, int | None] = (None, None),
     terms: str = "",
 ) -> Authorization:
-    """Record the Party's authorisation (AEF table 2). Units are authorised under it by ``authorize_units``."""
+    """Record the Party's authorisation (AEF table 2). Units are authorised under it by ``authorize_units``.
+
+    ``timeframe`` is the first and last year of vintage authorised (inclusive; ``None`` leaves that
+    end open). An authorisation covering OIMP says when their first transfer happens: at
+    authorisation, issuance, or use or cancellation (6015); one for NDC use only, at the first
+    international transfer (6012).
+    """
     ensure_administrator(actor, registry)
     purposes = Purpose(purposes)
     definition = FirstTransferDefinition(first_transfer_definition)
     if purposes == Purpose.NDC and definition != FirstTransferDefinition.FIRST_INTERNATIONAL_TRANSFER:
         raise CheckFailed(Check.FIRST_TRANSFER_DEFINITION_INVALID, definition=definition.label)
+    if Purpose.covers_oimp(purposes) and definition == FirstTransferDefinition.FIRST_INTERNATIONAL_TRANSFER:
+        raise CheckFailed(Check.OIMP_FIRST_TRANSFER_UNDEFINED, definition=definition.value)
+    first_vintage, last_vintage = timeframe
+    if first_vintage is not None and last_vintage is not None and first_vintage > last_vintage:
+        raise CheckFailed(Check.TIMEFRAME_INVALID, first=first_vintage, last=last_vintage)
     if not registry.party.cooperative_approaches.filter(pk=cooperative_approach.pk).exists():
         raise CheckFailed(
             Check.VALUE_INVALID, field="Cooperative approach", detail=f"{registry.party} takes no part in {cooperative_approach}"
@@ -79,7 +90,8 @@ def create_authorization(
                 oimp_purposes=oimp_purposes,
                 sectors=sectors,
                 activity_types=activity_types,
-                timeframe=timeframe,
+                timeframe_first_vintage=first_vintage,
+                timeframe_last_vintage=last_vintage,
                 terms=terms,
             )
     except IntegrityError:
@@ -87,6 +99,49 @@ def create_authorization(
     authorization.authorized_parties.set(authorized_parties)
     authorization.authorized_entities.set(authorized_entities)
     return authorization
+
+
+@db.atomic
+def authorize_entity(
+    actor: Actor,
+    authorization: Authorization,
+    *,
+    name: str,
+    country: str,
+    identification_number: str = "",
+    conditions: str = "",
+    change_and_revocation_conditions: str = "",
+    explanation: str = "",
+) -> AuthorizedEntity:
+    """Authorise an entity under ``authorization`` with the conditions of AEF Table 5.
+
+    The entity is the registry's entity of that identification number (or, without one, of that
+    name and country of incorporation), registered now if the registry does not know it yet.
+    """
+    registry = authorization.registry
+    ensure_administrator(actor, registry)
+    name, identification_number = name.strip(), identification_number.strip()
+    if not name:
+        raise CheckFailed(Check.VALUE_INVALID, field="Name", detail="the authorised entity must be named")
+    known = Entity.objects.filter(registry=registry)
+    entity = (
+        known.filter(identification_number=identification_number).first()
+        if identification_number
+        else known.filter(name=name, country=country, identification_number="").first()
+    )
+    if entity is None:
+        entity = register_entity(actor, registry, name=name, country=country, identification_number=identification_number)
+    if AuthorizedEntity.objects.filter(authorization=authorization, entity=entity).exists():
+        raise CheckFailed(
+            Check.VALUE_INVALID, field="Authorized entity", detail=f"{entity.name} is already authorised under {authorization.identifier}"
+        )
+    return AuthorizedEntity.objects.create(
+        authorization=authorization,
+        entity=entity,
+        conditions=conditions.strip(),
+        change_and_revocation_conditions=change_and_revocation_conditions.strip(),
+        explanation=explanation.strip(),
+    )
 
 
 @records_refusals(TransactionType.AUTHORIZATION)
@@ -113,7 +168,7 @@ def authorize_units(
         pieces = _pieces_by_ranges(registry, ranges)
     else:
         assert project is not None
-        pieces = _pieces_of_project(registry, project, vintages)
+        pieces = _pieces_of_project(registry, project, vintages or _timeframe_of(authorization))
     lock_accounts(list(Account.objects.filter(pk__in={p.block.account_id for p in pieces})))
     locked = (
         UnitBlock.objects.select_for_update(no_key=True)
@@ -158,7 +213,7 @@ def authorize_units(
 
 def _pieces_by_ranges(registry: Registry, ranges: Sequence[RequestedRange]) -> list[Piece[UnitBlock]]:
     pieces: list[Piece[UnitBlock]] = []
-    missing: list[SerialRange] = []
+    missing: list[tuple[str, SerialRange]] = []
     for originating_registry, wanted in ranges:
         candidates = [
             (b, SerialRange(b.start, b.end))
@@ -167,11 +222,19 @@ def _pieces_by_ranges(registry: Registry, ranges: Sequence[RequestedRange]) -> l
         ]
         found, not_here = locate_ranges([wanted], candidates)
         pieces += found
-        missing += not_here
+        missing += [(originating_registry, r) for r in not_here]
     if missing:
-        names = [str(r) for r in missing]
+        names = [blocks.name_serials(originating, r) for originating, r in missing]
         raise CheckFailed(Check.UNITS_NOT_HELD, blocks=names, ranges=", ".join(names), account=registry.registry_id)
     return pieces
+
+
+def _timeframe_of(authorization: Authorization) -> tuple[int, int] | None:
+    """A project's units authorised without naming vintages: those of the authorised timeframe."""
+    first, last = authorization.timeframe_first_vintage, authorization.timeframe_last_vintage
+    if first is None and last is None:
+        return None
+    return (first or 0, last or 9999)
 
 
 def _pieces_of_project(registry: Registry, project: Project, vintages: tuple[int, int] | None) -> list[Piece[UnitBlock]]:
@@ -192,7 +255,8 @@ def _check_pieces(authorization: Authorization, registry: Registry, pieces: Sequ
         return [f"{p.block.originating_registry}:{p.taken}" for p in pieces if test(p.block)]  # type: ignore[operator]
 
     if names := offending(lambda b: b.reserved_by_id is not None):
-        raise CheckFailed(Check.UNITS_RESERVED, blocks=names, ranges=", ".join(names), transaction=pieces[0].block.reserved_by_id)
+        reserving = next(p.block.reserved_by_id for p in pieces if p.block.reserved_by_id is not None)
+        raise CheckFailed(Check.UNITS_RESERVED, blocks=names, ranges=", ".join(names), transaction=reserving)
     if names := offending(lambda b: b.account.type in FINAL_TYPES):
         raise CheckFailed(Check.UNITS_FINAL, blocks=names, account=", ".join(names))
     if names := offending(lambda b: b.authorization_id is not None):
@@ -204,4 +268,5 @@ def _check_pieces(authorization: Authorization, registry: Registry, pieces: Sequ
         block = group[0].block
         names = [f"{p.block.originating_registry}:{p.taken}" for p in group]
         rules.check_authorizable(authorization, registry, block.project, block.cooperative_approach, ranges=", ".join(names))
+    rules.check_within_timeframe(authorization, [(f"{p.block.originating_registry}:{p.taken}", p.block.vintage) for p in pieces])
     rules.check_authorized_quantity(authorization, sum(p.taken.quantity for p in pieces))

@@ -25,6 +25,16 @@ def positive_int(text: str) -> int:
         raise ArgumentTypeError(f"{text!r} is not a whole number") from None
 
 
+def vintage_years(text: str) -> tuple[int | None, int | None]:
+    """``2023``, ``2023-2025``, ``2023-`` or ``-2025``: the first and last year of vintage (``None``: open)."""
+    first, dash, last = text.strip().partition("-")
+    try:
+        years = (int(first) if first else None, int(last) if last else None) if dash else (int(first), int(first))
+    except ValueError:
+        raise ArgumentTypeError(f"{text!r} is not a year or a range of years such as 2023-2025") from None
+    return years
+
+
 class RegistryCommand(BaseCommand):
     """A command acting in one registry as a named user (``--as``, or ``REGISTRY_OPERATOR``)."""
 
@@ -85,4 +95,4 @@ def describe_range(serials: SerialRange) -> str:
     return f"{serials.start}-{serials.end}"
 
 
-__all__ = ["Registry", "RegistryCommand", "add_amount_arguments", "describe_range", "positive_int"]
+__all__ = ["Registry", "RegistryCommand", "add_amount_arguments", "describe_range", "positive_int", "vintage_years"]

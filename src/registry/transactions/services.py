@@ -82,6 +82,7 @@ def issue_units(
     if authorization is not None:
         first_transferring_party = first_transferring_party or registry.party
         rules.check_authorizable(authorization, registry, project, approach)
+        rules.check_within_timeframe(authorization, [(f"{project.identifier} vintage {vintage}", vintage)])
         rules.check_authorized_quantity(authorization, quantity)
     registry = lock_registry(registry)
     serials = SerialRange(registry.next_serial, registry.next_serial + quantity - 1)
@@ -203,6 +204,7 @@ def retire_units(
             "towards_ndc": towards_ndc,
             "ndc_year": ndc_year if towards_ndc else None,
         },
+        eligible=rules.eligible_for_use(TransactionType.RETIREMENT, towards_ndc=towards_ndc, using_party=using_party),
     )
 
 
@@ -251,6 +253,7 @@ def cancel_units(
         purpose=purpose,
         require_approval=require_approval,
         use={"using_entity": using_entity},
+        eligible=rules.eligible_for_use(TransactionType.CANCELLATION, oimp=kind == CancellationKind.OIMP),
     )
 
 
@@ -280,6 +283,7 @@ def transfer_externally(
         ranges=ranges,
         require_approval=require_approval,
         execute_after=execute_after,
+        eligible=rules.eligible_for_use(TransactionType.EXTERNAL_TRANSFER),
     )
 
 
