@@ -48,9 +48,9 @@ def corsia(world):
 
 
 @pytest.mark.parametrize("purposes", ["OIMP", "NDC and OIMP"])
-def test_an_oimp_authorisation_that_does_not_say_when_the_first_transfer_happens_is_refused_with_6015(world, unchanged, purposes):
+def test_an_oimp_authorisation_that_does_not_say_when_the_first_transfer_happens_is_refused_with_6021(world, unchanged, purposes):
     failure = unchanged(lambda: authorization(world, "OIMP-FIT", purposes, "first_international_transfer"))
-    assert failure.code == 6015
+    assert failure.code == 6021
     assert not Authorization.objects.exists()
 
 
@@ -73,17 +73,17 @@ def test_a_cancellation_for_oimp_first_transfers_and_adjusts_units_not_yet_first
 # The authorised timeframe -------------------------------------------------------------------------
 
 
-def test_authorising_units_of_a_vintage_outside_the_timeframe_is_refused_with_6016(world, unchanged):
+def test_authorising_units_of_a_vintage_outside_the_timeframe_is_refused_with_6022(world, unchanged):
     world.issue(10, vintage=2023)  # 1-10
     world.issue(10, vintage=2025)  # 11-20
     limited = authorization(world, "TF-2023", "NDC", "first_international_transfer", timeframe=(2023, 2023))
     failure = unchanged(lambda: authorize_units(actor=world.admin_mn, authorization=limited, ranges=mn(1, 20)))
-    assert failure.code == 6016
+    assert failure.code == 6022
     assert failure.blocks == ("MNG01:11-20",)
     assert "2025" in failure.message and "2023" in failure.message
 
 
-def test_issuing_units_under_an_authorisation_outside_its_timeframe_is_refused_with_6016(world, unchanged):
+def test_issuing_units_under_an_authorisation_outside_its_timeframe_is_refused_with_6022(world, unchanged):
     limited = authorization(world, "TF-ISS", "OIMP", "issuance", timeframe=(2021, 2023))
     failure = unchanged(
         lambda: issue_units(
@@ -96,7 +96,7 @@ def test_issuing_units_under_an_authorisation_outside_its_timeframe_is_refused_w
             authorization=limited,
         )
     )
-    assert failure.code == 6016
+    assert failure.code == 6022
 
 
 def test_authorising_a_project_without_vintages_takes_only_the_vintages_of_the_timeframe(world):
@@ -108,9 +108,9 @@ def test_authorising_a_project_without_vintages_takes_only_the_vintages_of_the_t
     assert limited.timeframe == "2024-"
 
 
-def test_a_timeframe_ending_before_it_begins_is_refused_with_6017(world, unchanged):
+def test_a_timeframe_ending_before_it_begins_is_refused_with_6023(world, unchanged):
     failure = unchanged(lambda: authorization(world, "TF-BAD", "NDC", "first_international_transfer", timeframe=(2025, 2023)))
-    assert failure.code == 6017
+    assert failure.code == 6023
 
 
 # The authorised quantity --------------------------------------------------------------------------

@@ -153,6 +153,9 @@ class ProposalIn(Schema):
     ranges: list[Annotated[str, Field(pattern=SERIAL_RANGE)]] | None = Field(None, min_length=1, max_length=100)
     purpose: str = text(100)
     cancellation_kind: Literal["mandatory", "voluntary", "omge"] | None = Field(None, description="for cancellations; default voluntary")
+    using_entity: str = Field(
+        "", max_length=300, description="for uses and cancellations: the using entity's identification number or name in the registry"
+    )
 
     @model_validator(mode="after")
     def _fields_of_the_kind(self) -> ProposalIn:

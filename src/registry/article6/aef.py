@@ -21,11 +21,11 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from registry.accounts.models import FINAL_TYPES
-from registry.article6.models import Authorization, FirstTransferDefinition
+from registry.article6.models import Authorization, AuthorizedEntity, FirstTransferDefinition
 from registry.core.serials import Block, merge_adjacent
 from registry.journal.models import JournalEntry
 from registry.journal.replay import Attributes, Replay, scratched
-from registry.parties.models import Registry
+from registry.parties.models import Entity, Registry
 
 NA = "NA"
 METRIC = "GHG"
@@ -107,6 +107,9 @@ ENTITY_COLUMNS = (
     "Change and revocation conditions",
     "Additional explanatory information",
 )
+#: The purposes a use or cancellation for OIMP is reported under: international mitigation purposes
+#: (IMP, e.g. CORSIA) or other purposes (OP); the use account's own name goes to the explanation.
+INTERNATIONAL_MITIGATION_PURPOSES = frozenset({"CORSIA"})
 FIRST_TRANSFER_SUBTYPES = {
     FirstTransferDefinition.FIRST_INTERNATIONAL_TRANSFER: "First transfer to another Party",
     FirstTransferDefinition.AUTHORIZATION: "Authorization",
@@ -134,8 +137,13 @@ class Reconciliation:
 
 @dataclass
 class AnnualInformation:
+    """One year's five AEF tables. ``snapshot`` is the instant the holdings (Table 4) were taken:
+    the end of the year, or now for a year that has not ended (``complete`` is then ``False``)."""
+
     registry: Registry
     year: int
+    snapshot: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    complete: bool = True
     submission: list[dict[str, Any]] = field(default_factory=list)
     authorizations: list[dict[str, Any]] = field(default_factory=list)
     actions: list[dict[str, Any]] = field(default_factory=list)
@@ -156,10 +164,12 @@ class AnnualInformation:
 def build_annual_information(
     registry: Registry, year: int, *, ndc_period: tuple[int, int] = (2021, 2030), submitted: dt.date | None = None
 ) -> AnnualInformation:
-    report = AnnualInformation(registry, year)
     registries = dict(Registry.objects.values_list("registry_id", "party__alpha3"))
     start = dt.datetime(year, 1, 1, tzinfo=dt.UTC)
     end = dt.datetime(year + 1, 1, 1, tzinfo=dt.UTC)
+    now = dt.datetime.now(dt.UTC)
+    report = AnnualInformation(registry, year, snapshot=min(end, now), complete=now >= end)
+    entities = _entity_ids()
     with scratched() as replay:
         opened = False
         for entry in JournalEntry.objects.filter(registry=registry, recorded_at__lt=end).order_by("sequence").iterator(chunk_size=2000):
@@ -169,13 +179,13 @@ def build_annual_information(
             body = json.loads(entry.body)
             applied = replay.apply(body)
             if entry.recorded_at >= start:
-                for row, counted in _action_rows(registry, body, applied.pieces, registries):
+                for row, counted in _action_rows(registry, body, applied.pieces, registries, entities):
                     report.actions.append(row)
                     _count(report.reconciliation, counted, row["Quantity (t CO2 eq)"])
         if not opened:
             report.reconciliation.opening = _itmos_held(replay)
         report.reconciliation.closing = _itmos_held(replay)
-        report.holdings = [_unit_columns(registry, b, registries) for b in _holding_blocks(replay)]
+        report.holdings = list(merge_rows(_unit_columns(registry, b, registries) for b in _holding_blocks(replay)))
     report.submission = [
         dict(
             zip(
@@ -186,15 +196,25 @@ def build_annual_information(
         )
     ]
     listed = Authorization.objects.filter(registry=registry, date__lt=dt.date(year + 1, 1, 1)).prefetch_related(
-        "authorized_parties", "authorized_entities"
+        "authorized_parties", "authorized_entities", "entity_authorizations__entity"
     )
     for authorization in listed.select_related("cooperative_approach"):
         report.authorizations.append(_authorization_row(authorization))
-        report.entities += [_entity_row(authorization, entity) for entity in authorization.authorized_entities.all()]
+        report.entities += [_entity_row(authorization, authorized) for authorized in authorization.entity_authorizations.all()]
     return report
 
 
 # Actions ------------------------------------------------------------------------------------------
+
+
+def _entity_ids() -> dict[int, str]:
+    """How the AEF names each entity: its identification number, or its name if it has none."""
+    return {pk: number or name for pk, number, name in Entity.objects.values_list("pk", "identification_number", "name")}
+
+
+def oimp_purpose(use_account_purpose: str) -> str:
+    """The AEF's controlled value for a use or cancellation for OIMP."""
+    return "IMP" if use_account_purpose.strip().upper() in INTERNATIONAL_MITIGATION_PURPOSES else "OP"
 
 
 def _action_rows(
@@ -202,6 +222,7 @@ def _action_rows(
     body: dict[str, Any],
     pieces: list[Block[Attributes]],
     registries: dict[str, str],
+    entities: dict[int, str],
 ) -> Iterator[tuple[dict[str, Any], str]]:
     if body["kind"] != "transaction":
         return
@@ -209,6 +230,7 @@ def _action_rows(
     at = _utc(body["at"])
     party = registry.party.alpha3
     extra: dict[str, Any] = {}
+    explanation = f"registry transaction {body['transaction']}"
     if kind == "authorization":
         action, subtype, counted = "Authorization", NA, "authorized"
         pieces = [_authorized(p, body["authorization"]) for p in pieces]
@@ -232,10 +254,12 @@ def _action_rows(
         }
     elif kind == "cancellation" and body.get("purpose", "").startswith("oimp:"):
         action, subtype, counted = "Use", NA, "used"
+        use_account_purpose = body["purpose"].split(":", 1)[1]
         extra |= {
-            "Purpose for which the ITMO has been used towards or cancelled for OIMP": body["purpose"].split(":", 1)[1],
+            "Purpose for which the ITMO has been used towards or cancelled for OIMP": oimp_purpose(use_account_purpose),
             "Using/cancelling participating Party ID": party,
         }
+        explanation += f"; used for {use_account_purpose}"
     elif kind in ("cancellation", "retirement"):
         purpose = body.get("purpose", "")
         counted = "cancelled"
@@ -249,8 +273,9 @@ def _action_rows(
     else:
         return  # internal transfers and corrections are not international actions
     if body.get("using_entity"):
-        extra["Using/cancelling authorized entity ID"] = body["using_entity"]
-    for piece in pieces:
+        extra["Using/cancelling authorized entity ID"] = entities.get(body["using_entity"], str(body["using_entity"]))
+    rows = []
+    for piece in sorted(pieces, key=lambda p: (p.originating_registry, p.range.start)):
         if piece.attributes.authorization is None:
             continue  # not an ITMO
         row = {
@@ -265,10 +290,44 @@ def _action_rows(
             "Using/cancelling authorized entity ID": NA,
             "Calendar year for which the ITMOs are used towards the Party's NDC": NA,
             "Result of the consistency checks*": "",
-            "Additional explanatory information": f"registry transaction {body['transaction']}",
+            "Additional explanatory information": explanation,
         }
         row.update(extra)
+        rows.append(row)
+    for row in merge_rows(rows):
         yield row, counted
+
+
+SERIAL_COLUMNS = frozenset({"First ID", "Last ID", "First unit ID", "Last unit ID", "Quantity (t CO2 eq)"})
+
+
+def merge_rows(rows: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """One row per contiguous range: touching rows (sorted by serial) that report the same values
+    in every other column are one row, whichever accounts held the parts or issued them."""
+    current: dict[str, Any] | None = None
+    for row in rows:
+        if (
+            current is not None
+            and _originating(current) == _originating(row)
+            and current["Last unit ID"] + 1 == row["First unit ID"]
+            and all(current[c] == row[c] for c in row if c not in SERIAL_COLUMNS)
+        ):
+            current = {
+                **current,
+                "Last ID": row["Last ID"],
+                "Last unit ID": row["Last unit ID"],
+                "Quantity (t CO2 eq)": current["Quantity (t CO2 eq)"] + row["Quantity (t CO2 eq)"],
+            }
+            continue
+        if current is not None:
+            yield current
+        current = row
+    if current is not None:
+        yield current
+
+
+def _originating(row: dict[str, Any]) -> str:
+    return str(row["First ID"]).split("-")[1]
 
 
 def _authorized(piece: Block[Attributes], identifier: str) -> Block[Attributes]:
@@ -357,16 +416,17 @@ def _authorization_row(a: Authorization) -> dict[str, Any]:
     return dict(zip(AUTHORIZATION_COLUMNS, values, strict=True))
 
 
-def _entity_row(a: Authorization, entity: Any) -> dict[str, Any]:
+def _entity_row(a: Authorization, authorized: AuthorizedEntity) -> dict[str, Any]:
+    entity = authorized.entity
     values = [
         a.date.strftime("%d/%m/%Y"),
         entity.name,
         entity.country,
         entity.identification_number or NA,
         a.cooperative_approach.identifier,
-        a.terms or NA,
-        NA,
-        "",
+        authorized.conditions or a.terms or NA,
+        authorized.change_and_revocation_conditions or NA,
+        authorized.explanation,
     ]
     return dict(zip(ENTITY_COLUMNS, values, strict=True))
 
@@ -384,7 +444,18 @@ def write_workbook(report: AnnualInformation, path: Path) -> None:
             cell.font = Font(bold=True)
         for row in rows:
             sheet.append([row.get(column, "") for column in columns])
+        if title == "Table 4 Holdings":
+            sheet.append([])
+            sheet.append([snapshot_note(report)])
     book.save(path)
+
+
+def snapshot_note(report: AnnualInformation) -> str:
+    """What Table 4 is a snapshot of, and whether the year is over."""
+    at = report.snapshot.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if report.complete:
+        return f"Holdings at the end of {report.year} (snapshot {at})."
+    return f"Year {report.year} has not ended: holdings as of {at}, and only the actions recorded until then."
 
 
 def write_csv(report: AnnualInformation, directory: Path) -> list[Path]:

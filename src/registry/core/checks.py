@@ -91,15 +91,15 @@ class Check(Enum):
     AUTHORIZATION_APPROACH_MISMATCH = (6013, "Serials {ranges} belong to cooperative approach {approach}, not {authorization_approach}.")
     NOTHING_TO_AUTHORIZE = (6014, "No unauthorised units of project {project} (vintages {vintages}) are held in registry {registry}.")
     OIMP_FIRST_TRANSFER_UNDEFINED = (
-        6015,
+        6021,
         "An authorisation for other international mitigation purposes must say when their first transfer happens"
         " (authorization, issuance or use_or_cancellation); '{definition}' does not.",
     )
     VINTAGE_OUTSIDE_TIMEFRAME = (
-        6016,
+        6022,
         "Serials {ranges} are of vintage {vintage}, outside the authorised timeframe {timeframe} of authorisation {authorization}.",
     )
-    TIMEFRAME_INVALID = (6017, "The authorised timeframe runs from the first to the last year of vintage; {first}-{last} does not.")
+    TIMEFRAME_INVALID = (6023, "The authorised timeframe runs from the first to the last year of vintage; {first}-{last} does not.")
 
     # 7xxx account checks
     ACQUIRING_ACCOUNT_UNKNOWN = (7020, "Acquiring account {account} does not exist in registry {registry}.")

@@ -27,7 +27,7 @@ from registry.core.status import Status
 from registry.journal.services import append_entry, lock_registry
 from registry.notifications import events
 from registry.parties.models import CooperativeApproach, Entity, Party, Project, UnitType
-from registry.parties.services import Actor, ensure_administrator, is_administrator
+from registry.parties.services import Actor, ensure_administrator, get_entity, is_administrator
 from registry.transactions import blocks, engine
 from registry.transactions.blocks import RequestedRange
 from registry.transactions.models import CancellationKind, Transaction, TransactionStatus, TransactionType
@@ -297,15 +297,21 @@ def propose_movement(
     ranges: Sequence[RequestedRange] | None = None,
     purpose: str = "",
     cancellation_kind: CancellationKind | str = CancellationKind.VOLUNTARY,
+    using_entity: str = "",
 ) -> Transaction:
     """A transfer (internal or external), retirement or cancellation as the web and the API offer
-    it, naming the acquiring account by its number.
+    it, naming the acquiring account by its number and the using entity of a use or cancellation
+    by its identification number or name.
 
     Whether ``actor`` may initiate on ``from_account`` is checked first: somebody without the right
     learns nothing about the acquiring account (not even whether it exists).
     """
     engine.ensure_can_initiate(actor, from_account)
     amount: dict[str, Any] = {"quantity": quantity, "ranges": ranges}
+    if using_entity.strip():
+        if kind not in (TransactionType.RETIREMENT, TransactionType.CANCELLATION):
+            raise CheckFailed(Check.VALUE_INVALID, field="Using entity", detail="only a use or cancellation names its using entity")
+        amount["using_entity"] = get_entity(from_account.registry, using_entity)
     if kind in (TransactionType.INTERNAL_TRANSFER, TransactionType.EXTERNAL_TRANSFER):
         number = (to_account_number or "").strip()
         target = Account.objects.select_related("registry").filter(number=number).first()

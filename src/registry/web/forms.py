@@ -42,6 +42,12 @@ class MovementForm(forms.Form):
     quantity = forms.IntegerField(label=_("Quantity (tCO2e)"), required=False, min_value=1)
     ranges = forms.CharField(label=_("Or serial ranges"), required=False, max_length=500, help_text=_("e.g. 101-150, 200-210"))
     purpose = forms.CharField(label=_("Purpose"), required=False, max_length=100)
+    using_entity = forms.CharField(
+        label=_("Using entity"),
+        required=False,
+        max_length=300,
+        help_text=_("For retirements and cancellations: the entity using the units (identification number or name)."),
+    )
 
 
 class RejectForm(forms.Form):

@@ -138,6 +138,7 @@ def propose(request: HttpRequest, number: str) -> HttpResponse:
             quantity=data["quantity"],
             ranges=[requested_range(p, account.registry.registry_id) for p in parts] or None,
             purpose=data["purpose"],
+            using_entity=data["using_entity"],
         )
     except CheckFailed as failure:
         _refused(request, failure, "propose", number)
