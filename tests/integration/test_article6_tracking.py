@@ -202,3 +202,20 @@ def test_foreign_units_authorised_for_ndc_but_not_first_transferred_never_count_
         rules.check_use_towards_ndc([block], Party.objects.get(alpha2="JP"))
     assert raised.value.code == 6007
     assert Transaction.objects.filter(type="first_transfer").count() == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "years"),
+    [
+        ("2023", (2023, 2023)),
+        ("2021-2030", (2021, 2030)),
+        ("vintages 2021 to 2025", (2021, 2025)),
+        ("NDC period", (None, None)),
+        ("", (None, None)),
+    ],
+)
+def test_free_text_timeframes_are_read_for_their_first_and_last_years(text, years):
+    import importlib
+
+    migration = importlib.import_module("registry.article6.migrations.0003_structured_timeframe_and_authorized_entities")
+    assert migration.years_of(text) == years
