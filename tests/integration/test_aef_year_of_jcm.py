@@ -32,13 +32,14 @@ from registry.accounts.services import open_account, system_account
 from registry.article6.adjustments import adjustment_totals
 from registry.article6.aef import ACTION_COLUMNS, ENTITY_COLUMNS, HOLDING_COLUMNS, build_annual_information, snapshot_note
 from registry.article6.aef_check import check_annual_information, check_report
-from registry.article6.services import authorize_entity, authorize_units, create_authorization
+from registry.article6.services import authorize_entity, create_authorization
 from registry.core.serials import SerialRange
-from registry.journal.verification import verify
 from registry.parties.models import Party
 from registry.parties.services import register_entity
+from registry.transactions.authorization_services import authorize_units
 from registry.transactions.models import Transaction
 from registry.transactions.services import cancel_units, issue_units, retire_units, transfer_externally
+from registry.verification import verify
 
 NA = "NA"
 
@@ -205,12 +206,14 @@ def test_mongolias_holdings_authorisations_and_entities_are_the_hand_worked_rows
         units("MN-OIMP-2025", "MNG01", 531, 600, 2024),
     ]
     assert all(list(h) == list(HOLDING_COLUMNS) for h in report.holdings)
-    ndc, oimp = report.authorizations
+    # Every version: MN-NDC-2025 as recorded, then with its authorised entity (version 2).
+    first, ndc, oimp = report.authorizations
+    assert first == {**ndc, "Version of the authorization": 1, "Authorized entity(ies) ID": NA}
     assert ndc == {
         "Authorization ID": "MN-NDC-2025",
         "Date of authorization": "01/03/2025",
         "Cooperative approach ID": "CA0001",
-        "Version of the authorization": 1,
+        "Version of the authorization": 2,
         "Authorized quantity": 400,
         "Metric": "GHG",
         "Applicable GWP value(s)": "AR5",

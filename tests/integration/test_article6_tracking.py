@@ -11,13 +11,14 @@ from registry.accounts.models import AccountType
 from registry.accounts.services import open_account
 from registry.article6 import rules
 from registry.article6.models import Authorization, CorrespondingAdjustment, FirstTransfer
-from registry.article6.services import authorize_units, create_authorization
+from registry.article6.services import create_authorization
 from registry.core.serials import SerialRange
-from registry.journal.verification import verify
 from registry.parties.models import Party
+from registry.transactions.authorization_services import authorize_units
 from registry.transactions.models import Transaction
 from registry.transactions.services import cancel_units, issue_units, retire_units, transfer_externally, transfer_units
 from registry.units.models import UnitBlock
+from registry.verification import verify
 
 
 def mn(first: int, last: int) -> list[tuple[str, SerialRange]]:
@@ -58,7 +59,7 @@ def test_a_cancellation_for_oimp_first_transfers_and_adjusts_units_not_yet_first
     # An authorisation recorded before the rule (NDC and OIMP, "first international transfer"):
     # its units cancelled for CORSIA are first transferred, with Mongolia's addition, at that moment.
     both = authorization(corsia, "BOTH-OLD", "NDC and OIMP", "use_or_cancellation")
-    Authorization.objects.filter(pk=both.pk).update(first_transfer_definition="first_international_transfer")
+    _journal_a_version_from_before_the_rule(both, first_transfer_definition="first_international_transfer")
     corsia.issue(50)
     authorize_units(actor=corsia.admin_mn, authorization=both, ranges=mn(1, 50))
     tx = cancel_units(actor=corsia.admin_mn, account=corsia.seller, kind="oimp", oimp_purpose="CORSIA", ranges=mn(1, 20))
@@ -68,6 +69,20 @@ def test_a_cancellation_for_oimp_first_transfers_and_adjusts_units_not_yet_first
         ("MN", "first_transfer", 20, 2023)
     ]
     assert verify().ok
+
+
+def _journal_a_version_from_before_the_rule(authorization, **fields):
+    """A version as an earlier release recorded it (row and journal agree): no service records one now."""
+    from dataclasses import replace
+
+    from django.utils import timezone
+
+    from registry.article6.services import authorization_version
+    from registry.journal.services import append_entry
+
+    Authorization.objects.filter(pk=authorization.pk).update(version=authorization.version + 1, **fields)
+    authorization.refresh_from_db()
+    append_entry(authorization.registry, replace(authorization_version(authorization), **fields), timezone.now())
 
 
 # The authorised timeframe -------------------------------------------------------------------------
@@ -219,3 +234,26 @@ def test_free_text_timeframes_are_read_for_their_first_and_last_years(text, year
 
     migration = importlib.import_module("registry.article6.migrations.0003_structured_timeframe_and_authorized_entities")
     assert migration.years_of(text) == years
+
+
+# The timeframe and the conditions of authorised entities are journaled and verified ---------------
+
+
+def test_a_timeframe_edited_in_the_database_is_named_by_verify(world):
+    limited = authorization(world, "TF-V", "NDC", "first_international_transfer", timeframe=(2023, 2023))
+    assert verify().ok
+    Authorization.objects.filter(pk=limited.pk).update(timeframe_last_vintage=2030)
+    problems = " ".join(verify().problems)
+    assert "MNG01 authorisation TF-V differs from the journal in timeframe_last_vintage: the database holds 2030" in problems
+
+
+def test_the_conditions_of_an_authorised_entity_edited_in_the_database_are_named_by_verify(world):
+    from registry.article6.models import AuthorizedEntity
+    from registry.article6.services import authorize_entity
+
+    ndc = authorization(world, "ENT-V", "NDC", "first_international_transfer")
+    authorize_entity(world.admin_mn, ndc, name="Darkhan Solar LLC", country="MN", conditions="Japanese buyers only")
+    assert Authorization.objects.get(pk=ndc.pk).version == 2  # an authorised entity is a new version
+    assert verify().ok
+    AuthorizedEntity.objects.update(conditions="anyone")
+    assert any("ENT-V differs from the journal in authorized_entities" in p for p in verify().problems)

@@ -14,7 +14,6 @@ where one cell is wrong, its column. The checks:
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -23,10 +22,11 @@ from typing import Any
 from registry.article6.aef import (
     NA,
     AnnualInformation,
-    _action_rows,
-    _entity_ids,
+    action_rows,
     build_annual_information,
+    entity_ids,
 )
+from registry.core.entries import parse_body
 from registry.journal.models import JournalEntry
 from registry.journal.replay import scratched
 from registry.parties.models import Registry
@@ -233,14 +233,13 @@ def _unit_identifiers(table: str, index: int, r: dict[str, Any]) -> Iterator[Fin
 def _history(registry: Registry, until: dt.datetime) -> list[dict[str, Any]]:
     """Every action row of ``registry``'s journal before ``until``, in journal order (all years)."""
     registries = dict(Registry.objects.values_list("registry_id", "party__alpha3"))
-    entities = _entity_ids()
+    entities = entity_ids()
     rows: list[dict[str, Any]] = []
     with scratched() as replay:
         entries = JournalEntry.objects.filter(registry=registry, recorded_at__lt=until).order_by("sequence")
         for entry in entries.iterator(chunk_size=2000):
-            body = json.loads(entry.body)
-            applied = replay.apply(body)
-            rows += [row for row, _ in _action_rows(registry, body, applied.pieces, registries, entities)]
+            applied = replay.apply(parse_body(entry.body))
+            rows += [row for row, _ in action_rows(registry, applied, registries, entities)]
     return rows
 
 
