@@ -257,3 +257,12 @@ def test_the_conditions_of_an_authorised_entity_edited_in_the_database_are_named
     assert verify().ok
     AuthorizedEntity.objects.update(conditions="anyone")
     assert any("ENT-V differs from the journal in authorized_entities" in p for p in verify().problems)
+
+
+def test_a_timeframe_widened_in_the_database_authorises_nothing_outside_the_journaled_one(world, unchanged):
+    world.issue(10, vintage=2025)
+    limited = authorization(world, "TF-FORGED", "NDC", "first_international_transfer", timeframe=(2023, 2023))
+    Authorization.objects.filter(pk=limited.pk).update(timeframe_last_vintage=2030)
+    limited.refresh_from_db()
+    failure = unchanged(lambda: authorize_units(actor=world.admin_mn, authorization=limited, ranges=mn(1, 10)))
+    assert failure.code == 6022

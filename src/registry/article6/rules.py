@@ -81,11 +81,18 @@ def check_authorizable(
 
 
 def check_within_timeframe(authorization: Authorization, blocks: Iterable[tuple[str, int]]) -> None:
-    """Units are authorised only if their vintage lies in the authorised timeframe (6022).
+    """Units are authorised only if their vintage lies in the authorised timeframe (6022), as the
+    journaled version says it (an edited row widens nothing).
 
     ``blocks`` are (name of the serials, vintage) pairs, e.g. ``("MNG01:1-100", 2023)``.
     """
-    outside = [(name, vintage) for name, vintage in blocks if not authorization.covers_vintage(vintage)]
+    version = journaled_authorizations(authorization.registry, [authorization.identifier]).get(authorization.identifier)
+    if version is None:  # a row the journal does not know authorises nothing
+        raise CheckFailed(Check.AUTHORIZATION_UNKNOWN, authorization=authorization.identifier, registry=authorization.registry.registry_id)
+    first, last = version.timeframe_first_vintage, version.timeframe_last_vintage
+    outside = [
+        (name, vintage) for name, vintage in blocks if not ((first is None or vintage >= first) and (last is None or vintage <= last))
+    ]
     if outside:
         names = [name for name, _ in outside]
         raise CheckFailed(
@@ -93,7 +100,7 @@ def check_within_timeframe(authorization: Authorization, blocks: Iterable[tuple[
             blocks=names,
             ranges=", ".join(names),
             vintage=", ".join(sorted({str(vintage) for _, vintage in outside})),
-            timeframe=authorization.timeframe,
+            timeframe=version.timeframe,
             authorization=authorization.identifier,
         )
 
