@@ -128,18 +128,29 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "registry.access.backends.LoginIdBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "app-home"
 
-# Lockout after repeated failures (per login ID), released by an administrator or after the cool-off.
-AXES_FAILURE_LIMIT = int(os.environ.get("REGISTRY_LOCKOUT_FAILURES", "5"))
-AXES_COOLOFF_TIME = 1  # hours
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
-AXES_RESET_ON_SUCCESS = True
+# Failed sign-ins lock a (login ID, address) pair, or an address after many more, never a login ID
+# from everywhere; each lock lasts longer than the last (see registry.access.signin). Counted in
+# the database, so every server process sees the same counts.
+REGISTRY_LOCKOUT_FAILURES = int(os.environ.get("REGISTRY_LOCKOUT_FAILURES", "5"))
+REGISTRY_LOCKOUT_ADDRESS_FAILURES = int(os.environ.get("REGISTRY_LOCKOUT_ADDRESS_FAILURES", "50"))
+REGISTRY_LOCKOUT_MINUTES = float(os.environ.get("REGISTRY_LOCKOUT_MINUTES", "15"))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_FAILURE_LIMIT = "registry.access.signin.failure_limit"
+AXES_COOLOFF_TIME = "registry.access.signin.cool_off"
+AXES_USE_ATTEMPT_EXPIRATION = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # a lock ends when it said it would
+AXES_USERNAME_CALLABLE = "registry.access.signin.login_id_tried"
+AXES_CLIENT_IP_CALLABLE = "registry.access.signin.client_address"
+# A sign-in does not wipe the counts: someone with an account of their own could otherwise reset
+# their address's count between guesses at another's password.
+AXES_RESET_ON_SUCCESS = False
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
 AXES_VERBOSE = False
-AXES_LOCKOUT_TEMPLATE = "web/locked.html"
+AXES_LOCKOUT_CALLABLE = "registry.web.views.auth.locked_out"
 
 # Sessions end after 30 minutes without activity, and with the browser.
 SESSION_COOKIE_AGE = int(os.environ.get("REGISTRY_SESSION_SECONDS", "1800"))
