@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from axes.handlers.proxy import AxesProxyHandler
 from axes.models import AccessFailureLog, AccessLog
@@ -44,8 +44,8 @@ def client_address(request: HttpRequest) -> str | None:
     proxies = settings.NINJA_NUM_PROXIES
     if proxies and forwarded:
         addresses = forwarded.split(",")
-        return addresses[-min(proxies, len(addresses))].strip()
-    return request.META.get("REMOTE_ADDR")
+        return str(addresses[-min(proxies, len(addresses))]).strip()
+    return cast(str | None, request.META.get("REMOTE_ADDR"))
 
 
 def login_id_tried(request: HttpRequest | None, credentials: dict[str, Any] | None) -> str | None:
@@ -65,21 +65,22 @@ def _failures_today(request: HttpRequest) -> tuple[int, int]:
 
 def cool_off(request: HttpRequest | None) -> timedelta:
     """How long a lock lasts: the base, doubled for each earlier lock of the pair or address today."""
-    base = timedelta(minutes=settings.REGISTRY_LOCKOUT_MINUTES)
+    base = timedelta(minutes=float(settings.REGISTRY_LOCKOUT_MINUTES))
     if request is None:
         return base
     pair, address = _failures_today(request)
     # +1: when axes computes a lock's end, the failure that locks is not in the log yet.
     locks = max((pair + 1) // settings.REGISTRY_LOCKOUT_FAILURES, (address + 1) // settings.REGISTRY_LOCKOUT_ADDRESS_FAILURES)
-    return min(base * 2 ** max(locks - 1, 0), timedelta(days=1))
+    return min(base * (1 << max(locks - 1, 0)), timedelta(days=1))
 
 
 def failure_limit(request: HttpRequest, credentials: dict[str, Any] | None) -> int:
     """The limit axes compares with its count, which is the address's (it includes the pair's):
     the pair's limit once the pair has reached it, otherwise the address's."""
     by_pair, _by_address = AxesProxyHandler.get_implementation().get_user_attempts(request, credentials)
-    pair = by_pair.aggregate(total=Sum("failures_since_start"))["total"] or 0
-    return settings.REGISTRY_LOCKOUT_FAILURES if pair >= settings.REGISTRY_LOCKOUT_FAILURES else settings.REGISTRY_LOCKOUT_ADDRESS_FAILURES
+    pair = int(by_pair.aggregate(total=Sum("failures_since_start"))["total"] or 0)
+    limit = int(settings.REGISTRY_LOCKOUT_FAILURES)
+    return limit if pair >= limit else int(settings.REGISTRY_LOCKOUT_ADDRESS_FAILURES)
 
 
 @dataclass(frozen=True)
