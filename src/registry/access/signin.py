@@ -109,7 +109,7 @@ def sign_in_record(user: User) -> SignInRecord:
 def _failures_since_last_sign_in(login_id: str) -> int:
     last = AccessLog.objects.filter(username__iexact=login_id).order_by("-attempt_time").values_list("attempt_time", flat=True).first()
     failures = AccessFailureLog.objects.filter(username=login_id)
-    return (failures.filter(attempt_time__gt=last) if last else failures).count()
+    return int((failures.filter(attempt_time__gt=last) if last else failures).count())
 
 
 @receiver(user_login_failed, dispatch_uid="registry-tell-of-repeated-failures")

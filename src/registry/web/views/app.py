@@ -20,6 +20,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from registry.access import permissions
@@ -286,6 +287,7 @@ def access_log(request: HttpRequest) -> HttpResponse:
     return render(request, "web/app/access_log.html", context)
 
 
+@never_cache  # it shows temporary passwords
 @login_required
 @require_http_methods(["GET", "POST"])
 def registry_admin(request: HttpRequest, registry_id: str) -> HttpResponse:

@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -76,6 +77,7 @@ def logout_view(request: HttpRequest) -> HttpResponse:
     return redirect("/")
 
 
+@never_cache  # it shows the authenticator's secret key
 @login_required
 @require_http_methods(["GET", "POST"])
 def setup_second_factor(request: HttpRequest) -> HttpResponse:
