@@ -237,6 +237,7 @@ REGISTRY_API_ANONYMOUS_RATE = os.environ.get("REGISTRY_API_ANONYMOUS_RATE", "120
 # Rate limits and sign-in notices are counted in a cache every server process shares: Django's
 # database cache in the registry's own database (atomic increments, see registry.api.shared_cache),
 # or Redis when REGISTRY_CACHE_URL names one (redis://host:6379/0; needs the redis package).
+CACHES: dict[str, dict[str, object]]
 if _cache_url := os.environ.get("REGISTRY_CACHE_URL"):
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url}}
 else:
