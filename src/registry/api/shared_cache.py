@@ -22,7 +22,8 @@ class DatabaseCache(DjangoDatabaseCache):
         db = router.db_for_write(self.cache_model_class)
         connection = connections[db]
         quote = connection.ops.quote_name
-        table, value_column, key_column = quote(self._table)  # type: ignore[attr-defined], quote("value"), quote("cache_key")
+        table = quote(self._table)  # type: ignore[attr-defined]
+        value_column, key_column = quote("value"), quote("cache_key")
         lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
         with transaction.atomic(using=db), connection.cursor() as cursor:
             cursor.execute(f"SELECT {value_column} FROM {table} WHERE {key_column} = %s{lock}", [stored_key])
