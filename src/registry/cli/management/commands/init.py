@@ -15,7 +15,6 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         call_command("migrate", interactive=False, verbosity=0)
-        call_command("createcachetable", verbosity=0)  # the shared cache of rate limits (settings.CACHES)
         for registry in seed_reference_data():
             self.stdout.write(f"registry {registry.registry_id} ({registry.name}) ready")
         if options["demo"]:
