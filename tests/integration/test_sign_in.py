@@ -262,3 +262,15 @@ def test_a_wrong_password_and_a_wrong_code_get_the_same_answer(db):
     assert len(answers) == 1
     assert ONE_MESSAGE in wrong_code.content.decode()
     assert AccessFailureLog.objects.filter(username="tanaka").count() == 3  # the wrong code counts as a failure too
+
+
+def test_the_admin_site_refuses_look_alike_login_ids(db):
+    User.objects.create_user("madmin")
+    superuser = User.objects.create_user("root1", is_staff=True, is_superuser=True)
+    client = Client()
+    sign_in(client, superuser)
+    form = {"password1": PASSWORD, "password2": PASSWORD, "usable_password": "true"}
+    refused = client.post("/admin/auth/user/add/", {"username": "Madmin", **form})
+    assert refused.status_code == 200 and "[2021]" in refused.content.decode()
+    client.post("/admin/auth/user/add/", {"username": "Yamada", **form})
+    assert User.objects.filter(username="yamada").exists()

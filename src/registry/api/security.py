@@ -45,11 +45,10 @@ def _spend(key: str, rate: str) -> float | None:
     now = time.time()
     window = int(now // seconds)
     current = f"{key}-{window}"
-    cache.add(current, 0, timeout=2 * seconds)
     try:
         count = cache.incr(current)
-    except ValueError:  # culled meanwhile
-        cache.set(current, count := 1, timeout=2 * seconds)
+    except ValueError:  # the window's first request (the key names its window: never reused)
+        count = 1 if cache.add(current, 1, timeout=2 * seconds) else cache.incr(current)
     elapsed = now - window * seconds
     previous = cache.get(f"{key}-{window - 1}", 0)
     if previous * (1 - elapsed / seconds) + count <= limit:
