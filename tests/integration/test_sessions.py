@@ -164,3 +164,14 @@ def answer_or_none(url: str) -> int | None:
         return answer(url)
     except OSError:
         return None
+
+
+def test_a_counter_increment_leaves_the_ledgers_full_sync_alone(transactional_db):
+    from django.core.cache import cache
+
+    cache.add("sync-probe", 0)
+    assert cache.incr("sync-probe") == 1 and cache.incr("sync-probe", 2) == 3
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA synchronous")
+            assert cursor.fetchone()[0] == 2  # FULL, as settings set it

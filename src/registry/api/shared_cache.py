@@ -4,6 +4,10 @@ Django's database cache, in the registry's own database, with one change: ``incr
 across processes (Django's reads the value, then writes it back, so two processes counting at
 once would count one). The row is locked for the increment (``SELECT ... FOR UPDATE`` on
 PostgreSQL; on SQLite every write transaction already begins with ``BEGIN IMMEDIATE``).
+
+A counter need not survive a power cut, so its commit does not wait for the disk (PostgreSQL's
+``synchronous_commit = off`` for that transaction; SQLite's ``synchronous = NORMAL`` for it, which
+in WAL mode still survives a crash of the server): the ledger's commits keep their full sync.
 """
 
 from __future__ import annotations
@@ -25,12 +29,25 @@ class DatabaseCache(DjangoDatabaseCache):
         table = quote(self._table)  # type: ignore[attr-defined]
         value_column, key_column = quote("value"), quote("cache_key")
         lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-        with transaction.atomic(using=db), connection.cursor() as cursor:
-            cursor.execute(f"SELECT {value_column} FROM {table} WHERE {key_column} = %s{lock}", [stored_key])
-            row = cursor.fetchone()
-            if row is None:
-                raise ValueError(f"Key '{key}' not found")
-            value = pickle.loads(base64.b64decode(row[0].encode())) + delta  # our own rows, written by Django's cache
-            encoded = base64.b64encode(pickle.dumps(value, self.pickle_protocol)).decode("latin1")
-            cursor.execute(f"UPDATE {table} SET {value_column} = %s WHERE {key_column} = %s", [encoded, stored_key])
+        own_transaction = not connection.in_atomic_block  # never loosen the sync of a caller's transaction
+        sqlite = connection.vendor == "sqlite"
+        with connection.cursor() as cursor:
+            if own_transaction and sqlite:
+                cursor.execute("PRAGMA synchronous")
+                sync = int(cursor.fetchone()[0])
+                cursor.execute("PRAGMA synchronous = NORMAL")
+            try:
+                with transaction.atomic(using=db):
+                    if own_transaction and connection.vendor == "postgresql":
+                        cursor.execute("SET LOCAL synchronous_commit = off")
+                    cursor.execute(f"SELECT {value_column} FROM {table} WHERE {key_column} = %s{lock}", [stored_key])
+                    row = cursor.fetchone()
+                    if row is None:
+                        raise ValueError(f"Key '{key}' not found")
+                    value = pickle.loads(base64.b64decode(row[0].encode())) + delta  # our own rows, written by Django's cache
+                    encoded = base64.b64encode(pickle.dumps(value, self.pickle_protocol)).decode("latin1")
+                    cursor.execute(f"UPDATE {table} SET {value_column} = %s WHERE {key_column} = %s", [encoded, stored_key])
+            finally:
+                if own_transaction and sqlite:
+                    cursor.execute(f"PRAGMA synchronous = {sync}")
         return value
