@@ -28,8 +28,9 @@ def pytest_configure(config: pytest.Config) -> None:
 def _fresh_cache(request: pytest.FixtureRequest) -> None:
     """Rate-limit counters live in the shared cache, a table of the test database: no test
     inherits another's (tests that commit leave theirs behind)."""
-    from django.core.cache import cache
+    from django.core.cache import cache, caches
 
+    caches["figures"].clear()
     used = set(request.fixturenames)
     database = next((name for name in ("transactional_db", "db") if name in used), None)
     if database is not None:

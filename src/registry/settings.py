@@ -248,6 +248,8 @@ else:
             "OPTIONS": {"MAX_ENTRIES": 100_000, "CULL_FREQUENCY": 4},
         }
     }
+# Public figures are cached per journal head (never stale), in each process's memory.
+CACHES["figures"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "figures"}
 # How many reverse proxies stand before the server: the client address is taken that far back in
 # X-Forwarded-For. With none (the default) the header is ignored, so a client cannot choose its address.
 NINJA_NUM_PROXIES = int(os.environ.get("REGISTRY_TRUSTED_PROXIES", "0"))
