@@ -276,8 +276,8 @@ def access_log(request: HttpRequest) -> HttpResponse:
         failures = AccessFailureLog.objects.all()
     else:
         operations = OperationLog.objects.filter(user=_me(request))
-        logins = AccessLog.objects.filter(username=request.user.get_username())
-        failures = AccessFailureLog.objects.filter(username=request.user.get_username())
+        logins = AccessLog.objects.filter(username__iexact=request.user.get_username())
+        failures = AccessFailureLog.objects.filter(username__iexact=request.user.get_username())  # kept in normal form
     context = {
         "operations": operations.select_related("user", "registry")[:200],
         "logins": logins.order_by("-attempt_time")[:100],
