@@ -100,7 +100,7 @@ def test_pages_that_show_secrets_are_not_stored(world):
     sign_in(client, world.admin_mn)
     now = timezone.now()
     application = Application.objects.create(
-        registry=world.mongolia, reference="A1", form="open_account", data={}, access_token="t", created_at=now, updated_at=now
+        registry=world.mongolia, reference="A1", form="form1", data={}, access_token="t", created_at=now, updated_at=now
     )
     pages = ["/app/tokens/", f"/app/registries/{world.mongolia.registry_id}/", f"/app/applications/{application.pk}/", "/apply/A1/t/"]
     for page in pages:
@@ -166,7 +166,7 @@ def answer_or_none(url: str) -> int | None:
         return None
 
 
-def test_a_counter_increment_leaves_the_ledgers_full_sync_alone(transactional_db):
+def test_a_counter_increment_leaves_the_ledgers_full_sync_alone(committed_db):
     from django.core.cache import cache
 
     cache.add("sync-probe", 0)
