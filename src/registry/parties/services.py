@@ -11,6 +11,11 @@ from registry.parties.models import CooperativeApproach, CreditingProgramme, Ent
 Actor = User | AnonymousUser
 
 
+def login(actor: Actor) -> str | None:
+    """The login ID of a signed-in actor, as the journal names who acted."""
+    return actor.get_username() if isinstance(actor, User) else None
+
+
 def is_administrator(actor: Actor, registry: Registry) -> bool:
     """Administrators of a registry act for it; an installation superuser acts for every registry."""
     if not actor.is_authenticated:

@@ -15,11 +15,10 @@ from django.utils.translation import gettext as _
 from registry.access.login_ids import check_new_login_id
 from registry.accounts.models import Account
 from registry.core.checks import CheckFailed
-from registry.disclosure.models import CorsiaEligibility, Notice
 from registry.journal.models import JournalEntry
-from registry.parties.models import CooperativeApproach, CreditingProgramme, Entity, Party, Project, Registry, UnitType
+from registry.parties.models import CooperativeApproach, CreditingProgramme, Entity, Notice, Party, Project, Registry, UnitType
 from registry.transactions.models import Transaction
-from registry.units.models import UnitBlock
+from registry.units.models import CorsiaEligibility, UnitBlock
 
 
 class ReadOnly(admin.ModelAdmin):  # type: ignore[type-arg]

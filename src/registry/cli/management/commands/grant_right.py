@@ -2,8 +2,8 @@ from argparse import ArgumentParser
 from typing import Any
 
 from registry.access.login_ids import find_user
-from registry.access.models import Right
 from registry.access.services import grant_right
+from registry.accounts.models import Right
 from registry.cli.base import RegistryCommand
 from registry.core.checks import Check, CheckFailed
 
