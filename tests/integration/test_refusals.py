@@ -225,6 +225,27 @@ def test_account_holders_cannot_move_units_during_a_maintenance_window_2008(held
     transfer(held, quantity=5)()  # administrators may still act
 
 
+def test_a_login_id_outside_the_character_set_is_refused_with_2020(held, unchanged):
+    from registry.access.services import reissue_login_id
+
+    user = make_user("holder-2020")
+    failure = unchanged(lambda: reissue_login_id(held.admin_mn, held.mongolia, user, "r\u0410"))  # Cyrillic A
+    assert failure.code == 2020
+    user.refresh_from_db()
+    assert user.username == "holder-2020"
+
+
+def test_a_login_id_like_an_existing_one_is_refused_with_2021(held, unchanged):
+    from registry.access.services import reissue_login_id
+
+    make_user("madmin")
+    user = make_user("holder-2021")
+    failure = unchanged(lambda: reissue_login_id(held.admin_mn, held.mongolia, user, "MadmIn"))
+    assert failure.code == 2021 and "madmin" in failure.message  # the ID asked for, in normal form
+    user.refresh_from_db()
+    assert user.username == "holder-2021"
+
+
 # 4xxx unit blocks ---------------------------------------------------------------------------------
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError
 
+from registry.access.login_ids import find_user
 from registry.accounts.models import Account
 from registry.accounts.services import get_account
 from registry.core.checks import Check, CheckFailed
@@ -72,8 +73,8 @@ class RegistryCommand(BaseCommand):
     def _actor(self, login: str | None) -> User:
         if not login:
             raise CommandError("say who acts: --as LOGIN (or set REGISTRY_OPERATOR)")
-        user = User.objects.filter(username=login, is_active=True).first()
-        if user is None:
+        user = find_user(login)
+        if user is None or not user.is_active:
             raise CommandError(f"no active user {login!r}; create one with 'registry create-admin'")
         return user
 

@@ -40,6 +40,8 @@ class Check(Enum):
     OUTSIDE_OPERATING_HOURS = (2007, "Registry {registry} accepts account holders' movements {hours} ({zone}); it is now {now}.")
     MAINTENANCE_WINDOW = (2008, "Registry {registry} is in scheduled maintenance until {until}: {title}")
     ONLY_PROPOSER_CANCELS = (2004, "Only the proposer or an administrator may cancel transaction {transaction}.")
+    LOGIN_ID_NOT_ALLOWED = (2020, "{field} is not a possible login ID: a login ID is {allowed}.")
+    LOGIN_ID_TAKEN = (2021, "Login ID {login} is taken or looks like an existing one; choose another.")
 
     # 4xxx unit-block checks common to every movement
     UNITS_NOT_HELD = (4001, "Serials {ranges} are not held by account {account}.")
