@@ -10,6 +10,7 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from registry.access.login_ids import check_new_login_id
 from registry.access.models import OperationLog, Representative, TemporaryPassword, TrustedAccount
 from registry.access.signals import password_initialised
 from registry.accounts.models import Account, Right
@@ -130,22 +131,12 @@ def create_user(actor: Actor, registry: Registry, login_id: str, *, name: str = 
     """An administrator of ``registry`` creates a user with a temporary password (returned once, to
     hand over out of band); the user must change it at the first sign-in."""
     ensure_administrator(actor, registry)
-    login_id = login_id.strip()
-    check_new_login_id(login_id)
+    login_id = check_new_login_id(login_id, field="Login ID")
     password = temporary_password()
     user = User.objects.create_user(login_id, email=email.strip(), password=password, first_name=name.strip()[:150])
     require_password_change(user)
     log_operation(actor, "user_created", registry=registry, target=user.get_username())
     return user, password
-
-
-def check_new_login_id(login_id: str, *, except_for: User | None = None) -> None:
-    """A login ID a new or renamed user may take (1013 otherwise, without naming who holds it)."""
-    taken = User.objects.filter(username__iexact=login_id)
-    if except_for is not None:
-        taken = taken.exclude(pk=except_for.pk)
-    if not login_id or len(login_id) > 150 or taken.exists():
-        raise CheckFailed(Check.VALUE_INVALID, field="Login ID", detail="empty, too long or already taken; choose another")
 
 
 @transaction.atomic
@@ -162,9 +153,9 @@ def revoke_right(actor: Actor, account: Account, user: User) -> None:
 def reissue_login_id(actor: Actor, registry: Registry, user: User, new_login: str) -> User:
     """An administrator gives a user a new login ID; the user is told by notification and email."""
     ensure_administrator(actor, registry)
-    check_new_login_id(new_login.strip(), except_for=user)
+    new_login = check_new_login_id(new_login, field="New login ID", for_user=user)
     old = user.get_username()
-    user.username = new_login.strip()
+    user.username = new_login
     user.save(update_fields=["username"])
     notify([user], "login_id_reissued", login=user.username)
     log_operation(actor, "login_id_reissued", registry=registry, target=f"{old} -> {user.username}")

@@ -21,9 +21,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from registry.access.login_ids import check_new_login_id, normalise_login_id
 from registry.access.permissions import can_initiate
 from registry.access.services import (
-    check_new_login_id,
     grant_right,
     initialise_password,
     log_operation,
@@ -89,9 +89,9 @@ def _opening_problems(data: Mapping[str, str], *, login_id_was: str | None = Non
     clean["country"] = clean["country"].upper()
     if clean["email"] and "@" not in clean["email"]:
         problems["email"] = _invalid("email", _("an email address"))
-    if clean["login_id"] and clean["login_id"] != login_id_was:
+    if clean["login_id"] and normalise_login_id(clean["login_id"]) != login_id_was:  # a correction keeps its own ID
         try:
-            check_new_login_id(clean["login_id"])
+            clean["login_id"] = check_new_login_id(clean["login_id"], field=field_label("login_id"))
         except CheckFailed as failure:
             problems["login_id"] = failure
     return clean, problems
@@ -316,11 +316,6 @@ def _request_problems(form: Form, clean: Mapping[str, str]) -> dict[str, CheckFa
     problems: dict[str, CheckFailed] = {}
     if form == Form.CREDENTIALS and clean.get("action") not in ("reissue_login_id", "initialise_password"):
         problems["action"] = _invalid("action", _("choose to reissue the login ID or to initialise the password"))
-    if form == Form.CREDENTIALS and clean.get("action") == "reissue_login_id":
-        try:
-            check_new_login_id(clean.get("new_login_id", ""))
-        except CheckFailed as failure:
-            problems["new_login_id"] = failure
     if form == Form.CHANGE_INFORMATION and not (clean.get("name") or clean.get("head_office")):
         problems["name"] = _invalid("name", _("give the new account name or the new head office"))
     return problems
@@ -346,6 +341,8 @@ def submit_request(actor: Actor, account: Account, form: Form | str, data: Mappi
     if form == Form.CLOSE_ACCOUNT and (refusal := closing_refusal(account)) is not None:
         raise refusal
     assert isinstance(actor, User)
+    if form == Form.CREDENTIALS and clean.get("action") == "reissue_login_id":
+        clean["new_login_id"] = check_new_login_id(clean.get("new_login_id", ""), field="New login ID", for_user=actor)
     with transaction.atomic():
         application = _new(account.registry, form, clean, applicant=actor, account=account)
         ApplicationEvent.objects.create(application=application, at=application.created_at, status=Status.SUBMITTED, actor=actor)
@@ -395,10 +392,8 @@ def approve(actor: Actor, application: Application, base_url: str = "") -> tuple
     data = application.data
     account = application.account
     if application.form == Form.OPEN_ACCOUNT:
-        try:
-            check_new_login_id(data["login_id"])
-        except CheckFailed:
-            raise _invalid("login_id", _("taken since the application was sent; return the application for another")) from None
+        # Checked again: a look-alike may have been created meanwhile (return the application for another ID).
+        login_id = check_new_login_id(data["login_id"], field="Login ID")
         entity = register_entity(
             actor,
             application.registry,
@@ -410,7 +405,7 @@ def approve(actor: Actor, application: Application, base_url: str = "") -> tuple
         )
         account = open_account(actor, application.registry, account_type=AccountType.ENTITY_HOLDING, name=data["name"], entity=entity)
         temporary = temporary_password()
-        user = User.objects.create_user(data["login_id"], email=data["email"], password=temporary, first_name=data["manager_name"][:150])
+        user = User.objects.create_user(login_id, email=data["email"], password=temporary, first_name=data["manager_name"][:150])
         require_password_change(user)
         grant_right(actor, account, user, Right.INITIATE_AND_APPROVE)
         application.account = account

@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from registry.access import permissions
@@ -110,6 +111,7 @@ def _resubmit(request: HttpRequest, application: Application) -> forms.Form | No
     return form
 
 
+@never_cache  # its address is the applicant's secret link
 @require_http_methods(["GET", "POST"])
 def application_status(request: HttpRequest, reference: str, token: str) -> HttpResponse:
     application = get_object_or_404(Application, reference=reference)
@@ -149,6 +151,7 @@ def _application(request: HttpRequest, pk: int) -> tuple[Application, bool]:
     return application, reviewer
 
 
+@never_cache  # it shows the temporary password of an approved opening or Form 5
 @login_required
 @require_http_methods(["GET", "POST"])
 def application_detail(request: HttpRequest, pk: int) -> HttpResponse:

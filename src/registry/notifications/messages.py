@@ -31,6 +31,14 @@ MESSAGES = {
     "application_returned": _("Application %(reference)s was returned for correction: %(comment)s (correct it at %(link)s)"),
     "application_approved": _("Application %(reference)s was approved. %(outcome)s"),
     "application_rejected": _("Application %(reference)s was rejected: %(comment)s"),
+    "sign_in_failures": _(
+        "%(count)s sign-ins with your login ID failed since your last sign-in (the latest from address %(address)s). "
+        "If it was not you, tell your registry administrator."
+    ),
+    "sign_in_locked": _(
+        "Sign-ins with your login ID from address %(address)s are refused for %(minutes)s minutes after repeated failures. "
+        "You can still sign in from your usual address. If it was not you, tell your registry administrator."
+    ),
 }
 
 

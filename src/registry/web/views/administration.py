@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from registry.access.login_ids import find_user
 from registry.access.models import Representative
 from registry.access.permissions import administered_registries
 from registry.access.services import create_user, grant_right, initialise_password, log_operation, reissue_login_id, revoke_right
@@ -83,7 +84,7 @@ def registries(request: HttpRequest) -> HttpResponse:
 
 
 def _user(login_id: str) -> User:
-    user = User.objects.filter(username=login_id.strip()).first()
+    user = find_user(login_id)
     if user is None:
         raise Http404
     return user
