@@ -62,7 +62,7 @@ def test_acting_without_rights_is_refused_with_2001(home):
 def test_export_holdings_writes_every_block_with_its_identifier(home, tmp_path):
     out = tmp_path / "holdings.csv"
     run(home, "export-holdings", "--registry", "MNG01", "--output", str(out))
-    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    rows = list(csv.DictReader(out.open(encoding="utf-8-sig")))
     assert sum(int(row["quantity"]) for row in rows) == 1300  # 200 went to Japan
     assert all(row["identifier"].startswith("CA0001-MNG01-MNG-") for row in rows)
 
@@ -80,7 +80,7 @@ def test_article6_from_the_command_line(home, tmp_path):
         home, "aef", "--registry", "MNG01", "--year", str(today.year), "--output", str(tmp_path / "aef.xlsx"), "--csv-dir", str(tmp_path)
     )
     assert "(reconciled)" in result.stdout
-    actions = list(csv.DictReader((tmp_path / f"MNG01-{today.year}-actions.csv").open(encoding="utf-8")))
+    actions = list(csv.DictReader((tmp_path / f"MNG01-{today.year}-actions.csv").open(encoding="utf-8-sig")))
     assert {"Authorization", "First transfer", "Transfer"} <= {row["Action type"] for row in actions}
     assert "MN 2024: +10 tCO2e" in run(home, "adjustments").stdout
 

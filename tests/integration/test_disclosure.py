@@ -17,7 +17,7 @@ from registry.transactions.services import cancel_units, issue_units, retire_uni
 
 
 def rows_of(response) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
 
 
 @pytest.fixture

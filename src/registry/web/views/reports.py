@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import tempfile
 from pathlib import Path
@@ -13,6 +12,7 @@ from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_GET
 
+from registry import csvfiles
 from registry.access.services import log_operation
 from registry.article6.aef import ACTION_COLUMNS, build_annual_information, write_workbook
 from registry.parties.models import Registry
@@ -31,13 +31,7 @@ def aef_download(request: HttpRequest, registry_id: str, year: int, extension: s
     name = f"{registry.registry_id}-AEF-{year}"
     log_operation(request.user, "aef_download", registry=registry, target=str(year), outcome=extension)
     if extension == "csv":
-        out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=list(ACTION_COLUMNS))
-        writer.writeheader()
-        writer.writerows(report.actions)
-        response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{name}-actions.csv"'
-        return response
+        return csvfiles.response(f"{name}-actions.csv", ACTION_COLUMNS, csvfiles.dict_rows(ACTION_COLUMNS, report.actions))
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"{name}.xlsx"
         write_workbook(report, path)
