@@ -206,7 +206,12 @@ REGISTRY_BLOCK_IDENTIFIER_FORMAT = os.environ.get(
 REGISTRY_UPLOADS = Path(os.environ.get("REGISTRY_UPLOADS", REGISTRY_HOME / "uploads"))
 REGISTRY_UPLOAD_MAX_BYTES = int(os.environ.get("REGISTRY_UPLOAD_MAX_BYTES", str(10 * 1024 * 1024)))
 REGISTRY_VIRUS_SCANNER = os.environ.get("REGISTRY_VIRUS_SCANNER", "")
-DATA_UPLOAD_MAX_MEMORY_SIZE = 50 * 1024 * 1024
+# Applications (with their documents) one client address may send, "applications/seconds".
+REGISTRY_APPLICATION_RATE = os.environ.get("REGISTRY_APPLICATION_RATE", "5/3600")
+# The largest request body besides uploaded files (an API request, a form): beyond it the API
+# answers 413 and the web 400. Uploaded files have their own limit above.
+REGISTRY_MAX_BODY_BYTES = int(os.environ.get("REGISTRY_MAX_BODY_BYTES", str(1024 * 1024)))
+DATA_UPLOAD_MAX_MEMORY_SIZE = REGISTRY_MAX_BODY_BYTES
 
 # API rate limits, "requests/seconds": per token, and per client address for public operations.
 REGISTRY_API_RATE = os.environ.get("REGISTRY_API_RATE", "300/60")
@@ -214,6 +219,6 @@ REGISTRY_API_ANONYMOUS_RATE = os.environ.get("REGISTRY_API_ANONYMOUS_RATE", "120
 # How many reverse proxies stand before the server: the client address is taken that far back in
 # X-Forwarded-For. With none (the default) the header is ignored, so a client cannot choose its address.
 NINJA_NUM_PROXIES = int(os.environ.get("REGISTRY_TRUSTED_PROXIES", "0"))
-for _name in ("REGISTRY_API_RATE", "REGISTRY_API_ANONYMOUS_RATE"):
+for _name in ("REGISTRY_API_RATE", "REGISTRY_API_ANONYMOUS_RATE", "REGISTRY_APPLICATION_RATE"):
     if not re.fullmatch(r"[1-9][0-9]*/[1-9][0-9]*", globals()[_name]):
         raise ImproperlyConfigured(f"{_name} must be requests/seconds, e.g. 300/60")

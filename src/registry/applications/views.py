@@ -33,9 +33,24 @@ def _pdf(content: bytes, name: str) -> HttpResponse:
     return response
 
 
+def _admit(request: HttpRequest) -> str | None:
+    """Whether this address may send an application now (before its files are read): None, or why not."""
+    try:
+        uploads.admit_application(request.META.get("REMOTE_ADDR"), int(request.META.get("CONTENT_LENGTH") or 0))
+    except CheckFailed as failure:
+        log_operation(
+            None, "application_refused", target=request.path, outcome=f"refused {failure.code}", ip=request.META.get("REMOTE_ADDR")
+        )
+        return f"[{failure.code}] {failure.message}"
+    return None
+
+
 @require_http_methods(["GET", "POST"])
 def apply_for_account(request: HttpRequest) -> HttpResponse:
     registries = [(r.registry_id, f"{r.name} ({r.registry_id})") for r in Registry.objects.order_by("registry_id")]
+    if request.method == "POST" and (refused := _admit(request)) is not None:
+        messages.error(request, refused)
+        return render(request, "applications/apply.html", {"form": OpeningForm(registries=registries)}, status=429)
     form = OpeningForm(request.POST or None, request.FILES or None, registries=registries)
     if request.method == "POST" and form.is_valid():
         registry = get_object_or_404(Registry, registry_id=form.cleaned_data["registry"])
@@ -53,6 +68,9 @@ def application_status(request: HttpRequest, reference: str, token: str) -> Http
     application = get_object_or_404(Application, reference=reference)
     if token != application.access_token:
         raise Http404
+    if request.method == "POST" and (refused := _admit(request)) is not None:
+        messages.error(request, refused)
+        return redirect("application-status", reference=reference, token=token)
     form = CorrectionForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k not in DOCUMENT_FIELDS and v}
