@@ -61,6 +61,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "registry.access.audit.RecordOrigin",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -222,3 +223,48 @@ NINJA_NUM_PROXIES = int(os.environ.get("REGISTRY_TRUSTED_PROXIES", "0"))
 for _name in ("REGISTRY_API_RATE", "REGISTRY_API_ANONYMOUS_RATE", "REGISTRY_APPLICATION_RATE"):
     if not re.fullmatch(r"[1-9][0-9]*/[1-9][0-9]*", globals()[_name]):
         raise ImproperlyConfigured(f"{_name} must be requests/seconds, e.g. 300/60")
+
+# A form refused for its CSRF token is on record like every refusal.
+CSRF_FAILURE_VIEW = "registry.web.views.errors.csrf_failure"
+
+# Logs: everything to standard error, and files under REGISTRY_LOG_DIR (default
+# REGISTRY_HOME/log): security.log (refusals, CSRF failures, suspicious requests, refused uploads,
+# lockouts) and errors.log (server errors with their tracebacks, database outages in one line each).
+# WatchedFileHandler reopens a file that logrotate moved away.
+REGISTRY_LOG_DIR = Path(os.environ.get("REGISTRY_LOG_DIR", REGISTRY_HOME / "log"))
+REGISTRY_LOG_DIR.mkdir(mode=0o750, parents=True, exist_ok=True)
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"without_outage_tracebacks": {"()": "registry.outages.WithoutOutageTracebacks"}},
+    "formatters": {"line": {"format": "%(asctime)s %(levelname)s %(name)s %(process)d %(message)s"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "line", "level": "WARNING"},
+        "security": {
+            "class": "logging.handlers.WatchedFileHandler",
+            "filename": str(REGISTRY_LOG_DIR / "security.log"),
+            "formatter": "line",
+            "level": "INFO",
+        },
+        "errors": {
+            "class": "logging.handlers.WatchedFileHandler",
+            "filename": str(REGISTRY_LOG_DIR / "errors.log"),
+            "formatter": "line",
+            "level": "WARNING",
+            "filters": ["without_outage_tracebacks"],
+        },
+    },
+    "loggers": {
+        "django.security": {"handlers": ["security", "console"], "level": "INFO", "propagate": False},
+        "registry.security": {"handlers": ["security", "console"], "level": "INFO", "propagate": False},
+        "axes": {"handlers": ["security"], "level": "WARNING", "propagate": False},
+        "django.request": {
+            "handlers": ["errors", "console"],
+            "level": "ERROR",
+            "propagate": False,
+            "filters": ["without_outage_tracebacks"],
+        },
+        "registry.api": {"handlers": ["errors", "console"], "level": "WARNING", "propagate": False},
+        "registry.outage": {"handlers": ["errors", "console"], "level": "WARNING", "propagate": False},
+    },
+}

@@ -21,6 +21,7 @@ from ninja.security import HttpBearer
 from ninja.throttling import BaseThrottle
 
 from registry.access import permissions
+from registry.access.models import Operation
 from registry.access.services import log_operation
 from registry.accounts.models import Account
 from registry.api.models import ApiToken, Scope
@@ -120,12 +121,12 @@ class Denied(Http404):
     """Something the token may not reach: answered as not found, and logged once the request's
     database transaction is over (a write's rollback must not take the log entry with it)."""
 
-    def __init__(self, action: str, target: str) -> None:
+    def __init__(self, action: Operation, target: str) -> None:
         super().__init__(target)
         self.action, self.target = action, target
 
     def log(self, request: HttpRequest) -> None:
-        log_operation(user_of(request), f"api_{self.action}", target=self.target, outcome="denied", ip=address_of(request))
+        log_operation(user_of(request), self.action, target=self.target, outcome="denied")
 
 
 def account_for(request: HttpRequest, number: str) -> Account:
@@ -133,7 +134,7 @@ def account_for(request: HttpRequest, number: str) -> Account:
     # One query whether the account exists or not: the answer's timing tells nothing either.
     account = reachable_accounts(request).filter(number=number).first()
     if account is None:
-        raise Denied("view_account", number)
+        raise Denied(Operation.VIEW_ACCOUNT, number)
     return account
 
 
@@ -150,7 +151,7 @@ def transaction_for(request: HttpRequest, pk: int, *, deciding: bool = False) ->
             raise CheckFailed(Check.NOT_ALLOWED_TO_APPROVE, actor=user_of(request), account=tx.from_account or "-")
         if tx.from_account is None and tx.to_account is None and tx.registry in administered_registries(request):
             return tx  # an authorisation: registry-wide, for its administrators
-    raise Denied("view_transaction", str(pk))
+    raise Denied(Operation.VIEW_TRANSACTION, str(pk))
 
 
 def administered_registries(request: HttpRequest) -> QuerySet[Registry]:

@@ -11,6 +11,7 @@ from datetime import timedelta
 from django.contrib.auth.models import User
 from django.utils import timezone
 
+from registry.access.models import Operation
 from registry.access.permissions import can_view
 from registry.access.services import log_operation
 from registry.accounts.models import Account
@@ -55,7 +56,7 @@ def create_token(user: User, name: str, scope: Scope | str, accounts: Iterable[A
         expires_at=now + timedelta(days=days),
     )
     token.accounts.set(accounts)
-    log_operation(user, "api_token_created", target=f"{token.name} {prefix}", outcome=token.scope)
+    log_operation(user, Operation.API_TOKEN_CREATED, target=f"{token.name} {prefix}", outcome=token.scope)
     return token, secret
 
 
@@ -80,4 +81,4 @@ def revoke_token(user: User, token: ApiToken) -> None:
         raise CheckFailed(Check.NOT_ALLOWED_ON_ACCOUNT, actor=user, account=f"token {token.prefix}")
     token.revoked_at = timezone.now()
     token.save(update_fields=["revoked_at"])
-    log_operation(user, "api_token_revoked", target=f"{token.name} {token.prefix}")
+    log_operation(user, Operation.API_TOKEN_REVOKED, target=f"{token.name} {token.prefix}")

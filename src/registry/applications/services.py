@@ -14,7 +14,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
-from registry.access.models import Right
+from registry.access.models import Operation, Right
 from registry.access.permissions import can_initiate
 from registry.access.services import grant_right, initialise_password, log_operation, reissue_login_id
 from registry.accounts.models import Account, AccountStatus, AccountType
@@ -133,7 +133,7 @@ def submit_opening(registry: Registry, data: Mapping[str, str], documents: Mappi
     except BaseException:
         _remove(written)
         raise
-    log_operation(None, "application_submitted", registry=registry, target=application.reference)
+    log_operation(None, Operation.APPLICATION_SUBMITTED, registry=registry, target=application.reference)
     return application
 
 
@@ -178,6 +178,7 @@ def submit_request(actor: Actor, account: Account, form: Form | str, data: Mappi
     with transaction.atomic():
         application = _new(account.registry, form, clean, applicant=actor, account=account)
         ApplicationEvent.objects.create(application=application, at=application.created_at, status=Status.SUBMITTED, actor=actor)
+        log_operation(actor, Operation.APPLICATION_SUBMITTED, registry=account.registry, target=f"{application.reference} {form.value}")
     return application
 
 

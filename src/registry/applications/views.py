@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from registry.access import permissions
+from registry.access.models import Operation
 from registry.access.services import log_operation
 from registry.accounts.models import Account
 from registry.applications import documents, services, uploads
@@ -25,6 +26,12 @@ from registry.parties.services import is_administrator
 from registry.transactions.models import Transaction, TransactionType
 
 DOCUMENT_FIELDS = [kind.value for kind in DocumentKind]
+REVIEW = {
+    "review": Operation.APPLICATION_REVIEW,
+    "return": Operation.APPLICATION_RETURN,
+    "reject": Operation.APPLICATION_REJECT,
+    "approve": Operation.APPLICATION_APPROVE,
+}
 
 
 def _pdf(content: bytes, name: str) -> HttpResponse:
@@ -38,9 +45,7 @@ def _admit(request: HttpRequest) -> str | None:
     try:
         uploads.admit_application(request.META.get("REMOTE_ADDR"), int(request.META.get("CONTENT_LENGTH") or 0))
     except CheckFailed as failure:
-        log_operation(
-            None, "application_refused", target=request.path, outcome=f"refused {failure.code}", ip=request.META.get("REMOTE_ADDR")
-        )
+        log_operation(None, Operation.APPLICATION_SUBMITTED, target=request.path, outcome=f"refused {failure.code}")
         return f"[{failure.code}] {failure.message}"
     return None
 
@@ -102,7 +107,7 @@ def _application(request: HttpRequest, pk: int) -> tuple[Application, bool]:
         raise Http404
     reviewer = is_administrator(request.user, application.registry)
     if not (reviewer or application.applicant_id == request.user.pk):
-        log_operation(request.user, "view_application", target=str(pk), outcome="denied", ip=request.META.get("REMOTE_ADDR"))
+        log_operation(request.user, Operation.VIEW_APPLICATION, target=str(pk), outcome="denied")
         raise Http404
     return application, reviewer
 
@@ -116,7 +121,7 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
         if not reviewer:
             raise Http404
         comment = request.POST.get("comment", "")
-        action = request.POST.get("action")
+        action = request.POST.get("action", "")
         try:
             if action == "review":
                 services.start_review(request.user, application)
@@ -126,12 +131,21 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 services.reject(request.user, application, comment)
             elif action == "approve":
                 application, temporary = services.approve(request.user, application)
-            log_operation(request.user, f"application_{action}", registry=application.registry, target=application.reference)
+            else:
+                raise Http404
+            log_operation(
+                request.user, REVIEW[action], registry=application.registry, target=application.reference, outcome=application.status
+            )
         except CheckFailed as failure:
             messages.error(request, f"[{failure.code}] {failure.message}")
+            log_operation(
+                request.user, REVIEW[action], registry=application.registry, target=application.reference, outcome=f"refused {failure.code}"
+            )
         if temporary is None:  # post/redirect/get, except to show a temporary password once
             return redirect("application", pk=application.pk)
         application.refresh_from_db()
+    if reviewer and request.method == "GET":  # who looked at whose application is on record
+        log_operation(request.user, Operation.VIEW_APPLICATION, registry=application.registry, target=application.reference)
     context: dict[str, Any] = {
         "application": application,
         "reviewer": reviewer,
@@ -148,9 +162,20 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def application_document(request: HttpRequest, pk: int, document: int) -> FileResponse:
     application, reviewer = _application(request, pk)
-    if not reviewer:
+    found = application.documents.filter(pk=document).first() if reviewer else None
+    if found is None:
+        log_operation(
+            request.user,
+            Operation.DOWNLOAD_DOCUMENT,
+            registry=application.registry,
+            target=f"{application.reference} {document}",
+            outcome="denied",
+        )
         raise Http404
-    found = get_object_or_404(application.documents, pk=document)
+    # Passports and company papers: every administrator's download is on record.
+    log_operation(
+        request.user, Operation.DOWNLOAD_DOCUMENT, registry=application.registry, target=f"{application.reference} {found.kind} {found.pk}"
+    )
     return FileResponse(
         uploads.path_of(found.stored_name).open("rb"), as_attachment=True, filename=found.original_name, content_type="application/pdf"
     )
@@ -161,12 +186,17 @@ def application_document(request: HttpRequest, pk: int, document: int) -> FileRe
 def new_request(request: HttpRequest, number: str) -> HttpResponse:
     account = Account.objects.select_related("registry").filter(number=number).first()
     if account is None or not permissions.can_view(request.user, account):
+        log_operation(request.user, Operation.VIEW_ACCOUNT, target=number, outcome="denied")
         raise Http404
     form = RequestForm(request.POST)
     form.is_valid()
     try:
         application = services.submit_request(request.user, account, request.POST.get("form", ""), form.cleaned_data)
     except (CheckFailed, ValueError) as failure:
+        code = f" {failure.code}" if isinstance(failure, CheckFailed) else ""
+        log_operation(
+            request.user, Operation.APPLICATION_SUBMITTED, registry=account.registry, target=account.number, outcome=f"refused{code}"
+        )
         messages.error(request, str(getattr(failure, "message", failure)))
         return redirect("applications")
     return redirect("application", pk=application.pk)
@@ -177,6 +207,7 @@ def new_request(request: HttpRequest, number: str) -> HttpResponse:
 def certificate(request: HttpRequest, pk: int) -> HttpResponse:
     application, _reviewer = _application(request, pk)
     if application.form != Form.CERTIFICATE or application.status != Status.APPROVED or application.account is None:
+        log_operation(request.user, Operation.VIEW_NOTICE, registry=application.registry, target=application.reference, outcome="denied")
         raise Http404
     return _pdf(documents.account_certificate(application.account, application.reference), f"certificate-{application.account.number}.pdf")
 
@@ -186,6 +217,7 @@ def certificate(request: HttpRequest, pk: int) -> HttpResponse:
 def use_notice(request: HttpRequest, pk: int) -> HttpResponse:
     tx = Transaction.objects.select_related("registry", "from_account", "using_party", "using_entity").filter(pk=pk).first()
     if tx is None or tx.from_account is None or not permissions.can_view(request.user, tx.from_account):
+        log_operation(request.user, Operation.VIEW_NOTICE, target=f"T{pk}", outcome="denied")
         raise Http404
     if tx.type not in (TransactionType.RETIREMENT, TransactionType.CANCELLATION) or tx.status != "completed":
         raise Http404

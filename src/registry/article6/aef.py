@@ -82,6 +82,9 @@ UNIT_COLUMNS = (
     "Mitigation type",
     "Vintage",
 )
+#: The AEF reports from 2021, the first year of the Paris Agreement's NDC period (the API's bound too).
+FIRST_REPORTING_YEAR = 2021
+
 ACTION_COLUMNS = (
     "Action date",
     "Action type",

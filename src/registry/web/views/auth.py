@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from registry.access.models import Operation
 from registry.access.permissions import needs_second_factor
 from registry.access.services import log_operation
 from registry.web.forms import LoginForm, TokenForm
@@ -40,16 +41,16 @@ def login_view(request: HttpRequest) -> HttpResponse:
         user = authenticate(request, username=username, password=form.cleaned_data["password"])
         if user is None:
             form.add_error(None, _("The login ID or the password is wrong."))
-            log_operation(None, "login_failed", target=username, ip=_ip(request))
+            log_operation(None, Operation.LOGIN_FAILED, target=username, ip=_ip(request))
         else:
             device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
             if device is not None and not device.verify_token(token):
                 user_login_failed.send(sender=__name__, credentials={"username": username}, request=request)
                 form.add_error("token", _("The one-time code is wrong or expired."))
-                log_operation(user, "login_failed", target="one-time code", ip=_ip(request))
+                log_operation(user, Operation.LOGIN_FAILED, target="one-time code", ip=_ip(request))
             else:
                 login(request, user)
-                log_operation(user, "login", ip=_ip(request))
+                log_operation(user, Operation.LOGIN, ip=_ip(request))
                 if device is not None:
                     otp_login(request, device)
                 elif needs_second_factor(user):
@@ -61,7 +62,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
-        log_operation(request.user, "logout", ip=_ip(request))
+        log_operation(request.user, Operation.LOGOUT, ip=_ip(request))
     logout(request)
     return redirect("/")
 
@@ -80,7 +81,7 @@ def setup_second_factor(request: HttpRequest) -> HttpResponse:
             device.confirmed = True
             device.save(update_fields=["confirmed"])
             otp_login(request, device)
-            log_operation(user, "second_factor_enrolled", ip=_ip(request))
+            log_operation(user, Operation.SECOND_FACTOR_ENROLLED, ip=_ip(request))
             messages.success(request, _("Your authenticator app is set up."))
             return redirect("app-home")
         form.add_error("token", _("The one-time code is wrong or expired."))
@@ -97,7 +98,7 @@ def change_password(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         user = form.save()
         update_session_auth_hash(request, user)
-        log_operation(user, "password_changed", ip=_ip(request))
+        log_operation(user, Operation.PASSWORD_CHANGED, ip=_ip(request))
         messages.success(request, _("Your password is changed."))
         return redirect("app-home")
     return render(request, "web/password.html", {"form": form})
