@@ -11,12 +11,21 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from registry.access.models import OperationLog
+from registry.access.services import grant_right
 from registry.api.tokens import create_token
 from registry.transactions.models import Transaction
-from tests.factories import sign_in
-from tests.integration.test_api_rules import bearer, people, proposal  # noqa: F401 - the fixture
+from tests.factories import make_user, sign_in, trust
+from tests.integration.test_api_rules import bearer, proposal
 
-pytestmark = pytest.mark.usefixtures("people")
+
+@pytest.fixture
+def people(world):
+    world.issue(100)
+    trust(world, (world.seller, world.buyer))
+    world.initiator = make_user("initiator")
+    grant_right(world.admin_mn, world.seller, world.initiator, "initiate")
+    world.admin_token = create_token(world.admin_mn, "ops", "write")[1]
+    return world
 
 
 def send(client, body: bytes | str, secret: str, path: str = "/api/v1/transactions"):
