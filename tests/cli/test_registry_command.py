@@ -106,3 +106,11 @@ def test_verify_fails_and_says_why_after_a_block_is_edited_in_the_database(home,
     result = run(tampered, "verify", ok=False)
     assert result.returncode == 1
     assert "PROBLEM: MNG01 blocks differ from the replayed journal" in result.stdout
+
+
+def test_what_a_command_does_is_logged_as_done_from_the_command_line(home):
+    run(home, "create-user", "--username", "tuya", env={"REGISTRY_USER_PASSWORD": "a long pass phrase for tuya"})
+    run(home, "grant-right", "--registry", "MNG01", "--user", "tuya", "--account", SELLER, "--right", "read_only")
+    with sqlite3.connect(home / "registry.sqlite3") as db:
+        found = db.execute("SELECT action, channel FROM access_operationlog WHERE target LIKE 'tuya %'").fetchall()
+    assert found == [("grant_right", "cli")]
