@@ -50,8 +50,9 @@ def record(error: BaseException, method: str, path: str, user: str, address: str
 
 
 class WithoutOutageTracebacks(logging.Filter):
-    """For ``django.request``: an outage is logged once by ``record``, not again with a traceback."""
+    """For ``django.request``: an outage is logged once by ``record``, not again with a traceback
+    nor as a "Service Unavailable" line of its 503."""
 
     def filter(self, entry: logging.LogRecord) -> bool:
         info: tuple[type[BaseException], BaseException, TracebackType] | None = entry.exc_info  # type: ignore[assignment]
-        return not (info and is_outage(info[1]))
+        return not (info and is_outage(info[1])) and getattr(entry, "status_code", None) != 503
