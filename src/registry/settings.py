@@ -208,7 +208,7 @@ REGISTRY_UPLOADS = Path(os.environ.get("REGISTRY_UPLOADS", REGISTRY_HOME / "uplo
 REGISTRY_UPLOAD_MAX_BYTES = int(os.environ.get("REGISTRY_UPLOAD_MAX_BYTES", str(10 * 1024 * 1024)))
 REGISTRY_VIRUS_SCANNER = os.environ.get("REGISTRY_VIRUS_SCANNER", "")
 # Applications (with their documents) one client address may send, "applications/seconds".
-REGISTRY_APPLICATION_RATE = os.environ.get("REGISTRY_APPLICATION_RATE", "5/3600")
+REGISTRY_APPLICATION_RATE = os.environ.get("REGISTRY_APPLICATION_RATE", "10/3600")
 # The largest request body besides uploaded files (an API request, a form): beyond it the API
 # answers 413 and the web 400. Uploaded files have their own limit above.
 REGISTRY_MAX_BODY_BYTES = int(os.environ.get("REGISTRY_MAX_BODY_BYTES", str(1024 * 1024)))

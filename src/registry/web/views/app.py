@@ -136,6 +136,7 @@ def propose(request: HttpRequest, number: str) -> HttpResponse:
     form = MovementForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Please correct the form."))
+        log_operation(request.user, Operation.PROPOSE, registry=account.registry, target=number, outcome="refused: invalid form")
         return redirect("account", number=number)
     data = form.cleaned_data
     try:
