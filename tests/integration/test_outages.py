@@ -25,7 +25,7 @@ from pathlib import Path
 import httpx
 import pytest
 from django.conf import settings
-from django.db import OperationalError, connection
+from django.db import connection
 
 from registry.api.tokens import create_token
 from registry.benchmarks.run import free_port, wait_until_listening
