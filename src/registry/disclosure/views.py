@@ -11,9 +11,9 @@ from django.views.decorators.http import require_GET
 
 from registry import csvfiles
 from registry.disclosure import figures
-from registry.disclosure.hours import describe_hours
-from registry.disclosure.models import CorsiaEligibility, Notice
-from registry.parties.models import Registry
+from registry.parties.hours import describe_hours
+from registry.parties.models import Notice, Registry
+from registry.units.models import CorsiaEligibility
 
 
 def _wants_csv(request: HttpRequest) -> bool:

@@ -52,6 +52,8 @@ class Migration(migrations.Migration):
                     ("view_application", "View an application"),
                     ("download_document", "Download an applicant's document"),
                     ("aef_download", "Download the AEF"),
+                    ("authorizations", "View the authorisations"),
+                    ("authorize_entity", "Authorise an entity"),
                     ("registry_admin", "Registry administration"),
                     ("propose", "Propose a transaction"),
                     ("approve", "Approve a transaction"),

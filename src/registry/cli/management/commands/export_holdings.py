@@ -28,13 +28,13 @@ class Command(RegistryCommand):
                 rows = self._write(out, holdings(self.registry, account), lambda: progress.advance(task))
             self.stderr.write(f"{rows} blocks written to {options['output']}")
         else:
-            self._write(sys.stdout, holdings(self.registry, account), lambda: None)
+            self._write(sys.stdout, holdings(self.registry, account), lambda: None, bom=False)
 
     @staticmethod
-    def _write(out: Any, rows: Any, tick: Any) -> int:
+    def _write(out: Any, rows: Any, tick: Any, bom: bool = True) -> int:
         def values() -> Any:
             for h in rows:
                 yield [getattr(h, column) for column in Holding.COLUMNS]
                 tick()
 
-        return csvfiles.write(out, Holding.COLUMNS, values())
+        return csvfiles.write(out, Holding.COLUMNS, values(), bom=bom)
