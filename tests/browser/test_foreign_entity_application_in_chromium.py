@@ -9,9 +9,9 @@ import re
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tests.browser.people import code
-from tests.factories import make_world
+from tests.factories import make_world, valid_pdf
 
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+PDF = valid_pdf()
 
 
 def test_a_foreign_entity_opens_an_account_online(live_server, browser, tmp_path):

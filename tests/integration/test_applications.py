@@ -16,9 +16,9 @@ from registry.accounts.models import Account
 from registry.applications.models import Application, ApplicationDocument
 from registry.notifications.models import Notification
 from registry.transactions.services import retire_units
-from tests.factories import make_user, sign_in
+from tests.factories import make_user, sign_in, valid_pdf
 
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+PDF = valid_pdf()
 
 
 @pytest.fixture(autouse=True)

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from registry.access.login_ids import check_new_login_id, normalise_login_id
+from registry.access.models import Operation
 from registry.access.permissions import can_initiate
 from registry.access.services import (
     grant_right,
@@ -251,7 +252,7 @@ def submit_opening(
         _remove(written)
         raise
     _remove([d.stored for kind, d in held.items() if kind in fresh])  # kept earlier, replaced now
-    log_operation(None, "application_submitted", registry=registry, target=application.reference)
+    log_operation(None, Operation.APPLICATION_SUBMITTED, registry=registry, target=application.reference)
     return application
 
 
@@ -348,6 +349,7 @@ def submit_request(actor: Actor, account: Account, form: Form | str, data: Mappi
         ApplicationEvent.objects.create(application=application, at=application.created_at, status=Status.SUBMITTED, actor=actor)
         _tell_applicant(application, "application_submitted", base_url, summary=_submitted_summary(application, clean))
         _tell_administrators(application)
+        log_operation(actor, Operation.APPLICATION_SUBMITTED, registry=account.registry, target=f"{application.reference} {form.value}")
     return application
 
 

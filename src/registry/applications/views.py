@@ -18,6 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from registry.access import permissions
+from registry.access.models import Operation
 from registry.access.services import log_operation
 from registry.accounts.models import Account
 from registry.accounts.services import held_quantity
@@ -30,6 +31,12 @@ from registry.parties.services import is_administrator
 from registry.transactions.models import Transaction, TransactionType
 
 DOCUMENT_FIELDS = [kind.value for kind in DocumentKind]
+REVIEW = {
+    "review": Operation.APPLICATION_REVIEW,
+    "return": Operation.APPLICATION_RETURN,
+    "reject": Operation.APPLICATION_REJECT,
+    "approve": Operation.APPLICATION_APPROVE,
+}
 
 
 def _pdf(content: bytes, name: str) -> HttpResponse:
@@ -58,11 +65,24 @@ def _keep(request: HttpRequest, held: dict[str, services.HeldDocument]) -> None:
     request.session[HELD_SESSION_KEY] = {kind: asdict(doc) for kind, doc in held.items()}
 
 
+def _admit(request: HttpRequest) -> str | None:
+    """Whether this address may send an application now (before its files are read): None, or why not."""
+    try:
+        uploads.admit_application(request.META.get("REMOTE_ADDR"), int(request.META.get("CONTENT_LENGTH") or 0))
+    except CheckFailed as failure:
+        log_operation(None, Operation.APPLICATION_SUBMITTED, target=request.path, outcome=f"refused {failure.code}")
+        return f"[{failure.code}] {failure.message}"
+    return None
+
+
 @require_http_methods(["GET", "POST"])
 def apply_for_account(request: HttpRequest) -> HttpResponse:
     """Form 1. Every problem is shown at once; documents that passed are kept (in the session) for
     the next attempt, and the form says so beside each."""
     registries = [(r.registry_id, f"{r.name} ({r.registry_id})") for r in Registry.objects.order_by("registry_id")]
+    if request.method == "POST" and (refused := _admit(request)) is not None:
+        messages.error(request, refused)
+        return render(request, "applications/apply.html", {"form": OpeningForm(registries=registries)}, status=429)
     form = OpeningForm(request.POST or None, request.FILES or None, registries=registries)
     held = _held(request)
     if request.method == "POST":
@@ -117,6 +137,9 @@ def application_status(request: HttpRequest, reference: str, token: str) -> Http
     application = get_object_or_404(Application, reference=reference)
     if not secrets.compare_digest(token, application.access_token):
         raise Http404
+    if request.method == "POST" and (refused := _admit(request)) is not None:
+        messages.error(request, refused)
+        return redirect("application-status", reference=reference, token=token)
     form = _correction_form(application)
     if request.method == "POST":
         if application.status != Status.RETURNED:
@@ -146,7 +169,7 @@ def _application(request: HttpRequest, pk: int) -> tuple[Application, bool]:
         raise Http404
     reviewer = is_administrator(request.user, application.registry)
     if not (reviewer or application.applicant_id == request.user.pk):
-        log_operation(request.user, "view_application", target=str(pk), outcome="denied", ip=request.META.get("REMOTE_ADDR"))
+        log_operation(request.user, Operation.VIEW_APPLICATION, target=str(pk), outcome="denied")
         raise Http404
     return application, reviewer
 
@@ -159,7 +182,7 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
     temporary = None
     correction = _correction_form(application) if application.status == Status.RETURNED and not reviewer else None
     if request.method == "POST":
-        action = request.POST.get("action")
+        action = request.POST.get("action", "")
         if action == "resubmit" and application.applicant_id == request.user.pk and application.status == Status.RETURNED:
             correction = _resubmit(request, application)
             if correction is None:
@@ -178,12 +201,25 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     services.reject(request.user, application, comment, base_url=base_url)
                 elif action == "approve":
                     application, temporary = services.approve(request.user, application, base_url=base_url)
-                log_operation(request.user, f"application_{action}", registry=application.registry, target=application.reference)
+                else:
+                    raise Http404
+                log_operation(
+                    request.user, REVIEW[action], registry=application.registry, target=application.reference, outcome=application.status
+                )
             except CheckFailed as failure:
                 messages.error(request, f"[{failure.code}] {failure.message}")
+                log_operation(
+                    request.user,
+                    REVIEW[action],
+                    registry=application.registry,
+                    target=application.reference,
+                    outcome=f"refused {failure.code}",
+                )
             if temporary is None:  # post/redirect/get, except to show a temporary password once
                 return redirect("application", pk=application.pk)
             application.refresh_from_db()
+    if reviewer and request.method == "GET":  # who looked at whose application is on record
+        log_operation(request.user, Operation.VIEW_APPLICATION, registry=application.registry, target=application.reference)
     context: dict[str, Any] = {
         "application": application,
         "reviewer": reviewer,
@@ -221,9 +257,20 @@ def application_document(request: HttpRequest, pk: int, document: int) -> FileRe
     """A document for its reviewers: opened in the browser's PDF viewer (``?view``, in a new tab:
     the strict policy forbids frames and objects) or downloaded."""
     application, reviewer = _application(request, pk)
-    if not reviewer:
+    found = application.documents.filter(pk=document).first() if reviewer else None
+    if found is None:
+        log_operation(
+            request.user,
+            Operation.DOWNLOAD_DOCUMENT,
+            registry=application.registry,
+            target=f"{application.reference} {document}",
+            outcome="denied",
+        )
         raise Http404
-    found = get_object_or_404(application.documents, pk=document)
+    # Passports and company papers: every administrator's download is on record.
+    log_operation(
+        request.user, Operation.DOWNLOAD_DOCUMENT, registry=application.registry, target=f"{application.reference} {found.kind} {found.pk}"
+    )
     return FileResponse(
         uploads.path_of(found.stored_name).open("rb"),
         as_attachment="view" not in request.GET,
@@ -237,6 +284,7 @@ def application_document(request: HttpRequest, pk: int, document: int) -> FileRe
 def new_request(request: HttpRequest, number: str) -> HttpResponse:
     account = Account.objects.select_related("registry").filter(number=number).first()
     if account is None or not permissions.can_view(request.user, account):
+        log_operation(request.user, Operation.VIEW_ACCOUNT, target=number, outcome="denied")
         raise Http404
     form = RequestForm(request.POST)
     form.is_valid()
@@ -248,9 +296,17 @@ def new_request(request: HttpRequest, number: str) -> HttpResponse:
             request.user, account, request.POST.get("form", ""), form.cleaned_data, base_url=_base_url(request)
         )
     except CheckFailed as failure:
+        log_operation(
+            request.user,
+            Operation.APPLICATION_SUBMITTED,
+            registry=account.registry,
+            target=account.number,
+            outcome=f"refused {failure.code}",
+        )
         messages.error(request, f"[{failure.code}] {failure.message}")
         return redirect("account", number=number)
     except ValueError:
+        log_operation(request.user, Operation.APPLICATION_SUBMITTED, registry=account.registry, target=account.number, outcome="refused")
         messages.error(request, _("Choose the form to send."))
         return redirect("account", number=number)
     return redirect("application", pk=application.pk)
@@ -261,6 +317,7 @@ def new_request(request: HttpRequest, number: str) -> HttpResponse:
 def certificate(request: HttpRequest, pk: int) -> HttpResponse:
     application, _reviewer = _application(request, pk)
     if application.form != Form.CERTIFICATE or application.status != Status.APPROVED or application.account is None:
+        log_operation(request.user, Operation.VIEW_NOTICE, registry=application.registry, target=application.reference, outcome="denied")
         raise Http404
     return _pdf(documents.account_certificate(application.account, application.reference), f"certificate-{application.account.number}.pdf")
 
@@ -270,6 +327,7 @@ def certificate(request: HttpRequest, pk: int) -> HttpResponse:
 def use_notice(request: HttpRequest, pk: int) -> HttpResponse:
     tx = Transaction.objects.select_related("registry", "from_account", "using_party", "using_entity").filter(pk=pk).first()
     if tx is None or tx.from_account is None or not permissions.can_view(request.user, tx.from_account):
+        log_operation(request.user, Operation.VIEW_NOTICE, target=f"T{pk}", outcome="denied")
         raise Http404
     if tx.type not in (TransactionType.RETIREMENT, TransactionType.CANCELLATION) or tx.status != "completed":
         raise Http404

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from registry.access.login_ids import find_user
-from registry.access.models import Representative
+from registry.access.models import Operation, Representative
 from registry.access.permissions import administered_registries
 from registry.access.services import create_user, grant_right, initialise_password, log_operation, reissue_login_id, revoke_right
 from registry.accounts.models import Account
@@ -65,10 +65,20 @@ def worklist(registries: QuerySet[Registry]) -> Worklist:
     )
 
 
+#: What each form on the people page does, as the operation log records a refusal of it.
+PEOPLE_ACTIONS = {
+    "create_user": Operation.USER_CREATED,
+    "grant": Operation.GRANT_RIGHT,
+    "revoke": Operation.RIGHT_REVOKED,
+    "initialise_password": Operation.PASSWORD_INITIALISED,
+    "reissue_login_id": Operation.LOGIN_ID_REISSUED,
+}
+
+
 def _administered(request: HttpRequest, registry_id: str) -> Registry:
     registry = get_object_or_404(Registry, registry_id=registry_id)
     if not is_administrator(request.user, registry):
-        log_operation(request.user, "registry_admin", registry=registry, outcome="denied", ip=request.META.get("REMOTE_ADDR"))
+        log_operation(request.user, Operation.REGISTRY_ADMIN, registry=registry, outcome="denied", ip=request.META.get("REMOTE_ADDR"))
         raise Http404
     return registry
 
@@ -155,7 +165,13 @@ def people(request: HttpRequest, registry_id: str) -> HttpResponse:
                 raise Http404
         except CheckFailed as failure:
             messages.error(request, f"[{failure.code}] {failure.message}")
-            log_operation(request.user, action, registry=registry, outcome=f"refused {failure.code}", ip=request.META.get("REMOTE_ADDR"))
+            log_operation(
+                request.user,
+                PEOPLE_ACTIONS.get(action, Operation.REGISTRY_ADMIN),
+                registry=registry,
+                outcome=f"refused {failure.code}",
+                ip=request.META.get("REMOTE_ADDR"),
+            )
     accounts = (
         Account.objects.filter(registry=registry)
         .prefetch_related(Prefetch("representatives", queryset=Representative.objects.select_related("user").order_by("user__username")))

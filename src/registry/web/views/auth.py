@@ -21,6 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from registry.access.models import Operation
 from registry.access.permissions import needs_second_factor
 from registry.access.services import log_operation, must_change_password, password_changed
 from registry.access.signin import client_address, cool_off
@@ -46,16 +47,16 @@ def login_view(request: HttpRequest) -> HttpResponse:
         failed = _("Sign-in failed: the login ID, the password or the one-time code is wrong (or the code has expired).")
         if user is None:
             form.add_error(None, failed)
-            log_operation(None, "login_failed", target=username, ip=_ip(request))
+            log_operation(None, Operation.LOGIN_FAILED, target=username, ip=_ip(request))
         else:
             device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
             if device is not None and not device.verify_token(token):
                 user_login_failed.send(sender=__name__, credentials={"username": username}, request=request)
                 form.add_error(None, failed)
-                log_operation(user, "login_failed", target="one-time code", ip=_ip(request))
+                log_operation(user, Operation.LOGIN_FAILED, target="one-time code", ip=_ip(request))
             else:
                 login(request, user)
-                log_operation(user, "login", ip=_ip(request))
+                log_operation(user, Operation.LOGIN, ip=_ip(request))
                 if device is not None:
                     otp_login(request, device)
                 elif needs_second_factor(user):
@@ -73,7 +74,7 @@ def locked_out(request: HttpRequest, original_response: HttpResponse | None, cre
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
-        log_operation(request.user, "logout", ip=_ip(request))
+        log_operation(request.user, Operation.LOGOUT, ip=_ip(request))
     logout(request)
     return redirect("/")
 
@@ -93,7 +94,7 @@ def setup_second_factor(request: HttpRequest) -> HttpResponse:
             device.confirmed = True
             device.save(update_fields=["confirmed"])
             otp_login(request, device)
-            log_operation(user, "second_factor_enrolled", ip=_ip(request))
+            log_operation(user, Operation.SECOND_FACTOR_ENROLLED, ip=_ip(request))
             messages.success(request, _("Your authenticator app is set up."))
             return redirect("app-home")
         form.add_error("token", _("The one-time code is wrong or expired."))

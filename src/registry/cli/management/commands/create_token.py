@@ -5,6 +5,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError
 
+from registry.access.models import Operation
 from registry.access.permissions import administered_registries, visible_registries
 from registry.access.services import log_operation
 from registry.accounts.models import Account
@@ -56,7 +57,9 @@ class Command(BaseCommand):
             raise CommandError(f"refused [{failure.code}] {failure.message}") from failure
         targets: list[Registry | None] = [*reached] or [None]  # a user who sees no registry yet: logged without one
         for target in targets:
-            log_operation(operator, "api_token_created_for", registry=target, target=f"{user.username} {token.prefix}", outcome=token.scope)
+            log_operation(
+                operator, Operation.API_TOKEN_CREATED_FOR, registry=target, target=f"{user.username} {token.prefix}", outcome=token.scope
+            )
         self.stdout.write(f"token {token.prefix} for {user.username} ({token.scope}, expires {token.expires_at:%Y-%m-%d %H:%M %Z}):")
         self.stdout.write(secret)
         self.stderr.write("The secret is shown once and never stored: keep it now.")
