@@ -24,6 +24,7 @@ from registry.article6.models import (
 from registry.core.checks import Check, CheckFailed
 from registry.journal.services import append_entry
 from registry.parties.models import CooperativeApproach, Party, Project, Registry
+from registry.transactions import purposes
 from registry.transactions.blocks import record_blocks
 from registry.transactions.models import CancellationKind, Transaction, TransactionStatus, TransactionType
 from registry.units.models import UnitBlock
@@ -122,7 +123,9 @@ def check_international_transfer(moving: Sequence[UnitBlock]) -> None:
 
 
 def check_movement(tx: Transaction, moving: Sequence[UnitBlock]) -> None:
-    """The Article 6 checks of a proposed movement (run again when a pending one completes)."""
+    """The Article 6 checks of a proposed movement (run again when a pending one completes), and
+    whether its purpose of use accepts the units' types."""
+    purposes.check_credit_types(tx, moving)
     if tx.type == TransactionType.RETIREMENT and tx.towards_ndc:
         assert tx.using_party is not None
         check_use_towards_ndc(moving, tx.using_party)

@@ -7,13 +7,17 @@ locked the accounts involved: every block write happens under the lock of the ac
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Q
 
 from registry.accounts.models import Account
 from registry.core.checks import Check, CheckFailed
+from registry.core.identifiers import parse_block_identifier
 from registry.core.serials import Piece, SerialRange, cut, describe_ranges, locate_ranges, parse_range, select_for_quantity
+from registry.parties.models import Project, UnitType
 from registry.transactions.models import Transaction, TransactionBlock
 from registry.units.holdings import IDENTITY_FIELDS, identifier_of
 from registry.units.models import UnitBlock
@@ -23,6 +27,10 @@ AVAILABLE_ORDER = ("vintage", "originating_registry", "start")
 
 RequestedRange = tuple[str, SerialRange]
 
+#: The originating registry of a range given as the holdings page shows its serials (``281-300``):
+#: whichever registry's units of those serials the account holds (``resolve_ranges``).
+HELD_BY_ACCOUNT = ""
+
 
 def requested_range(text: str, registry_id: str) -> RequestedRange:
     """``231-240`` in ``registry_id``, or ``MNG01:231-240`` naming the originating registry."""
@@ -30,8 +38,54 @@ def requested_range(text: str, registry_id: str) -> RequestedRange:
     return originating or registry_id, parse_range(serials)
 
 
-def pick_by_quantity(account: Account, quantity: int) -> list[Piece[UnitBlock]]:
+def requested_units(text: str) -> RequestedRange:
+    """Units a holder names as the holdings page shows them: a block's unique identifier
+    (``CA0001-MNG01-MNG-281-380-2023``), serials of it (``281-300``, of whichever registry the
+    account holds them in), or ``MNG01:281-300``."""
+    identified = parse_block_identifier(text, settings.REGISTRY_BLOCK_IDENTIFIER_FORMAT)
+    if identified is not None:
+        registry_id, first, last = identified
+        return registry_id, parse_range(f"{first}-{last}")
+    originating, _, serials = text.strip().rpartition(":")
+    return originating or HELD_BY_ACCOUNT, parse_range(serials)
+
+
+def resolve_ranges(account: Account, requested: Sequence[RequestedRange]) -> list[RequestedRange]:
+    """Name the originating registry of ranges given without one: the one whose units of those
+    serials ``account`` holds (its own registry if none; 4008 if several)."""
+    resolved = []
+    for originating_registry, wanted in requested:
+        if originating_registry == HELD_BY_ACCOUNT:
+            found = sorted(
+                set(
+                    UnitBlock.objects.filter(account=account, start__lte=wanted.end, end__gte=wanted.start).values_list(
+                        "originating_registry", flat=True
+                    )
+                )
+            )
+            if len(found) > 1:
+                raise CheckFailed(
+                    Check.RANGE_AMBIGUOUS, blocks=[str(wanted)], range=str(wanted), account=account.number, registries=", ".join(found)
+                )
+            originating_registry = found[0] if found else account.registry.registry_id
+        resolved.append((originating_registry, wanted))
+    return resolved
+
+
+@dataclass(frozen=True)
+class UnitChoice:
+    """What a movement by quantity takes: units of one type (perhaps of one project and vintage)."""
+
+    unit_type: UnitType | None = None
+    project: Project | None = None
+    vintage: int | None = None
+
+
+def pick_by_quantity(account: Account, quantity: int, choice: UnitChoice | None = None) -> list[Piece[UnitBlock]]:
     """The pieces of ``account``'s unreserved blocks that make up ``quantity``, in selection order.
+
+    Without a unit type in ``choice`` the pieces must all be of one type (4007): nothing mixes
+    programmes or credit types silently.
 
     Reads (and locks) only as many blocks as it needs, so the cost does not grow with the size of
     the account. The caller holds the account's lock, so no other movement changes them meanwhile.
@@ -42,6 +96,13 @@ def pick_by_quantity(account: Account, quantity: int) -> list[Piece[UnitBlock]]:
         .filter(account=account, reserved_by__isnull=True)
         .order_by(*AVAILABLE_ORDER)
     )
+    choice = choice or UnitChoice()
+    if choice.unit_type is not None:
+        available = available.filter(unit_type=choice.unit_type)
+    if choice.project is not None:
+        available = available.filter(project=choice.project)
+    if choice.vintage is not None:
+        available = available.filter(vintage=choice.vintage)
     chosen: list[UnitBlock] = []
     held, offset, chunk = 0, 0, 1  # most movements take from one block: lock no more rows than needed
     while held < quantity:
@@ -55,6 +116,9 @@ def pick_by_quantity(account: Account, quantity: int) -> list[Piece[UnitBlock]]:
                 break
         offset += chunk
         chunk *= 4
+    types = sorted({block.unit_type.code for block in chosen})
+    if len(types) > 1:
+        raise CheckFailed(Check.UNIT_TYPES_MIXED, quantity=quantity, account=account.number, unit_types=", ".join(types))
     return select_for_quantity(((block, SerialRange(block.start, block.end)) for block in chosen), quantity)
 
 

@@ -106,8 +106,10 @@ def move(
     require_approval: bool = False,
     execute_after: datetime | None = None,
     use: dict[str, Any] | None = None,
+    choice: blocks.UnitChoice | None = None,
 ) -> Transaction:
-    """The movement engine. ``use`` carries the Article 6 fields of a use (using Party, NDC year...)."""
+    """The movement engine. ``use`` carries the fields of a use (using Party, NDC year, purpose of
+    use...); ``choice`` narrows a movement by quantity to one unit type (project, vintage)."""
     registry = from_account.registry
     # Who may act comes first: somebody without the right learns nothing about the acquiring account.
     administrator = is_administrator(actor, registry)
@@ -133,6 +135,7 @@ def move(
     if quantity is not None:
         check_quantity(quantity)
     if ranges is not None:
+        ranges = blocks.resolve_ranges(from_account, ranges)
         check_ranges(ranges)
     if by_account_holder:
         # Account holders' movements: never while the registry is suspended, always with four eyes.
@@ -151,7 +154,7 @@ def move(
         pieces = blocks.pick_by_ranges(from_account, ranges)
     else:
         assert quantity is not None
-        pieces = blocks.pick_by_quantity(from_account, quantity)
+        pieces = blocks.pick_by_quantity(from_account, quantity, choice)
     now = timezone.now()
     moving = blocks.carve(pieces)
     moved = sum(b.quantity for b in moving)
@@ -225,6 +228,14 @@ def complete(tx: Transaction, moving: Sequence[UnitBlock], now: datetime) -> Non
         body |= {"using_party": tx.using_party.alpha3 if tx.using_party else None, "towards_ndc": tx.towards_ndc, "ndc_year": tx.ndc_year}
     if tx.using_entity_id:
         body["using_entity"] = tx.using_entity_id
+    # The declared use (optional keys: bodies without them, and their hashes, stay as they were).
+    if tx.use_purpose_id:
+        assert tx.use_purpose is not None
+        body["purpose_code"] = tx.use_purpose.code
+        body["towards_ndc"] = tx.towards_ndc
+    for name in ("aim", "credit_user", "use_country"):
+        if value := getattr(tx, name):
+            body[name] = value
     events.completed(tx)  # before the journal: the registry's lock, which that takes, is then held briefly
     if tx.type == TransactionType.EXTERNAL_TRANSFER:
         body["to_registry"] = tx.to_account.registry.registry_id
@@ -299,6 +310,22 @@ def end_pending(tx: Transaction, moving: list[UnitBlock], status: TransactionSta
     tx.reason = reason
     tx.save(update_fields=["status", "decided_by", "reason"])
     events.ended(tx, person(actor))
+    return tx
+
+
+def refuse_when_due(tx: Transaction, moving: list[UnitBlock], failure: CheckFailed) -> Transaction:
+    """A delayed transaction that fails a check when its time comes ends ``rejected`` with the
+    check's code; its units are free again and both sides are told."""
+    UnitBlock.objects.filter(reserved_by=tx).update(reserved_by=None)
+    for pk in [block.pk for block in moving]:
+        released = UnitBlock.objects.filter(pk=pk).first()
+        if released is not None:
+            blocks.merge_with_neighbours(released)
+    tx.status = TransactionStatus.REJECTED
+    tx.check_code = failure.code
+    tx.check_message = failure.message
+    tx.save(update_fields=["status", "check_code", "check_message"])
+    events.refused_when_due(tx)
     return tx
 
 
