@@ -120,7 +120,9 @@ def test_a_voluntary_offset_in_singapore_is_recorded_with_purpose_aim_user_and_c
 
 
 def test_j_credits_never_count_towards_another_countrys_ndc_6015(world, singapore, unchanged):
-    failure = unchanged(lambda: retire_units(actor=world.admin_jp, account=singapore, ranges=jc_ranges(1, 10), purpose_code="jc-ndc", use_country="SG"))
+    failure = unchanged(
+        lambda: retire_units(actor=world.admin_jp, account=singapore, ranges=jc_ranges(1, 10), purpose_code="jc-ndc", use_country="SG")
+    )
     assert failure.code == 6015
     assert "never used towards another country's NDC nor with a corresponding adjustment" in failure.message
 
@@ -132,7 +134,10 @@ def test_j_credits_count_towards_japans_ndc_when_used_in_japan(world, singapore)
 
 def test_jcm_credits_towards_another_countrys_ndc_are_refused_6004(world):
     world.issue(20)
-    assert refused(lambda: retire_units(actor=world.admin_mn, account=world.seller, quantity=5, purpose_code="jcm-ndc", use_country="JP")) == 6004
+    assert (
+        refused(lambda: retire_units(actor=world.admin_mn, account=world.seller, quantity=5, purpose_code="jcm-ndc", use_country="JP"))
+        == 6004
+    )
 
 
 def test_cdp_sbt_or_re100_for_renewable_energy_procured_abroad_is_refused_6016(world, singapore, unchanged):
@@ -140,12 +145,21 @@ def test_cdp_sbt_or_re100_for_renewable_energy_procured_abroad_is_refused_6016(w
         lambda: retire_units(actor=world.admin_jp, account=singapore, ranges=jc_ranges(101, 110), purpose_code="jc-re100", use_country="SG")
     )
     assert failure.code == 6016
-    assert refused(lambda: retire_units(actor=world.admin_jp, account=singapore, ranges=jc_ranges(101, 110), purpose_code="jc-cdp-sbt", use_country="SG")) == 6016
+    assert (
+        refused(
+            lambda: retire_units(
+                actor=world.admin_jp, account=singapore, ranges=jc_ranges(101, 110), purpose_code="jc-cdp-sbt", use_country="SG"
+            )
+        )
+        == 6016
+    )
 
 
 def test_cdp_sbt_reporting_takes_only_renewable_credit_types_6017(world, singapore, unchanged):
     failure = unchanged(
-        lambda: retire_units(actor=world.admin_jp, account=singapore, ranges=jc_ranges(95, 105), purpose_code="jc-cdp-sbt", use_country="JP")
+        lambda: retire_units(
+            actor=world.admin_jp, account=singapore, ranges=jc_ranges(95, 105), purpose_code="jc-cdp-sbt", use_country="JP"
+        )
     )
     assert failure.code == 6017 and failure.blocks == ("JPN01:95-100",)
     ok = retire_units(actor=world.admin_jp, account=singapore, ranges=jc_ranges(101, 160), purpose_code="jc-cdp-sbt", use_country="JP")
@@ -153,13 +167,28 @@ def test_cdp_sbt_reporting_takes_only_renewable_credit_types_6017(world, singapo
 
 
 def test_re100_takes_renewable_electricity_only_6017(world, singapore):
-    assert refused(lambda: retire_units(actor=world.admin_jp, account=singapore, ranges=jc_ranges(151, 160), purpose_code="jc-re100", use_country="JP")) == 6017
-    assert retire_units(actor=world.admin_jp, account=singapore, ranges=jc_ranges(101, 110), purpose_code="jc-re100", use_country="JP").quantity == 10
+    assert (
+        refused(
+            lambda: retire_units(
+                actor=world.admin_jp, account=singapore, ranges=jc_ranges(151, 160), purpose_code="jc-re100", use_country="JP"
+            )
+        )
+        == 6017
+    )
+    assert (
+        retire_units(
+            actor=world.admin_jp, account=singapore, ranges=jc_ranges(101, 110), purpose_code="jc-re100", use_country="JP"
+        ).quantity
+        == 10
+    )
 
 
 def test_a_j_credit_purpose_never_takes_jcm_credits_6017(world):
     world.issue(20)
-    assert refused(lambda: retire_units(actor=world.admin_mn, account=world.seller, quantity=5, purpose_code="jc-offset", use_country="MN")) == 6017
+    assert (
+        refused(lambda: retire_units(actor=world.admin_mn, account=world.seller, quantity=5, purpose_code="jc-offset", use_country="MN"))
+        == 6017
+    )
 
 
 def test_an_unknown_or_retired_purpose_is_refused_1014(world, singapore):
@@ -170,7 +199,10 @@ def test_an_unknown_or_retired_purpose_is_refused_1014(world, singapore):
 
 def test_a_cancellation_for_a_purpose_towards_an_ndc_is_refused_5303(world):
     world.issue(20)
-    assert refused(lambda: cancel_units(actor=world.admin_mn, account=world.seller, kind="voluntary", quantity=5, purpose_code="jcm-ndc")) == 5303
+    assert (
+        refused(lambda: cancel_units(actor=world.admin_mn, account=world.seller, kind="voluntary", quantity=5, purpose_code="jcm-ndc"))
+        == 5303
+    )
 
 
 def test_a_voluntary_jcm_cancellation_records_its_purpose_and_user(world):
@@ -216,14 +248,21 @@ def test_by_quantity_without_a_unit_type_nothing_mixes_unit_types_4007(world, si
 
 def test_by_quantity_with_a_unit_type_takes_only_that_type(world, singapore):
     tx = transfer_units(
-        actor=world.admin_jp, from_account=singapore, to_account=world.japanese, quantity=40, choice=UnitChoice(unit_type=UnitType.objects.get(code="JC-RE-E"))
+        actor=world.admin_jp,
+        from_account=singapore,
+        to_account=world.japanese,
+        quantity=40,
+        choice=UnitChoice(unit_type=UnitType.objects.get(code="JC-RE-E")),
     )
     assert [(b.start, b.end) for b in tx.blocks.all()] == [(101, 140)]
 
 
 def test_by_quantity_with_project_and_vintage(world, singapore):
     choice = UnitChoice(unit_type=UnitType.objects.get(code="JC"), project=world.project_jp, vintage=2021)
-    assert refused(lambda: transfer_units(actor=world.admin_jp, from_account=singapore, to_account=world.japanese, quantity=1, choice=choice)) == 4004
+    assert (
+        refused(lambda: transfer_units(actor=world.admin_jp, from_account=singapore, to_account=world.japanese, quantity=1, choice=choice))
+        == 4004
+    )
 
 
 # Ranges as the holdings page shows them ----------------------------------------------------------
@@ -249,12 +288,23 @@ def test_a_unique_identifier_or_its_serials_name_units_of_another_registry(world
     authorize_units(actor=world.admin_mn, authorization=authorization, project=world.project_mn, vintages=(2023, 2023))
     from registry.transactions.services import transfer_externally
 
-    transfer_externally(actor=world.admin_mn, from_account=world.seller, to_account=world.japanese, ranges=[("MNG01", SerialRange(281, 380))])
+    transfer_externally(
+        actor=world.admin_mn, from_account=world.seller, to_account=world.japanese, ranges=[("MNG01", SerialRange(281, 380))]
+    )
     trust(world)
     assert requested_units("CA0001-MNG01-MNG-281-380-2023") == ("MNG01", SerialRange(281, 380))
-    tx = transfer_units(actor=world.admin_jp, from_account=world.japanese, to_account=open_account(
-        system_user(), world.japan, account_type=AccountType.ENTITY_HOLDING, name="Other", entity=register_entity(system_user(), world.japan, name="Other KK", country="JP")
-    ), ranges=[requested_units("281-300")])
+    tx = transfer_units(
+        actor=world.admin_jp,
+        from_account=world.japanese,
+        to_account=open_account(
+            system_user(),
+            world.japan,
+            account_type=AccountType.ENTITY_HOLDING,
+            name="Other",
+            entity=register_entity(system_user(), world.japan, name="Other KK", country="JP"),
+        ),
+        ranges=[requested_units("281-300")],
+    )
     assert [(b.originating_registry, b.start, b.end) for b in tx.blocks.all()] == [("MNG01", 281, 300)]
 
 
@@ -273,9 +323,12 @@ def test_serials_held_from_two_registries_need_the_identifier_4008(world, singap
 
 
 def test_naming_both_quantity_and_ranges_is_1003_through_propose_movement(world, singapore):
-    assert refused(
-        lambda: propose_movement(actor=world.admin_jp, kind="retirement", from_account=singapore, quantity=5, ranges=jc_ranges(1, 5))
-    ) == 1003
+    assert (
+        refused(
+            lambda: propose_movement(actor=world.admin_jp, kind="retirement", from_account=singapore, quantity=5, ranges=jc_ranges(1, 5))
+        )
+        == 1003
+    )
 
 
 # A delayed transfer that can no longer complete ---------------------------------------------------

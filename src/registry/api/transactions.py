@@ -20,7 +20,7 @@ from registry.api.problems import ERRORS
 from registry.api.schemas import ACCOUNT_NUMBER, ProposalIn, ReasonIn, TransactionOut, TransactionPage
 from registry.api.security import account_for, address_of, administered_registries, reachable_accounts, transaction_for, user_of
 from registry.transactions import services as ledger
-from registry.transactions.blocks import requested_range
+from registry.transactions.blocks import requested_units, unit_choice
 from registry.transactions.models import Transaction, TransactionStatus, TransactionType
 from registry.transactions.visibility import seen_from
 
@@ -95,16 +95,20 @@ def propose_transaction(request: HttpRequest, proposal: ProposalIn) -> HttpRespo
 
     def write() -> tuple[int, dict[str, Any]]:
         source = account_for(request, proposal.from_account)
-        registry_id = source.registry.registry_id
         tx = ledger.propose_movement(
             actor=user_of(request),
             kind=proposal.kind,
             from_account=source,
             to_account_number=proposal.to_account,
             quantity=proposal.quantity,
-            ranges=[requested_range(text, registry_id) for text in proposal.ranges] if proposal.ranges else None,
+            ranges=[requested_units(text) for text in proposal.ranges] if proposal.ranges else None,
             purpose=proposal.purpose,
             cancellation_kind=proposal.cancellation_kind or "voluntary",
+            choice=unit_choice(source.registry, proposal.unit_type, proposal.project, proposal.vintage),
+            purpose_code=proposal.purpose_code,
+            aim=proposal.aim,
+            credit_user=proposal.credit_user,
+            use_country=proposal.use_country,
         )
         return _logged(request, "propose", tx)
 

@@ -71,7 +71,12 @@ def seed_use_purposes(jcm: CreditingProgramme, jcredit: CreditingProgramme) -> N
     """The purposes of a J-Credit nullification (無効化) and of a JCM retirement or cancellation."""
     for position, (code, name, name_ja, options) in enumerate(
         [
-            ("jc-global-warming-act", "Reporting under the Act on Promotion of Global Warming Countermeasures", "温対法での報告", {"towards_ndc": True}),
+            (
+                "jc-global-warming-act",
+                "Reporting under the Act on Promotion of Global Warming Countermeasures",
+                "温対法での報告",
+                {"towards_ndc": True},
+            ),
             ("jc-energy-conservation-act", "Reporting under the Energy Conservation Act", "省エネ法での報告", {"towards_ndc": True}),
             ("jc-ndc", "Achievement of Japan's emission reduction target (NDC)", "国の排出削減目標の達成", {"towards_ndc": True}),
             ("jc-gx-ets", "GX-ETS", "GX-ETS", {"towards_ndc": True}),
@@ -79,10 +84,15 @@ def seed_use_purposes(jcm: CreditingProgramme, jcredit: CreditingProgramme) -> N
             (
                 "jc-cdp-sbt",
                 "CDP and SBT reporting (renewable energy)",
-                "CDP・SBTへの報告（再エネ）",
+                "CDP・SBTへの報告(再エネ)",
                 {"domestic_only": True, "unit_types": ("JC-RE-E", "JC-RE-H")},
             ),
-            ("jc-re100", "RE100 reporting (renewable electricity)", "RE100への報告（再エネ電力）", {"domestic_only": True, "unit_types": ("JC-RE-E",)}),
+            (
+                "jc-re100",
+                "RE100 reporting (renewable electricity)",
+                "RE100への報告(再エネ電力)",
+                {"domestic_only": True, "unit_types": ("JC-RE-E",)},
+            ),
             ("jc-other", "Other", "その他", {}),
         ]
     ):
@@ -90,7 +100,7 @@ def seed_use_purposes(jcm: CreditingProgramme, jcredit: CreditingProgramme) -> N
     for position, (code, name, name_ja, options) in enumerate(
         [
             ("jcm-ndc", "Use towards the NDC", "NDCへの活用", {"towards_ndc": True}),
-            ("jcm-voluntary", "Voluntary offsetting (towards no NDC)", "自主的なオフセット（NDCに算入しない）", {}),
+            ("jcm-voluntary", "Voluntary offsetting (towards no NDC)", "自主的なオフセット(NDCに算入しない)", {}),
             ("jcm-other", "Other", "その他", {}),
         ]
     ):

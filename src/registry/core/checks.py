@@ -40,7 +40,10 @@ class Check(Enum):
     NOT_ALLOWED_TO_APPROVE = (2006, "{actor} may not approve transactions of account {account}.")
     OUTSIDE_OPERATING_HOURS = (2007, "Registry {registry} accepts account holders' movements {hours} ({zone}); it is now {now}.")
     MAINTENANCE_WINDOW = (2008, "Registry {registry} is in scheduled maintenance until {until}: {title}")
-    ONE_TIME_CODE_WRONG = (2009, "The one-time code is wrong or expired; nothing was changed. Enter the code your authenticator app shows now.")
+    ONE_TIME_CODE_WRONG = (
+        2009,
+        "The one-time code is wrong or expired; nothing was changed. Enter the code your authenticator app shows now.",
+    )
     ONLY_PROPOSER_CANCELS = (2004, "Only the proposer or an administrator may cancel transaction {transaction}.")
 
     # 4xxx unit-block checks common to every movement

@@ -81,6 +81,21 @@ class UnitChoice:
     vintage: int | None = None
 
 
+def unit_choice(registry: Any, unit_type: str | None, project: str | None, vintage: int | None) -> UnitChoice:
+    """The choice as interfaces name it, by codes: unknown ones are refused (1007, 1008)."""
+    chosen_type = None
+    if unit_type:
+        chosen_type = UnitType.objects.filter(code=unit_type).first()
+        if chosen_type is None:
+            raise CheckFailed(Check.UNIT_TYPE_UNKNOWN, unit_type=unit_type)
+    chosen_project = None
+    if project:
+        chosen_project = Project.objects.filter(registry=registry, identifier=project).first()
+        if chosen_project is None:
+            raise CheckFailed(Check.PROJECT_UNKNOWN, project=project, registry=registry.registry_id)
+    return UnitChoice(unit_type=chosen_type, project=chosen_project, vintage=vintage)
+
+
 def pick_by_quantity(account: Account, quantity: int, choice: UnitChoice | None = None) -> list[Piece[UnitBlock]]:
     """The pieces of ``account``'s unreserved blocks that make up ``quantity``, in selection order.
 

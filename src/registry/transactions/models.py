@@ -72,7 +72,9 @@ class Transaction(models.Model):
     use_purpose = models.ForeignKey(UsePurpose, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     aim = models.TextField(blank=True)
     credit_user = models.CharField(max_length=300, blank=True)
-    use_country = models.CharField(max_length=2, blank=True, help_text="ISO 3166 alpha-2 code of the country where the offset emissions occur")
+    use_country = models.CharField(
+        max_length=2, blank=True, help_text="ISO 3166 alpha-2 code of the country where the offset emissions occur"
+    )
     authorization = models.ForeignKey(
         "article6.Authorization", on_delete=models.PROTECT, null=True, blank=True, related_name="transactions"
     )

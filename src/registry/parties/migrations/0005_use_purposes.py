@@ -6,28 +6,32 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('parties', '0004_registry_closes_at_registry_open_weekdays_and_more'),
+        ("parties", "0004_registry_closes_at_registry_open_weekdays_and_more"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='UsePurpose',
+            name="UsePurpose",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=40, unique=True, validators=[django.core.validators.RegexValidator('^[a-z0-9-]+$')])),
-                ('name', models.CharField(max_length=200)),
-                ('name_ja', models.CharField(blank=True, max_length=200)),
-                ('towards_ndc', models.BooleanField(default=False)),
-                ('domestic_only', models.BooleanField(default=False)),
-                ('position', models.PositiveSmallIntegerField(default=0, help_text='order in the list users choose from')),
-                ('active', models.BooleanField(default=True, help_text='offered for new retirements and cancellations')),
-                ('programme', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='use_purposes', to='parties.creditingprogramme')),
-                ('unit_types', models.ManyToManyField(blank=True, related_name='use_purposes', to='parties.unittype')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("code", models.CharField(max_length=40, unique=True, validators=[django.core.validators.RegexValidator("^[a-z0-9-]+$")])),
+                ("name", models.CharField(max_length=200)),
+                ("name_ja", models.CharField(blank=True, max_length=200)),
+                ("towards_ndc", models.BooleanField(default=False)),
+                ("domestic_only", models.BooleanField(default=False)),
+                ("position", models.PositiveSmallIntegerField(default=0, help_text="order in the list users choose from")),
+                ("active", models.BooleanField(default=True, help_text="offered for new retirements and cancellations")),
+                (
+                    "programme",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="use_purposes", to="parties.creditingprogramme"
+                    ),
+                ),
+                ("unit_types", models.ManyToManyField(blank=True, related_name="use_purposes", to="parties.unittype")),
             ],
             options={
-                'ordering': ['programme', 'position', 'code'],
+                "ordering": ["programme", "position", "code"],
             },
         ),
     ]

@@ -5,31 +5,34 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('parties', '0005_use_purposes'),
-        ('transactions', '0003_transactionblock_identifier'),
+        ("parties", "0005_use_purposes"),
+        ("transactions", "0003_transactionblock_identifier"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='transaction',
-            name='aim',
+            model_name="transaction",
+            name="aim",
             field=models.TextField(blank=True),
         ),
         migrations.AddField(
-            model_name='transaction',
-            name='credit_user',
+            model_name="transaction",
+            name="credit_user",
             field=models.CharField(blank=True, max_length=300),
         ),
         migrations.AddField(
-            model_name='transaction',
-            name='use_country',
-            field=models.CharField(blank=True, help_text='ISO 3166 alpha-2 code of the country where the offset emissions occur', max_length=2),
+            model_name="transaction",
+            name="use_country",
+            field=models.CharField(
+                blank=True, help_text="ISO 3166 alpha-2 code of the country where the offset emissions occur", max_length=2
+            ),
         ),
         migrations.AddField(
-            model_name='transaction',
-            name='use_purpose',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='parties.usepurpose'),
+            model_name="transaction",
+            name="use_purpose",
+            field=models.ForeignKey(
+                blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name="+", to="parties.usepurpose"
+            ),
         ),
     ]

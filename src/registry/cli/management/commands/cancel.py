@@ -1,7 +1,7 @@
 from argparse import ArgumentParser
 from typing import Any
 
-from registry.cli.base import RegistryCommand, add_amount_arguments
+from registry.cli.base import RegistryCommand, add_amount_arguments, add_use_arguments
 from registry.cli.report import report_transaction
 from registry.transactions.models import CancellationKind
 from registry.transactions.services import cancel_units
@@ -15,6 +15,7 @@ class Command(RegistryCommand):
         parser.add_argument("--kind", required=True, choices=CancellationKind.values)
         parser.add_argument("--oimp-purpose", default="", help="with --kind oimp: the purpose, e.g. CORSIA")
         add_amount_arguments(parser)
+        add_use_arguments(parser)
 
     def run(self, **options: Any) -> None:
         tx = cancel_units(
@@ -24,5 +25,10 @@ class Command(RegistryCommand):
             quantity=options["quantity"],
             ranges=self.ranges(options["ranges"]),
             oimp_purpose=options["oimp_purpose"],
+            choice=self.choice(options),
+            purpose_code=options["purpose_code"],
+            aim=options["aim"],
+            credit_user=options["credit_user"],
+            use_country=options["country"],
         )
         report_transaction(self.stdout, tx)
