@@ -7,48 +7,48 @@ here for translation under the very same text, and a test proves the two never d
 from __future__ import annotations
 
 from django.utils.translation import gettext
-from django.utils.translation import gettext_noop as N_
+from django.utils.translation import gettext_noop
 
 from registry.core.checks import Check, CheckFailed
 
 TRANSLATED: dict[Check, str] = {
-    Check.QUANTITY_NOT_POSITIVE: N_("The quantity must be a whole number greater than zero (got {quantity})."),
-    Check.QUANTITY_AND_RANGES: N_("Name either a quantity or serial ranges, not both and not neither."),
-    Check.VALUE_INVALID: N_("{field} is not valid: {detail}"),
-    Check.PURPOSE_UNKNOWN: N_("Purpose {purpose} is not in the list of purposes of use; choose one of: {purposes}."),
-    Check.NOT_ALLOWED_ON_ACCOUNT: N_("{actor} may not act on account {account}."),
-    Check.APPROVER_IS_PROPOSER: N_("The person who proposed transaction {transaction} cannot also approve it."),
-    Check.MOVEMENTS_SUSPENDED: N_("Movements are suspended in registry {registry}: {notice}"),
-    Check.NOT_ALLOWED_TO_APPROVE: N_("{actor} may not approve transactions of account {account}."),
-    Check.ONE_TIME_CODE_WRONG: N_(
+    Check.QUANTITY_NOT_POSITIVE: gettext_noop("The quantity must be a whole number greater than zero (got {quantity})."),
+    Check.QUANTITY_AND_RANGES: gettext_noop("Name either a quantity or serial ranges, not both and not neither."),
+    Check.VALUE_INVALID: gettext_noop("{field} is not valid: {detail}"),
+    Check.PURPOSE_UNKNOWN: gettext_noop("Purpose {purpose} is not in the list of purposes of use; choose one of: {purposes}."),
+    Check.NOT_ALLOWED_ON_ACCOUNT: gettext_noop("{actor} may not act on account {account}."),
+    Check.APPROVER_IS_PROPOSER: gettext_noop("The person who proposed transaction {transaction} cannot also approve it."),
+    Check.MOVEMENTS_SUSPENDED: gettext_noop("Movements are suspended in registry {registry}: {notice}"),
+    Check.NOT_ALLOWED_TO_APPROVE: gettext_noop("{actor} may not approve transactions of account {account}."),
+    Check.ONE_TIME_CODE_WRONG: gettext_noop(
         "The one-time code is wrong or expired; nothing was changed. Enter the code your authenticator app shows now."
     ),
-    Check.UNITS_NOT_HELD: N_("Serials {ranges} are not held by account {account}."),
-    Check.UNITS_RESERVED: N_("Serials {ranges} are reserved by pending transaction {transaction}."),
-    Check.QUANTITY_EXCEEDS_AVAILABLE: N_("Account {account} has {available} units available, fewer than the {quantity} requested."),
-    Check.UNIT_TYPES_MIXED: N_(
+    Check.UNITS_NOT_HELD: gettext_noop("Serials {ranges} are not held by account {account}."),
+    Check.UNITS_RESERVED: gettext_noop("Serials {ranges} are reserved by pending transaction {transaction}."),
+    Check.QUANTITY_EXCEEDS_AVAILABLE: gettext_noop("Account {account} has {available} units available, fewer than the {quantity} requested."),
+    Check.UNIT_TYPES_MIXED: gettext_noop(
         "Choosing {quantity} units of account {account} by quantity would mix unit types ({unit_types}); choose the unit type."
     ),
-    Check.RANGE_AMBIGUOUS: N_(
+    Check.RANGE_AMBIGUOUS: gettext_noop(
         "Serials {range} of account {account} exist in more than one originating registry ({registries}); give the unique identifier."
     ),
-    Check.TRANSFER_SAME_ACCOUNT: N_("The transferring and acquiring accounts are the same ({account})."),
-    Check.CANCELLATION_TOWARDS_NDC: N_("Purpose {purpose} counts towards an NDC: retire the units instead of cancelling them."),
-    Check.TRANSACTION_NOT_PENDING: N_("Transaction {transaction} is {status}; it can no longer be {action}."),
-    Check.NOT_AUTHORIZED_FOR_TRANSFER: N_("Serials {ranges} are not authorised ITMOs and cannot be transferred to another registry."),
-    Check.NDC_USE_OF_ANOTHER_PARTY: N_("Units retired in registry {registry} count only towards the NDC of {party}, not of {using_party}."),
-    Check.FOREIGN_NDC_NOT_ALLOWED: N_(
+    Check.TRANSFER_SAME_ACCOUNT: gettext_noop("The transferring and acquiring accounts are the same ({account})."),
+    Check.CANCELLATION_TOWARDS_NDC: gettext_noop("Purpose {purpose} counts towards an NDC: retire the units instead of cancelling them."),
+    Check.TRANSACTION_NOT_PENDING: gettext_noop("Transaction {transaction} is {status}; it can no longer be {action}."),
+    Check.NOT_AUTHORIZED_FOR_TRANSFER: gettext_noop("Serials {ranges} are not authorised ITMOs and cannot be transferred to another registry."),
+    Check.NDC_USE_OF_ANOTHER_PARTY: gettext_noop("Units retired in registry {registry} count only towards the NDC of {party}, not of {using_party}."),
+    Check.FOREIGN_NDC_NOT_ALLOWED: gettext_noop(
         "{programme} units are never used towards another country's NDC nor with a corresponding adjustment: "
         "use in {country} is voluntary offsetting only (choose a purpose that counts towards no NDC)."
     ),
-    Check.PURPOSE_DOMESTIC_ONLY: N_(
+    Check.PURPOSE_DOMESTIC_ONLY: gettext_noop(
         "Purpose {purpose} is for use in {party} only: {programme} units are never used to report renewable energy procured abroad ({country})."
     ),
-    Check.PURPOSE_UNIT_TYPE_NOT_ACCEPTED: N_("Serials {ranges} are {unit_types} units; purpose {purpose} accepts only {accepted}."),
-    Check.ACQUIRING_ACCOUNT_UNKNOWN: N_("Acquiring account {account} does not exist in registry {registry}."),
-    Check.ACQUIRING_ACCOUNT_BLOCKED: N_("Acquiring account {account} is blocked."),
-    Check.TRANSFERRING_ACCOUNT_BLOCKED: N_("Transferring account {account} is blocked."),
-    Check.ACCOUNT_OTHER_REGISTRY: N_("Account {account} belongs to registry {account_registry}, not {registry}."),
+    Check.PURPOSE_UNIT_TYPE_NOT_ACCEPTED: gettext_noop("Serials {ranges} are {unit_types} units; purpose {purpose} accepts only {accepted}."),
+    Check.ACQUIRING_ACCOUNT_UNKNOWN: gettext_noop("Acquiring account {account} does not exist in registry {registry}."),
+    Check.ACQUIRING_ACCOUNT_BLOCKED: gettext_noop("Acquiring account {account} is blocked."),
+    Check.TRANSFERRING_ACCOUNT_BLOCKED: gettext_noop("Transferring account {account} is blocked."),
+    Check.ACCOUNT_OTHER_REGISTRY: gettext_noop("Account {account} belongs to registry {account_registry}, not {registry}."),
 }
 
 
