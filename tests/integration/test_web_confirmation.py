@@ -31,7 +31,12 @@ def lion(world):
     account = open_account(system_user(), world.japan, account_type=AccountType.ENTITY_HOLDING, name="Lion City Offsets", entity=entity)
     for code, quantity in (("JC", 100), ("JC-RE-E", 50)):
         issue_units(
-            actor=world.admin_jp, account=account, project=world.project_jp, unit_type=UnitType.objects.get(code=code), vintage=2022, quantity=quantity
+            actor=world.admin_jp,
+            account=account,
+            project=world.project_jp,
+            unit_type=UnitType.objects.get(code=code),
+            vintage=2022,
+            quantity=quantity,
         )
     world.lion = account
     world.initiator, world.approver = make_user("lee"), make_user("tan")
@@ -119,7 +124,12 @@ def test_refusals_speak_japanese_with_their_codes_6015_and_6016(lion):
 
 def test_a_voluntary_cancellation_is_proposed_from_the_web(lion):
     client = client_for(lion.initiator)
-    data = {"kind": "cancellation", "cancellation_kind": "voluntary", "ranges": "JC-JPN01-NA-101-150-2022", "token": one_time_code(lion.initiator)}
+    data = {
+        "kind": "cancellation",
+        "cancellation_kind": "voluntary",
+        "ranges": "JC-JPN01-NA-101-150-2022",
+        "token": one_time_code(lion.initiator),
+    }
     client.post(f"/app/accounts/{lion.lion.number}/propose/", data)
     tx = Transaction.objects.get(type="cancellation")
     assert (tx.status, tx.quantity, tx.to_account.type) == ("awaiting_approval", 50, "voluntary_cancellation")
@@ -150,12 +160,16 @@ def test_a_refused_proposal_is_not_listed_among_transactions(lion):
 
 
 def test_quantity_and_ranges_together_are_1003_on_the_web_and_the_cli(lion):
-    page = client_for(lion.initiator).post(
-        f"/app/accounts/{lion.lion.number}/propose/", {"kind": "retirement", "quantity": 5, "ranges": "1-5"}, follow=True
-    ).content.decode()
+    page = (
+        client_for(lion.initiator)
+        .post(f"/app/accounts/{lion.lion.number}/propose/", {"kind": "retirement", "quantity": 5, "ranges": "1-5"}, follow=True)
+        .content.decode()
+    )
     assert "[1003]" in page
     with pytest.raises(CommandError, match=r"\[1003\]"):
-        call_command("retire", "--registry", "JPN01", "--as", "admin-jp", "--account", lion.lion.number, "--quantity", "5", "--range", "1-5")
+        call_command(
+            "retire", "--registry", "JPN01", "--as", "admin-jp", "--account", lion.lion.number, "--quantity", "5", "--range", "1-5"
+        )
 
 
 def test_the_translated_refusals_say_what_the_check_table_says():

@@ -6,8 +6,7 @@ here for translation under the very same text, and a test proves the two never d
 
 from __future__ import annotations
 
-from django.utils.translation import gettext
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext, gettext_noop
 
 from registry.core.checks import Check, CheckFailed
 
@@ -25,7 +24,9 @@ TRANSLATED: dict[Check, str] = {
     ),
     Check.UNITS_NOT_HELD: gettext_noop("Serials {ranges} are not held by account {account}."),
     Check.UNITS_RESERVED: gettext_noop("Serials {ranges} are reserved by pending transaction {transaction}."),
-    Check.QUANTITY_EXCEEDS_AVAILABLE: gettext_noop("Account {account} has {available} units available, fewer than the {quantity} requested."),
+    Check.QUANTITY_EXCEEDS_AVAILABLE: gettext_noop(
+        "Account {account} has {available} units available, fewer than the {quantity} requested."
+    ),
     Check.UNIT_TYPES_MIXED: gettext_noop(
         "Choosing {quantity} units of account {account} by quantity would mix unit types ({unit_types}); choose the unit type."
     ),
@@ -35,8 +36,12 @@ TRANSLATED: dict[Check, str] = {
     Check.TRANSFER_SAME_ACCOUNT: gettext_noop("The transferring and acquiring accounts are the same ({account})."),
     Check.CANCELLATION_TOWARDS_NDC: gettext_noop("Purpose {purpose} counts towards an NDC: retire the units instead of cancelling them."),
     Check.TRANSACTION_NOT_PENDING: gettext_noop("Transaction {transaction} is {status}; it can no longer be {action}."),
-    Check.NOT_AUTHORIZED_FOR_TRANSFER: gettext_noop("Serials {ranges} are not authorised ITMOs and cannot be transferred to another registry."),
-    Check.NDC_USE_OF_ANOTHER_PARTY: gettext_noop("Units retired in registry {registry} count only towards the NDC of {party}, not of {using_party}."),
+    Check.NOT_AUTHORIZED_FOR_TRANSFER: gettext_noop(
+        "Serials {ranges} are not authorised ITMOs and cannot be transferred to another registry."
+    ),
+    Check.NDC_USE_OF_ANOTHER_PARTY: gettext_noop(
+        "Units retired in registry {registry} count only towards the NDC of {party}, not of {using_party}."
+    ),
     Check.FOREIGN_NDC_NOT_ALLOWED: gettext_noop(
         "{programme} units are never used towards another country's NDC nor with a corresponding adjustment: "
         "use in {country} is voluntary offsetting only (choose a purpose that counts towards no NDC)."
@@ -44,7 +49,9 @@ TRANSLATED: dict[Check, str] = {
     Check.PURPOSE_DOMESTIC_ONLY: gettext_noop(
         "Purpose {purpose} is for use in {party} only: {programme} units are never used to report renewable energy procured abroad ({country})."
     ),
-    Check.PURPOSE_UNIT_TYPE_NOT_ACCEPTED: gettext_noop("Serials {ranges} are {unit_types} units; purpose {purpose} accepts only {accepted}."),
+    Check.PURPOSE_UNIT_TYPE_NOT_ACCEPTED: gettext_noop(
+        "Serials {ranges} are {unit_types} units; purpose {purpose} accepts only {accepted}."
+    ),
     Check.ACQUIRING_ACCOUNT_UNKNOWN: gettext_noop("Acquiring account {account} does not exist in registry {registry}."),
     Check.ACQUIRING_ACCOUNT_BLOCKED: gettext_noop("Acquiring account {account} is blocked."),
     Check.TRANSFERRING_ACCOUNT_BLOCKED: gettext_noop("Transferring account {account} is blocked."),
