@@ -48,7 +48,7 @@ def fill_use(page, purpose: str, unit_type: str, quantity: str) -> None:
 
 
 def test_a_singapore_company_nullifies_j_credits_for_voluntary_offsetting_in_japanese(live_server, browser):
-    world, account, lee, tan = singapore_company()
+    _world, account, lee, tan = singapore_company()
     base = live_server.url
     page = browser.new_context(locale="ja-JP").new_page()
     sign_in_ja(page, base, "lee", lee)
