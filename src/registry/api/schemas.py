@@ -141,6 +141,11 @@ class TransactionOut(Schema):
     check_code: int | None
     check_message: str
     blocks: list[str] = Field(description="unique identifiers of the blocks the transaction names")
+    purpose_code: str | None = Field(None, description="a retirement's or cancellation's purpose of use")
+    aim: str = ""
+    credit_user: str = ""
+    use_country: str = ""
+    towards_ndc: bool = False
 
 
 class TransactionPage(Schema):

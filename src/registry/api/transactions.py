@@ -22,7 +22,7 @@ from registry.api.security import account_for, address_of, administered_registri
 from registry.transactions import services as ledger
 from registry.transactions.blocks import requested_units, unit_choice
 from registry.transactions.models import Transaction, TransactionStatus, TransactionType
-from registry.transactions.visibility import seen_from
+from registry.transactions.visibility import refused_on_request, seen_from
 
 router = Router(tags=["transactions"])
 
@@ -47,6 +47,11 @@ def transaction_out(tx: Transaction) -> dict[str, Any]:
         check_code=tx.check_code,
         check_message=tx.check_message,
         blocks=[b.identifier for b in tx.blocks.all()],
+        purpose_code=tx.use_purpose.code if tx.use_purpose else None,
+        aim=tx.aim,
+        credit_user=tx.credit_user,
+        use_country=tx.use_country,
+        towards_ndc=tx.towards_ndc,
     ).model_dump(mode="json")
 
 
@@ -65,13 +70,15 @@ def list_transactions(
         seen = seen_from(accounts.filter(pk=account_for(request, account).pk))
     else:  # authorisations concern no account: their registries' administrators see them
         seen |= Q(type=TransactionType.AUTHORIZATION, registry__in=administered_registries(request))
-    found = Transaction.objects.filter(seen)
+    found = Transaction.objects.filter(seen).exclude(refused_on_request())  # a refused request answered with its problem
     if status:
         found = found.filter(status=status)
     after = cursors.decode(cursor, (int,))
     if after is not None:
         found = found.filter(pk__gt=after[0])
-    page = list(found.select_related("registry", "from_account", "to_account").prefetch_related("blocks").order_by("pk")[: limit + 1])
+    page = list(
+        found.select_related("registry", "from_account", "to_account", "use_purpose").prefetch_related("blocks").order_by("pk")[: limit + 1]
+    )
     more = len(page) > limit
     page = page[:limit]
     return {"items": [transaction_out(tx) for tx in page], "next_cursor": cursors.encode((page[-1].pk,)) if more else None}
