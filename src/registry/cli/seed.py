@@ -177,4 +177,8 @@ def seed_demo_ledger() -> None:
         account=buyer,
         ranges=[("JPN01", SerialRange(1, 300))],
         purpose="Reporting under the Act on Promotion of Global Warming Countermeasures",
+        purpose_code="jc-global-warming-act",
+        aim="FY2025 report of Sakura Trading's emissions",
+        credit_user="Sakura Trading Co., Ltd.",
+        use_country="JP",
     )

@@ -56,6 +56,36 @@ TRANSLATED: dict[Check, str] = {
     Check.ACQUIRING_ACCOUNT_BLOCKED: gettext_noop("Acquiring account {account} is blocked."),
     Check.TRANSFERRING_ACCOUNT_BLOCKED: gettext_noop("Transferring account {account} is blocked."),
     Check.ACCOUNT_OTHER_REGISTRY: gettext_noop("Account {account} belongs to registry {account_registry}, not {registry}."),
+    Check.RANGE_MALFORMED: gettext_noop(
+        "Serial range {start}-{end} is malformed: serials start at 1 and the first must not exceed the last."
+    ),
+    Check.UNIT_TYPE_UNKNOWN: gettext_noop("Unit type {unit_type} does not exist."),
+    Check.PROJECT_UNKNOWN: gettext_noop("Project {project} does not exist in registry {registry}."),
+    Check.OUTSIDE_OPERATING_HOURS: gettext_noop(
+        "Registry {registry} accepts account holders' movements {hours} ({zone}); it is now {now}."
+    ),
+    Check.MAINTENANCE_WINDOW: gettext_noop("Registry {registry} is in scheduled maintenance until {until}: {title}"),
+    Check.UNITS_FINAL: gettext_noop("Account {account} is a final account: its units never move again."),
+    Check.RANGES_OVERLAP: gettext_noop("Requested serial ranges {first} and {second} overlap."),
+    Check.RANGES_OUT_OF_ORDER: gettext_noop("Requested serial ranges must be in ascending order: {second} comes after {first}."),
+    Check.TRANSFER_TO_FINAL_ACCOUNT: gettext_noop(
+        "Account {account} is a {account_type} account: use a retirement or cancellation instead of a transfer."
+    ),
+    Check.NOT_AUTHORIZED_FOR_NDC: gettext_noop("Serials {ranges} are not authorised for use towards NDCs."),
+    Check.NOT_AUTHORIZED_FOR_OIMP: gettext_noop("Serials {ranges} are not authorised for other international mitigation purposes."),
+    Check.NOT_FIRST_TRANSFERRED: gettext_noop(
+        "Serials {ranges} have not been first transferred, so they cannot count towards the NDC of {party}."
+    ),
+    Check.TRANSFERRING_ACCOUNT_CLOSED: gettext_noop("Transferring account {account} is closed."),
+    Check.ACQUIRING_ACCOUNT_CLOSED: gettext_noop("Acquiring account {account} is closed."),
+    Check.EXTERNAL_TRANSFER_SAME_REGISTRY: gettext_noop(
+        "An external transfer goes to another registry; account {account} is in {registry} too."
+    ),
+    Check.TRANSACTION_LIMIT_EXCEEDED: gettext_noop(
+        "Account {account} allows at most {limit} units in one transaction; {quantity} were asked for."
+    ),
+    Check.REASON_REQUIRED: gettext_noop("A reason is required for this action."),
+    Check.ONLY_PROPOSER_CANCELS: gettext_noop("Only the proposer or an administrator may cancel transaction {transaction}."),
 }
 
 
