@@ -19,7 +19,9 @@ identities = st.builds(
 )
 
 
-@given(identities, st.sampled_from([DEFAULT_FORMAT, "{originating_registry}/{approach}/{first}-{last}/{vintage}/{first_transferring_party}"]))
+@given(
+    identities, st.sampled_from([DEFAULT_FORMAT, "{originating_registry}/{approach}/{first}-{last}/{vintage}/{first_transferring_party}"])
+)
 def test_an_identifier_names_its_registry_and_serials_in_any_format(identity, template):
     shown = block_identifier(identity, template)
     assert parse_block_identifier(shown, template) == (identity.originating_registry, identity.first, identity.last)
