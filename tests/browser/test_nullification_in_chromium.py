@@ -10,7 +10,7 @@ from pypdf import PdfReader
 
 from registry.accounts.models import AccountType
 from registry.accounts.services import open_account
-from registry.cli.seed import system_user
+from registry.installation.seed import system_user
 from registry.parties.models import UnitType
 from registry.parties.services import register_entity
 from registry.transactions.models import Transaction

@@ -13,11 +13,10 @@ from django.utils import timezone
 from registry.accounts.models import AccountType
 from registry.accounts.services import change_account_status, open_account
 from registry.article6.models import CorrespondingAdjustment
-from registry.cli.seed import system_user
 from registry.core.checks import CheckFailed
 from registry.core.serials import SerialRange
+from registry.installation.seed import system_user
 from registry.journal.models import JournalEntry
-from registry.journal.verification import verify
 from registry.notifications.models import Notification
 from registry.parties.models import UnitType, UsePurpose
 from registry.parties.services import register_entity
@@ -32,6 +31,7 @@ from registry.transactions.services import (
     retire_units,
     transfer_units,
 )
+from registry.verification.ledger import verify
 from tests.factories import make_user
 
 
@@ -76,7 +76,7 @@ def test_each_programme_has_its_list_of_purposes_with_the_credit_types_they_acce
 
 
 def test_setting_up_again_keeps_what_administrators_changed(world):
-    from registry.cli.seed import seed_reference_data
+    from registry.installation.seed import seed_reference_data
 
     UsePurpose.objects.filter(code="jc-other").update(name="Other (describe the aim)")
     seed_reference_data()

@@ -109,6 +109,11 @@ def use_notice(tx: Transaction) -> bytes:
         ("口座 From account", f"{tx.from_account} {tx.from_account.name}" if tx.from_account else "-"),
         ("数量 Quantity (tCO2e)", f"{tx.quantity:,}"),
         ("用途 Purpose", f"{purpose.name_ja} / {purpose.name}" if purpose else (tx.purpose or "-")),
+        *(
+            [("取消の種類 Cancellation kind", str(tx.get_cancellation_kind_display())), ("OIMPの目的 OIMP purpose", tx.oimp_purpose or "-")]
+            if tx.cancellation_kind
+            else []
+        ),
         ("詳細な目的 Detailed aim", tx.aim or "-"),
         (
             "使用者 Credit user",

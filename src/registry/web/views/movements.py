@@ -177,6 +177,7 @@ def _proposal(request: HttpRequest, account: Account, form: MovementForm, pinned
         aim=data["aim"],
         credit_user=data["credit_user"],
         use_country=data["use_country"] or "",
+        using_entity=data["using_entity"],
     )
 
 

@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("parties", "0004_registry_closes_at_registry_open_weekdays_and_more"),
+        ("parties", "0005_notice"),
     ]
 
     operations = [

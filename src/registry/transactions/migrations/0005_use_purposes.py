@@ -6,8 +6,8 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("parties", "0005_use_purposes"),
-        ("transactions", "0003_transactionblock_identifier"),
+        ("parties", "0006_use_purposes"),
+        ("transactions", "0004_transaction_cancellation_kind"),
     ]
 
     operations = [
