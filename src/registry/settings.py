@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "axes",
+    "django_countries",  # country names in every language, for the country of use
     "registry.parties",
     "registry.accounts",
     "registry.units",

@@ -108,6 +108,18 @@ def test_verify_fails_and_says_why_after_a_block_is_edited_in_the_database(home,
     assert "PROBLEM: MNG01 blocks differ from the replayed journal" in result.stdout
 
 
+def test_a_j_credit_nullification_with_its_purpose_and_the_schemes_refusals(home):
+    run(home, "create-admin", "--username", "ops-jp", "--registry", "JPN01", env={"REGISTRY_ADMIN_PASSWORD": "a long pass phrase for ops"})
+    as_japan = {"REGISTRY_OPERATOR": "ops-jp"}
+    use = ["retire", "--registry", "JPN01", "--account", "JPN01-000007", "--unit-type", "JC", "--quantity", "5"]
+    done = run(home, *use, "--purpose-code", "jc-offset", "--country", "SG", "--credit-user", "Lion City Offsets", env=as_japan)
+    assert "completed: 5 units" in done.stdout and "JC-JPN01-NA-301-305-2022" in done.stdout
+    refused = run(home, *use, "--purpose-code", "jc-ndc", "--country", "SG", env=as_japan, ok=False)
+    assert "refused [6015]" in refused.stderr
+    both = run(home, *use, "--range", "310-311", env=as_japan, ok=False)
+    assert "refused [1003]" in both.stderr  # the same code as on the web and the API, not an argparse error
+
+
 def test_a_corsia_cancellation_names_its_airline_and_the_lists_show_authorised_entities(home):
     today = __import__("datetime").date.today()
     run(home, "open-account", "--registry", "MNG01", "--type", "use", "--name", "CORSIA use", "--purpose", "CORSIA")

@@ -21,9 +21,9 @@ from registry.api.problems import ERRORS
 from registry.api.schemas import ACCOUNT_NUMBER, ProposalIn, ReasonIn, TransactionOut, TransactionPage
 from registry.api.security import account_for, administered_registries, reachable_accounts, transaction_for, user_of
 from registry.transactions import services as ledger
-from registry.transactions.blocks import requested_range
+from registry.transactions.blocks import requested_units, unit_choice
 from registry.transactions.models import Transaction, TransactionStatus, TransactionType
-from registry.transactions.visibility import seen_from
+from registry.transactions.visibility import refused_on_request, seen_from
 
 router = Router(tags=["transactions"])
 
@@ -50,6 +50,11 @@ def transaction_out(tx: Transaction) -> dict[str, Any]:
         check_code=tx.check_code,
         check_message=tx.check_message,
         blocks=[b.identifier for b in tx.blocks.all()],
+        purpose_code=tx.use_purpose.code if tx.use_purpose else None,
+        aim=tx.aim,
+        credit_user=tx.credit_user,
+        use_country=tx.use_country,
+        towards_ndc=tx.towards_ndc,
     ).model_dump(mode="json")
 
 
@@ -68,13 +73,15 @@ def list_transactions(
         seen = seen_from(accounts.filter(pk=account_for(request, account).pk))
     else:  # authorisations concern no account: their registries' administrators see them
         seen |= Q(type=TransactionType.AUTHORIZATION, registry__in=administered_registries(request))
-    found = Transaction.objects.filter(seen)
+    found = Transaction.objects.filter(seen).exclude(refused_on_request())  # a refused request answered with its problem
     if status:
         found = found.filter(status=status)
     after = cursors.decode(cursor, (int,))
     if after is not None:
         found = found.filter(pk__gt=after[0])
-    page = list(found.select_related("registry", "from_account", "to_account").prefetch_related("blocks").order_by("pk")[: limit + 1])
+    page = list(
+        found.select_related("registry", "from_account", "to_account", "use_purpose").prefetch_related("blocks").order_by("pk")[: limit + 1]
+    )
     more = len(page) > limit
     page = page[:limit]
     return {"items": [transaction_out(tx) for tx in page], "next_cursor": cursors.encode((page[-1].pk,)) if more else None}
@@ -98,16 +105,20 @@ def propose_transaction(request: HttpRequest, proposal: ProposalIn) -> HttpRespo
 
     def write() -> tuple[int, dict[str, Any]]:
         source = account_for(request, proposal.from_account)
-        registry_id = source.registry.registry_id
         tx = ledger.propose_movement(
             actor=user_of(request),
             kind=proposal.kind,
             from_account=source,
             to_account_number=proposal.to_account,
             quantity=proposal.quantity,
-            ranges=[requested_range(text, registry_id) for text in proposal.ranges] if proposal.ranges else None,
+            ranges=[requested_units(text) for text in proposal.ranges] if proposal.ranges else None,
             purpose=proposal.purpose,
             cancellation_kind=proposal.cancellation_kind or "voluntary",
+            choice=unit_choice(source.registry, proposal.unit_type, proposal.project, proposal.vintage),
+            purpose_code=proposal.purpose_code,
+            aim=proposal.aim,
+            credit_user=proposal.credit_user,
+            use_country=proposal.use_country,
             using_entity=proposal.using_entity,
         )
         return _logged(request, Operation.PROPOSE, tx)

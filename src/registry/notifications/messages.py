@@ -26,6 +26,10 @@ MESSAGES = {
     "units_received": _("Account %(account)s received %(quantity)s units from account %(sender)s (transaction %(transaction)s)."),
     "transaction_rejected": _("Transaction %(transaction)s was rejected by %(by)s: %(reason)s"),
     "transaction_cancelled": _("Transaction %(transaction)s was cancelled by %(by)s."),
+    "transaction_refused_when_due": _(
+        "Transaction %(transaction)s (%(quantity)s units from account %(account)s) could not complete when its time came and was refused "
+        "[%(code)s]: %(message)s Its units are free again."
+    ),
     "application_submitted": _("Application %(reference)s (%(form)s) is received; an administrator will review it. Follow it at %(link)s"),
     "application_to_review": _("New application %(reference)s (%(form)s) in registry %(registry)s from %(applicant)s awaits review."),
     "application_returned": _("Application %(reference)s was returned for correction: %(comment)s (correct it at %(link)s)"),

@@ -6,7 +6,7 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.db import transaction
 
 from registry.core.checks import Check, CheckFailed
-from registry.parties.models import CooperativeApproach, CreditingProgramme, Entity, Party, Project, Registry, UnitType
+from registry.parties.models import CooperativeApproach, CreditingProgramme, Entity, Party, Project, Registry, UnitType, UsePurpose
 
 Actor = User | AnonymousUser
 
@@ -69,6 +69,35 @@ def create_programme(code: str, name: str, scheme_code: str, unit_types: dict[st
     for unit_code, unit_name in unit_types.items():
         UnitType.objects.update_or_create(code=unit_code, defaults={"name": unit_name, "programme": programme})
     return programme
+
+
+def define_use_purpose(
+    programme: CreditingProgramme,
+    code: str,
+    name: str,
+    name_ja: str,
+    *,
+    towards_ndc: bool = False,
+    domestic_only: bool = False,
+    unit_types: tuple[str, ...] = (),
+    position: int = 0,
+) -> UsePurpose:
+    """A purpose of use of ``programme``'s units, unless it exists: once there, administrators
+    maintain it (at ``/admin/``) and setting up again never overwrites their changes."""
+    purpose, created = UsePurpose.objects.get_or_create(
+        code=code,
+        defaults={
+            "programme": programme,
+            "name": name,
+            "name_ja": name_ja,
+            "towards_ndc": towards_ndc,
+            "domestic_only": domestic_only,
+            "position": position,
+        },
+    )
+    if created and unit_types:
+        purpose.unit_types.set(UnitType.objects.filter(code__in=unit_types))
+    return purpose
 
 
 def create_cooperative_approach(identifier: str, name: str, parties: list[Party]) -> CooperativeApproach:

@@ -16,7 +16,7 @@ from registry.access.login_ids import check_new_login_id
 from registry.accounts.models import Account
 from registry.core.checks import CheckFailed
 from registry.journal.models import JournalEntry
-from registry.parties.models import CooperativeApproach, CreditingProgramme, Entity, Notice, Party, Project, Registry, UnitType
+from registry.parties.models import CooperativeApproach, CreditingProgramme, Entity, Notice, Party, Project, Registry, UnitType, UsePurpose
 from registry.transactions.models import Transaction
 from registry.units.models import CorsiaEligibility, UnitBlock
 
@@ -72,6 +72,19 @@ class NoticeAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 @admin.register(CorsiaEligibility)
 class CorsiaEligibilityAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ("programme", "first_vintage", "last_vintage", "eligible", "compliance_period")
+
+
+@admin.register(UsePurpose)
+class UsePurposeAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """The purposes of use per programme and the credit types each accepts are reference data that
+    administrators maintain; a purpose once used is deactivated, never deleted (the ledger refers to it)."""
+
+    list_display = ("code", "programme", "name", "name_ja", "towards_ndc", "domestic_only", "position", "active")
+    list_filter = ("programme", "active")
+    filter_horizontal = ("unit_types",)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 def _login_id_field(form: forms.ModelForm[User]) -> str:

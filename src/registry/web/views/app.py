@@ -36,15 +36,12 @@ from registry.notifications.models import Notification
 from registry.notifications.services import mark_read
 from registry.parties.models import Registry
 from registry.parties.services import is_administrator
-from registry.transactions import services as ledger
-from registry.transactions.blocks import requested_range
 from registry.transactions.models import Transaction
-from registry.transactions.visibility import seen_from, sides_seeing
+from registry.transactions.visibility import refused_on_request, seen_from, sides_seeing
 from registry.units.holdings import holdings
 from registry.web.forms import MovementForm, RejectForm, SuspensionForm, TrustedAccountForm
+from registry.web.refusals import refusal_message
 from registry.web.views.administration import worklist
-
-DECISIONS = {"approve": Operation.APPROVE, "reject": Operation.REJECT, "cancel": Operation.CANCEL}
 
 
 def _me(request: HttpRequest) -> User:
@@ -72,7 +69,7 @@ def _transaction(request: HttpRequest, pk: int) -> Transaction:
 
 
 def _refused(request: HttpRequest, failure: CheckFailed, action: Operation, target: str, registry: Registry | None = None) -> None:
-    messages.error(request, f"[{failure.code}] {failure.message}")
+    messages.error(request, refusal_message(failure))
     log_operation(request.user, action, registry=registry, target=target, outcome=f"refused {failure.code}")
 
 
@@ -112,6 +109,11 @@ def account_list(request: HttpRequest) -> HttpResponse:
     return render(request, "web/app/accounts.html", {"accounts": accounts})
 
 
+def _prefilled(request: HttpRequest) -> dict[str, str]:
+    """A block chosen on the holdings table fills the proposal form (its identifier and unit type)."""
+    return {name: request.GET[name][:200] for name in ("ranges", "unit_type", "kind") if name in request.GET}
+
+
 @login_required
 @require_GET
 def account_detail(request: HttpRequest, number: str) -> HttpResponse:
@@ -126,7 +128,7 @@ def account_detail(request: HttpRequest, number: str) -> HttpResponse:
         "trusted": TrustedAccount.objects.filter(account=account, removed_at__isnull=True).select_related("trusted"),
         "can_initiate": permissions.can_initiate(request.user, account),
         "right": permissions.right_on(request.user, account),
-        "form": MovementForm(),
+        "form": MovementForm(initial=_prefilled(request)),
         "trusted_form": TrustedAccountForm(),
         "request_form": RequestForm(),
         "suspended": account.registry.movements_suspended,
@@ -136,40 +138,11 @@ def account_detail(request: HttpRequest, number: str) -> HttpResponse:
 
 
 @login_required
-@require_POST
-def propose(request: HttpRequest, number: str) -> HttpResponse:
-    account = _account(request, number)
-    form = MovementForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Please correct the form."))
-        log_operation(request.user, Operation.PROPOSE, registry=account.registry, target=number, outcome="refused: invalid form")
-        return redirect("account", number=number)
-    data = form.cleaned_data
-    try:
-        parts = [p for p in data["ranges"].replace(";", ",").split(",") if p.strip()]
-        tx = ledger.propose_movement(
-            actor=request.user,
-            kind=data["kind"],
-            from_account=account,
-            to_account_number=data["to_account"],
-            quantity=data["quantity"],
-            ranges=[requested_range(p, account.registry.registry_id) for p in parts] or None,
-            purpose=data["purpose"],
-            using_entity=data["using_entity"],
-        )
-    except CheckFailed as failure:
-        _refused(request, failure, Operation.PROPOSE, number, account.registry)
-        return redirect("account", number=number)
-    log_operation(request.user, Operation.PROPOSE, registry=account.registry, target=f"T{tx.pk}", outcome=tx.status)
-    messages.success(request, _("Transaction %(number)s is %(status)s.") % {"number": tx.pk, "status": tx.get_status_display()})
-    return redirect("transaction", pk=tx.pk)
-
-
-@login_required
 @require_GET
 def transaction_list(request: HttpRequest) -> HttpResponse:
     found = (
         Transaction.objects.filter(seen_from(permissions.visible_accounts(request.user)))
+        .exclude(refused_on_request())
         .select_related("from_account", "to_account", "proposed_by")
         .order_by("-pk")
     )
@@ -210,28 +183,6 @@ def _acting_person(request: HttpRequest, tx: Transaction, person: User | None) -
     if sender is None or permissions.can_view(request.user, sender):
         return person.get_full_name() or person.get_username()
     return sender.entity.name if sender.entity else sender.name
-
-
-@login_required
-@require_POST
-def decide(request: HttpRequest, pk: int, decision: str) -> HttpResponse:
-    tx = _transaction(request, pk)
-    try:
-        if decision == "approve":
-            ledger.approve_transaction(actor=request.user, transaction=tx)
-        elif decision == "reject":
-            ledger.reject_transaction(actor=request.user, transaction=tx, reason=request.POST.get("reason", ""))
-        elif decision == "cancel":
-            ledger.cancel_transaction(actor=request.user, transaction=tx)
-        else:
-            raise Http404
-    except CheckFailed as failure:
-        _refused(request, failure, DECISIONS[decision], f"T{pk}", tx.registry)
-        return redirect("transaction", pk=pk)
-    tx.refresh_from_db()
-    log_operation(request.user, DECISIONS[decision], registry=tx.registry, target=f"T{pk}", outcome=tx.status)
-    messages.success(request, _("Transaction %(number)s is %(status)s.") % {"number": tx.pk, "status": tx.get_status_display()})
-    return redirect("transaction", pk=pk)
 
 
 @login_required
