@@ -17,6 +17,7 @@ from registry.disclosure import figures
 from registry.disclosure.hours import describe_hours
 from registry.disclosure.models import CorsiaEligibility, Notice
 from registry.parties.models import Registry
+from registry.replica import reads_from_replica
 
 
 class _Echo:
@@ -47,6 +48,7 @@ def _registry(registry_id: str) -> Registry:
 
 
 @require_GET
+@reads_from_replica
 def index(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     registries = Registry.objects.select_related("party").order_by("registry_id")
     notices = Notice.objects.filter(published_at__lte=timezone.now())[:10]
@@ -58,6 +60,7 @@ def index(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
 
 
 @require_GET
+@reads_from_replica
 def entities(request: HttpRequest, registry_id: str) -> HttpResponse | StreamingHttpResponse:
     registry = _registry(registry_id)
     found = figures.entity_holding_accounts(registry)
@@ -71,6 +74,7 @@ def entities(request: HttpRequest, registry_id: str) -> HttpResponse | Streaming
 
 
 @require_GET
+@reads_from_replica
 def amounts(request: HttpRequest, registry_id: str) -> HttpResponse | StreamingHttpResponse:
     registry = _registry(registry_id)
     rows = figures.amounts_by_account_type(registry)
@@ -90,6 +94,7 @@ def amounts(request: HttpRequest, registry_id: str) -> HttpResponse | StreamingH
 
 
 @require_GET
+@reads_from_replica
 def transactions(request: HttpRequest, registry_id: str) -> HttpResponse | StreamingHttpResponse:
     registry = _registry(registry_id)
     rows = figures.annual_transactions(registry)
@@ -103,6 +108,7 @@ def transactions(request: HttpRequest, registry_id: str) -> HttpResponse | Strea
 
 
 @require_GET
+@reads_from_replica
 def search(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     filters = figures.filters_from(request.GET.dict())
     blocks = figures.search_blocks(**filters)  # type: ignore[arg-type]
@@ -122,6 +128,7 @@ def search(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
 
 
 @require_GET
+@reads_from_replica
 def corsia(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     rows = CorsiaEligibility.objects.select_related("programme")
     if _wants_csv(request):
