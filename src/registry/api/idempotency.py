@@ -27,6 +27,7 @@ from registry.api.problems import problem, refusal, respond
 from registry.api.security import address_of, require_write, user_of
 from registry.core.checks import Check, CheckFailed
 from registry.core.journal import canonical_json
+from registry.parties.services import administrators_remembered
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 200
@@ -75,7 +76,7 @@ def apply_once(request: HttpRequest, action: str, write: Write) -> HttpResponse:
         return respond(400, problem(400, "Invalid idempotency key", detail, Check.VALUE_INVALID.code))
     fingerprint = _fingerprint(request)
     try:
-        with transaction.atomic():
+        with transaction.atomic(), administrators_remembered():
             if key and (found := _stored(token, key)) is not None:
                 return _replay(found, fingerprint)
             try:
