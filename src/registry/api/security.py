@@ -93,12 +93,12 @@ def token_of(request: HttpRequest) -> ApiToken:
 
 
 def names_accounts(token: ApiToken) -> bool:
-    """Whether ``token`` is limited to some accounts; asked once per request (several checks need it,
-    and a request's token is found afresh for each request)."""
-    known: bool | None = getattr(token, "_names_accounts", None)
+    """Whether ``token`` is limited to some accounts: found with the token (``find_token``), asked
+    otherwise once per request (a request's token is found afresh for each request)."""
+    known: bool | None = getattr(token, "limited_to_accounts", None)
     if known is None:
         known = token.accounts.exists()
-        token._names_accounts = known  # type: ignore[attr-defined]
+        token.limited_to_accounts = known  # type: ignore[attr-defined]
     return known
 
 
