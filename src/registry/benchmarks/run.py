@@ -323,6 +323,9 @@ def _load(env: dict[str, str], options: Options, world: dict[str, Any]) -> tuple
     )  # fmt: skip
     try:
         wait_until_listening(port, server)
+        # Warm up first (every worker and thread imported, connected, templates loaded): else the
+        # first path measured pays for the server's start.
+        measure_all(f"http://127.0.0.1:{port}", LOAD_PATHS, seconds=min(2.0, options.seconds), concurrency=8)
         pages = measure_all(f"http://127.0.0.1:{port}", LOAD_PATHS, seconds=options.seconds, concurrency=8)
         body = json.dumps(
             {"kind": "internal_transfer", "from_account": world["from_account"], "to_account": world["to_account"], "quantity": 1}

@@ -19,10 +19,10 @@ from registry.units.models import UnitBlock
 
 
 class Command(BaseCommand):
-    help = "internal: one step of 'registry bench' (setup, worker, grow, latency, own, acknowledged)"
+    help = "internal: one step of 'registry bench' (setup, worker, grow, latency, own, acknowledged, profile)"
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("step", choices=["setup", "worker", "grow", "latency", "own", "acknowledged"])
+        parser.add_argument("step", choices=["setup", "worker", "grow", "latency", "own", "acknowledged", "profile"])
         parser.add_argument("--clients", type=int, default=8)
         parser.add_argument("--role", choices=["transfer", "raw"], default="transfer")
         parser.add_argument("--index", type=int, default=0)
@@ -63,6 +63,11 @@ class Command(BaseCommand):
             result = {"added": added, "blocks": UnitBlock.objects.count()}
         elif step == "own":
             result = measure.own_statements(load_world(), options["samples"])
+        elif step == "profile":
+            from registry.benchmarks.profile import profile_api_transfers  # the test client: not loaded for the other steps
+
+            call_command("migrate", verbosity=0)
+            result = profile_api_transfers(prepare_world(1), options["samples"])
         elif step == "acknowledged":
             answers = [json.loads(line) for line in options["answers"].read_text(encoding="utf-8").splitlines() if line]
             result = measure.acknowledged_transfers(load_world(), answers)
