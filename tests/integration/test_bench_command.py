@@ -38,6 +38,7 @@ def test_registry_bench_quick_measures_and_prints_every_figure(tmp_path):
     assert every["own_statements"]["statements"] > every["row_writes"] > 0 and every["own_statements"]["ratio"] > 0
     assert every["http_transfers"]["concurrent"] | {"per_second": 0, "p50_ms": 0, "p95_ms": 0} == {
         "clients": 2,
+        "planned": 20,
         "sent": 20,
         "acknowledged": 20,
         "real": 20,

@@ -187,6 +187,8 @@ def _bench(database: str, env: dict[str, str], options: Options) -> Report:
 def _say_http(report: Report, say: Callable[[str], None]) -> None:
     for name, h in report.http.items():
         real = f", {h['real']:.0f} really moved" if "real" in h else ""
+        if h.get("planned", h["sent"]) > h["sent"]:
+            real += f" (the time bound stopped it after {h['sent']:.0f} of {h['planned']:.0f})"
         say(
             f"   API transfers, {name} ({h['clients']:.0f} client(s)): {h['acknowledged']:.0f} of {h['sent']:.0f} acknowledged{real},"
             f" {h['per_second']:,.1f}/s, p50 {h['p50_ms']:.1f} ms, p95 {h['p95_ms']:.1f} ms ({h['failures']:.0f} failures)"
@@ -206,10 +208,11 @@ def _post_transfers(url: str, headers: dict[str, str], body: bytes, options: Opt
     return figures
 
 
-def _posted_figures(posted: Posted, sent: int) -> dict[str, float]:
+def _posted_figures(posted: Posted, planned: int) -> dict[str, float]:
     return {
         "clients": posted.clients,
-        "sent": sent,
+        "planned": planned,  # more than were sent if the run reached its time bound
+        "sent": len(posted.answers) + posted.failures,
         "acknowledged": posted.acknowledged,
         "per_second": posted.rate,
         "p50_ms": posted.percentile_ms(50),
