@@ -9,7 +9,7 @@ from django.contrib.auth.models import AbstractBaseUser
 
 from registry.accounts.models import Account, AccountType
 from registry.accounts.services import open_account, system_account
-from registry.cli.seed import seed_reference_data, system_user
+from registry.installation.seed import seed_reference_data, system_user
 from registry.parties.models import CooperativeApproach, CreditingProgramme, Party, Project, Registry, UnitType
 from registry.parties.services import add_administrator, register_entity, register_project
 from registry.transactions.models import Transaction

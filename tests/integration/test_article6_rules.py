@@ -11,10 +11,11 @@ from django.utils import timezone
 from registry.accounts.models import AccountType
 from registry.accounts.services import open_account
 from registry.article6.models import CorrespondingAdjustment, FirstTransfer
-from registry.article6.rules import record_first_transfer
-from registry.article6.services import authorize_units, create_authorization
+from registry.article6.services import create_authorization
 from registry.core.serials import SerialRange
 from registry.parties.models import Party
+from registry.transactions.article6_services import record_first_transfer
+from registry.transactions.authorization_services import authorize_units
 from registry.transactions.services import cancel_units, issue_units, retire_units, transfer_externally
 from registry.units.models import UnitBlock
 

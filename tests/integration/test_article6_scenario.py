@@ -19,11 +19,12 @@ from registry.accounts.models import AccountType
 from registry.accounts.services import open_account
 from registry.article6.adjustments import adjustment_totals
 from registry.article6.aef import build_annual_information, totals_by_action, write_csv, write_workbook
-from registry.article6.services import authorize_units, create_authorization
+from registry.article6.services import create_authorization
 from registry.core.serials import SerialRange
-from registry.journal.verification import verify
+from registry.transactions.authorization_services import authorize_units
 from registry.transactions.services import cancel_units, retire_units, transfer_externally
 from registry.units.models import UnitBlock
+from registry.verification import verify
 
 
 def mn(first: int, last: int) -> list[tuple[str, SerialRange]]:

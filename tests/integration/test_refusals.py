@@ -15,12 +15,12 @@ from django.core.management import call_command
 
 from registry.accounts.models import AccountType
 from registry.accounts.services import change_account_status, get_account, open_account
-from registry.article6.services import authorize_units, create_authorization
+from registry.article6.services import create_authorization
 from registry.core.checks import Check, CheckFailed
 from registry.core.serials import SerialRange, parse_range
-from registry.journal.verification import verify
 from registry.parties.models import CooperativeApproach, Party
 from registry.parties.services import create_party, create_registry, get_party, get_registry, register_entity, register_project
+from registry.transactions.authorization_services import authorize_units
 from registry.transactions.models import Transaction, TransactionStatus
 from registry.transactions.services import (
     approve_transaction,
@@ -31,6 +31,7 @@ from registry.transactions.services import (
     retire_units,
     transfer_units,
 )
+from registry.verification import verify
 from tests.factories import make_user
 
 HERE = Path(__file__).resolve().parent
@@ -183,7 +184,7 @@ def test_account_holders_cannot_move_units_outside_operating_hours_2007(held, un
     from datetime import time
 
     from registry.access.services import grant_right
-    from registry.disclosure.hours import check_open_for_movements
+    from registry.parties.hours import check_open_for_movements
     from registry.parties.models import Registry
 
     representative = make_user()
@@ -206,7 +207,7 @@ def test_account_holders_cannot_move_units_during_a_maintenance_window_2008(held
     from django.utils import timezone
 
     from registry.access.services import grant_right
-    from registry.disclosure.models import Notice
+    from registry.parties.models import Notice
 
     representative = make_user()
     grant_right(held.admin_mn, held.seller, representative, "initiate")
@@ -394,7 +395,8 @@ def test_authorising_units_of_a_project_another_party_hosts_is_refused_with_6010
         host_party=Party.objects.get(alpha2="JP"),
     )
     issue_units(actor=world.admin_mn, account=world.seller, project=foreign, unit_type=world.jcm, vintage=2023, quantity=5)
-    assert refused(unchanged, lambda: authorize_units(actor=world.admin_mn, authorization=_authorization(world), ranges=mn(1, 5))) == 6010
+    authorization = _authorization(world)
+    assert refused(unchanged, lambda: authorize_units(actor=world.admin_mn, authorization=authorization, ranges=mn(1, 5))) == 6010
 
 
 def test_issuing_under_another_registrys_authorisation_is_refused_with_6011(world, unchanged):
@@ -429,7 +431,8 @@ def test_authorising_units_of_another_approach_is_refused_with_6013(held, unchan
 
 
 def test_authorising_a_project_with_nothing_left_to_authorise_is_refused_with_6014(world, unchanged):
-    action = lambda: authorize_units(actor=world.admin_mn, authorization=_authorization(world), project=world.project_mn)
+    authorization = _authorization(world)
+    action = lambda: authorize_units(actor=world.admin_mn, authorization=authorization, project=world.project_mn)
     assert refused(unchanged, action) == 6014
 
 

@@ -10,9 +10,9 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from registry.access.models import OperationLog, Representative, Right, TrustedAccount
+from registry.access.models import OperationLog, Representative, TrustedAccount
 from registry.access.signals import password_initialised
-from registry.accounts.models import Account
+from registry.accounts.models import Account, Right
 from registry.core.checks import Check, CheckFailed
 from registry.notifications.services import notify
 from registry.parties.models import Registry

@@ -23,11 +23,12 @@ from registry.api.security import address_of, administered_registry, user_of
 from registry.api.transactions import transaction_out
 from registry.article6.aef import build_annual_information
 from registry.article6.models import Authorization
-from registry.article6.services import authorize_units, create_authorization
+from registry.article6.services import create_authorization
 from registry.core.checks import Check, CheckFailed
 from registry.parties.models import CooperativeApproach, Registry, UnitType
 from registry.parties.services import get_party
 from registry.transactions import services as ledger
+from registry.transactions.authorization_services import authorize_units
 from registry.transactions.blocks import requested_range
 from registry.transactions.models import Transaction
 

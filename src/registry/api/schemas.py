@@ -129,6 +129,8 @@ class TransactionOut(Schema):
     to_account: str | None
     quantity: int | None
     purpose: str
+    cancellation_kind: str = Field(description="of a cancellation: mandatory, voluntary, omge or oimp")
+    oimp_purpose: str = Field(description="of a cancellation for OIMP, e.g. CORSIA")
     reason: str
     created_at: dt.datetime
     execute_after: dt.datetime | None

@@ -40,6 +40,8 @@ def transaction_out(tx: Transaction) -> dict[str, Any]:
         to_account=tx.to_account.number if tx.to_account else None,
         quantity=tx.quantity,
         purpose=tx.purpose,
+        cancellation_kind=tx.cancellation_kind,
+        oimp_purpose=tx.oimp_purpose,
         reason=tx.reason,
         created_at=tx.created_at,
         execute_after=tx.execute_after,

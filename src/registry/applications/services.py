@@ -14,10 +14,9 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
-from registry.access.models import Right
 from registry.access.permissions import can_initiate
 from registry.access.services import grant_right, initialise_password, log_operation, reissue_login_id
-from registry.accounts.models import Account, AccountStatus, AccountType
+from registry.accounts.models import Account, AccountStatus, AccountType, Right
 from registry.accounts.services import change_account_status, open_account
 from registry.applications import uploads
 from registry.applications.models import (

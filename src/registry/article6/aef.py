@@ -1,6 +1,6 @@
 """The Agreed Electronic Format (AEF, version 2): a registry's annual information for one year.
 
-Built from the journal alone: the registry's journal is replayed from its first entry, so each
+Built from the journal alone (forged rows never reach it): the registry's journal is replayed from its first entry, so each
 action is reported with the attributes its units had at that moment, and holdings at the start
 and end of the year are the replayed ledger at those instants. One row per action per block.
 Only ITMOs (units under an authorisation) are reported. Cells the UN platform fills stay empty.
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
@@ -21,10 +20,12 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from registry.accounts.models import FINAL_TYPES
-from registry.article6.models import Authorization, FirstTransferDefinition
+from registry.article6.models import FirstTransferDefinition
+from registry.core import entries as e
+from registry.core.entries import parse_body
 from registry.core.serials import Block, merge_adjacent
 from registry.journal.models import JournalEntry
-from registry.journal.replay import Attributes, Replay, scratched
+from registry.journal.replay import Applied, Attributes, Replay, scratched
 from registry.parties.models import Registry
 from registry.replica import reads_from_replica
 
@@ -168,16 +169,16 @@ def build_annual_information(
             if not opened and entry.recorded_at >= start:
                 report.reconciliation.opening = _itmos_held(replay)
                 opened = True
-            body = json.loads(entry.body)
-            applied = replay.apply(body)
+            applied = replay.apply(parse_body(entry.body))
             if entry.recorded_at >= start:
-                for row, counted in _action_rows(registry, body, applied.pieces, registries):
+                for row, counted in _action_rows(registry, applied, registries):
                     report.actions.append(row)
                     _count(report.reconciliation, counted, row["Quantity (t CO2 eq)"])
         if not opened:
             report.reconciliation.opening = _itmos_held(replay)
         report.reconciliation.closing = _itmos_held(replay)
         report.holdings = [_unit_columns(registry, b, registries) for b in _holding_blocks(replay)]
+        versions = [v for history in replay.authorizations.values() for v in history if v.date < dt.date(year + 1, 1, 1)]
     report.submission = [
         dict(
             zip(
@@ -187,71 +188,65 @@ def build_annual_information(
             )
         )
     ]
-    listed = Authorization.objects.filter(registry=registry, date__lt=dt.date(year + 1, 1, 1)).prefetch_related(
-        "authorized_parties", "authorized_entities"
-    )
-    for authorization in listed.select_related("cooperative_approach"):
-        report.authorizations.append(_authorization_row(authorization))
-        report.entities += [_entity_row(authorization, entity) for entity in authorization.authorized_entities.all()]
+    # Table 2 and Table 5 from the journal's versions, not from the rows: a forged row never reaches them.
+    for version in sorted(versions, key=lambda v: (v.identifier, v.version)):
+        report.authorizations.append(_authorization_row(version))
+        report.entities += [_entity_row(version, entity) for entity in version.authorized_entities]
     return report
 
 
 # Actions ------------------------------------------------------------------------------------------
 
 
-def _action_rows(
-    registry: Registry,
-    body: dict[str, Any],
-    pieces: list[Block[Attributes]],
-    registries: dict[str, str],
-) -> Iterator[tuple[dict[str, Any], str]]:
-    if body["kind"] != "transaction":
-        return
-    kind = body["type"]
-    at = _utc(body["at"])
+def _action_rows(registry: Registry, applied: Applied, registries: dict[str, str]) -> Iterator[tuple[dict[str, Any], str]]:
+    entry, pieces = applied.recorded.entry, applied.pieces
+    at = applied.recorded.at.astimezone(dt.UTC)
     party = registry.party.alpha3
     extra: dict[str, Any] = {}
-    if kind == "authorization":
-        action, subtype, counted = "Authorization", NA, "authorized"
-        pieces = [_authorized(p, body["authorization"]) for p in pieces]
-    elif kind == "issuance":
-        action, subtype, counted = "Authorization", NA, "authorized"  # units born authorised
-    elif kind == "first_transfer":
-        action, subtype, counted = "First transfer", FIRST_TRANSFER_SUBTYPES[FirstTransferDefinition(body["definition"])], ""
-        extra["Acquiring participating Party ID"] = body["acquiring_party"] or NA
-    elif kind == "external_transfer":
-        action, subtype, counted = "Transfer", NA, "transferred"
-        extra["Acquiring participating Party ID"] = registries[body["to_registry"]]
-    elif kind == "acquisition":
-        action, subtype, counted = "Acquisition", NA, "acquired"
-        extra["Transferring participating Party ID"] = registries[body["from_registry"]]
-    elif kind == "retirement" and body.get("towards_ndc"):
-        action, subtype, counted = "Use", NA, "used"
-        extra |= {
-            "Purpose for which the ITMO has been used towards or cancelled for OIMP": "NDC",
-            "Using/cancelling participating Party ID": body["using_party"],
-            "Calendar year for which the ITMOs are used towards the Party's NDC": body["ndc_year"] or at.year,
-        }
-    elif kind == "cancellation" and body.get("purpose", "").startswith("oimp:"):
-        action, subtype, counted = "Use", NA, "used"
-        extra |= {
-            "Purpose for which the ITMO has been used towards or cancelled for OIMP": body["purpose"].split(":", 1)[1],
-            "Using/cancelling participating Party ID": party,
-        }
-    elif kind in ("cancellation", "retirement"):
-        purpose = body.get("purpose", "")
-        counted = "cancelled"
-        if purpose == "omge":
-            action, subtype = "Voluntary Cancellation", "Voluntary cancellation to deliver OMGE"
-        elif purpose == "mandatory":
-            action, subtype = "Cancellation", "Other cancellations"
-        else:
-            action, subtype = "Voluntary Cancellation", "Other cancellations"
-        extra["Using/cancelling participating Party ID"] = body.get("using_party") or party
-    else:
-        return  # internal transfers and corrections are not international actions
-    if body.get("using_entity"):
-        extra["Using/cancelling authorized entity ID"] = body["using_entity"]
+    match entry:
+        case e.UnitsAuthorized():
+            action, subtype, counted = "Authorization", NA, "authorized"
+            pieces = [_authorized(p, entry.authorization) for p in pieces]
+        case e.Issuance():
+            action, subtype, counted = "Authorization", NA, "authorized"  # units born authorised
+        case e.FirstTransferred():
+            action, subtype, counted = "First transfer", FIRST_TRANSFER_SUBTYPES[FirstTransferDefinition(entry.definition)], ""
+            extra["Acquiring participating Party ID"] = entry.acquiring_party or NA
+        case e.ExternalTransfer():
+            action, subtype, counted = "Transfer", NA, "transferred"
+            extra["Acquiring participating Party ID"] = registries[entry.to_registry]
+        case e.Acquisition():
+            action, subtype, counted = "Acquisition", NA, "acquired"
+            extra["Transferring participating Party ID"] = registries[entry.from_registry]
+        case e.Retirement(towards_ndc=True):
+            action, subtype, counted = "Use", NA, "used"
+            extra |= {
+                "Purpose for which the ITMO has been used towards or cancelled for OIMP": "NDC",
+                "Using/cancelling participating Party ID": entry.using_party,
+                "Calendar year for which the ITMOs are used towards the Party's NDC": entry.ndc_year or at.year,
+            }
+        case e.Cancellation(cancellation_kind="oimp"):
+            action, subtype, counted = "Use", NA, "used"
+            extra |= {
+                "Purpose for which the ITMO has been used towards or cancelled for OIMP": entry.oimp_purpose,
+                "Using/cancelling participating Party ID": party,
+            }
+        case e.Cancellation(cancellation_kind="omge"):
+            action, subtype, counted = "Voluntary Cancellation", "Voluntary cancellation to deliver OMGE", "cancelled"
+            extra["Using/cancelling participating Party ID"] = party
+        case e.Cancellation(cancellation_kind="mandatory"):
+            action, subtype, counted = "Cancellation", "Other cancellations", "cancelled"
+            extra["Using/cancelling participating Party ID"] = party
+        case e.Cancellation():
+            action, subtype, counted = "Voluntary Cancellation", "Other cancellations", "cancelled"
+            extra["Using/cancelling participating Party ID"] = party
+        case e.Retirement():
+            action, subtype, counted = "Voluntary Cancellation", "Other cancellations", "cancelled"
+            extra["Using/cancelling participating Party ID"] = entry.using_party or party
+        case _:
+            return  # internal transfers, corrections and account events are not international actions
+    if isinstance(entry, e.Retirement | e.Cancellation) and entry.using_entity is not None:
+        extra["Using/cancelling authorized entity ID"] = entry.using_entity
     for piece in pieces:
         if piece.attributes.authorization is None:
             continue  # not an ITMO
@@ -267,7 +262,7 @@ def _action_rows(
             "Using/cancelling authorized entity ID": NA,
             "Calendar year for which the ITMOs are used towards the Party's NDC": NA,
             "Result of the consistency checks*": "",
-            "Additional explanatory information": f"registry transaction {body['transaction']}",
+            "Additional explanatory information": f"registry transaction {entry.transaction}",
         }
         row.update(extra)
         yield row, counted
@@ -280,10 +275,6 @@ def _authorized(piece: Block[Attributes], identifier: str) -> Block[Attributes]:
 def _count(reconciliation: Reconciliation, counted: str, quantity: int) -> None:
     if counted:
         setattr(reconciliation, counted, getattr(reconciliation, counted) + quantity)
-
-
-def _utc(text: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(text).astimezone(dt.UTC)
 
 
 # Units and holdings -------------------------------------------------------------------------------
@@ -333,12 +324,12 @@ def _holding_blocks(replay: Replay) -> Iterable[Block[Attributes]]:
 # Authorisations and entities ----------------------------------------------------------------------
 
 
-def _authorization_row(a: Authorization) -> dict[str, Any]:
+def _authorization_row(a: e.AuthorizationVersion) -> dict[str, Any]:
     oimp = a.purposes != "NDC"
     values = [
         a.identifier,
         a.date.strftime("%d/%m/%Y"),
-        a.cooperative_approach.identifier,
+        a.cooperative_approach,
         a.version,
         a.authorized_quantity if a.authorized_quantity is not None else NA,
         METRIC,
@@ -347,8 +338,8 @@ def _authorization_row(a: Authorization) -> dict[str, Any]:
         a.sectors or NA,
         a.activity_types or NA,
         a.purposes,
-        ", ".join(p.alpha3 for p in a.authorized_parties.all()) or NA,
-        ", ".join(e.identification_number or e.name for e in a.authorized_entities.all()) or NA,
+        ", ".join(a.authorized_parties) or NA,
+        ", ".join(entity.identification_number or entity.name for entity in a.authorized_entities) or NA,
         a.oimp_purposes or NA if oimp else NA,
         a.timeframe or NA,
         a.terms or NA,
@@ -359,13 +350,13 @@ def _authorization_row(a: Authorization) -> dict[str, Any]:
     return dict(zip(AUTHORIZATION_COLUMNS, values, strict=True))
 
 
-def _entity_row(a: Authorization, entity: Any) -> dict[str, Any]:
+def _entity_row(a: e.AuthorizationVersion, entity: e.AuthorizedEntity) -> dict[str, Any]:
     values = [
         a.date.strftime("%d/%m/%Y"),
         entity.name,
         entity.country,
         entity.identification_number or NA,
-        a.cooperative_approach.identifier,
+        a.cooperative_approach,
         a.terms or NA,
         NA,
         "",

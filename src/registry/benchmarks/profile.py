@@ -35,7 +35,7 @@ PARTS: list[tuple[str, str, str]] = [
     ("movement engine (transfer_units, in its savepoint)", "registry/transactions/engine.py", "run"),
     ("of which: picking blocks under lock", "registry/transactions/blocks.py", "pick_by_quantity"),
     ("of which: hand-over and merge", "registry/transactions/blocks.py", "hand_over"),
-    ("of which: notifications", "registry/notifications/events.py", "completed"),
+    ("of which: notifications", "registry/transactions/events.py", "completed"),
     ("of which: journal entry (canonical JSON, hash, head)", "registry/journal/services.py", "append_entry"),
     ("operation log", "registry/access/services.py", "log_operation"),
     ("response body (transaction_out)", "registry/api/transactions.py", "transaction_out"),

@@ -38,7 +38,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from registry.benchmarks.load import Figures, Posted, measure_all, post_many
-from registry.cli.backups import postgres_tool
+from registry.installation.postgres import postgres_tool
 
 REGISTRY = str(Path(sys.executable).with_name("registry"))
 LOAD_PATHS = ["/health", "/public/", "/api/v1/registries/MNG01/amounts", "/api/v1/search?project=MN-BENCH&limit=50", "/"]

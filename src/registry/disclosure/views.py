@@ -14,10 +14,10 @@ from django.utils import timezone, translation
 from django.views.decorators.http import require_GET
 
 from registry.disclosure import figures
-from registry.disclosure.hours import describe_hours
-from registry.disclosure.models import CorsiaEligibility, Notice
-from registry.parties.models import Registry
+from registry.parties.hours import describe_hours
+from registry.parties.models import Notice, Registry
 from registry.replica import reads_from_replica
+from registry.units.models import CorsiaEligibility
 
 
 class _Echo:

@@ -6,6 +6,8 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
+from registry.accounts.models import Right
+
 MESSAGES = {
     "account_access_granted": _("You are now a representative of account %(account)s (%(right)s)."),
     "login_id_reissued": _("Your login ID was reissued: it is now %(login)s."),
@@ -29,8 +31,6 @@ MESSAGES = {
 
 def render(kind: str, params: dict[str, Any]) -> str:
     """The message in the active language (coded values such as a right are translated too)."""
-    from registry.access.models import Right
-
     shown = dict(params)
     if "right" in shown:
         shown["right"] = str(Right(shown["right"]).label)

@@ -15,6 +15,11 @@ from registry.parties.models import CooperativeApproach, CreditingProgramme, Ent
 Actor = User | AnonymousUser
 
 
+def login(actor: Actor) -> str | None:
+    """The login ID of a signed-in actor, as the journal names who acted."""
+    return actor.get_username() if isinstance(actor, User) else None
+
+
 _known_administrators: contextvars.ContextVar[dict[tuple[int, int], bool] | None] = contextvars.ContextVar(
     "known_administrators", default=None
 )

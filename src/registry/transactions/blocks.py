@@ -7,12 +7,12 @@ locked the accounts involved: every block write happens under the lock of the ac
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
 
 from django.db.models import Q
 
 from registry.accounts.models import Account
 from registry.core.checks import Check, CheckFailed
+from registry.core.entries import JournalBlock
 from registry.core.serials import Piece, SerialRange, cut, describe_ranges, locate_ranges, parse_range, select_for_quantity
 from registry.transactions.models import Transaction, TransactionBlock
 from registry.units.holdings import IDENTITY_FIELDS, identifier_of
@@ -170,21 +170,21 @@ def _copy(block: UnitBlock, part: SerialRange) -> UnitBlock:
     )
 
 
-def as_journal_block(block: UnitBlock) -> dict[str, Any]:
+def as_journal_block(block: UnitBlock) -> JournalBlock:
     """A whole block as the journal records it (issuance, acquisition): attributes by their codes."""
-    return {
-        "originating_registry": block.originating_registry,
-        "start": block.start,
-        "end": block.end,
-        "unit_type": block.unit_type.code,
-        "project": block.project.identifier,
-        "vintage": block.vintage,
-        "approach": block.cooperative_approach.identifier if block.cooperative_approach else None,
-        "first_transferring_party": block.first_transferring_party.alpha3 if block.first_transferring_party else None,
-        "issuance": block.issuance_id,
-        "authorization": block.authorization.identifier if block.authorization else None,
-        "first_transferred": block.first_transferred,
-    }
+    return JournalBlock(
+        originating_registry=block.originating_registry,
+        start=block.start,
+        end=block.end,
+        unit_type=block.unit_type.code,
+        project=block.project.identifier,
+        vintage=block.vintage,
+        approach=block.cooperative_approach.identifier if block.cooperative_approach else None,
+        first_transferring_party=block.first_transferring_party.alpha3 if block.first_transferring_party else None,
+        issuance=block.issuance_id,
+        authorization=block.authorization.identifier if block.authorization else None,
+        first_transferred=block.first_transferred,
+    )
 
 
 def reserve(blocks: Iterable[UnitBlock], transaction: Transaction) -> None:

@@ -21,14 +21,14 @@ from registry.accounts.models import Account, AccountType
 from registry.accounts.services import lock_accounts, system_account
 from registry.article6 import rules
 from registry.article6.models import Authorization, FirstTransferDefinition
+from registry.core import entries
 from registry.core.checks import Check, CheckFailed
 from registry.core.serials import SerialRange
 from registry.core.status import Status
 from registry.journal.services import append_entry, lock_registry
-from registry.notifications import events
 from registry.parties.models import CooperativeApproach, Entity, Party, Project, UnitType
-from registry.parties.services import Actor, ensure_administrator, is_administrator
-from registry.transactions import blocks, engine
+from registry.parties.services import Actor, ensure_administrator, is_administrator, login
+from registry.transactions import article6_services, blocks, engine, events
 from registry.transactions.blocks import RequestedRange
 from registry.transactions.models import CancellationKind, Transaction, TransactionStatus, TransactionType
 from registry.units.models import UnitBlock
@@ -112,17 +112,11 @@ def issue_units(
         authorization=authorization,
     )
     blocks.record_blocks(issuance, [block])
-    body = {
-        "transaction": issuance.pk,
-        "type": TransactionType.ISSUANCE.value,
-        "by": engine.login(actor),
-        "to": account.number,
-        "blocks": [blocks.as_journal_block(block)],
-    }
-    append_entry(registry, "transaction", body, now, transaction_id=issuance.pk)
+    entry = entries.Issuance(issuance.pk, login(actor), account.number, (blocks.as_journal_block(block),))
+    append_entry(registry, entry, now, transaction_id=issuance.pk)
     events.issued(issuance)
     if authorization is not None and authorization.first_transfer_definition == FirstTransferDefinition.ISSUANCE:
-        rules.record_first_transfer(issuance, [block], now)
+        article6_services.record_first_transfer(issuance, [block], now)
     return issuance
 
 
@@ -234,13 +228,13 @@ def cancel_units(
         target = Account.objects.filter(registry=registry, type=AccountType.USE, purpose=oimp_purpose.strip()).first()
         if target is None:
             raise CheckFailed(Check.USE_ACCOUNT_MISSING, registry=registry.registry_id, purpose=oimp_purpose)
-        purpose = f"{kind.value}:{target.purpose}"
+        oimp_purpose = target.purpose
     else:
         account_type = CANCELLATION_ACCOUNTS[kind]
         found = system_account(registry, account_type)
         if found is None:
             raise CheckFailed(Check.CANCELLATION_ACCOUNT_MISSING, registry=registry.registry_id, account_type=account_type.label)
-        target, purpose = found, kind.value
+        target, oimp_purpose = found, ""
     return engine.move(
         actor=actor,
         kind=TransactionType.CANCELLATION,
@@ -248,9 +242,8 @@ def cancel_units(
         to_account=target,
         quantity=quantity,
         ranges=ranges,
-        purpose=purpose,
         require_approval=require_approval,
-        use={"using_entity": using_entity},
+        use={"using_entity": using_entity, "cancellation_kind": kind.value, "oimp_purpose": oimp_purpose},
     )
 
 
@@ -375,7 +368,7 @@ def approve_transaction(*, actor: Actor, transaction: Transaction, at: datetime 
     engine.ensure_can_approve(actor, tx.from_account)
     engine.check_transferring(tx.from_account)
     engine.check_acquiring(tx.to_account)
-    rules.check_movement(tx, moving)
+    article6_services.check_movement(tx, moving)
     now = at or timezone.now()
     tx.decided_by = engine.person(actor)
     is_transfer = tx.type in (TransactionType.INTERNAL_TRANSFER, TransactionType.EXTERNAL_TRANSFER)
@@ -424,7 +417,7 @@ def complete_due_transactions(at: datetime | None = None) -> list[Transaction]:
                 assert tx.from_account is not None and tx.to_account is not None
                 engine.check_transferring(tx.from_account)
                 engine.check_acquiring(tx.to_account)
-                rules.check_movement(tx, moving)
+                article6_services.check_movement(tx, moving)
                 engine.complete(tx, moving, now)
                 done.append(tx)
         except CheckFailed:

@@ -8,11 +8,10 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from registry.accounts.models import Account
-from registry.disclosure.models import CorsiaEligibility, Notice
 from registry.journal.models import JournalEntry
-from registry.parties.models import CooperativeApproach, CreditingProgramme, Entity, Party, Project, Registry, UnitType
+from registry.parties.models import CooperativeApproach, CreditingProgramme, Entity, Notice, Party, Project, Registry, UnitType
 from registry.transactions.models import Transaction
-from registry.units.models import UnitBlock
+from registry.units.models import CorsiaEligibility, UnitBlock
 
 
 class ReadOnly(admin.ModelAdmin):  # type: ignore[type-arg]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from registry.access.models import Right
+from registry.accounts.models import Right
 
 
 class LoginForm(forms.Form):

@@ -3,8 +3,8 @@ from typing import Any
 
 from django.contrib.auth.models import User
 
-from registry.access.models import Right
 from registry.access.services import grant_right
+from registry.accounts.models import Right
 from registry.cli.base import RegistryCommand
 from registry.core.checks import Check, CheckFailed
 
