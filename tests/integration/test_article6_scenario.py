@@ -123,7 +123,8 @@ def test_mongolias_aef_reports_every_action_with_the_hand_worked_figures(year_of
     assert first_to_japan["Transferring participating Party ID"] == "NA"
     use = next(r for r in report.actions if r["Action type"] == "Use")
     assert (use["First unit ID"], use["Last unit ID"], use["Vintage"]) == (801, 820, 2025)
-    assert use["Purpose for which the ITMO has been used towards or cancelled for OIMP"] == "CORSIA"
+    assert use["Purpose for which the ITMO has been used towards or cancelled for OIMP"] == "IMP"  # CORSIA
+    assert use["Additional explanatory information"].endswith("used for CORSIA")
     assert use["Calendar year for which the ITMOs are used towards the Party's NDC"] == "NA"
 
 

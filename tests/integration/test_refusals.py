@@ -225,6 +225,27 @@ def test_account_holders_cannot_move_units_during_a_maintenance_window_2008(held
     transfer(held, quantity=5)()  # administrators may still act
 
 
+def test_a_login_id_outside_the_character_set_is_refused_with_2020(held, unchanged):
+    from registry.access.services import reissue_login_id
+
+    user = make_user("holder-2020")
+    failure = unchanged(lambda: reissue_login_id(held.admin_mn, held.mongolia, user, "r\u0410"))  # Cyrillic A
+    assert failure.code == 2020
+    user.refresh_from_db()
+    assert user.username == "holder-2020"
+
+
+def test_a_login_id_like_an_existing_one_is_refused_with_2021(held, unchanged):
+    from registry.access.services import reissue_login_id
+
+    make_user("madmin")
+    user = make_user("holder-2021")
+    failure = unchanged(lambda: reissue_login_id(held.admin_mn, held.mongolia, user, "MadmIn"))
+    assert failure.code == 2021 and "madmin" in failure.message  # the ID asked for, in normal form
+    user.refresh_from_db()
+    assert user.username == "holder-2021"
+
+
 # 4xxx unit blocks ---------------------------------------------------------------------------------
 
 
@@ -235,7 +256,7 @@ def test_serials_held_by_another_account_are_refused_with_4001(held, unchanged):
 
 def test_serials_never_issued_are_refused_with_4001(held, unchanged):
     failure = unchanged(transfer(held, ranges=mn(95, 120)))
-    assert (failure.code, failure.blocks) == (4001, ("101-120",))
+    assert (failure.code, failure.blocks) == (4001, ("MNG01:101-120",))
 
 
 def test_reserved_serials_are_refused_with_4002(held, unchanged):
@@ -530,7 +551,7 @@ def test_a_refused_transfer_is_kept_as_a_rejected_transaction_with_its_code(held
 
 def test_every_check_code_in_the_table_has_a_refusal_test():
     tested = set()
-    for path in (HERE / "test_refusals.py", HERE / "test_article6_rules.py"):
+    for path in (HERE / "test_refusals.py", HERE / "test_article6_rules.py", HERE / "test_article6_tracking.py"):
         text = path.read_text(encoding="utf-8")
         tested |= {int(code) for code in re.findall(r"\b([124567]\d{3})\b", text)}
     missing = sorted(check.code for check in Check if check.code not in tested)

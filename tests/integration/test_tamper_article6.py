@@ -192,7 +192,14 @@ def test_a_cancellation_kind_edited_is_named(year_of_itmos):
 def test_a_change_is_a_new_journaled_version_which_the_rules_and_the_aef_follow(year_of_itmos):
     w = year_of_itmos
     ndc = Authorization.objects.get(identifier="MN-NDC")
-    record_authorization_version(w.admin_mn, ndc, purposes="NDC and OIMP", oimp_purposes="CORSIA", authorized_quantity=500)
+    record_authorization_version(
+        w.admin_mn,
+        ndc,
+        purposes="NDC and OIMP",
+        oimp_purposes="CORSIA",
+        first_transfer_definition="use_or_cancellation",
+        authorized_quantity=500,
+    )
     assert Authorization.objects.get(identifier="MN-NDC").version == 2
     report = verify()
     assert report.ok, report.problems

@@ -107,6 +107,7 @@ def propose_transaction(request: HttpRequest, proposal: ProposalIn) -> HttpRespo
             ranges=[requested_range(text, registry_id) for text in proposal.ranges] if proposal.ranges else None,
             purpose=proposal.purpose,
             cancellation_kind=proposal.cancellation_kind or "voluntary",
+            using_entity=proposal.using_entity,
         )
         return _logged(request, "propose", tx)
 

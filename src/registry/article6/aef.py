@@ -26,7 +26,7 @@ from registry.core.entries import parse_body
 from registry.core.serials import Block, merge_adjacent
 from registry.journal.models import JournalEntry
 from registry.journal.replay import Applied, Attributes, Replay, scratched
-from registry.parties.models import Registry
+from registry.parties.models import Entity, Registry
 from registry.replica import reads_from_replica
 
 NA = "NA"
@@ -109,6 +109,9 @@ ENTITY_COLUMNS = (
     "Change and revocation conditions",
     "Additional explanatory information",
 )
+#: The purposes a use or cancellation for OIMP is reported under: international mitigation purposes
+#: (IMP, e.g. CORSIA) or other purposes (OP); the use account's own name goes to the explanation.
+INTERNATIONAL_MITIGATION_PURPOSES = frozenset({"CORSIA"})
 FIRST_TRANSFER_SUBTYPES = {
     FirstTransferDefinition.FIRST_INTERNATIONAL_TRANSFER: "First transfer to another Party",
     FirstTransferDefinition.AUTHORIZATION: "Authorization",
@@ -136,8 +139,13 @@ class Reconciliation:
 
 @dataclass
 class AnnualInformation:
+    """One year's five AEF tables. ``snapshot`` is the instant the holdings (Table 4) were taken:
+    the end of the year, or now for a year that has not ended (``complete`` is then ``False``)."""
+
     registry: Registry
     year: int
+    snapshot: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    complete: bool = True
     submission: list[dict[str, Any]] = field(default_factory=list)
     authorizations: list[dict[str, Any]] = field(default_factory=list)
     actions: list[dict[str, Any]] = field(default_factory=list)
@@ -159,10 +167,12 @@ class AnnualInformation:
 def build_annual_information(
     registry: Registry, year: int, *, ndc_period: tuple[int, int] = (2021, 2030), submitted: dt.date | None = None
 ) -> AnnualInformation:
-    report = AnnualInformation(registry, year)
     registries = dict(Registry.objects.values_list("registry_id", "party__alpha3"))
     start = dt.datetime(year, 1, 1, tzinfo=dt.UTC)
     end = dt.datetime(year + 1, 1, 1, tzinfo=dt.UTC)
+    now = dt.datetime.now(dt.UTC)
+    report = AnnualInformation(registry, year, snapshot=min(end, now), complete=now >= end)
+    entities = entity_ids()
     with scratched() as replay:
         opened = False
         for entry in JournalEntry.objects.filter(registry=registry, recorded_at__lt=end).order_by("sequence").iterator(chunk_size=2000):
@@ -171,13 +181,13 @@ def build_annual_information(
                 opened = True
             applied = replay.apply(parse_body(entry.body))
             if entry.recorded_at >= start:
-                for row, counted in _action_rows(registry, applied, registries):
+                for row, counted in action_rows(registry, applied, registries, entities):
                     report.actions.append(row)
                     _count(report.reconciliation, counted, row["Quantity (t CO2 eq)"])
         if not opened:
             report.reconciliation.opening = _itmos_held(replay)
         report.reconciliation.closing = _itmos_held(replay)
-        report.holdings = [_unit_columns(registry, b, registries) for b in _holding_blocks(replay)]
+        report.holdings = list(merge_rows(_unit_columns(registry, b, registries) for b in _holding_blocks(replay)))
         versions = [v for history in replay.authorizations.values() for v in history if v.date < dt.date(year + 1, 1, 1)]
     report.submission = [
         dict(
@@ -198,11 +208,25 @@ def build_annual_information(
 # Actions ------------------------------------------------------------------------------------------
 
 
-def _action_rows(registry: Registry, applied: Applied, registries: dict[str, str]) -> Iterator[tuple[dict[str, Any], str]]:
+def entity_ids() -> dict[int, str]:
+    """How the AEF names each entity: its identification number, or its name if it has none."""
+    return {pk: number or name for pk, number, name in Entity.objects.values_list("pk", "identification_number", "name")}
+
+
+def oimp_purpose(use_account_purpose: str) -> str:
+    """The AEF's controlled value for a use or cancellation for OIMP."""
+    return "IMP" if use_account_purpose.strip().upper() in INTERNATIONAL_MITIGATION_PURPOSES else "OP"
+
+
+def action_rows(
+    registry: Registry, applied: Applied, registries: dict[str, str], entities: dict[int, str]
+) -> Iterator[tuple[dict[str, Any], str]]:
+    """The Table 3 rows of one applied journal entry, each with what it counts for in the reconciliation."""
     entry, pieces = applied.recorded.entry, applied.pieces
     at = applied.recorded.at.astimezone(dt.UTC)
     party = registry.party.alpha3
     extra: dict[str, Any] = {}
+    explanation = f"registry transaction {getattr(entry, 'transaction', '')}"
     match entry:
         case e.UnitsAuthorized():
             action, subtype, counted = "Authorization", NA, "authorized"
@@ -228,9 +252,10 @@ def _action_rows(registry: Registry, applied: Applied, registries: dict[str, str
         case e.Cancellation(cancellation_kind="oimp"):
             action, subtype, counted = "Use", NA, "used"
             extra |= {
-                "Purpose for which the ITMO has been used towards or cancelled for OIMP": entry.oimp_purpose,
+                "Purpose for which the ITMO has been used towards or cancelled for OIMP": oimp_purpose(entry.oimp_purpose),
                 "Using/cancelling participating Party ID": party,
             }
+            explanation += f"; used for {entry.oimp_purpose}"
         case e.Cancellation(cancellation_kind="omge"):
             action, subtype, counted = "Voluntary Cancellation", "Voluntary cancellation to deliver OMGE", "cancelled"
             extra["Using/cancelling participating Party ID"] = party
@@ -246,8 +271,9 @@ def _action_rows(registry: Registry, applied: Applied, registries: dict[str, str
         case _:
             return  # internal transfers, corrections and account events are not international actions
     if isinstance(entry, e.Retirement | e.Cancellation) and entry.using_entity is not None:
-        extra["Using/cancelling authorized entity ID"] = entry.using_entity
-    for piece in pieces:
+        extra["Using/cancelling authorized entity ID"] = entities.get(entry.using_entity, str(entry.using_entity))
+    rows = []
+    for piece in sorted(pieces, key=lambda p: (p.originating_registry, p.range.start)):
         if piece.attributes.authorization is None:
             continue  # not an ITMO
         row = {
@@ -262,10 +288,44 @@ def _action_rows(registry: Registry, applied: Applied, registries: dict[str, str
             "Using/cancelling authorized entity ID": NA,
             "Calendar year for which the ITMOs are used towards the Party's NDC": NA,
             "Result of the consistency checks*": "",
-            "Additional explanatory information": f"registry transaction {entry.transaction}",
+            "Additional explanatory information": explanation,
         }
         row.update(extra)
+        rows.append(row)
+    for row in merge_rows(rows):
         yield row, counted
+
+
+SERIAL_COLUMNS = frozenset({"First ID", "Last ID", "First unit ID", "Last unit ID", "Quantity (t CO2 eq)"})
+
+
+def merge_rows(rows: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """One row per contiguous range: touching rows (sorted by serial) that report the same values
+    in every other column are one row, whichever accounts held the parts or issued them."""
+    current: dict[str, Any] | None = None
+    for row in rows:
+        if (
+            current is not None
+            and _originating(current) == _originating(row)
+            and current["Last unit ID"] + 1 == row["First unit ID"]
+            and all(current[c] == row[c] for c in row if c not in SERIAL_COLUMNS)
+        ):
+            current = {
+                **current,
+                "Last ID": row["Last ID"],
+                "Last unit ID": row["Last unit ID"],
+                "Quantity (t CO2 eq)": current["Quantity (t CO2 eq)"] + row["Quantity (t CO2 eq)"],
+            }
+            continue
+        if current is not None:
+            yield current
+        current = row
+    if current is not None:
+        yield current
+
+
+def _originating(row: dict[str, Any]) -> str:
+    return str(row["First ID"]).split("-")[1]
 
 
 def _authorized(piece: Block[Attributes], identifier: str) -> Block[Attributes]:
@@ -357,9 +417,9 @@ def _entity_row(a: e.AuthorizationVersion, entity: e.AuthorizedEntity) -> dict[s
         entity.country,
         entity.identification_number or NA,
         a.cooperative_approach,
-        a.terms or NA,
-        NA,
-        "",
+        entity.conditions or a.terms or NA,
+        entity.change_and_revocation_conditions or NA,
+        entity.explanation,
     ]
     return dict(zip(ENTITY_COLUMNS, values, strict=True))
 
@@ -377,7 +437,18 @@ def write_workbook(report: AnnualInformation, path: Path) -> None:
             cell.font = Font(bold=True)
         for row in rows:
             sheet.append([row.get(column, "") for column in columns])
+        if title == "Table 4 Holdings":
+            sheet.append([])
+            sheet.append([snapshot_note(report)])
     book.save(path)
+
+
+def snapshot_note(report: AnnualInformation) -> str:
+    """What Table 4 is a snapshot of, and whether the year is over."""
+    at = report.snapshot.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if report.complete:
+        return f"Holdings at the end of {report.year} (snapshot {at})."
+    return f"Year {report.year} has not ended: holdings as of {at}, and only the actions recorded until then."
 
 
 def write_csv(report: AnnualInformation, directory: Path) -> list[Path]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
-from django.db.models import F, Sum
+from django.db.models import F, Q, Sum
 
 from registry.article6.models import Authorization, FirstTransferDefinition, Purpose
 from registry.core import entries
@@ -80,8 +80,39 @@ def check_authorizable(
         )
 
 
+def check_within_timeframe(authorization: Authorization, blocks: Iterable[tuple[str, int]]) -> None:
+    """Units are authorised only if their vintage lies in the authorised timeframe (6022), as the
+    journaled version says it (an edited row widens nothing).
+
+    ``blocks`` are (name of the serials, vintage) pairs, e.g. ``("MNG01:1-100", 2023)``.
+    """
+    version = journaled_authorizations(authorization.registry, [authorization.identifier]).get(authorization.identifier)
+    if version is None:  # a row the journal does not know authorises nothing
+        raise CheckFailed(Check.AUTHORIZATION_UNKNOWN, authorization=authorization.identifier, registry=authorization.registry.registry_id)
+    first, last = version.timeframe_first_vintage, version.timeframe_last_vintage
+    outside = [
+        (name, vintage) for name, vintage in blocks if not ((first is None or vintage >= first) and (last is None or vintage <= last))
+    ]
+    if outside:
+        names = [name for name, _ in outside]
+        raise CheckFailed(
+            Check.VINTAGE_OUTSIDE_TIMEFRAME,
+            blocks=names,
+            ranges=", ".join(names),
+            vintage=", ".join(sorted({str(vintage) for _, vintage in outside})),
+            timeframe=version.timeframe,
+            authorization=authorization.identifier,
+        )
+
+
 def check_authorized_quantity(authorization: Authorization, quantity: int) -> None:
-    """The authorisation's quantity, if it names one, is never exceeded (6009)."""
+    """The authorisation's quantity, if it names one, is never exceeded (6009), counting the units
+    authorised under every version of it, wherever they are now.
+
+    Locks the authorisation's row first: two requests authorising under it at once are counted one
+    after the other, never both against the same total.
+    """
+    authorization = Authorization.objects.select_for_update().get(pk=authorization.pk)
     if authorization.authorized_quantity is None:
         return
     already = authorized_so_far(authorization)
@@ -96,8 +127,30 @@ def check_authorized_quantity(authorization: Authorization, quantity: int) -> No
 
 
 def authorized_so_far(authorization: Authorization) -> int:
-    total = UnitBlock.objects.filter(authorization=authorization).aggregate(n=Sum(F("end") - F("start") + 1))["n"]
+    """Units authorised under ``authorization`` (every version shares its identifier), held here or abroad, final or not."""
+    total = UnitBlock.objects.filter(authorization__identifier=authorization.identifier).aggregate(n=Sum(F("end") - F("start") + 1))["n"]
     return int(total or 0)
+
+
+def eligible_for_use(
+    *, oimp: bool = False, towards_ndc: bool = False, using_party: Party | None = None, international: bool = False
+) -> Q | None:
+    """The blocks a use, cancellation or external transfer chosen by quantity may take (``None``: any block).
+
+    For OIMP, units authorised for OIMP; towards an NDC, the using Party's own units or foreign
+    units authorised for NDC use and first transferred; leaving for another registry, authorised
+    units. Picking among these only means the oldest vintage not being eligible never refuses a
+    request that eligible units held could fill.
+    """
+    if oimp:
+        return Q(authorization__purposes__in=[Purpose.OIMP, Purpose.NDC_AND_OIMP])
+    if towards_ndc and using_party is not None:
+        return Q(project__host_party=using_party) | Q(
+            authorization__purposes__in=[Purpose.NDC, Purpose.NDC_AND_OIMP], first_transferred=True
+        )
+    if international:
+        return Q(authorization__isnull=False)
+    return None
 
 
 def check_use_towards_ndc(moving: Sequence[UnitBlock], using_party: Party) -> None:
@@ -127,11 +180,22 @@ def check_international_transfer(moving: Sequence[UnitBlock]) -> None:
         raise fail(Check.NOT_AUTHORIZED_FOR_TRANSFER, unauthorized)
 
 
-def first_transfer_due(blocks: Sequence[UnitBlock], definition: FirstTransferDefinition) -> list[UnitBlock]:
-    """The blocks whose authorisation (as journaled) puts their first transfer at ``definition``, not yet first transferred."""
+def first_transfer_due(blocks: Sequence[UnitBlock], moment: FirstTransferDefinition) -> list[UnitBlock]:
+    """The blocks not yet first transferred whose first transfer happens at ``moment``, by their
+    authorisation as journaled.
+
+    The first international transfer is the first transfer of units authorised for NDC use,
+    whatever their authorisation says for OIMP (2/CMA.3 annex para 2(a)); a use or cancellation
+    for OIMP is the first transfer of any unit still without one (para 2(b): nothing is used for
+    OIMP before it is first transferred, whichever moment the authorisation names).
+    """
     proven = _proven(blocks)
-    return [
-        b
-        for b in blocks
-        if b.authorization_id in proven and not b.first_transferred and proven[b.authorization_id].first_transfer_definition == definition
-    ]
+
+    def due(version: entries.AuthorizationVersion) -> bool:
+        if moment == FirstTransferDefinition.FIRST_INTERNATIONAL_TRANSFER:
+            return Purpose.covers_ndc(version.purposes) or version.first_transfer_definition == moment
+        if moment == FirstTransferDefinition.USE_OR_CANCELLATION:
+            return True
+        return version.first_transfer_definition == moment
+
+    return [b for b in blocks if b.authorization_id in proven and not b.first_transferred and due(proven[b.authorization_id])]

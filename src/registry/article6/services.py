@@ -16,12 +16,20 @@ from django.db import IntegrityError
 from django.db import transaction as db
 from django.utils import timezone
 
-from registry.article6.models import AdjustmentKind, Authorization, CorrespondingAdjustment, FirstTransfer, FirstTransferDefinition, Purpose
+from registry.article6.models import (
+    AdjustmentKind,
+    Authorization,
+    AuthorizedEntity,
+    CorrespondingAdjustment,
+    FirstTransfer,
+    FirstTransferDefinition,
+    Purpose,
+)
 from registry.core import entries
 from registry.core.checks import Check, CheckFailed
 from registry.journal.services import append_entry
 from registry.parties.models import CooperativeApproach, Entity, Party, Registry
-from registry.parties.services import Actor, ensure_administrator, login
+from registry.parties.services import Actor, ensure_administrator, login, register_entity
 from registry.units.models import UnitBlock
 
 
@@ -42,15 +50,22 @@ def create_authorization(
     authorized_entities: Iterable[Entity] = (),
     sectors: str = "",
     activity_types: str = "",
-    timeframe: str = "",
+    timeframe: tuple[int | None, int | None] = (None, None),
     terms: str = "",
 ) -> Authorization:
-    """Record the Party's authorisation (AEF table 2). Units are authorised under it by ``authorize_units``."""
+    """Record the Party's authorisation (AEF table 2). Units are authorised under it by ``authorize_units``.
+
+    ``timeframe`` is the first and last year of vintage authorised (inclusive; ``None`` leaves that
+    end open). An authorisation covering OIMP says when their first transfer happens: at
+    authorisation, issuance, or use or cancellation (6021); one for NDC use only, at the first
+    international transfer (6012).
+    """
     ensure_administrator(actor, registry)
     purposes = Purpose(purposes)
     definition = FirstTransferDefinition(first_transfer_definition)
-    if purposes == Purpose.NDC and definition != FirstTransferDefinition.FIRST_INTERNATIONAL_TRANSFER:
-        raise CheckFailed(Check.FIRST_TRANSFER_DEFINITION_INVALID, definition=definition.label)
+    check_first_transfer_definition(purposes, definition)
+    first_vintage, last_vintage = timeframe
+    check_timeframe(first_vintage, last_vintage)
     if not registry.party.cooperative_approaches.filter(pk=cooperative_approach.pk).exists():
         raise CheckFailed(
             Check.VALUE_INVALID, field="Cooperative approach", detail=f"{registry.party} takes no part in {cooperative_approach}"
@@ -75,7 +90,8 @@ def create_authorization(
                 oimp_purposes=oimp_purposes,
                 sectors=sectors,
                 activity_types=activity_types,
-                timeframe=timeframe,
+                timeframe_first_vintage=first_vintage,
+                timeframe_last_vintage=last_vintage,
                 terms=terms,
             )
     except IntegrityError:
@@ -96,7 +112,8 @@ AMENDABLE = (
     "document_reference",
     "sectors",
     "activity_types",
-    "timeframe",
+    "timeframe_first_vintage",
+    "timeframe_last_vintage",
     "terms",
 )
 
@@ -120,8 +137,8 @@ def record_authorization_version(
     for name, value in changes.items():
         setattr(authorization, name, value)
     purposes, definition = Purpose(authorization.purposes), FirstTransferDefinition(authorization.first_transfer_definition)
-    if purposes == Purpose.NDC and definition != FirstTransferDefinition.FIRST_INTERNATIONAL_TRANSFER:
-        raise CheckFailed(Check.FIRST_TRANSFER_DEFINITION_INVALID, definition=definition.label)
+    check_first_transfer_definition(purposes, definition)
+    check_timeframe(authorization.timeframe_first_vintage, authorization.timeframe_last_vintage)
     if authorization.authorized_quantity is not None and authorization.authorized_quantity <= 0:
         raise CheckFailed(Check.QUANTITY_NOT_POSITIVE, quantity=authorization.authorized_quantity)
     authorization.version += 1
@@ -132,6 +149,68 @@ def record_authorization_version(
         authorization.authorized_entities.set(authorized_entities)
     append_entry(authorization.registry, authorization_version(authorization, recorded_by=login(actor)), timezone.now())
     return authorization
+
+
+def check_first_transfer_definition(purposes: Purpose, definition: FirstTransferDefinition) -> None:
+    """NDC use only: at the first international transfer (6012); with OIMP: at authorisation, issuance, or use or cancellation (6021)."""
+    if purposes == Purpose.NDC and definition != FirstTransferDefinition.FIRST_INTERNATIONAL_TRANSFER:
+        raise CheckFailed(Check.FIRST_TRANSFER_DEFINITION_INVALID, definition=definition.label)
+    if Purpose.covers_oimp(purposes) and definition == FirstTransferDefinition.FIRST_INTERNATIONAL_TRANSFER:
+        raise CheckFailed(Check.OIMP_FIRST_TRANSFER_UNDEFINED, definition=definition.value)
+
+
+def check_timeframe(first_vintage: int | None, last_vintage: int | None) -> None:
+    if first_vintage is not None and last_vintage is not None and first_vintage > last_vintage:
+        raise CheckFailed(Check.TIMEFRAME_INVALID, first=first_vintage, last=last_vintage)
+
+
+@db.atomic
+def authorize_entity(
+    actor: Actor,
+    authorization: Authorization,
+    *,
+    name: str,
+    country: str,
+    identification_number: str = "",
+    conditions: str = "",
+    change_and_revocation_conditions: str = "",
+    explanation: str = "",
+) -> AuthorizedEntity:
+    """Authorise an entity under ``authorization`` with the conditions of AEF Table 5: a new version
+    of the authorisation, journaled like every version.
+
+    The entity is the registry's entity of that identification number (or, without one, of that
+    name and country of incorporation), registered now if the registry does not know it yet.
+    """
+    registry = authorization.registry
+    ensure_administrator(actor, registry)
+    name, identification_number = name.strip(), identification_number.strip()
+    if not name:
+        raise CheckFailed(Check.VALUE_INVALID, field="Name", detail="the authorised entity must be named")
+    authorization = Authorization.objects.select_for_update().get(pk=authorization.pk)
+    known = Entity.objects.filter(registry=registry)
+    entity = (
+        known.filter(identification_number=identification_number).first()
+        if identification_number
+        else known.filter(name=name, country=country, identification_number="").first()
+    )
+    if entity is None:
+        entity = register_entity(actor, registry, name=name, country=country, identification_number=identification_number)
+    if AuthorizedEntity.objects.filter(authorization=authorization, entity=entity).exists():
+        raise CheckFailed(
+            Check.VALUE_INVALID, field="Authorized entity", detail=f"{entity.name} is already authorised under {authorization.identifier}"
+        )
+    authorized = AuthorizedEntity.objects.create(
+        authorization=authorization,
+        entity=entity,
+        conditions=conditions.strip(),
+        change_and_revocation_conditions=change_and_revocation_conditions.strip(),
+        explanation=explanation.strip(),
+    )
+    authorization.version += 1
+    authorization.save(update_fields=["version"])
+    append_entry(registry, authorization_version(authorization, recorded_by=login(actor)), timezone.now())
+    return authorized
 
 
 def authorization_version(authorization: Authorization, recorded_by: str | None = None) -> entries.AuthorizationVersion:
@@ -148,12 +227,22 @@ def authorization_version(authorization: Authorization, recorded_by: str | None 
         document_reference=authorization.document_reference,
         authorized_parties=tuple(sorted(p.alpha3 for p in authorization.authorized_parties.all())),
         authorized_entities=tuple(
-            entries.AuthorizedEntity(e.pk, e.name, e.country, e.identification_number)
-            for e in authorization.authorized_entities.order_by("pk")
+            entries.AuthorizedEntity(
+                a.entity.pk,
+                a.entity.name,
+                a.entity.country,
+                a.entity.identification_number,
+                conditions=a.conditions,
+                change_and_revocation_conditions=a.change_and_revocation_conditions,
+                explanation=a.explanation,
+            )
+            for a in authorization.entity_authorizations.select_related("entity").order_by("entity__pk")
         ),
         sectors=authorization.sectors,
         activity_types=authorization.activity_types,
         timeframe=authorization.timeframe,
+        timeframe_first_vintage=authorization.timeframe_first_vintage,
+        timeframe_last_vintage=authorization.timeframe_last_vintage,
         terms=authorization.terms,
         recorded_by=recorded_by,
     )

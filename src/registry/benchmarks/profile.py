@@ -63,7 +63,11 @@ def profile_api_transfers(world: World, transfers: int) -> dict[str, Any]:
         nonlocal sent
         sent += 1
         answer = client.post(
-            "/api/v1/transactions", body, content_type="application/json", HTTP_IDEMPOTENCY_KEY=f"profile-{time.time_ns()}-{sent}"
+            "/api/v1/transactions",
+            body,
+            content_type="application/json",
+            secure=True,
+            HTTP_IDEMPOTENCY_KEY=f"profile-{time.time_ns()}-{sent}",
         )
         if answer.status_code != 201:
             raise RuntimeError(f"the API refused a transfer: {answer.content[:300]!r}")

@@ -134,7 +134,8 @@ def _postgres(url: str) -> Iterator[dict[str, str]]:
 
 
 def _env(extra: dict[str, str]) -> dict[str, str]:
-    return {**os.environ, **extra, "REGISTRY_API_RATE": "1000000/60", "REGISTRY_API_ANONYMOUS_RATE": "1000000/60"}
+    # Plain HTTP on loopback: REGISTRY_SECURE's redirect to HTTPS would measure nothing but redirects.
+    return {**os.environ, **extra, "REGISTRY_API_RATE": "1000000/60", "REGISTRY_API_ANONYMOUS_RATE": "1000000/60", "REGISTRY_SECURE": "0"}
 
 
 def _part(env: dict[str, str], *args: str) -> dict[str, Any]:

@@ -87,6 +87,10 @@ class AuthorizedEntity:
     name: str
     country: str
     identification_number: str
+    # Table 5's conditions, added later: left out of the body when empty.
+    conditions: str = ""
+    change_and_revocation_conditions: str = ""
+    explanation: str = ""
 
 
 # Account events -----------------------------------------------------------------------------------
@@ -139,6 +143,9 @@ class AuthorizationVersion:
     timeframe: str
     terms: str
     recorded_by: str | None
+    # The timeframe as years of vintage, added later: left out of the body when open.
+    timeframe_first_vintage: int | None = None
+    timeframe_last_vintage: int | None = None
 
 
 # Transactions -------------------------------------------------------------------------------------
@@ -453,7 +460,7 @@ def _adjustment(adjustment: Adjustment) -> dict[str, Any]:
 
 
 def _authorization_fields(entry: AuthorizationVersion) -> dict[str, Any]:
-    return {
+    fields: dict[str, Any] = {
         "authorization": entry.identifier,
         "version": entry.version,
         "date": entry.date.isoformat(),
@@ -464,16 +471,26 @@ def _authorization_fields(entry: AuthorizationVersion) -> dict[str, Any]:
         "authorized_quantity": entry.authorized_quantity,
         "document_reference": entry.document_reference,
         "authorized_parties": list(entry.authorized_parties),
-        "authorized_entities": [
-            {"entity": e.entity, "name": e.name, "country": e.country, "identification_number": e.identification_number}
-            for e in entry.authorized_entities
-        ],
+        "authorized_entities": [_authorized_entity_fields(e) for e in entry.authorized_entities],
         "sectors": entry.sectors,
         "activity_types": entry.activity_types,
         "timeframe": entry.timeframe,
         "terms": entry.terms,
         "recorded_by": entry.recorded_by,
     }
+    if entry.timeframe_first_vintage is not None:
+        fields["timeframe_first_vintage"] = entry.timeframe_first_vintage
+    if entry.timeframe_last_vintage is not None:
+        fields["timeframe_last_vintage"] = entry.timeframe_last_vintage
+    return fields
+
+
+def _authorized_entity_fields(e: AuthorizedEntity) -> dict[str, Any]:
+    fields: dict[str, Any] = {"entity": e.entity, "name": e.name, "country": e.country, "identification_number": e.identification_number}
+    for name in ("conditions", "change_and_revocation_conditions", "explanation"):
+        if value := getattr(e, name):
+            fields[name] = value
+    return fields
 
 
 # Parsing ------------------------------------------------------------------------------------------
@@ -589,7 +606,17 @@ def _parse_authorization(r: _Reader) -> AuthorizationVersion:
     entities = []
     for item in r.items("authorized_entities"):
         e = _Reader(item)
-        entities.append(AuthorizedEntity(e.number("entity"), e.text("name"), e.text("country"), e.text("identification_number")))
+        entities.append(
+            AuthorizedEntity(
+                e.number("entity"),
+                e.text("name"),
+                e.text("country"),
+                e.text("identification_number"),
+                conditions=e.optional_text("conditions"),
+                change_and_revocation_conditions=e.optional_text("change_and_revocation_conditions"),
+                explanation=e.optional_text("explanation"),
+            )
+        )
         e.finish()
     parties = r.items("authorized_parties")
     if not all(isinstance(p, str) for p in parties):
@@ -611,6 +638,8 @@ def _parse_authorization(r: _Reader) -> AuthorizationVersion:
         timeframe=r.text("timeframe"),
         terms=r.text("terms"),
         recorded_by=r.text_or_null("recorded_by"),
+        timeframe_first_vintage=r.optional_number("timeframe_first_vintage"),
+        timeframe_last_vintage=r.optional_number("timeframe_last_vintage"),
     )
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import Any, TypeVar
 
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db.models import Count, F, QuerySet, Sum
 from django.db.models.functions import ExtractYear
 
@@ -47,10 +47,11 @@ def per_journal(registry: Registry, name: str, compute: Callable[[], T]) -> T:
     """
     head = Registry.objects.filter(pk=registry.pk).values_list("journal_head", flat=True).get()
     key = f"figures-{name}-{registry.pk}-{head}"
-    found: T | None = cache.get(key)
+    # Each process's own memory: a figure under one head never changes, so nothing needs sharing.
+    found: T | None = caches["figures"].get(key)
     if found is None:
         found = compute()
-        cache.set(key, found, timeout=24 * 3600)
+        caches["figures"].set(key, found, timeout=24 * 3600)
     return found
 
 

@@ -26,6 +26,14 @@ MESSAGES = {
     "transaction_cancelled": _("Transaction %(transaction)s was cancelled by %(by)s."),
     "application_returned": _("Application %(reference)s was returned for correction: %(comment)s"),
     "application_approved": _("Application %(reference)s was approved."),
+    "sign_in_failures": _(
+        "%(count)s sign-ins with your login ID failed since your last sign-in (the latest from address %(address)s). "
+        "If it was not you, tell your registry administrator."
+    ),
+    "sign_in_locked": _(
+        "Sign-ins with your login ID from address %(address)s are refused for %(minutes)s minutes after repeated failures. "
+        "You can still sign in from your usual address. If it was not you, tell your registry administrator."
+    ),
 }
 
 

@@ -39,10 +39,13 @@ def record_on_completion(tx: Transaction, moving: Sequence[UnitBlock], now: date
     """First transfers due now, then the using Party's adjustments for a movement completing (returned, for its journal entry)."""
     if tx.type == TransactionType.EXTERNAL_TRANSFER:
         assert tx.to_account is not None
-        due = rules.first_transfer_due(moving, FirstTransferDefinition.FIRST_INTERNATIONAL_TRANSFER)
-        record_first_transfer(tx, due, now, acquiring_party=tx.to_account.registry.party)
+        moment = FirstTransferDefinition.FIRST_INTERNATIONAL_TRANSFER
+        record_first_transfer(
+            tx, rules.first_transfer_due(moving, moment), now, acquiring_party=tx.to_account.registry.party, definition=moment
+        )
     elif tx.type == TransactionType.CANCELLATION and tx.cancellation_kind == CancellationKind.OIMP:
-        record_first_transfer(tx, rules.first_transfer_due(moving, FirstTransferDefinition.USE_OR_CANCELLATION), now)
+        moment = FirstTransferDefinition.USE_OR_CANCELLATION
+        record_first_transfer(tx, rules.first_transfer_due(moving, moment), now, definition=moment)
     elif tx.type == TransactionType.RETIREMENT and tx.towards_ndc:
         assert tx.using_party is not None
         hosts = rules.project_hosts(moving)
@@ -51,11 +54,18 @@ def record_on_completion(tx: Transaction, moving: Sequence[UnitBlock], now: date
     return None
 
 
-def record_first_transfer(trigger: Transaction, blocks: Sequence[UnitBlock], now: datetime, acquiring_party: Party | None = None) -> None:
+def record_first_transfer(
+    trigger: Transaction,
+    blocks: Sequence[UnitBlock],
+    now: datetime,
+    acquiring_party: Party | None = None,
+    definition: FirstTransferDefinition | None = None,
+) -> None:
     """Record the first transfer of ``blocks`` (whole rows, still with their holder): once and for all.
 
     One ``first_transfer`` transaction per authorisation, journaled in the registry of the first
     transferring Party, each with its ``FirstTransfer`` rows and that Party's addition for the vintage.
+    ``definition`` is the moment this first transfer happens at (default: the one the authorisation names).
     """
     if not blocks:
         return
@@ -90,7 +100,7 @@ def record_first_transfer(trigger: Transaction, blocks: Sequence[UnitBlock], now
             trigger=trigger.pk,
             trigger_type=trigger.type,
             authorization=authorization.identifier,
-            definition=authorization.first_transfer_definition,
+            definition=definition or authorization.first_transfer_definition,
             first_transferring_party=party.alpha3,
             acquiring_party=acquiring_party.alpha3 if acquiring_party else None,
             ranges=tuple(entries.HeldSpan(b.originating_registry, b.start, b.end, _holder(b)) for b in group),

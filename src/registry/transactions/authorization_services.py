@@ -47,7 +47,7 @@ def authorize_units(
         pieces = _pieces_by_ranges(registry, ranges)
     else:
         assert project is not None
-        pieces = _pieces_of_project(registry, project, vintages)
+        pieces = _pieces_of_project(registry, project, vintages or _timeframe_of(authorization))
     lock_accounts(list(Account.objects.filter(pk__in={p.block.account_id for p in pieces})))
     locked = (
         UnitBlock.objects.select_for_update(no_key=True)
@@ -91,7 +91,7 @@ def authorize_units(
 
 def _pieces_by_ranges(registry: Registry, ranges: Sequence[RequestedRange]) -> list[Piece[UnitBlock]]:
     pieces: list[Piece[UnitBlock]] = []
-    missing: list[SerialRange] = []
+    missing: list[tuple[str, SerialRange]] = []
     for originating_registry, wanted in ranges:
         candidates = [
             (b, SerialRange(b.start, b.end))
@@ -100,11 +100,19 @@ def _pieces_by_ranges(registry: Registry, ranges: Sequence[RequestedRange]) -> l
         ]
         found, not_here = locate_ranges([wanted], candidates)
         pieces += found
-        missing += not_here
+        missing += [(originating_registry, r) for r in not_here]
     if missing:
-        names = [str(r) for r in missing]
+        names = [blocks.name_serials(originating, r) for originating, r in missing]
         raise CheckFailed(Check.UNITS_NOT_HELD, blocks=names, ranges=", ".join(names), account=registry.registry_id)
     return pieces
+
+
+def _timeframe_of(authorization: Authorization) -> tuple[int, int] | None:
+    """A project's units authorised without naming vintages: those of the authorised timeframe."""
+    first, last = authorization.timeframe_first_vintage, authorization.timeframe_last_vintage
+    if first is None and last is None:
+        return None
+    return (first or 0, last or 9999)
 
 
 def _pieces_of_project(registry: Registry, project: Project, vintages: tuple[int, int] | None) -> list[Piece[UnitBlock]]:
@@ -125,7 +133,8 @@ def _check_pieces(authorization: Authorization, registry: Registry, pieces: Sequ
         return [f"{p.block.originating_registry}:{p.taken}" for p in pieces if test(p.block)]  # type: ignore[operator]
 
     if names := offending(lambda b: b.reserved_by_id is not None):
-        raise CheckFailed(Check.UNITS_RESERVED, blocks=names, ranges=", ".join(names), transaction=pieces[0].block.reserved_by_id)
+        reserving = next(p.block.reserved_by_id for p in pieces if p.block.reserved_by_id is not None)
+        raise CheckFailed(Check.UNITS_RESERVED, blocks=names, ranges=", ".join(names), transaction=reserving)
     if names := offending(lambda b: b.account.type in FINAL_TYPES):
         raise CheckFailed(Check.UNITS_FINAL, blocks=names, account=", ".join(names))
     if names := offending(lambda b: b.authorization_id is not None):
@@ -137,4 +146,5 @@ def _check_pieces(authorization: Authorization, registry: Registry, pieces: Sequ
         block = group[0].block
         names = [f"{p.block.originating_registry}:{p.taken}" for p in group]
         rules.check_authorizable(authorization, registry, block.project, block.cooperative_approach, ranges=", ".join(names))
+    rules.check_within_timeframe(authorization, [(f"{p.block.originating_registry}:{p.taken}", p.block.vintage) for p in pieces])
     rules.check_authorized_quantity(authorization, sum(p.taken.quantity for p in pieces))

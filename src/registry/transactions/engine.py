@@ -14,6 +14,7 @@ from typing import Any, ParamSpec, TypeVar
 
 from django.contrib.auth.models import User
 from django.db import transaction as db
+from django.db.models import Q
 from django.utils import timezone
 
 from registry.access import permissions
@@ -105,8 +106,10 @@ def move(
     require_approval: bool = False,
     execute_after: datetime | None = None,
     use: dict[str, Any] | None = None,
+    eligible: Q | None = None,
 ) -> Transaction:
-    """The movement engine. ``use`` carries the Article 6 fields of a use (using Party, NDC year...)."""
+    """The movement engine. ``use`` carries the Article 6 fields of a use (using Party, NDC year...);
+    ``eligible``, the blocks a request by quantity chooses among (``rules.eligible_for_use``)."""
     registry = from_account.registry
     # Who may act comes first: somebody without the right learns nothing about the acquiring account.
     administrator = is_administrator(actor, registry)
@@ -150,7 +153,7 @@ def move(
         pieces = blocks.pick_by_ranges(from_account, ranges)
     else:
         assert quantity is not None
-        pieces = blocks.pick_by_quantity(from_account, quantity)
+        pieces = blocks.pick_by_quantity(from_account, quantity, eligible)
     now = timezone.now()
     moving = blocks.carve(pieces)
     moved = sum(b.quantity for b in moving)

@@ -27,7 +27,7 @@ from registry.core.serials import SerialRange
 from registry.core.status import Status
 from registry.journal.services import append_entry, lock_registry
 from registry.parties.models import CooperativeApproach, Entity, Party, Project, UnitType
-from registry.parties.services import Actor, ensure_administrator, is_administrator, login
+from registry.parties.services import Actor, ensure_administrator, get_entity, is_administrator, login
 from registry.transactions import article6_services, blocks, engine, events
 from registry.transactions.blocks import RequestedRange
 from registry.transactions.models import CancellationKind, Transaction, TransactionStatus, TransactionType
@@ -82,6 +82,7 @@ def issue_units(
     if authorization is not None:
         first_transferring_party = first_transferring_party or registry.party
         rules.check_authorizable(authorization, registry, project, approach)
+        rules.check_within_timeframe(authorization, [(f"{project.identifier} vintage {vintage}", vintage)])
         rules.check_authorized_quantity(authorization, quantity)
     registry = lock_registry(registry)
     serials = SerialRange(registry.next_serial, registry.next_serial + quantity - 1)
@@ -197,6 +198,7 @@ def retire_units(
             "towards_ndc": towards_ndc,
             "ndc_year": ndc_year if towards_ndc else None,
         },
+        eligible=rules.eligible_for_use(towards_ndc=towards_ndc, using_party=using_party),
     )
 
 
@@ -244,6 +246,7 @@ def cancel_units(
         ranges=ranges,
         require_approval=require_approval,
         use={"using_entity": using_entity, "cancellation_kind": kind.value, "oimp_purpose": oimp_purpose},
+        eligible=rules.eligible_for_use(oimp=kind == CancellationKind.OIMP),
     )
 
 
@@ -273,6 +276,7 @@ def transfer_externally(
         ranges=ranges,
         require_approval=require_approval,
         execute_after=execute_after,
+        eligible=rules.eligible_for_use(international=True),
     )
 
 
@@ -286,15 +290,21 @@ def propose_movement(
     ranges: Sequence[RequestedRange] | None = None,
     purpose: str = "",
     cancellation_kind: CancellationKind | str = CancellationKind.VOLUNTARY,
+    using_entity: str = "",
 ) -> Transaction:
     """A transfer (internal or external), retirement or cancellation as the web and the API offer
-    it, naming the acquiring account by its number.
+    it, naming the acquiring account by its number and the using entity of a use or cancellation
+    by its identification number or name.
 
     Whether ``actor`` may initiate on ``from_account`` is checked first: somebody without the right
     learns nothing about the acquiring account (not even whether it exists).
     """
     engine.ensure_can_initiate(actor, from_account)
     amount: dict[str, Any] = {"quantity": quantity, "ranges": ranges}
+    if using_entity.strip():
+        if kind not in (TransactionType.RETIREMENT, TransactionType.CANCELLATION):
+            raise CheckFailed(Check.VALUE_INVALID, field="Using entity", detail="only a use or cancellation names its using entity")
+        amount["using_entity"] = get_entity(from_account.registry, using_entity)
     if kind in (TransactionType.INTERNAL_TRANSFER, TransactionType.EXTERNAL_TRANSFER):
         number = (to_account_number or "").strip()
         target = Account.objects.select_related("registry").filter(number=number).first()
