@@ -124,6 +124,16 @@ def _database() -> dict[str, object]:
 
 
 DATABASES = {"default": _database()}
+if os.environ.get("REGISTRY_REPLICA_URL"):
+    # A PostgreSQL streaming standby of the same database: the public pages, the credit search,
+    # exports and the AEF read from it (registry.replica); everything else uses the primary.
+    DATABASES["replica"] = {
+        **dj_database_url.parse(os.environ["REGISTRY_REPLICA_URL"]),
+        "CONN_MAX_AGE": DATABASES["default"]["CONN_MAX_AGE"],
+        "CONN_HEALTH_CHECKS": True,
+        "TEST": {"MIRROR": "default"},  # the test suite's replica is its database
+    }
+DATABASE_ROUTERS = ["registry.replica.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -13,7 +13,7 @@ from registry.api import cursors
 from registry.api.idempotency import apply_once
 from registry.api.problems import ERRORS
 from registry.api.schemas import NotificationPage
-from registry.api.security import token_of, user_of
+from registry.api.security import names_accounts, token_of, user_of
 from registry.core.checks import Check, CheckFailed
 from registry.notifications.messages import render
 from registry.notifications.models import Notification
@@ -25,7 +25,7 @@ router = Router(tags=["notifications"])
 def _whole_user(request: HttpRequest) -> None:
     """Notifications may concern any of the user's accounts: a token limited to some cannot read them."""
     token = token_of(request)
-    if token.accounts.exists():
+    if names_accounts(token):
         raise CheckFailed(Check.NOT_ALLOWED_ON_ACCOUNT, actor=f"token {token.prefix} (limited to some accounts)", account="notifications")
 
 

@@ -111,6 +111,16 @@ def token_of(request: HttpRequest) -> ApiToken:
     return token
 
 
+def names_accounts(token: ApiToken) -> bool:
+    """Whether ``token`` is limited to some accounts: found with the token (``find_token``), asked
+    otherwise once per request (a request's token is found afresh for each request)."""
+    known: bool | None = getattr(token, "limited_to_accounts", None)
+    if known is None:
+        known = token.accounts.exists()
+        token.limited_to_accounts = known  # type: ignore[attr-defined]
+    return known
+
+
 def user_of(request: HttpRequest) -> User:
     return token_of(request).user
 
@@ -123,7 +133,7 @@ def reachable_accounts(request: HttpRequest) -> QuerySet[Account]:
     """The accounts the token's user may see, narrowed to the token's accounts if it names any."""
     token = token_of(request)
     accounts = permissions.visible_accounts(token.user)
-    if token.accounts.exists():
+    if names_accounts(token):
         accounts = accounts.filter(pk__in=token.accounts.values("pk"))
     return accounts
 
@@ -132,7 +142,7 @@ def _reaches(request: HttpRequest, account: Account) -> bool:
     token = token_of(request)
     if not permissions.can_view(token.user, account):
         return False
-    return not token.accounts.exists() or token.accounts.filter(pk=account.pk).exists()
+    return not names_accounts(token) or token.accounts.filter(pk=account.pk).exists()
 
 
 class Denied(Http404):
@@ -175,7 +185,7 @@ def transaction_for(request: HttpRequest, pk: int, *, deciding: bool = False) ->
 def administered_registries(request: HttpRequest) -> QuerySet[Registry]:
     """The registries the token's user administers, if the token is not limited to some accounts."""
     token = token_of(request)
-    return Registry.objects.none() if token.accounts.exists() else permissions.administered_registries(token.user)
+    return Registry.objects.none() if names_accounts(token) else permissions.administered_registries(token.user)
 
 
 def require_write(request: HttpRequest) -> ApiToken:
@@ -193,6 +203,6 @@ def administered_registry(request: HttpRequest, registry_id: str) -> Registry:
         raise CheckFailed(Check.REGISTRY_UNKNOWN, registry=registry_id)
     token = token_of(request)
     ensure_administrator(token.user, registry)
-    if token.accounts.exists():
+    if names_accounts(token):
         raise CheckFailed(Check.NOT_ALLOWED_ON_ACCOUNT, actor=f"token {token.prefix} (limited to some accounts)", account=registry_id)
     return registry

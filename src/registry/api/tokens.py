@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from django.contrib.auth.models import User
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from registry.access.models import Operation
@@ -67,7 +68,9 @@ def find_token(secret: str) -> ApiToken | None:
     if SECRET.fullmatch(secret) is None:
         return None
     prefix = secret[len(TOKEN_PREFIX) :].split("_", 1)[0]
-    token = ApiToken.objects.select_related("user").filter(prefix=prefix).first()
+    # Whether it is limited to some accounts comes with it: every request's checks ask.
+    limited = Exists(ApiToken.accounts.through.objects.filter(apitoken_id=OuterRef("pk")))
+    token = ApiToken.objects.select_related("user").annotate(limited_to_accounts=limited).filter(prefix=prefix).first()
     if token is None or not secrets.compare_digest(token.digest, _digest(secret)):
         return None
     now = timezone.now()

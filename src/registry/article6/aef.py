@@ -27,6 +27,7 @@ from registry.core.serials import Block, merge_adjacent
 from registry.journal.models import JournalEntry
 from registry.journal.replay import Applied, Attributes, Replay, scratched
 from registry.parties.models import Entity, Registry
+from registry.replica import reads_from_replica
 
 NA = "NA"
 METRIC = "GHG"
@@ -165,6 +166,7 @@ class AnnualInformation:
         ]
 
 
+@reads_from_replica
 def build_annual_information(
     registry: Registry, year: int, *, ndc_period: tuple[int, int] = (2021, 2030), submitted: dt.date | None = None
 ) -> AnnualInformation:

@@ -13,6 +13,7 @@ from registry import csvfiles
 from registry.disclosure import figures
 from registry.parties.hours import describe_hours
 from registry.parties.models import Notice, Registry
+from registry.replica import reads_from_replica
 from registry.units.models import CorsiaEligibility
 
 
@@ -25,6 +26,7 @@ def _registry(registry_id: str) -> Registry:
 
 
 @require_GET
+@reads_from_replica
 def index(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     registries = Registry.objects.select_related("party").order_by("registry_id")
     notices = Notice.objects.filter(published_at__lte=timezone.now())[:10]
@@ -36,6 +38,7 @@ def index(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
 
 
 @require_GET
+@reads_from_replica
 def entities(request: HttpRequest, registry_id: str) -> HttpResponse | StreamingHttpResponse:
     registry = _registry(registry_id)
     found = figures.entity_holding_accounts(registry)
@@ -49,6 +52,7 @@ def entities(request: HttpRequest, registry_id: str) -> HttpResponse | Streaming
 
 
 @require_GET
+@reads_from_replica
 def amounts(request: HttpRequest, registry_id: str) -> HttpResponse | StreamingHttpResponse:
     registry = _registry(registry_id)
     rows = figures.amounts_by_account_type(registry)
@@ -68,6 +72,7 @@ def amounts(request: HttpRequest, registry_id: str) -> HttpResponse | StreamingH
 
 
 @require_GET
+@reads_from_replica
 def transactions(request: HttpRequest, registry_id: str) -> HttpResponse | StreamingHttpResponse:
     registry = _registry(registry_id)
     rows = figures.annual_transactions(registry)
@@ -81,6 +86,7 @@ def transactions(request: HttpRequest, registry_id: str) -> HttpResponse | Strea
 
 
 @require_GET
+@reads_from_replica
 def search(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     filters = figures.filters_from(request.GET.dict())
     blocks = figures.search_blocks(**filters)  # type: ignore[arg-type]
@@ -100,6 +106,7 @@ def search(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
 
 
 @require_GET
+@reads_from_replica
 def corsia(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     rows = CorsiaEligibility.objects.select_related("programme")
     if _wants_csv(request):

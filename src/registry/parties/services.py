@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+from collections.abc import Iterator
+
 from django.contrib.auth.models import AnonymousUser, User
 from django.db import transaction
 
@@ -16,13 +20,35 @@ def login(actor: Actor) -> str | None:
     return actor.get_username() if isinstance(actor, User) else None
 
 
+_known_administrators: contextvars.ContextVar[dict[tuple[int, int], bool] | None] = contextvars.ContextVar(
+    "known_administrators", default=None
+)
+
+
+@contextlib.contextmanager
+def administrators_remembered() -> Iterator[None]:
+    """Within this block (one API request), ask the database once per user and registry whether
+    the user administers it: the rules ask several times, and nothing in one request changes it."""
+    token = _known_administrators.set({})
+    try:
+        yield
+    finally:
+        _known_administrators.reset(token)
+
+
 def is_administrator(actor: Actor, registry: Registry) -> bool:
     """Administrators of a registry act for it; an installation superuser acts for every registry."""
     if not actor.is_authenticated:
         return False
     if getattr(actor, "is_superuser", False):
         return True
-    return registry.administrators.filter(pk=actor.pk).exists()
+    known = _known_administrators.get()
+    if known is None:
+        return registry.administrators.filter(pk=actor.pk).exists()
+    key = (actor.pk, registry.pk)
+    if key not in known:
+        known[key] = registry.administrators.filter(pk=actor.pk).exists()
+    return known[key]
 
 
 def ensure_administrator(actor: Actor, registry: Registry) -> None:

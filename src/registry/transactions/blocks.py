@@ -197,8 +197,9 @@ def _lock(blocks: Iterable[UnitBlock]) -> list[UnitBlock]:
 
 
 def record_blocks(tx: Transaction, blocks: Iterable[UnitBlock]) -> None:
-    """Name the serial ranges ``tx`` moves (or issues, authorises...), with their unique identifiers."""
-    TransactionBlock.objects.bulk_create(
+    """Name the serial ranges ``tx`` moves (or issues, authorises...), with their unique identifiers.
+    Called once per transaction, when it is created: they are then all the blocks it names."""
+    named = [
         TransactionBlock(
             transaction=tx,
             originating_registry=b.originating_registry,
@@ -208,7 +209,14 @@ def record_blocks(tx: Transaction, blocks: Iterable[UnitBlock]) -> None:
             identifier=identifier_of(b),
         )
         for b in blocks
-    )
+    ]
+    TransactionBlock.objects.bulk_create(named)
+    # Whoever answers with this transaction (the API, the web) reads its blocks from here rather
+    # than from the database again: as ``prefetch_related`` would leave them, in the model's order.
+    recorded = TransactionBlock.objects.filter(transaction=tx)
+    recorded._result_cache = sorted(named, key=lambda n: (n.originating_registry, n.start))
+    recorded._prefetch_done = True  # type: ignore[attr-defined]
+    tx._prefetched_objects_cache = {**getattr(tx, "_prefetched_objects_cache", {}), "blocks": recorded}  # type: ignore[attr-defined]
 
 
 def carve(pieces: Sequence[Piece[UnitBlock]]) -> list[UnitBlock]:

@@ -10,9 +10,11 @@ from django.views.decorators.http import require_GET
 from registry.accounts.models import AccountType
 from registry.disclosure.figures import units_held
 from registry.parties.models import Registry
+from registry.replica import reads_from_replica
 
 
 @require_GET
+@reads_from_replica
 def home(request: HttpRequest) -> HttpResponse:
     registries = []
     for registry in Registry.objects.select_related("party"):

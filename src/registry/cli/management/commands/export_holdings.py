@@ -7,6 +7,7 @@ from rich.progress import Progress
 
 from registry import csvfiles
 from registry.cli.base import RegistryCommand
+from registry.replica import replica_reads
 from registry.units.holdings import Holding, holdings
 from registry.units.models import UnitBlock
 
@@ -21,6 +22,10 @@ class Command(RegistryCommand):
 
     def run(self, **options: Any) -> None:
         account = self.account(options["account"]) if options["account"] else None
+        with replica_reads():  # an export may be a moment behind: it reads the standby if there is one
+            self._export(account, options)
+
+    def _export(self, account: Any, options: dict[str, Any]) -> None:
         if options["output"]:
             count = UnitBlock.objects.filter(account__registry=self.registry).count()
             with Path(options["output"]).open("w", newline="", encoding="utf-8") as out, Progress(console=None, transient=True) as progress:
