@@ -12,3 +12,7 @@ urlpatterns = [
     path("", include("registry.applications.urls")),
     path("", include("registry.web.urls")),
 ]
+
+handler403 = "registry.web.views.errors.forbidden"
+handler404 = "registry.web.views.errors.not_found"
+handler500 = "registry.web.views.errors.server_error"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -108,7 +108,7 @@ def reissue_login_id(actor: Actor, registry: Registry, user: User, new_login: st
     """An administrator gives a user a new login ID; the user is told by notification and email."""
     ensure_administrator(actor, registry)
     if not new_login.strip() or User.objects.filter(username=new_login).exclude(pk=user.pk).exists():
-        raise CheckFailed(Check.VALUE_INVALID, field="Login ID", detail=f"{new_login!r} is empty or taken")
+        raise CheckFailed(Check.VALUE_INVALID, field="Login ID", detail="empty or already used")
     old = user.get_username()
     user.username = new_login.strip()
     user.save(update_fields=["username"])
@@ -126,3 +126,35 @@ def set_movements_suspended(actor: Actor, registry: Registry, suspended: bool, n
     registry.save(update_fields=["movements_suspended", "suspension_notice"])
     log_operation(actor, "movements_suspended" if suspended else "movements_resumed", registry=registry, outcome=notice)
     return registry
+
+
+def set_operating_hours(actor: Actor, registry: Registry, days: list[int], opens_at: time | None, closes_at: time | None) -> Registry:
+    """When account holders may move units: days (Monday is 0) and times in the registry's own zone.
+
+    Every day with no times means always open; times are both given or both left out, opening first.
+    """
+    ensure_administrator(actor, registry)
+    if (opens_at is None) != (closes_at is None):
+        raise CheckFailed(Check.VALUE_INVALID, field="Operating hours", detail="give both the opening and the closing time, or neither")
+    if opens_at is not None and closes_at is not None and opens_at >= closes_at:
+        raise CheckFailed(Check.VALUE_INVALID, field="Operating hours", detail="the opening time must be before the closing time")
+    if not days or any(not 0 <= day <= 6 for day in days):
+        raise CheckFailed(Check.VALUE_INVALID, field="Operating days", detail="choose at least one day of the week")
+    every_day = sorted(set(days)) == list(range(7))
+    registry.open_weekdays = "" if every_day else _days_text(sorted(set(days)))
+    registry.opens_at, registry.closes_at = opens_at, closes_at
+    registry.save(update_fields=["open_weekdays", "opens_at", "closes_at"])
+    shown = f"{registry.open_weekdays or 'every day'} {opens_at or ''}-{closes_at or ''} {registry.time_zone}"
+    log_operation(actor, "operating_hours_set", registry=registry, outcome=shown)
+    return registry
+
+
+def _days_text(days: list[int]) -> str:
+    """``[0, 1, 2, 3, 4, 6]`` as ``0-4,6``, the form the operating-hours check reads."""
+    runs: list[list[int]] = []
+    for day in days:
+        if runs and runs[-1][-1] == day - 1:
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    return ",".join(f"{run[0]}-{run[-1]}" if len(run) > 1 else str(run[0]) for run in runs)

@@ -53,7 +53,7 @@ def _check_opening_data(data: Mapping[str, str], login_taken_check: bool = True)
     if "@" not in clean["email"]:
         raise _invalid("email", "an email address")
     if login_taken_check and User.objects.filter(username=clean["login_id"]).exists():
-        raise _invalid("login_id", f"{clean['login_id']!r} is taken; choose another")
+        raise _invalid("login_id", "cannot be used; choose another")  # never say whose it is
     return clean
 
 

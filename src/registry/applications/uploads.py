@@ -37,13 +37,13 @@ def check_upload(upload: Upload) -> bytes:
     if not upload.name.lower().endswith(".pdf"):
         raise CheckFailed(Check.VALUE_INVALID, field=upload.name, detail="only PDF files (.pdf) are accepted")
     if upload.content_type not in ("application/pdf", "application/x-pdf"):
-        raise CheckFailed(Check.VALUE_INVALID, field=upload.name, detail=f"the file says it is {upload.content_type}, not a PDF")
+        raise CheckFailed(Check.VALUE_INVALID, field=upload.name, detail="the file is not a PDF document")
     if upload.size > limit:
-        raise CheckFailed(Check.VALUE_INVALID, field=upload.name, detail=f"the file is {upload.size:,} bytes; the limit is {limit:,}")
+        raise _too_large(upload.name, limit)
     upload.seek(0)
     content = upload.read(limit + 1)
     if len(content) > limit:
-        raise CheckFailed(Check.VALUE_INVALID, field=upload.name, detail=f"the file is larger than {limit:,} bytes")
+        raise _too_large(upload.name, limit)
     if not content.startswith(PDF_MAGIC):
         raise CheckFailed(Check.VALUE_INVALID, field=upload.name, detail="the content is not a PDF document")
     return content
@@ -70,3 +70,9 @@ def store(content: bytes) -> tuple[str, str]:
 
 def path_of(stored_name: str) -> Path:
     return upload_folder() / Path(stored_name).name
+
+
+def _too_large(name: str, limit: int) -> CheckFailed:
+    # detail_template lets the web say the same in the reader's language (registry.web.refusals).
+    template = "the file is larger than the limit of %(limit)s bytes"
+    return CheckFailed(Check.VALUE_INVALID, field=name, detail=template % {"limit": f"{limit:,}"}, detail_template=template, limit=f"{limit:,}")

@@ -23,6 +23,7 @@ from registry.core.checks import CheckFailed
 from registry.parties.models import Registry
 from registry.parties.services import is_administrator
 from registry.transactions.models import Transaction, TransactionType
+from registry.web.refusals import refusal_message
 
 DOCUMENT_FIELDS = [kind.value for kind in DocumentKind]
 
@@ -35,14 +36,14 @@ def _pdf(content: bytes, name: str) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def apply_for_account(request: HttpRequest) -> HttpResponse:
-    registries = [(r.registry_id, f"{r.name} ({r.registry_id})") for r in Registry.objects.order_by("registry_id")]
+    registries = [(r.registry_id, f"{_(r.name)} ({r.registry_id})") for r in Registry.objects.order_by("registry_id")]
     form = OpeningForm(request.POST or None, request.FILES or None, registries=registries)
     if request.method == "POST" and form.is_valid():
         registry = get_object_or_404(Registry, registry_id=form.cleaned_data["registry"])
         try:
             application = services.submit_opening(registry, form.cleaned_data, {k: request.FILES.get(k) for k in DOCUMENT_FIELDS})
         except CheckFailed as failure:
-            form.add_error(None, f"[{failure.code}] {failure.message}")
+            form.add_error(None, refusal_message(failure))
         else:
             return redirect("application-status", reference=application.reference, token=application.access_token)
     return render(request, "applications/apply.html", {"form": form})
@@ -59,7 +60,7 @@ def application_status(request: HttpRequest, reference: str, token: str) -> Http
         try:
             services.resubmit(application, token, data, {k: request.FILES.get(k) for k in DOCUMENT_FIELDS})
         except CheckFailed as failure:
-            form.add_error(None, f"[{failure.code}] {failure.message}")
+            form.add_error(None, refusal_message(failure))
         else:
             messages.success(request, _("Your corrections are submitted."))
             return redirect("application-status", reference=reference, token=token)
@@ -110,7 +111,7 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 application, temporary = services.approve(request.user, application)
             log_operation(request.user, f"application_{action}", registry=application.registry, target=application.reference)
         except CheckFailed as failure:
-            messages.error(request, f"[{failure.code}] {failure.message}")
+            messages.error(request, refusal_message(failure))
         if temporary is None:  # post/redirect/get, except to show a temporary password once
             return redirect("application", pk=application.pk)
         application.refresh_from_db()

@@ -17,6 +17,7 @@ from registry.disclosure import figures
 from registry.disclosure.hours import describe_hours
 from registry.disclosure.models import CorsiaEligibility, Notice
 from registry.parties.models import Registry
+from registry.transactions.models import TransactionType
 
 
 class _Echo:
@@ -99,7 +100,15 @@ def transactions(request: HttpRequest, registry_id: str) -> HttpResponse | Strea
             ["year", "type", "count", "units"],
             [[r["year"], r["type"], r["count"], r["units"]] for r in rows],
         )
-    return render(request, "disclosure/transactions.html", {"registry": registry, "rows": rows, "as_of": timezone.now()})
+    # Authorisations and first transfers change the state of units already counted as movements.
+    state_changes = {TransactionType.AUTHORIZATION, TransactionType.FIRST_TRANSFER}
+    context = {
+        "registry": registry,
+        "rows": [r for r in rows if r["type"] not in state_changes],
+        "authorisations": [r for r in rows if r["type"] in state_changes],
+        "as_of": timezone.now(),
+    }
+    return render(request, "disclosure/transactions.html", context)
 
 
 @require_GET

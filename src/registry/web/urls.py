@@ -1,7 +1,7 @@
 from django.urls import path
 from django.views.generic import RedirectView
 
-from registry.web.views import app, auth, public, reports, tokens
+from registry.web.views import app, auth, hours, public, reports, tokens
 
 urlpatterns = [
     path("", public.home, name="home"),
@@ -22,6 +22,7 @@ urlpatterns = [
     path("app/tokens/", tokens.tokens, name="tokens"),
     path("app/tokens/<int:pk>/revoke/", tokens.revoke, name="token-revoke"),
     path("app/registries/<str:registry_id>/", app.registry_admin, name="registry-admin"),
+    path("app/registries/<str:registry_id>/hours/", hours.registry_hours, name="registry-hours"),
     path("registries/<str:registry_id>/aef/<int:year>.<str:extension>", reports.aef_download, name="aef-download"),
 ]
 

@@ -46,6 +46,7 @@ from registry.transactions.models import Transaction
 from registry.transactions.visibility import seen_from, sides_seeing
 from registry.units.holdings import holdings
 from registry.web.forms import GrantRightForm, MovementForm, RejectForm, SuspensionForm, TrustedAccountForm, UserForm
+from registry.web.refusals import refusal_message
 
 
 def _me(request: HttpRequest) -> User:
@@ -72,7 +73,7 @@ def _transaction(request: HttpRequest, pk: int) -> Transaction:
 
 
 def _refused(request: HttpRequest, failure: CheckFailed, action: str, target: str) -> None:
-    messages.error(request, f"[{failure.code}] {failure.message}")
+    messages.error(request, refusal_message(failure))
     log_operation(request.user, action, target=target, outcome=f"refused {failure.code}", ip=request.META.get("REMOTE_ADDR"))
 
 
