@@ -14,7 +14,9 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-REGISTRY_HOME = Path(os.environ.get("REGISTRY_HOME", Path.cwd() / "var")).resolve()
+from registry.home import registry_home, sqlite_database
+
+REGISTRY_HOME = registry_home()
 REGISTRY_HOME.mkdir(parents=True, exist_ok=True)
 
 
@@ -102,7 +104,7 @@ def _database() -> dict[str, object]:
     if url:
         config: dict[str, object] = dict(dj_database_url.parse(url))
     else:
-        config = {"ENGINE": "django.db.backends.sqlite3", "NAME": str(REGISTRY_HOME / "registry.sqlite3")}
+        config = {"ENGINE": "django.db.backends.sqlite3", "NAME": str(sqlite_database())}
     # A server's threads keep their connection between requests (a new PostgreSQL connection is a
     # new server process), checked before each request reuses it.
     config["CONN_MAX_AGE"] = int(os.environ.get("REGISTRY_DB_CONNECTION_SECONDS", "300"))

@@ -106,3 +106,35 @@ def test_verify_fails_and_says_why_after_a_block_is_edited_in_the_database(home,
     result = run(tampered, "verify", ok=False)
     assert result.returncode == 1
     assert "PROBLEM: MNG01 blocks differ from the replayed journal" in result.stdout
+
+
+def test_a_command_before_init_says_so_and_creates_nothing(tmp_path):
+    result = run(tmp_path, "create-admin", "--username", "admin", "--superuser", ok=False)
+    assert result.returncode == 2
+    assert f"no database at {tmp_path / 'registry.sqlite3'}" in result.stderr and "registry init" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_command_finds_the_database_of_scripts_start_from_any_directory(tmp_path, monkeypatch):
+    from registry.home import registry_home
+
+    monkeypatch.delenv("REGISTRY_HOME", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert registry_home() == Path(__file__).resolve().parents[2] / "var"
+
+
+def test_help_takes_the_hyphenated_command_names_of_the_readme(home):
+    result = run(home, "help", "register-project")
+    assert "--programme" in result.stdout and "--approach" in result.stdout
+
+
+def test_registry_hours_sets_and_shows_the_hours_in_the_registrys_zone(home):
+    result = run(home, "hours", "--registry", "MNG01", "--days", "mon-fri", "--opens", "09:00", "--closes", "18:00")
+    assert "registry MNG01 accepts account holders' movements Mon-Fri 09:00-18:00 (Asia/Ulaanbaatar)" in result.stdout
+    refused = run(home, "hours", "--registry", "MNG01", "--preset", "jcredit", ok=False)
+    assert "the J-Credit hours are Japan time" in refused.stderr
+    bad = run(home, "hours", "--registry", "MNG01", "--opens", "18:00", "--closes", "09:00", ok=False)
+    assert "refused [1013]" in bad.stderr
+    assert "Mon-Fri 09:00-18:00" in run(home, "hours", "--registry", "MNG01").stdout
+    assert "at any time" in run(home, "hours", "--registry", "MNG01", "--always").stdout
