@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001
 """Administrators set operating hours and announce maintenance on the web; every page announces it."""
 
 from __future__ import annotations
