@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from django import template
+from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext
 
@@ -20,7 +21,7 @@ def in_zone(moment: datetime | None, zone: Any) -> str:
     """``{{ tx.created_at|in_zone:tx.registry }}``: ``2026-12-03 18:39 JST``."""
     if moment is None:
         return "—"
-    return local_time(moment, getattr(zone, "time_zone", None) or str(zone or "UTC"))
+    return local_time(moment, getattr(zone, "time_zone", None) or str(zone or settings.TIME_ZONE))
 
 
 @register.filter
