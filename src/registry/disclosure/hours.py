@@ -43,7 +43,7 @@ def check_open_for_movements(registry: Registry, at: datetime | None = None) -> 
         raise CheckFailed(
             Check.MAINTENANCE_WINDOW,
             registry=registry.registry_id,
-            until=window.ends_at.astimezone(zoneinfo.ZoneInfo(registry.time_zone)),
+            until=window.ends_at.astimezone(zoneinfo.ZoneInfo(registry.time_zone)) if window.ends_at else None,
             title=window.title_en,
             title_ja=window.title_ja,
         )

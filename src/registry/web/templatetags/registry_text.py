@@ -33,7 +33,7 @@ def shown_name(item: Any) -> str:
 
 @register.filter
 def party_name(party: Any) -> str:
-    if translation.get_language() == "ja" and getattr(party, "name_ja", ""):
+    if translation.get_language() == "ja" and getattr(party, "name_ja", None):
         return str(party.name_ja)
     return str(getattr(party, "name", party))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import zoneinfo
 from datetime import time
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -31,7 +32,7 @@ def _administered(request: HttpRequest, registry_id: str) -> Registry:
     return registry
 
 
-def _hours_form(registry: Registry, data: dict[str, object] | None = None) -> OperatingHoursForm:
+def _hours_form(registry: Registry, data: Any = None) -> OperatingHoursForm:
     initial = {
         "days": weekdays(registry.open_weekdays),
         "opens_at": registry.opens_at,
