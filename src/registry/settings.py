@@ -35,7 +35,7 @@ DEBUG = os.environ.get("REGISTRY_DEBUG") == "1"
 ALLOWED_HOSTS = [h for h in os.environ.get("REGISTRY_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",") if h]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "registry.web.admin_site.RegistryAdminConfig",  # django.contrib.admin, on our own site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

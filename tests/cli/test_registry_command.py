@@ -138,3 +138,9 @@ def test_registry_hours_sets_and_shows_the_hours_in_the_registrys_zone(home):
     assert "refused [1013]" in bad.stderr
     assert "Mon-Fri 09:00-18:00" in run(home, "hours", "--registry", "MNG01").stdout
     assert "at any time" in run(home, "hours", "--registry", "MNG01", "--always").stdout
+
+
+def test_an_empty_database_is_refused_with_the_same_advice(tmp_path):
+    sqlite3.connect(tmp_path / "registry.sqlite3").close()  # left behind by an older version, say
+    result = run(tmp_path, "holdings", "--registry", "JPN01", ok=False)
+    assert result.returncode == 2 and "is not set up" in result.stderr and "registry init" in result.stderr

@@ -103,3 +103,14 @@ def test_a_movement_outside_hours_is_refused_in_japanese_with_the_registrys_loca
     page = client.post(f"/app/accounts/{world.japanese.number}/propose/", data, HTTP_ACCEPT_LANGUAGE="ja", follow=True).content.decode()
     assert "[2007] 登録簿 JPN01 で口座名義人が移転できるのは" in page
     assert "（Asia/Tokyo, JST）です。現在は " in page
+
+
+def test_the_admin_says_in_which_zone_notice_times_are_typed_and_names_its_models_in_japanese(world):
+    from django.contrib.auth.models import User
+
+    client = Client()
+    sign_in(client, User.objects.create_superuser("root", password="a long pass phrase for root"))
+    form = client.get("/admin/disclosure/notice/add/", HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    assert "Asia/Tokyo（サーバーのタイムゾーン）で入力します。" in form
+    index = client.get("/admin/", HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    assert "協力的アプローチ" in index and "approachs" not in index

@@ -45,10 +45,17 @@ def _no_database() -> str | None:
     from registry.home import registry_home, sqlite_database
 
     database = sqlite_database()
+    advice = (
+        f"Run 'registry init' (or scripts/start) first, or point REGISTRY_HOME (now {registry_home()}) "
+        "or DATABASE_URL at the registry's data."
+    )
     if database is not None and not database.exists():
-        return (
-            f"registry: no database at {database}.\n"
-            f"Run 'registry init' (or scripts/start) first, or point REGISTRY_HOME (now {registry_home()}) "
-            "or DATABASE_URL at the registry's data."
-        )
+        return f"registry: no database at {database}.\n{advice}"
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    if "django_migrations" not in connection.introspection.table_names():
+        return f"registry: the database {connection.settings_dict['NAME']} is not set up.\n{advice}"
     return None
