@@ -27,6 +27,8 @@ from registry.accounts.services import system_account
 from registry.applications.models import Application
 from registry.core.checks import Check, CheckFailed
 from registry.disclosure.services import announce_maintenance
+from registry.notifications.messages import MESSAGES
+from registry.notifications.messages import render as render_notification
 from registry.parties.models import Entity, Project
 from registry.transactions.services import propose_movement
 from registry.web.refusals import refusal_message, template_msgid
@@ -297,3 +299,18 @@ def test_an_unknown_page_answers_in_japanese_with_a_way_back(busy, path):
     page = response.content.decode()
     assert "ページが見つかりません" in page and 'href="/app/"' in page
     assert english_in(page, {"sato"}) == []
+
+
+# Every notification ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", sorted(MESSAGES))
+def test_every_notification_reads_in_japanese_with_times_in_the_registrys_zone(kind):
+    params = re.findall(r"%\((\w+)\)s", str(MESSAGES[kind]))
+    sample = {"right": "approve", "when": "2026-12-04T10:55+00:00", "zone": "Asia/Tokyo", "reason": "数量の誤り", "comment": "書類の不足"}
+    values = {name: sample.get(name, PARAMETERS.get(name, "tanaka")) for name in params} | {"zone": "Asia/Tokyo"}
+    with translation.override("ja"):
+        shown = render_notification(kind, values)
+    assert english_in(shown, {"tanaka"}, html=False) == [], shown
+    if "when" in params:
+        assert "2026-12-04 19:55 JST" in shown and "+00:00" not in shown

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
+
+from registry.parties.local_time import local_time
 
 MESSAGES = {
     "account_access_granted": _("You are now a representative of account %(account)s (%(right)s)."),
@@ -34,4 +38,11 @@ def render(kind: str, params: dict[str, Any]) -> str:
     shown = dict(params)
     if "right" in shown:
         shown["right"] = str(Right(shown["right"]).label)
+    if "when" in shown:  # stored as ISO with its offset; shown in the registry's zone, saying which
+        try:
+            moment = datetime.fromisoformat(str(shown["when"]))
+        except ValueError:
+            pass
+        else:
+            shown["when"] = local_time(moment, str(shown.get("zone") or settings.TIME_ZONE))
     return str(MESSAGES[kind]) % shown

@@ -8,9 +8,9 @@ from django.http import HttpRequest
 from django.utils import timezone, translation
 
 from registry.disclosure.services import maintenance_to_announce
+from registry.parties.local_time import local_time
 from registry.parties.models import Registry
 from registry.parties.services import is_administrator
-from registry.web.refusals import local_time
 
 
 def announcements(request: HttpRequest) -> dict[str, Any]:

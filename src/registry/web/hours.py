@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import zoneinfo
-from datetime import datetime
 
 from django.utils import timezone
 from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.translation import gettext as _
 
+from registry.parties.local_time import zone_abbreviation
 from registry.parties.models import Registry
 
 #: The J-Credit registry system's hours (REFERENCES.md): weekdays 9:00-23:00 Japan time.
@@ -41,15 +41,6 @@ def describe_hours(registry: Registry) -> str:
     if registry.opens_at and registry.closes_at:
         return f"{span} " + dash % {"first": f"{registry.opens_at:%H:%M}", "last": f"{registry.closes_at:%H:%M}"}
     return span
-
-
-def zone_abbreviation(local: datetime) -> str:
-    """``JST``, or ``UTC+08:00`` where the zone has no letters of its own."""
-    name = local.tzname() or ""
-    if name.isalpha():
-        return name
-    offset = local.strftime("%z")
-    return f"UTC{offset[:3]}:{offset[3:]}"
 
 
 def zone_label(zone: str) -> str:

@@ -19,6 +19,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from registry.core.checks import Check, CheckFailed
+from registry.parties.local_time import local_time
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
@@ -125,11 +126,3 @@ def _opening(check: Check, params: dict[str, Any]) -> dict[str, str]:
         local = params["at"].astimezone(zoneinfo.ZoneInfo(registry.time_zone))
         shown["now"] = f"{formats.date_format(local, 'D')} {local:%H:%M}"
     return shown
-
-
-def local_time(moment: datetime, zone: str) -> str:
-    """``2026-12-03 18:39 JST``: a moment in a registry's zone, saying which zone."""
-    from registry.web.hours import zone_abbreviation
-
-    local = moment.astimezone(zoneinfo.ZoneInfo(zone))
-    return f"{local:%Y-%m-%d %H:%M} {zone_abbreviation(local)}"

@@ -11,7 +11,7 @@ from django.utils import translation
 from django.utils.translation import gettext
 
 from registry.accounts.models import Account, AccountType
-from registry.web.refusals import local_time
+from registry.parties.local_time import local_time
 
 register = template.Library()
 
