@@ -114,3 +114,25 @@ def test_the_admin_says_in_which_zone_notice_times_are_typed_and_names_its_model
     assert "Asia/Tokyo（サーバーのタイムゾーン）で入力します。" in form
     index = client.get("/admin/", HTTP_ACCEPT_LANGUAGE="ja").content.decode()
     assert "協力的アプローチ" in index and "approachs" not in index
+
+
+def test_the_annual_summary_counts_each_movement_once_and_shows_authorisations_apart(world):
+    import re
+
+    from registry.article6.services import authorize_units
+    from registry.transactions.services import transfer_externally
+    from tests.integration.test_article6_rules import authorization, mn
+
+    world.issue(100)
+    authorize_units(
+        actor=world.admin_mn, authorization=authorization(world, "NDC-1", "NDC", "first_international_transfer"), ranges=mn(1, 100)
+    )
+    transfer_externally(actor=world.admin_mn, from_account=world.seller, to_account=world.japanese, ranges=mn(1, 10))
+    page = Client().get("/public/MNG01/transactions/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    movements, apart = page.split("Authorisations and first transfers")
+    rows = lambda html: re.findall(
+        r"<tr><td>\d{4}</td><td>([^<]+)</td><td class=\"number\">(\d+)</td><td class=\"number\">([\d,]+)</td></tr>", html
+    )
+    assert sorted(rows(movements)) == [("External transfer", "1", "10"), ("Issuance", "1", "100")]
+    assert sorted(rows(apart)) == [("Authorisation", "1", "100"), ("First transfer", "1", "10")]
+    assert '<th scope="col" class="number">Count</th>' in page

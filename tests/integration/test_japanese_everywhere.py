@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001
 """Every check's message and every page, rendered in Japanese, leaves no English behind.
 
 Pages are found by walking the URL patterns, so pages added later are covered without listing them
@@ -47,7 +48,7 @@ NOT_ENGLISH = {
     "Tokyo",  # Asia/Tokyo, the zone's name (also caught as an identifier when written whole)
 }
 
-_IDENTIFIER = re.compile(r"^\W*(?:\S*[\d\-_/.:@<>=#]\S*|[A-Z]{2,}s?|[A-Z])\W*$")
+_IDENTIFIER = re.compile(r"^\W*(?:\S*[\d_/:@<>=#]\S*|[A-Z]{2,}s?|[A-Z])\W*$")
 _WORD = re.compile(r"[A-Za-z][A-Za-z']+")
 _CAPITALS = re.compile(r"^[A-Z]{2,}s?$")  # JCM, NDC, ITMOs, JST: codes, not words
 
@@ -114,6 +115,7 @@ def test_the_detector_finds_english_and_passes_japanese_with_identifiers():
     assert english_in('<p>閉じる<span class="identifier">abc def</span><option lang="en">English only</option></p>') == []
     assert english_in("<p>Darkhan Solar LLC の口座</p>", {"Darkhan Solar LLC"}) == []
     assert english_in("<p>Asia/Tokyo, JST 2026-12-03 18:39</p>") == []
+    assert english_in("<p>受付時間 Mon-Fri 例</p>") == ["Mon", "Fri"]  # a hyphen alone makes no identifier
 
 
 # Every check's message ----------------------------------------------------------------------------
@@ -229,6 +231,8 @@ def busy(world, settings, tmp_path):
     )
     world.people = {"initiator": initiator, "approver": approver}
     world.pending = tx
+    world.japan.open_weekdays, world.japan.opens_at, world.japan.closes_at = "0-4", "09:00", "23:00"  # pages show the hours
+    world.japan.save()
     settings.REGISTRY_UPLOADS = tmp_path
     Client().post("/apply/account/", opening_form(registry="JPN01"))
     assert Application.objects.exists()
@@ -260,7 +264,7 @@ SAMPLES = {
 def test_every_page_reads_in_japanese(busy, client):
     proper_names = {e.name for e in Entity.objects.all()} | {p.name for p in Project.objects.all()}
     proper_names |= {u.username for u in busy.people.values()} | {busy.admin_jp.username, "root"}
-    proper_names |= {v for v in opening_form().values() if isinstance(v, str)}
+    proper_names |= {v if isinstance(v, str) else v.name for v in opening_form().values()}  # what the applicant typed and uploaded
     root = User.objects.create_superuser("root", password="a long pass phrase for root")
     visitors = {"anonymous": Client(), "representative": Client(), "administrator": Client()}
     sign_in(visitors["representative"], busy.people["initiator"])
@@ -314,3 +318,10 @@ def test_every_notification_reads_in_japanese_with_times_in_the_registrys_zone(k
     assert english_in(shown, {"tanaka"}, html=False) == [], shown
     if "when" in params:
         assert "2026-12-04 19:55 JST" in shown and "+00:00" not in shown
+
+
+def test_a_taken_login_id_is_refused_in_japanese_without_naming_whose_it_is(world, settings, tmp_path):
+    settings.REGISTRY_UPLOADS = tmp_path
+    page = Client().post("/apply/account/", opening_form(login_id=world.admin_jp.username), HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    assert "[1013] ログインID が正しくありません：このログインIDは使えません。別のものを選んでください" in page
+    assert "taken" not in page and f"'{world.admin_jp.username}'" not in page

@@ -14,10 +14,10 @@ from django.utils import timezone, translation
 from django.views.decorators.http import require_GET
 
 from registry.disclosure import figures
-from registry.disclosure.hours import describe_hours
 from registry.disclosure.models import CorsiaEligibility, Notice
 from registry.parties.models import Registry
 from registry.transactions.models import TransactionType
+from registry.web.hours import describe_hours, zone_label
 
 
 class _Echo:
@@ -54,7 +54,11 @@ def index(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     return render(
         request,
         "disclosure/index.html",
-        {"registries": registries, "notices": notices, "hours": {r.pk: describe_hours(r) for r in registries}},
+        {
+            "registries": registries,
+            "notices": notices,
+            "hours": {r.pk: f"{describe_hours(r)} ({zone_label(r.time_zone)})" for r in registries},
+        },
     )
 
 
