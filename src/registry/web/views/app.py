@@ -155,7 +155,7 @@ def propose(request: HttpRequest, number: str) -> HttpResponse:
 def transaction_list(request: HttpRequest) -> HttpResponse:
     found = (
         Transaction.objects.filter(seen_from(permissions.visible_accounts(request.user)))
-        .select_related("from_account", "to_account", "proposed_by")
+        .select_related("registry", "from_account", "to_account", "proposed_by")
         .order_by("-pk")
     )
     page = Paginator(found, 50).get_page(request.GET.get("page"))
