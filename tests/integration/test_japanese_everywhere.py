@@ -325,3 +325,26 @@ def test_a_taken_login_id_is_refused_in_japanese_without_naming_whose_it_is(worl
     page = Client().post("/apply/account/", opening_form(login_id=world.admin_jp.username), HTTP_ACCEPT_LANGUAGE="ja").content.decode()
     assert "[1013] ログインID が正しくありません：このログインIDは使えません。別のものを選んでください" in page
     assert "taken" not in page and f"'{world.admin_jp.username}'" not in page
+
+
+def test_the_server_error_page_speaks_the_readers_language_without_the_database():
+    from django.test import RequestFactory
+
+    from registry.web.views.errors import server_error
+
+    with translation.override("ja"):
+        page = server_error(RequestFactory().get("/app/")).content.decode()  # no db fixture: it must not query
+    assert "エラーが発生しました" in page and 'href="/"' in page
+    assert english_in(page) == []
+
+
+def test_a_forbidden_page_is_styled_in_japanese_with_a_way_back(world):
+    from django.contrib.auth.models import User
+
+    client = Client()
+    sign_in(client, User.objects.create_superuser("root", password="a long pass phrase for root"))
+    block = world.issue(10).issued_blocks.get()
+    response = client.post(f"/admin/units/unitblock/{block.pk}/change/", {"end": 99}, HTTP_ACCEPT_LANGUAGE="ja")
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert "このページは開けません" in page and 'href="/app/"' in page
