@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 
 import pytest
 from django.apps import AppConfig
@@ -11,12 +12,30 @@ from tests.factories import World, make_world
 from tests.ledger_state import LedgerSnapshot, snapshot
 
 
-@pytest.fixture(autouse=True)
-def _fresh_cache() -> None:
-    """Rate-limit counters live in the cache: no test inherits another's."""
-    from django.core.cache import cache
+def pytest_configure(config: pytest.Config) -> None:
+    """Tests speak plain HTTP, to the test client and to servers on loopback: REGISTRY_SECURE's
+    redirect to HTTPS and HSTS are switched off here (and in servers the tests start, through the
+    environment); tests/integration/test_sessions.py turns them on where it tests them."""
+    from django.conf import settings
 
-    cache.clear()
+    os.environ["REGISTRY_SECURE"] = "0"
+    settings.SECURE_SSL_REDIRECT = False
+    settings.SECURE_HSTS_SECONDS = 0
+    settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache(request: pytest.FixtureRequest) -> None:
+    """Rate-limit counters live in the shared cache, a table of the test database: no test
+    inherits another's (tests that commit leave theirs behind)."""
+    from django.core.cache import cache, caches
+
+    caches["figures"].clear()
+    used = set(request.fixturenames)
+    database = next((name for name in ("transactional_db", "db") if name in used), None)
+    if database is not None:
+        request.getfixturevalue(database)
+        cache.clear()
 
 
 @pytest.fixture

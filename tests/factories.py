@@ -9,7 +9,7 @@ from django.contrib.auth.models import AbstractBaseUser
 
 from registry.accounts.models import Account, AccountType
 from registry.accounts.services import open_account, system_account
-from registry.cli.seed import seed_reference_data, system_user
+from registry.installation.seed import seed_reference_data, system_user
 from registry.parties.models import CooperativeApproach, CreditingProgramme, Party, Project, Registry, UnitType
 from registry.parties.services import add_administrator, register_entity, register_project
 from registry.transactions.models import Transaction
@@ -123,7 +123,7 @@ def sign_in(client, user) -> None:
     device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or TOTPDevice.objects.create(
         user=user, name="test", confirmed=True
     )
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(user, backend="registry.access.backends.LoginIdBackend")
     session = client.session
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     session.save()

@@ -131,18 +131,29 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "registry.access.backends.LoginIdBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "app-home"
 
-# Lockout after repeated failures (per login ID), released by an administrator or after the cool-off.
-AXES_FAILURE_LIMIT = int(os.environ.get("REGISTRY_LOCKOUT_FAILURES", "5"))
-AXES_COOLOFF_TIME = 1  # hours
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
-AXES_RESET_ON_SUCCESS = True
+# Failed sign-ins lock a (login ID, address) pair, or an address after many more, never a login ID
+# from everywhere; each lock lasts longer than the last (see registry.access.signin). Counted in
+# the database, so every server process sees the same counts.
+REGISTRY_LOCKOUT_FAILURES = int(os.environ.get("REGISTRY_LOCKOUT_FAILURES", "5"))
+REGISTRY_LOCKOUT_ADDRESS_FAILURES = int(os.environ.get("REGISTRY_LOCKOUT_ADDRESS_FAILURES", "50"))
+REGISTRY_LOCKOUT_MINUTES = float(os.environ.get("REGISTRY_LOCKOUT_MINUTES", "15"))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_FAILURE_LIMIT = "registry.access.signin.failure_limit"
+AXES_COOLOFF_TIME = "registry.access.signin.cool_off"
+AXES_USE_ATTEMPT_EXPIRATION = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # a lock ends when it said it would
+AXES_USERNAME_CALLABLE = "registry.access.signin.login_id_tried"
+AXES_CLIENT_IP_CALLABLE = "registry.access.signin.client_address"
+# A sign-in does not wipe the counts: someone with an account of their own could otherwise reset
+# their address's count between guesses at another's password.
+AXES_RESET_ON_SUCCESS = False
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
 AXES_VERBOSE = False
-AXES_LOCKOUT_TEMPLATE = "web/locked.html"
+AXES_LOCKOUT_CALLABLE = "registry.web.views.auth.locked_out"
 
 # Sessions end after 30 minutes without activity, and with the browser.
 SESSION_COOKIE_AGE = int(os.environ.get("REGISTRY_SESSION_SECONDS", "1800"))
@@ -194,6 +205,18 @@ STATIC_ROOT.mkdir(exist_ok=True)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
+# The CSRF secret lives in the session, so a token taken from another session (even an anonymous
+# one) is refused; login() rotates it.
+CSRF_USE_SESSIONS = True
+
+# REGISTRY_SECURE=1 (the default unless REGISTRY_DEBUG=1): cookies only over HTTPS, HSTS for a
+# year, and plain HTTP redirected to HTTPS. Behind REGISTRY_TRUSTED_PROXIES reverse proxies, the
+# request counts as HTTPS when the proxy says so in X-Forwarded-Proto (it must set that header).
+REGISTRY_SECURE = os.environ.get("REGISTRY_SECURE", "0" if DEBUG else "1") == "1"
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = REGISTRY_SECURE
+SECURE_SSL_REDIRECT = REGISTRY_SECURE
+SECURE_HSTS_SECONDS = 365 * 24 * 3600 if REGISTRY_SECURE else 0
+SECURE_REDIRECT_EXEMPT = [r"^health$"]  # the load balancer's probe speaks plain HTTP on the inside
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -214,9 +237,27 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 50 * 1024 * 1024
 # API rate limits, "requests/seconds": per token, and per client address for public operations.
 REGISTRY_API_RATE = os.environ.get("REGISTRY_API_RATE", "300/60")
 REGISTRY_API_ANONYMOUS_RATE = os.environ.get("REGISTRY_API_ANONYMOUS_RATE", "120/60")
+# Rate limits and sign-in notices are counted in a cache every server process shares: Django's
+# database cache in the registry's own database (atomic increments, see registry.api.shared_cache),
+# or Redis when REGISTRY_CACHE_URL names one (redis://host:6379/0; needs the redis package).
+CACHES: dict[str, dict[str, object]]
+if _cache_url := os.environ.get("REGISTRY_CACHE_URL"):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url}}
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "registry.api.shared_cache.DatabaseCache",
+            "LOCATION": "registry_cache",
+            "OPTIONS": {"MAX_ENTRIES": 100_000, "CULL_FREQUENCY": 4},
+        }
+    }
+# Public figures are cached per journal head (never stale), in each process's memory.
+CACHES["figures"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "figures"}
 # How many reverse proxies stand before the server: the client address is taken that far back in
 # X-Forwarded-For. With none (the default) the header is ignored, so a client cannot choose its address.
 NINJA_NUM_PROXIES = int(os.environ.get("REGISTRY_TRUSTED_PROXIES", "0"))
+if NINJA_NUM_PROXIES:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 for _name in ("REGISTRY_API_RATE", "REGISTRY_API_ANONYMOUS_RATE"):
     if not re.fullmatch(r"[1-9][0-9]*/[1-9][0-9]*", globals()[_name]):
         raise ImproperlyConfigured(f"{_name} must be requests/seconds, e.g. 300/60")

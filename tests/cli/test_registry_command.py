@@ -144,3 +144,37 @@ def test_an_empty_database_is_refused_with_the_same_advice(tmp_path):
     sqlite3.connect(tmp_path / "registry.sqlite3").close()  # left behind by an older version, say
     result = run(tmp_path, "holdings", "--registry", "JPN01", ok=False)
     assert result.returncode == 2 and "is not set up" in result.stderr and "registry init" in result.stderr
+
+
+def test_a_corsia_cancellation_names_its_airline_and_the_lists_show_authorised_entities(home):
+    today = __import__("datetime").date.today()
+    run(home, "open-account", "--registry", "MNG01", "--type", "use", "--name", "CORSIA use", "--purpose", "CORSIA")
+    run(home, "issue", "--registry", "MNG01", "--account", SELLER, "--project", "MN001", "--unit-type", "JCM", "--vintage",
+        str(today.year), "--quantity", "40", "--first-transferring-party", "MN")  # fmt: skip
+    refused = run(home, "create-authorization", "--registry", "MNG01", "--identifier", "MN-CORSIA", "--date", "2025-05-01",
+                  "--approach", "CA0001", "--purposes", "OIMP", "--first-transfer", "first_international_transfer",
+                  "--document", "Letter 8", ok=False)  # fmt: skip
+    assert "refused [6021]" in refused.stderr
+    run(home, "create-authorization", "--registry", "MNG01", "--identifier", "MN-CORSIA", "--date", "2025-05-01", "--approach",
+        "CA0001", "--purposes", "OIMP", "--oimp-purposes", "CORSIA", "--first-transfer", "use_or_cancellation", "--document",
+        "Letter 8", "--timeframe", str(today.year), "--activity-types", "Solar power")  # fmt: skip
+    result = run(home, "authorize", "--registry", "MNG01", "--authorization", "MN-CORSIA", "--project", "MN001")
+    assert "authorisation completed: 40 units" in result.stdout  # only the vintage of the timeframe
+    run(home, "authorize-entity", "--registry", "MNG01", "--authorization", "MN-CORSIA", "--name", "Darkhan Solar LLC",
+        "--country", "MN", "--conditions", "CORSIA only")  # fmt: skip
+    run(home, "register-entity", "--registry", "MNG01", "--name", "MIAT Mongolian Airlines", "--country", "MN",
+        "--identification-number", "ICAO-MGL")  # fmt: skip
+    result = run(home, "cancel", "--registry", "MNG01", "--account", SELLER, "--kind", "oimp", "--oimp-purpose", "CORSIA",
+                 "--quantity", "10", "--using-entity", "ICAO-MGL")  # fmt: skip
+    assert f"-{today.year}" in result.stdout.split("(blocks ")[1]  # the eligible units, not the older NDC ones
+    listed = list(csv.DictReader(run(home, "authorizations", "--registry", "MNG01", "--format", "csv").stdout.splitlines()))
+    corsia = next(row for row in listed if row["identifier"] == "MN-CORSIA")
+    assert (corsia["timeframe"], corsia["activity_types"], corsia["authorized_units"]) == (str(today.year), "Solar power", "40")
+    assert corsia["authorized_entities"] == "Darkhan Solar LLC (MN) conditions: CORSIA only"  # the account holder
+    assert "authorised entity: Darkhan Solar LLC (MN)" in run(home, "authorizations", "--registry", "MNG01").stdout
+    accounts = list(csv.DictReader(run(home, "accounts", "--registry", "MNG01", "--format", "csv").stdout.splitlines()))
+    seller = next(row for row in accounts if row["number"] == SELLER)
+    assert (seller["entity"], seller["entity_country"], seller["authorizations"]) == ("Darkhan Solar LLC", "MN", "MN-CORSIA")
+    assert f"{SELLER} entity_holding 'Darkhan Solar LLC' open" in run(home, "accounts", "--registry", "MNG01").stdout
+    checked = run(home, "aef", "--registry", "MNG01", "--year", str(today.year), "--check")
+    assert f"MNG01 {today.year}: 0 findings (consistent)" in checked.stdout

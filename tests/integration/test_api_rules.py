@@ -381,3 +381,37 @@ def test_a_retry_that_serialises_the_same_values_differently_is_the_same_request
     again = client.post("/api/v1/transactions", spaced, content_type="application/json", **bearer(people.admin_token), **key)
     assert first.status_code == again.status_code == 201 and again["Idempotent-Replayed"] == "true"
     assert Transaction.objects.filter(type="internal_transfer").count() == 1
+
+
+def test_administrators_record_the_timeframe_and_authorised_entities_through_the_api(people, client):
+    letter = {**authorisation_letter("MN-API-TF"), "timeframe_first_vintage": 2023, "timeframe_last_vintage": 2024}
+    assert post(client, "/api/v1/registries/MNG01/authorizations", letter, people.admin_token).status_code == 201
+    entity = {"name": "Darkhan Solar LLC", "country": "MN", "identification_number": "MN-REG-0042",
+              "conditions": "Japanese buyers only", "change_and_revocation_conditions": "90 days' notice"}  # fmt: skip
+    response = post(client, "/api/v1/registries/MNG01/authorizations/MN-API-TF/entities", entity, people.admin_token)
+    assert response.status_code == 201
+    body = response.json()
+    assert (body["timeframe_first_vintage"], body["timeframe_last_vintage"]) == (2023, 2024)
+    assert body["authorized_entities"] == [{**entity, "explanation": ""}]
+    again = post(client, "/api/v1/registries/MNG01/authorizations/MN-API-TF/entities", entity, people.admin_token, HTTP_IDEMPOTENCY_KEY="x")
+    assert again.status_code == 422 and again.json()["code"] == 1013  # authorised once
+    people.issue(10, vintage=2025)  # 101-110
+    outside = post(client, "/api/v1/registries/MNG01/authorizations/MN-API-TF/units", {"ranges": ["95-110"]}, people.admin_token)
+    assert outside.json()["code"] == 6022 and outside.json()["blocks"] == ["MNG01:101-110"]
+    inside = post(client, "/api/v1/registries/MNG01/authorizations/MN-API-TF/units", {"ranges": ["95-100"]}, people.admin_token)
+    assert inside.status_code == 201
+
+
+def test_a_use_proposed_through_the_api_names_its_using_entity(people, client):
+    from registry.parties.services import register_entity
+
+    register_entity(people.admin_mn, people.mongolia, name="MIAT Mongolian Airlines", country="MN", identification_number="ICAO-MGL")
+    proposer = create_token(people.initiator, "erp", "write")[1]
+    use = {"kind": "retirement", "from_account": people.seller.number, "quantity": 5, "using_entity": "ICAO-MGL"}
+    proposed = post(client, "/api/v1/transactions", use, proposer)
+    assert proposed.status_code == 201
+    assert Transaction.objects.get(pk=proposed.json()["id"]).using_entity.name == "MIAT Mongolian Airlines"
+    unknown = post(client, "/api/v1/transactions", {**use, "using_entity": "NOBODY"}, proposer)
+    assert unknown.json()["code"] == 1011
+    transfer = post(client, "/api/v1/transactions", {**proposal(people), "using_entity": "ICAO-MGL"}, proposer)
+    assert transfer.json()["code"] == 1013

@@ -11,10 +11,11 @@ from django.utils import timezone
 from registry.accounts.models import AccountType
 from registry.accounts.services import open_account
 from registry.article6.models import CorrespondingAdjustment, FirstTransfer
-from registry.article6.rules import record_first_transfer
-from registry.article6.services import authorize_units, create_authorization
+from registry.article6.services import create_authorization
 from registry.core.serials import SerialRange
 from registry.parties.models import Party
+from registry.transactions.article6_services import record_first_transfer
+from registry.transactions.authorization_services import authorize_units
 from registry.transactions.services import cancel_units, issue_units, retire_units, transfer_externally
 from registry.units.models import UnitBlock
 
@@ -139,14 +140,28 @@ def test_units_authorised_only_for_oimp_cannot_count_towards_an_ndc_abroad(itmos
     assert failure.code == 6001
 
 
-def test_units_not_yet_first_transferred_cannot_count_towards_an_ndc_abroad(itmos, unchanged):
-    # OIMP units with first transfer at use travel without a first transfer; NDC use abroad needs one.
+def test_units_authorised_for_ndc_and_oimp_are_first_transferred_at_the_first_international_transfer(itmos):
+    # Whatever the authorisation says for OIMP (here: at use), the NDC part's first transfer is the
+    # first international transfer (2/CMA.3 annex para 2(a)): Japan may then use them for its NDC.
     authorize = authorization(itmos, "BOTH-1", "NDC and OIMP", "use_or_cancellation")
     itmos.issue(10)  # serials 201-210
     authorize_units(actor=itmos.admin_mn, authorization=authorize, ranges=mn(201, 210))
     transfer_externally(actor=itmos.admin_mn, from_account=itmos.seller, to_account=itmos.japanese, ranges=mn(201, 210))
-    failure = unchanged(lambda: retire_units(actor=itmos.admin_jp, account=itmos.japanese, ranges=mn(201, 210)))
-    assert failure.code == 6007
+    assert list(FirstTransfer.objects.values_list("start", "end", "acquiring_party__alpha2")) == [(201, 210, "JP")]
+    retire_units(actor=itmos.admin_jp, account=itmos.japanese, ranges=mn(201, 210))
+    assert sorted(CorrespondingAdjustment.objects.values_list("party__alpha2", "kind", "quantity")) == [
+        ("JP", "use", 10),
+        ("MN", "first_transfer", 10),
+    ]
+
+
+def test_units_not_first_transferred_cannot_count_towards_an_ndc_abroad(itmos, unchanged):
+    # Units authorised for OIMP only travel without a first transfer (at use); towards an NDC they
+    # are refused for want of an NDC authorisation before their missing first transfer is named.
+    transfer_externally(actor=itmos.admin_mn, from_account=itmos.seller, to_account=itmos.japanese, ranges=mn(101, 110))
+    assert not FirstTransfer.objects.exists()
+    failure = unchanged(lambda: retire_units(actor=itmos.admin_jp, account=itmos.japanese, ranges=mn(101, 110)))
+    assert failure.code == 6001
 
 
 def test_use_for_oimp_first_transfers_units_defined_so_and_adjusts_once(itmos):

@@ -19,11 +19,12 @@ from registry.accounts.models import AccountType
 from registry.accounts.services import open_account
 from registry.article6.adjustments import adjustment_totals
 from registry.article6.aef import build_annual_information, totals_by_action, write_csv, write_workbook
-from registry.article6.services import authorize_units, create_authorization
+from registry.article6.services import create_authorization
 from registry.core.serials import SerialRange
-from registry.journal.verification import verify
+from registry.transactions.authorization_services import authorize_units
 from registry.transactions.services import cancel_units, retire_units, transfer_externally
 from registry.units.models import UnitBlock
+from registry.verification import verify
 
 
 def mn(first: int, last: int) -> list[tuple[str, SerialRange]]:
@@ -122,7 +123,8 @@ def test_mongolias_aef_reports_every_action_with_the_hand_worked_figures(year_of
     assert first_to_japan["Transferring participating Party ID"] == "NA"
     use = next(r for r in report.actions if r["Action type"] == "Use")
     assert (use["First unit ID"], use["Last unit ID"], use["Vintage"]) == (801, 820, 2025)
-    assert use["Purpose for which the ITMO has been used towards or cancelled for OIMP"] == "CORSIA"
+    assert use["Purpose for which the ITMO has been used towards or cancelled for OIMP"] == "IMP"  # CORSIA
+    assert use["Additional explanatory information"].endswith("used for CORSIA")
     assert use["Calendar year for which the ITMOs are used towards the Party's NDC"] == "NA"
 
 

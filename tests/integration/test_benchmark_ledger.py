@@ -6,9 +6,9 @@ from __future__ import annotations
 from itertools import pairwise
 
 from registry.benchmarks.ledger import grow_ledger, prepare_world
-from registry.journal.verification import verify
 from registry.transactions.services import transfer_units
 from registry.units.models import UnitBlock
+from registry.verification import verify
 
 
 def test_a_bulk_grown_ledger_verifies_and_the_services_go_on_working_on_it(db):

@@ -18,10 +18,10 @@ from django.db.models import F, Sum
 from registry.accounts.models import Account
 from registry.core.checks import CheckFailed
 from registry.core.serials import SerialRange
-from registry.journal.verification import verify
 from registry.transactions.models import Transaction, TransactionStatus, TransactionType
 from registry.transactions.services import retire_units, transfer_units
 from registry.units.models import UnitBlock
+from registry.verification import verify
 from tests.factories import make_world
 
 pytestmark = pytest.mark.usefixtures("committed_db")

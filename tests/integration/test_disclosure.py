@@ -10,10 +10,10 @@ from django.utils import timezone
 
 from registry.accounts.models import AccountType
 from registry.accounts.services import system_account
-from registry.disclosure.models import CorsiaEligibility, Notice
-from registry.parties.models import CreditingProgramme, Party
+from registry.parties.models import CreditingProgramme, Notice, Party
 from registry.parties.services import register_project
 from registry.transactions.services import cancel_units, issue_units, retire_units, transfer_units
+from registry.units.models import CorsiaEligibility
 
 
 def rows_of(response) -> list[list[str]]:

@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from registry.access.models import OperationLog
 from registry.access.services import grant_right, set_movements_suspended
-from registry.disclosure.models import Notice
 from registry.disclosure.services import announce_maintenance
+from registry.parties.models import Notice
 from tests.factories import make_user, sign_in
 
 TOKYO = zoneinfo.ZoneInfo("Asia/Tokyo")
@@ -110,7 +110,7 @@ def test_the_admin_says_in_which_zone_notice_times_are_typed_and_names_its_model
 
     client = Client()
     sign_in(client, User.objects.create_superuser("root", password="a long pass phrase for root"))
-    form = client.get("/admin/disclosure/notice/add/", HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    form = client.get("/admin/parties/notice/add/", HTTP_ACCEPT_LANGUAGE="ja").content.decode()
     assert "Asia/Tokyo（サーバーのタイムゾーン）で入力します。" in form
     index = client.get("/admin/", HTTP_ACCEPT_LANGUAGE="ja").content.decode()
     assert "協力的アプローチ" in index and "approachs" not in index
@@ -119,7 +119,7 @@ def test_the_admin_says_in_which_zone_notice_times_are_typed_and_names_its_model
 def test_the_annual_summary_counts_each_movement_once_and_shows_authorisations_apart(world):
     import re
 
-    from registry.article6.services import authorize_units
+    from registry.transactions.authorization_services import authorize_units
     from registry.transactions.services import transfer_externally
     from tests.integration.test_article6_rules import authorization, mn
 

@@ -11,7 +11,6 @@ from registry.accounts.models import Account, AccountType
 from registry.core.checks import CheckFailed
 from registry.core.serials import SerialRange
 from registry.journal.models import JournalEntry
-from registry.journal.verification import verify
 from registry.transactions.models import TransactionStatus
 from registry.transactions.services import (
     approve_transaction,
@@ -25,6 +24,7 @@ from registry.transactions.services import (
 )
 from registry.units.holdings import holdings
 from registry.units.models import UnitBlock
+from registry.verification import verify
 from tests.factories import make_user, trust
 
 
@@ -121,7 +121,7 @@ def test_each_cancellation_lands_in_its_own_account(world, kind, account_type):
     world.issue(10)
     tx = cancel_units(actor=world.admin_mn, account=world.seller, kind=kind, quantity=4)
     assert tx.to_account.type == account_type
-    assert tx.purpose == kind
+    assert (tx.cancellation_kind, tx.purpose) == (kind, "")
     assert ranges_of(tx.to_account) == [(1, 4)]
 
 

@@ -18,8 +18,9 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from registry.accounts.models import AccountType
 from registry.accounts.services import system_account
 from registry.core.checks import CheckFailed
+from registry.core.entries import parse_body, write_body
 from registry.core.serials import SerialRange
-from registry.journal.verification import verify
+from registry.journal.models import JournalEntry
 from registry.transactions.models import Transaction
 from registry.transactions.services import (
     approve_transaction,
@@ -29,6 +30,7 @@ from registry.transactions.services import (
     transfer_units,
 )
 from registry.units.models import UnitBlock
+from registry.verification import verify
 from tests.factories import make_user, make_world, trust
 
 HOLDERS = 3  # seller, buyer, government
@@ -174,6 +176,12 @@ class LedgerMachine(RuleBasedStateMachine):
             same_place = a.originating_registry == b.originating_registry and a.end + 1 == b.start and a.account_id == b.account_id
             if same_place and a.reserved_by_id is None and b.reserved_by_id is None:
                 assert a.attributes() != b.attributes(), f"blocks {a.start}-{a.end} and {b.start}-{b.end} were left unmerged"
+
+    @invariant()
+    def every_body_is_what_the_typed_journal_writes(self) -> None:
+        """Parsing each stored body into its typed entry and writing it again gives the same bytes."""
+        for body in JournalEntry.objects.values_list("body", flat=True):
+            assert write_body(parse_body(body)) == body
 
 
 @pytest.mark.django_db

@@ -15,12 +15,12 @@ from django.core.management import call_command
 
 from registry.accounts.models import AccountType
 from registry.accounts.services import change_account_status, get_account, open_account
-from registry.article6.services import authorize_units, create_authorization
+from registry.article6.services import create_authorization
 from registry.core.checks import Check, CheckFailed
 from registry.core.serials import SerialRange, parse_range
-from registry.journal.verification import verify
 from registry.parties.models import CooperativeApproach, Party
 from registry.parties.services import create_party, create_registry, get_party, get_registry, register_entity, register_project
+from registry.transactions.authorization_services import authorize_units
 from registry.transactions.models import Transaction, TransactionStatus
 from registry.transactions.services import (
     approve_transaction,
@@ -31,6 +31,7 @@ from registry.transactions.services import (
     retire_units,
     transfer_units,
 )
+from registry.verification import verify
 from tests.factories import make_user
 
 HERE = Path(__file__).resolve().parent
@@ -183,7 +184,7 @@ def test_account_holders_cannot_move_units_outside_operating_hours_2007(held, un
     from datetime import time
 
     from registry.access.services import grant_right
-    from registry.disclosure.hours import check_open_for_movements
+    from registry.parties.hours import check_open_for_movements
     from registry.parties.models import Registry
 
     representative = make_user()
@@ -206,7 +207,7 @@ def test_account_holders_cannot_move_units_during_a_maintenance_window_2008(held
     from django.utils import timezone
 
     from registry.access.services import grant_right
-    from registry.disclosure.models import Notice
+    from registry.parties.models import Notice
 
     representative = make_user()
     grant_right(held.admin_mn, held.seller, representative, "initiate")
@@ -224,6 +225,27 @@ def test_account_holders_cannot_move_units_during_a_maintenance_window_2008(held
     transfer(held, quantity=5)()  # administrators may still act
 
 
+def test_a_login_id_outside_the_character_set_is_refused_with_2020(held, unchanged):
+    from registry.access.services import reissue_login_id
+
+    user = make_user("holder-2020")
+    failure = unchanged(lambda: reissue_login_id(held.admin_mn, held.mongolia, user, "r\u0410"))  # Cyrillic A
+    assert failure.code == 2020
+    user.refresh_from_db()
+    assert user.username == "holder-2020"
+
+
+def test_a_login_id_like_an_existing_one_is_refused_with_2021(held, unchanged):
+    from registry.access.services import reissue_login_id
+
+    make_user("madmin")
+    user = make_user("holder-2021")
+    failure = unchanged(lambda: reissue_login_id(held.admin_mn, held.mongolia, user, "MadmIn"))
+    assert failure.code == 2021 and "madmin" in failure.message  # the ID asked for, in normal form
+    user.refresh_from_db()
+    assert user.username == "holder-2021"
+
+
 # 4xxx unit blocks ---------------------------------------------------------------------------------
 
 
@@ -234,7 +256,7 @@ def test_serials_held_by_another_account_are_refused_with_4001(held, unchanged):
 
 def test_serials_never_issued_are_refused_with_4001(held, unchanged):
     failure = unchanged(transfer(held, ranges=mn(95, 120)))
-    assert (failure.code, failure.blocks) == (4001, ("101-120",))
+    assert (failure.code, failure.blocks) == (4001, ("MNG01:101-120",))
 
 
 def test_reserved_serials_are_refused_with_4002(held, unchanged):
@@ -394,7 +416,8 @@ def test_authorising_units_of_a_project_another_party_hosts_is_refused_with_6010
         host_party=Party.objects.get(alpha2="JP"),
     )
     issue_units(actor=world.admin_mn, account=world.seller, project=foreign, unit_type=world.jcm, vintage=2023, quantity=5)
-    assert refused(unchanged, lambda: authorize_units(actor=world.admin_mn, authorization=_authorization(world), ranges=mn(1, 5))) == 6010
+    authorization = _authorization(world)
+    assert refused(unchanged, lambda: authorize_units(actor=world.admin_mn, authorization=authorization, ranges=mn(1, 5))) == 6010
 
 
 def test_issuing_under_another_registrys_authorisation_is_refused_with_6011(world, unchanged):
@@ -429,7 +452,8 @@ def test_authorising_units_of_another_approach_is_refused_with_6013(held, unchan
 
 
 def test_authorising_a_project_with_nothing_left_to_authorise_is_refused_with_6014(world, unchanged):
-    action = lambda: authorize_units(actor=world.admin_mn, authorization=_authorization(world), project=world.project_mn)
+    authorization = _authorization(world)
+    action = lambda: authorize_units(actor=world.admin_mn, authorization=authorization, project=world.project_mn)
     assert refused(unchanged, action) == 6014
 
 
@@ -527,7 +551,7 @@ def test_a_refused_transfer_is_kept_as_a_rejected_transaction_with_its_code(held
 
 def test_every_check_code_in_the_table_has_a_refusal_test():
     tested = set()
-    for path in (HERE / "test_refusals.py", HERE / "test_article6_rules.py"):
+    for path in (HERE / "test_refusals.py", HERE / "test_article6_rules.py", HERE / "test_article6_tracking.py"):
         text = path.read_text(encoding="utf-8")
         tested |= {int(code) for code in re.findall(r"\b([124567]\d{3})\b", text)}
     missing = sorted(check.code for check in Check if check.code not in tested)

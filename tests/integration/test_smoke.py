@@ -1,4 +1,4 @@
-from registry.journal.verification import verify
+from registry.verification import verify
 
 
 def test_issue_and_transfer_keep_the_ledger_verifiable(world):

@@ -9,11 +9,11 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 
 from registry.core.checks import CheckFailed
 from registry.journal.models import JournalEntry
-from registry.journal.verification import verify
 from registry.parties.models import Registry
 from registry.transactions.models import Transaction, TransactionStatus, TransactionType
 from registry.transactions.services import transfer_units
 from registry.units.models import UnitBlock
+from registry.verification import verify
 
 
 @pytest.fixture

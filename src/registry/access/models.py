@@ -4,18 +4,9 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.utils.translation import gettext_lazy as _
 
-from registry.accounts.models import Account
+from registry.accounts.models import Account, Right
 from registry.parties.models import Registry
-
-
-class Right(models.TextChoices):
-    INITIATE = "initiate", _("Initiate")
-    APPROVE = "approve", _("Approve")
-    INITIATE_AND_APPROVE = "initiate_and_approve", _("Initiate and approve")
-    READ_ONLY = "read_only", _("Read only")
-
 
 INITIATING = frozenset({Right.INITIATE, Right.INITIATE_AND_APPROVE})
 APPROVING = frozenset({Right.APPROVE, Right.INITIATE_AND_APPROVE})

@@ -10,8 +10,8 @@ from __future__ import annotations
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Q, QuerySet
 
-from registry.access.models import APPROVING, INITIATING, Representative, Right
-from registry.accounts.models import Account
+from registry.access.models import APPROVING, INITIATING, Representative
+from registry.accounts.models import Account, Right
 from registry.parties.models import Registry
 from registry.parties.services import is_administrator
 

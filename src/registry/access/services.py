@@ -10,9 +10,10 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from registry.access.models import OperationLog, Representative, Right, TrustedAccount
+from registry.access.login_ids import check_new_login_id
+from registry.access.models import OperationLog, Representative, TrustedAccount
 from registry.access.signals import password_initialised
-from registry.accounts.models import Account
+from registry.accounts.models import Account, Right
 from registry.core.checks import Check, CheckFailed
 from registry.notifications.services import notify
 from registry.parties.models import Registry
@@ -107,10 +108,9 @@ def initialise_password(actor: Actor, registry: Registry, user: User) -> str:
 def reissue_login_id(actor: Actor, registry: Registry, user: User, new_login: str) -> User:
     """An administrator gives a user a new login ID; the user is told by notification and email."""
     ensure_administrator(actor, registry)
-    if not new_login.strip() or User.objects.filter(username=new_login).exclude(pk=user.pk).exists():
-        raise CheckFailed(Check.VALUE_INVALID, field="Login ID", detail="empty or already used")
+    new_login = check_new_login_id(new_login, field="New login ID", for_user=user)
     old = user.get_username()
-    user.username = new_login.strip()
+    user.username = new_login
     user.save(update_fields=["username"])
     notify([user], "login_id_reissued", login=user.username)
     log_operation(actor, "login_id_reissued", registry=registry, target=f"{old} -> {user.username}")

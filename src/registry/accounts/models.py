@@ -48,6 +48,15 @@ class AccountStatus(models.TextChoices):
     CLOSED = "closed", _("Closed")
 
 
+class Right(models.TextChoices):
+    """A representative's right on an account (kept with the accounts, which every app below access reads)."""
+
+    INITIATE = "initiate", _("Initiate")
+    APPROVE = "approve", _("Approve")
+    INITIATE_AND_APPROVE = "initiate_and_approve", _("Initiate and approve")
+    READ_ONLY = "read_only", _("Read only")
+
+
 class Account(models.Model):
     """An account of one registry, identified as ``<registry id>-<sequence>`` (``JPN01-000003``)."""
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from registry.accounts.models import SYSTEM_TYPES, Account, AccountStatus, AccountType
 from registry.core.checks import Check, CheckFailed
+from registry.core.entries import AccountOpened, AccountStatusChanged
 from registry.journal.services import append_entry, lock_registry
 from registry.parties.models import Entity, Registry
 from registry.parties.services import Actor, ensure_administrator
@@ -40,14 +41,8 @@ def system_account(registry: Registry, account_type: AccountType) -> Account | N
     return Account.objects.filter(registry=registry, type=account_type).first()
 
 
-def account_event_body(account: Account) -> dict[str, object]:
-    return {
-        "account": account.number,
-        "type": account.type,
-        "status": account.status,
-        "entity": account.entity_id,
-        "purpose": account.purpose,
-    }
+def account_event(account: Account, event: type[AccountOpened] | type[AccountStatusChanged]) -> AccountOpened | AccountStatusChanged:
+    return event(account.number, account.type, account.status, account.entity_id, account.purpose)
 
 
 @transaction.atomic
@@ -89,7 +84,7 @@ def open_account(
         purpose=purpose,
         opened_at=now,
     )
-    append_entry(registry, "account_opened", account_event_body(account), now)
+    append_entry(registry, account_event(account, AccountOpened), now)
     return account
 
 
@@ -114,5 +109,5 @@ def change_account_status(actor: Actor, account: Account, status: AccountStatus 
     account.status = status
     account.closed_at = now if status == AccountStatus.CLOSED else None
     account.save(update_fields=["status", "closed_at"])
-    append_entry(account.registry, "account_status_changed", account_event_body(account), now)
+    append_entry(account.registry, account_event(account, AccountStatusChanged), now)
     return account

@@ -18,16 +18,27 @@ from registry.accounts.models import Account
 from registry.api.idempotency import apply_once
 from registry.api.problems import ERRORS
 from registry.api.public import RegistryId
-from registry.api.schemas import IDENTIFIER, AefOut, AuthorizationIn, AuthorizationOut, AuthorizeIn, IssuanceIn, TransactionOut
+from registry.api.schemas import (
+    IDENTIFIER,
+    AefOut,
+    AuthorizationIn,
+    AuthorizationOut,
+    AuthorizedEntityIn,
+    AuthorizedEntityOut,
+    AuthorizeIn,
+    IssuanceIn,
+    TransactionOut,
+)
 from registry.api.security import address_of, administered_registry, user_of
 from registry.api.transactions import transaction_out
 from registry.article6.aef import build_annual_information
 from registry.article6.models import Authorization
-from registry.article6.services import authorize_units, create_authorization
+from registry.article6.services import authorize_entity, create_authorization
 from registry.core.checks import Check, CheckFailed
 from registry.parties.models import CooperativeApproach, Registry, UnitType
 from registry.parties.services import get_party
 from registry.transactions import services as ledger
+from registry.transactions.authorization_services import authorize_units
 from registry.transactions.blocks import requested_range
 from registry.transactions.models import Transaction
 
@@ -60,6 +71,20 @@ def _authorization_out(authorization: Authorization) -> dict[str, Any]:
         authorized_quantity=authorization.authorized_quantity,
         authorized_units=units or 0,
         document_reference=authorization.document_reference,
+        timeframe_first_vintage=authorization.timeframe_first_vintage,
+        timeframe_last_vintage=authorization.timeframe_last_vintage,
+        activity_types=authorization.activity_types,
+        authorized_entities=[
+            AuthorizedEntityOut(
+                name=a.entity.name,
+                country=a.entity.country,
+                identification_number=a.entity.identification_number,
+                conditions=a.conditions,
+                change_and_revocation_conditions=a.change_and_revocation_conditions,
+                explanation=a.explanation,
+            )
+            for a in authorization.entity_authorizations.select_related("entity")
+        ],
     ).model_dump(mode="json")
 
 
@@ -132,13 +157,42 @@ def record_authorization(request: HttpRequest, registry_id: RegistryId, body: Au
             authorized_parties=[get_party(code) for code in body.authorized_parties],
             sectors=body.sectors,
             activity_types=body.activity_types,
-            timeframe=body.timeframe,
+            timeframe=(body.timeframe_first_vintage, body.timeframe_last_vintage),
             terms=body.terms,
         )
         _logged(request, "create_authorization", registry, authorization.identifier)
         return 201, _authorization_out(authorization)
 
     return apply_once(request, "create_authorization", write)
+
+
+@router.post(
+    "/registries/{registry_id}/authorizations/{identifier}/entities",
+    response={201: AuthorizationOut, **ERRORS},
+    operation_id="authorizeEntity",
+)
+def authorize_an_entity(
+    request: HttpRequest, registry_id: RegistryId, identifier: AuthorizationId, body: AuthorizedEntityIn
+) -> HttpResponse:
+    """Authorise an entity under the authorisation, with the conditions of AEF Table 5."""
+
+    def write() -> tuple[int, dict[str, Any]]:
+        registry = administered_registry(request, registry_id)
+        authorization = _authorization(registry, identifier)
+        authorize_entity(
+            user_of(request),
+            authorization,
+            name=body.name,
+            country=body.country,
+            identification_number=body.identification_number,
+            conditions=body.conditions,
+            change_and_revocation_conditions=body.change_and_revocation_conditions,
+            explanation=body.explanation,
+        )
+        _logged(request, "authorize_entity", registry, authorization.identifier)
+        return 201, _authorization_out(authorization)
+
+    return apply_once(request, "authorize_entity", write)
 
 
 @router.post(

@@ -129,6 +129,8 @@ class TransactionOut(Schema):
     to_account: str | None
     quantity: int | None
     purpose: str
+    cancellation_kind: str = Field(description="of a cancellation: mandatory, voluntary, omge or oimp")
+    oimp_purpose: str = Field(description="of a cancellation for OIMP, e.g. CORSIA")
     reason: str
     created_at: dt.datetime
     execute_after: dt.datetime | None
@@ -153,6 +155,9 @@ class ProposalIn(Schema):
     ranges: list[Annotated[str, Field(pattern=SERIAL_RANGE)]] | None = Field(None, min_length=1, max_length=100)
     purpose: str = text(100)
     cancellation_kind: Literal["mandatory", "voluntary", "omge"] | None = Field(None, description="for cancellations; default voluntary")
+    using_entity: str = Field(
+        "", max_length=300, description="for uses and cancellations: the using entity's identification number or name in the registry"
+    )
 
     @model_validator(mode="after")
     def _fields_of_the_kind(self) -> ProposalIn:
@@ -213,8 +218,29 @@ class AuthorizationIn(Schema):
     authorized_parties: list[Annotated[str, Field(pattern=PARTY_CODE)]] = Field([], max_length=50)
     sectors: str = text(300)
     activity_types: str = text(300)
-    timeframe: str = text(100)
+    timeframe_first_vintage: int | None = Field(None, ge=1900, le=2100, description="first year of vintage authorised")
+    timeframe_last_vintage: int | None = Field(None, ge=1900, le=2100, description="last year of vintage authorised")
     terms: str = text(2000)
+
+
+class AuthorizedEntityIn(Schema):
+    """An entity authorised under an authorisation (AEF Table 5); registered in the registry if new."""
+
+    name: str = text(300, min_length=1)
+    country: str = Field(pattern=PARTY_CODE, description="country of incorporation, ISO 3166 alpha-2")
+    identification_number: str = text(100)
+    conditions: str = text(2000)
+    change_and_revocation_conditions: str = text(2000)
+    explanation: str = text(2000)
+
+
+class AuthorizedEntityOut(Schema):
+    name: str
+    country: str
+    identification_number: str
+    conditions: str
+    change_and_revocation_conditions: str
+    explanation: str
 
 
 class AuthorizationOut(Schema):
@@ -227,6 +253,10 @@ class AuthorizationOut(Schema):
     authorized_quantity: int | None
     authorized_units: int
     document_reference: str
+    timeframe_first_vintage: int | None = None
+    timeframe_last_vintage: int | None = None
+    activity_types: str = ""
+    authorized_entities: list[AuthorizedEntityOut] = []
 
 
 class AuthorizeIn(Schema):

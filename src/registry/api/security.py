@@ -33,15 +33,27 @@ from registry.transactions.visibility import sides_seeing
 
 
 def _spend(key: str, rate: str) -> float | None:
-    """Count one request against ``rate`` ("requests/seconds", a sliding window) under ``key``;
-    None if it is within the rate, else how many seconds until it would be."""
+    """Count one request against ``rate`` ("requests/seconds") under ``key``; None if it is within
+    the rate, else how many seconds until it would be.
+
+    A sliding window, estimated from two fixed ones (this window's count plus the previous
+    window's, weighted by how much of it the sliding window still covers). Each count is one
+    atomic increment in the shared cache, so every server process counts against one limit.
+    Refused requests count too: a client that keeps asking stays refused.
+    """
     limit, seconds = (int(part) for part in rate.split("/"))
     now = time.time()
-    recent: list[float] = [moment for moment in cache.get(key, []) if moment > now - seconds]  # newest first
-    if len(recent) >= limit:
-        return seconds - (now - recent[limit - 1])
-    cache.set(key, [now, *recent[: limit - 1]], seconds)
-    return None
+    window = int(now // seconds)
+    current = f"{key}-{window}"
+    try:
+        count = cache.incr(current)
+    except ValueError:  # the window's first request (the key names its window: never reused)
+        count = 1 if cache.add(current, 1, timeout=2 * seconds) else cache.incr(current)
+    elapsed = now - window * seconds
+    previous = cache.get(f"{key}-{window - 1}", 0)
+    if previous * (1 - elapsed / seconds) + count <= limit:
+        return None
+    return seconds - elapsed
 
 
 class TokenAuth(HttpBearer):
@@ -65,7 +77,7 @@ class RateThrottle(BaseThrottle):
     """Per token (``REGISTRY_API_RATE``), or per client address for public operations
     (``REGISTRY_API_ANONYMOUS_RATE``), both "requests/seconds", over a sliding window.
 
-    Counted in Django's cache: per server process unless a shared cache is configured. The
+    Counted in the cache all server processes share (``registry.api.shared_cache``). The
     framework asks one instance for every request, so what one request learnt (how long to wait)
     is kept per thread.
     """

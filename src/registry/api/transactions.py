@@ -40,6 +40,8 @@ def transaction_out(tx: Transaction) -> dict[str, Any]:
         to_account=tx.to_account.number if tx.to_account else None,
         quantity=tx.quantity,
         purpose=tx.purpose,
+        cancellation_kind=tx.cancellation_kind,
+        oimp_purpose=tx.oimp_purpose,
         reason=tx.reason,
         created_at=tx.created_at,
         execute_after=tx.execute_after,
@@ -105,6 +107,7 @@ def propose_transaction(request: HttpRequest, proposal: ProposalIn) -> HttpRespo
             ranges=[requested_range(text, registry_id) for text in proposal.ranges] if proposal.ranges else None,
             purpose=proposal.purpose,
             cancellation_kind=proposal.cancellation_kind or "voluntary",
+            using_entity=proposal.using_entity,
         )
         return _logged(request, "propose", tx)
 

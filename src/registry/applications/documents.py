@@ -80,6 +80,11 @@ def use_notice(tx: Transaction) -> bytes:
         ("口座 From account", str(tx.from_account)),
         ("数量 Quantity (tCO2e)", f"{tx.quantity:,}"),
         ("目的 Purpose", tx.purpose or "-"),
+        *(
+            [("取消の種類 Cancellation kind", str(tx.get_cancellation_kind_display())), ("OIMPの目的 OIMP purpose", tx.oimp_purpose or "-")]
+            if tx.cancellation_kind
+            else []
+        ),
         ("使用者 Using entity", tx.using_entity.name if tx.using_entity else (tx.from_account.name if tx.from_account else "-")),
         ("使用国 Using Party", tx.using_party.name if tx.using_party else "-"),
         ("NDCへの算入 Towards the NDC", ("はい Yes" + (f" ({tx.ndc_year})" if tx.ndc_year else "")) if tx.towards_ndc else "いいえ No"),

@@ -14,10 +14,10 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
-from registry.access.models import Right
+from registry.access.login_ids import check_new_login_id
 from registry.access.permissions import can_initiate
 from registry.access.services import grant_right, initialise_password, log_operation, reissue_login_id
-from registry.accounts.models import Account, AccountStatus, AccountType
+from registry.accounts.models import Account, AccountStatus, AccountType, Right
 from registry.accounts.services import change_account_status, open_account
 from registry.applications import uploads
 from registry.applications.models import (
@@ -52,8 +52,8 @@ def _check_opening_data(data: Mapping[str, str], login_taken_check: bool = True)
     clean["country"] = clean["country"].upper()
     if "@" not in clean["email"]:
         raise _invalid("email", "an email address")
-    if login_taken_check and User.objects.filter(username=clean["login_id"]).exists():
-        raise _invalid("login_id", "cannot be used; choose another")  # never say whose it is
+    if login_taken_check:
+        clean["login_id"] = check_new_login_id(clean["login_id"], field="Login ID")
     return clean
 
 
@@ -175,6 +175,8 @@ def submit_request(actor: Actor, account: Account, form: Form | str, data: Mappi
     if form == Form.CHANGE_INFORMATION and not (clean.get("name") or clean.get("head_office")):
         raise _invalid("changes", "name the new account name or head office")
     assert isinstance(actor, User)
+    if form == Form.CREDENTIALS and clean.get("action") == "reissue_login_id":
+        clean["new_login_id"] = check_new_login_id(clean.get("new_login_id", ""), field="New login ID", for_user=actor)
     with transaction.atomic():
         application = _new(account.registry, form, clean, applicant=actor, account=account)
         ApplicationEvent.objects.create(application=application, at=application.created_at, status=Status.SUBMITTED, actor=actor)
@@ -222,8 +224,8 @@ def approve(actor: Actor, application: Application) -> tuple[Application, str | 
     data = application.data
     account = application.account
     if application.form == Form.OPEN_ACCOUNT:
-        if User.objects.filter(username=data["login_id"]).exists():
-            raise _invalid("login_id", f"{data['login_id']!r} was taken meanwhile; return the application for a new one")
+        # Checked again: a look-alike may have been created meanwhile (return the application for another ID).
+        login_id = check_new_login_id(data["login_id"], field="Login ID")
         entity = register_entity(
             actor,
             application.registry,
@@ -235,7 +237,7 @@ def approve(actor: Actor, application: Application) -> tuple[Application, str | 
         )
         account = open_account(actor, application.registry, account_type=AccountType.ENTITY_HOLDING, name=data["name"], entity=entity)
         temporary = secrets.token_urlsafe(12)
-        user = User.objects.create_user(data["login_id"], email=data["email"], password=temporary, first_name=data["manager_name"][:150])
+        user = User.objects.create_user(login_id, email=data["email"], password=temporary, first_name=data["manager_name"][:150])
         grant_right(actor, account, user, Right.INITIATE_AND_APPROVE)
         application.account = account
         application.result = {"account": account.number, "login_id": user.username}

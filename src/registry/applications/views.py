@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from registry.access import permissions
@@ -49,6 +50,7 @@ def apply_for_account(request: HttpRequest) -> HttpResponse:
     return render(request, "applications/apply.html", {"form": form})
 
 
+@never_cache  # its address is the applicant's secret link
 @require_http_methods(["GET", "POST"])
 def application_status(request: HttpRequest, reference: str, token: str) -> HttpResponse:
     application = get_object_or_404(Application, reference=reference)
@@ -90,6 +92,7 @@ def _application(request: HttpRequest, pk: int) -> tuple[Application, bool]:
     return application, reviewer
 
 
+@never_cache  # it shows the temporary password of an approved opening or Form 5
 @login_required
 @require_http_methods(["GET", "POST"])
 def application_detail(request: HttpRequest, pk: int) -> HttpResponse:

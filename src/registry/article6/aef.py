@@ -1,6 +1,6 @@
 """The Agreed Electronic Format (AEF, version 2): a registry's annual information for one year.
 
-Built from the journal alone: the registry's journal is replayed from its first entry, so each
+Built from the journal alone (forged rows never reach it): the registry's journal is replayed from its first entry, so each
 action is reported with the attributes its units had at that moment, and holdings at the start
 and end of the year are the replayed ledger at those instants. One row per action per block.
 Only ITMOs (units under an authorisation) are reported. Cells the UN platform fills stay empty.
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
@@ -21,11 +20,13 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from registry.accounts.models import FINAL_TYPES
-from registry.article6.models import Authorization, FirstTransferDefinition
+from registry.article6.models import FirstTransferDefinition
+from registry.core import entries as e
+from registry.core.entries import parse_body
 from registry.core.serials import Block, merge_adjacent
 from registry.journal.models import JournalEntry
-from registry.journal.replay import Attributes, Replay, scratched
-from registry.parties.models import Registry
+from registry.journal.replay import Applied, Attributes, Replay, scratched
+from registry.parties.models import Entity, Registry
 
 NA = "NA"
 METRIC = "GHG"
@@ -107,6 +108,9 @@ ENTITY_COLUMNS = (
     "Change and revocation conditions",
     "Additional explanatory information",
 )
+#: The purposes a use or cancellation for OIMP is reported under: international mitigation purposes
+#: (IMP, e.g. CORSIA) or other purposes (OP); the use account's own name goes to the explanation.
+INTERNATIONAL_MITIGATION_PURPOSES = frozenset({"CORSIA"})
 FIRST_TRANSFER_SUBTYPES = {
     FirstTransferDefinition.FIRST_INTERNATIONAL_TRANSFER: "First transfer to another Party",
     FirstTransferDefinition.AUTHORIZATION: "Authorization",
@@ -134,8 +138,13 @@ class Reconciliation:
 
 @dataclass
 class AnnualInformation:
+    """One year's five AEF tables. ``snapshot`` is the instant the holdings (Table 4) were taken:
+    the end of the year, or now for a year that has not ended (``complete`` is then ``False``)."""
+
     registry: Registry
     year: int
+    snapshot: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    complete: bool = True
     submission: list[dict[str, Any]] = field(default_factory=list)
     authorizations: list[dict[str, Any]] = field(default_factory=list)
     actions: list[dict[str, Any]] = field(default_factory=list)
@@ -156,26 +165,28 @@ class AnnualInformation:
 def build_annual_information(
     registry: Registry, year: int, *, ndc_period: tuple[int, int] = (2021, 2030), submitted: dt.date | None = None
 ) -> AnnualInformation:
-    report = AnnualInformation(registry, year)
     registries = dict(Registry.objects.values_list("registry_id", "party__alpha3"))
     start = dt.datetime(year, 1, 1, tzinfo=dt.UTC)
     end = dt.datetime(year + 1, 1, 1, tzinfo=dt.UTC)
+    now = dt.datetime.now(dt.UTC)
+    report = AnnualInformation(registry, year, snapshot=min(end, now), complete=now >= end)
+    entities = entity_ids()
     with scratched() as replay:
         opened = False
         for entry in JournalEntry.objects.filter(registry=registry, recorded_at__lt=end).order_by("sequence").iterator(chunk_size=2000):
             if not opened and entry.recorded_at >= start:
                 report.reconciliation.opening = _itmos_held(replay)
                 opened = True
-            body = json.loads(entry.body)
-            applied = replay.apply(body)
+            applied = replay.apply(parse_body(entry.body))
             if entry.recorded_at >= start:
-                for row, counted in _action_rows(registry, body, applied.pieces, registries):
+                for row, counted in action_rows(registry, applied, registries, entities):
                     report.actions.append(row)
                     _count(report.reconciliation, counted, row["Quantity (t CO2 eq)"])
         if not opened:
             report.reconciliation.opening = _itmos_held(replay)
         report.reconciliation.closing = _itmos_held(replay)
-        report.holdings = [_unit_columns(registry, b, registries) for b in _holding_blocks(replay)]
+        report.holdings = list(merge_rows(_unit_columns(registry, b, registries) for b in _holding_blocks(replay)))
+        versions = [v for history in replay.authorizations.values() for v in history if v.date < dt.date(year + 1, 1, 1)]
     report.submission = [
         dict(
             zip(
@@ -185,72 +196,82 @@ def build_annual_information(
             )
         )
     ]
-    listed = Authorization.objects.filter(registry=registry, date__lt=dt.date(year + 1, 1, 1)).prefetch_related(
-        "authorized_parties", "authorized_entities"
-    )
-    for authorization in listed.select_related("cooperative_approach"):
-        report.authorizations.append(_authorization_row(authorization))
-        report.entities += [_entity_row(authorization, entity) for entity in authorization.authorized_entities.all()]
+    # Table 2 and Table 5 from the journal's versions, not from the rows: a forged row never reaches them.
+    for version in sorted(versions, key=lambda v: (v.identifier, v.version)):
+        report.authorizations.append(_authorization_row(version))
+        report.entities += [_entity_row(version, entity) for entity in version.authorized_entities]
     return report
 
 
 # Actions ------------------------------------------------------------------------------------------
 
 
-def _action_rows(
-    registry: Registry,
-    body: dict[str, Any],
-    pieces: list[Block[Attributes]],
-    registries: dict[str, str],
+def entity_ids() -> dict[int, str]:
+    """How the AEF names each entity: its identification number, or its name if it has none."""
+    return {pk: number or name for pk, number, name in Entity.objects.values_list("pk", "identification_number", "name")}
+
+
+def oimp_purpose(use_account_purpose: str) -> str:
+    """The AEF's controlled value for a use or cancellation for OIMP."""
+    return "IMP" if use_account_purpose.strip().upper() in INTERNATIONAL_MITIGATION_PURPOSES else "OP"
+
+
+def action_rows(
+    registry: Registry, applied: Applied, registries: dict[str, str], entities: dict[int, str]
 ) -> Iterator[tuple[dict[str, Any], str]]:
-    if body["kind"] != "transaction":
-        return
-    kind = body["type"]
-    at = _utc(body["at"])
+    """The Table 3 rows of one applied journal entry, each with what it counts for in the reconciliation."""
+    entry, pieces = applied.recorded.entry, applied.pieces
+    at = applied.recorded.at.astimezone(dt.UTC)
     party = registry.party.alpha3
     extra: dict[str, Any] = {}
-    if kind == "authorization":
-        action, subtype, counted = "Authorization", NA, "authorized"
-        pieces = [_authorized(p, body["authorization"]) for p in pieces]
-    elif kind == "issuance":
-        action, subtype, counted = "Authorization", NA, "authorized"  # units born authorised
-    elif kind == "first_transfer":
-        action, subtype, counted = "First transfer", FIRST_TRANSFER_SUBTYPES[FirstTransferDefinition(body["definition"])], ""
-        extra["Acquiring participating Party ID"] = body["acquiring_party"] or NA
-    elif kind == "external_transfer":
-        action, subtype, counted = "Transfer", NA, "transferred"
-        extra["Acquiring participating Party ID"] = registries[body["to_registry"]]
-    elif kind == "acquisition":
-        action, subtype, counted = "Acquisition", NA, "acquired"
-        extra["Transferring participating Party ID"] = registries[body["from_registry"]]
-    elif kind == "retirement" and body.get("towards_ndc"):
-        action, subtype, counted = "Use", NA, "used"
-        extra |= {
-            "Purpose for which the ITMO has been used towards or cancelled for OIMP": "NDC",
-            "Using/cancelling participating Party ID": body["using_party"],
-            "Calendar year for which the ITMOs are used towards the Party's NDC": body["ndc_year"] or at.year,
-        }
-    elif kind == "cancellation" and body.get("purpose", "").startswith("oimp:"):
-        action, subtype, counted = "Use", NA, "used"
-        extra |= {
-            "Purpose for which the ITMO has been used towards or cancelled for OIMP": body["purpose"].split(":", 1)[1],
-            "Using/cancelling participating Party ID": party,
-        }
-    elif kind in ("cancellation", "retirement"):
-        purpose = body.get("purpose", "")
-        counted = "cancelled"
-        if purpose == "omge":
-            action, subtype = "Voluntary Cancellation", "Voluntary cancellation to deliver OMGE"
-        elif purpose == "mandatory":
-            action, subtype = "Cancellation", "Other cancellations"
-        else:
-            action, subtype = "Voluntary Cancellation", "Other cancellations"
-        extra["Using/cancelling participating Party ID"] = body.get("using_party") or party
-    else:
-        return  # internal transfers and corrections are not international actions
-    if body.get("using_entity"):
-        extra["Using/cancelling authorized entity ID"] = body["using_entity"]
-    for piece in pieces:
+    explanation = f"registry transaction {getattr(entry, 'transaction', '')}"
+    match entry:
+        case e.UnitsAuthorized():
+            action, subtype, counted = "Authorization", NA, "authorized"
+            pieces = [_authorized(p, entry.authorization) for p in pieces]
+        case e.Issuance():
+            action, subtype, counted = "Authorization", NA, "authorized"  # units born authorised
+        case e.FirstTransferred():
+            action, subtype, counted = "First transfer", FIRST_TRANSFER_SUBTYPES[FirstTransferDefinition(entry.definition)], ""
+            extra["Acquiring participating Party ID"] = entry.acquiring_party or NA
+        case e.ExternalTransfer():
+            action, subtype, counted = "Transfer", NA, "transferred"
+            extra["Acquiring participating Party ID"] = registries[entry.to_registry]
+        case e.Acquisition():
+            action, subtype, counted = "Acquisition", NA, "acquired"
+            extra["Transferring participating Party ID"] = registries[entry.from_registry]
+        case e.Retirement(towards_ndc=True):
+            action, subtype, counted = "Use", NA, "used"
+            extra |= {
+                "Purpose for which the ITMO has been used towards or cancelled for OIMP": "NDC",
+                "Using/cancelling participating Party ID": entry.using_party,
+                "Calendar year for which the ITMOs are used towards the Party's NDC": entry.ndc_year or at.year,
+            }
+        case e.Cancellation(cancellation_kind="oimp"):
+            action, subtype, counted = "Use", NA, "used"
+            extra |= {
+                "Purpose for which the ITMO has been used towards or cancelled for OIMP": oimp_purpose(entry.oimp_purpose),
+                "Using/cancelling participating Party ID": party,
+            }
+            explanation += f"; used for {entry.oimp_purpose}"
+        case e.Cancellation(cancellation_kind="omge"):
+            action, subtype, counted = "Voluntary Cancellation", "Voluntary cancellation to deliver OMGE", "cancelled"
+            extra["Using/cancelling participating Party ID"] = party
+        case e.Cancellation(cancellation_kind="mandatory"):
+            action, subtype, counted = "Cancellation", "Other cancellations", "cancelled"
+            extra["Using/cancelling participating Party ID"] = party
+        case e.Cancellation():
+            action, subtype, counted = "Voluntary Cancellation", "Other cancellations", "cancelled"
+            extra["Using/cancelling participating Party ID"] = party
+        case e.Retirement():
+            action, subtype, counted = "Voluntary Cancellation", "Other cancellations", "cancelled"
+            extra["Using/cancelling participating Party ID"] = entry.using_party or party
+        case _:
+            return  # internal transfers, corrections and account events are not international actions
+    if isinstance(entry, e.Retirement | e.Cancellation) and entry.using_entity is not None:
+        extra["Using/cancelling authorized entity ID"] = entities.get(entry.using_entity, str(entry.using_entity))
+    rows = []
+    for piece in sorted(pieces, key=lambda p: (p.originating_registry, p.range.start)):
         if piece.attributes.authorization is None:
             continue  # not an ITMO
         row = {
@@ -265,10 +286,44 @@ def _action_rows(
             "Using/cancelling authorized entity ID": NA,
             "Calendar year for which the ITMOs are used towards the Party's NDC": NA,
             "Result of the consistency checks*": "",
-            "Additional explanatory information": f"registry transaction {body['transaction']}",
+            "Additional explanatory information": explanation,
         }
         row.update(extra)
+        rows.append(row)
+    for row in merge_rows(rows):
         yield row, counted
+
+
+SERIAL_COLUMNS = frozenset({"First ID", "Last ID", "First unit ID", "Last unit ID", "Quantity (t CO2 eq)"})
+
+
+def merge_rows(rows: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """One row per contiguous range: touching rows (sorted by serial) that report the same values
+    in every other column are one row, whichever accounts held the parts or issued them."""
+    current: dict[str, Any] | None = None
+    for row in rows:
+        if (
+            current is not None
+            and _originating(current) == _originating(row)
+            and current["Last unit ID"] + 1 == row["First unit ID"]
+            and all(current[c] == row[c] for c in row if c not in SERIAL_COLUMNS)
+        ):
+            current = {
+                **current,
+                "Last ID": row["Last ID"],
+                "Last unit ID": row["Last unit ID"],
+                "Quantity (t CO2 eq)": current["Quantity (t CO2 eq)"] + row["Quantity (t CO2 eq)"],
+            }
+            continue
+        if current is not None:
+            yield current
+        current = row
+    if current is not None:
+        yield current
+
+
+def _originating(row: dict[str, Any]) -> str:
+    return str(row["First ID"]).split("-")[1]
 
 
 def _authorized(piece: Block[Attributes], identifier: str) -> Block[Attributes]:
@@ -278,10 +333,6 @@ def _authorized(piece: Block[Attributes], identifier: str) -> Block[Attributes]:
 def _count(reconciliation: Reconciliation, counted: str, quantity: int) -> None:
     if counted:
         setattr(reconciliation, counted, getattr(reconciliation, counted) + quantity)
-
-
-def _utc(text: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(text).astimezone(dt.UTC)
 
 
 # Units and holdings -------------------------------------------------------------------------------
@@ -331,12 +382,12 @@ def _holding_blocks(replay: Replay) -> Iterable[Block[Attributes]]:
 # Authorisations and entities ----------------------------------------------------------------------
 
 
-def _authorization_row(a: Authorization) -> dict[str, Any]:
+def _authorization_row(a: e.AuthorizationVersion) -> dict[str, Any]:
     oimp = a.purposes != "NDC"
     values = [
         a.identifier,
         a.date.strftime("%d/%m/%Y"),
-        a.cooperative_approach.identifier,
+        a.cooperative_approach,
         a.version,
         a.authorized_quantity if a.authorized_quantity is not None else NA,
         METRIC,
@@ -345,8 +396,8 @@ def _authorization_row(a: Authorization) -> dict[str, Any]:
         a.sectors or NA,
         a.activity_types or NA,
         a.purposes,
-        ", ".join(p.alpha3 for p in a.authorized_parties.all()) or NA,
-        ", ".join(e.identification_number or e.name for e in a.authorized_entities.all()) or NA,
+        ", ".join(a.authorized_parties) or NA,
+        ", ".join(entity.identification_number or entity.name for entity in a.authorized_entities) or NA,
         a.oimp_purposes or NA if oimp else NA,
         a.timeframe or NA,
         a.terms or NA,
@@ -357,16 +408,16 @@ def _authorization_row(a: Authorization) -> dict[str, Any]:
     return dict(zip(AUTHORIZATION_COLUMNS, values, strict=True))
 
 
-def _entity_row(a: Authorization, entity: Any) -> dict[str, Any]:
+def _entity_row(a: e.AuthorizationVersion, entity: e.AuthorizedEntity) -> dict[str, Any]:
     values = [
         a.date.strftime("%d/%m/%Y"),
         entity.name,
         entity.country,
         entity.identification_number or NA,
-        a.cooperative_approach.identifier,
-        a.terms or NA,
-        NA,
-        "",
+        a.cooperative_approach,
+        entity.conditions or a.terms or NA,
+        entity.change_and_revocation_conditions or NA,
+        entity.explanation,
     ]
     return dict(zip(ENTITY_COLUMNS, values, strict=True))
 
@@ -384,7 +435,18 @@ def write_workbook(report: AnnualInformation, path: Path) -> None:
             cell.font = Font(bold=True)
         for row in rows:
             sheet.append([row.get(column, "") for column in columns])
+        if title == "Table 4 Holdings":
+            sheet.append([])
+            sheet.append([snapshot_note(report)])
     book.save(path)
+
+
+def snapshot_note(report: AnnualInformation) -> str:
+    """What Table 4 is a snapshot of, and whether the year is over."""
+    at = report.snapshot.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if report.complete:
+        return f"Holdings at the end of {report.year} (snapshot {at})."
+    return f"Year {report.year} has not ended: holdings as of {at}, and only the actions recorded until then."
 
 
 def write_csv(report: AnnualInformation, directory: Path) -> list[Path]:

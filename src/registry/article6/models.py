@@ -46,10 +46,14 @@ class Authorization(models.Model):
     authorized_quantity = models.BigIntegerField(null=True, blank=True)
     document_reference = models.CharField(max_length=300)
     authorized_parties = models.ManyToManyField(Party, blank=True, related_name="authorizations")
-    authorized_entities = models.ManyToManyField(Entity, blank=True, related_name="authorizations")
+    authorized_entities: models.ManyToManyField[Entity, AuthorizedEntity] = models.ManyToManyField(
+        Entity, blank=True, related_name="authorizations", through="AuthorizedEntity"
+    )
     sectors = models.CharField(max_length=300, blank=True)
     activity_types = models.CharField(max_length=300, blank=True)
-    timeframe = models.CharField(max_length=100, blank=True)
+    # The authorised timeframe, as years of vintage (inclusive); an open end is unbounded.
+    timeframe_first_vintage = models.PositiveSmallIntegerField(null=True, blank=True)
+    timeframe_last_vintage = models.PositiveSmallIntegerField(null=True, blank=True)
     terms = models.TextField(blank=True)
 
     class Meta:
@@ -57,6 +61,39 @@ class Authorization(models.Model):
 
     def __str__(self) -> str:
         return self.identifier
+
+    @property
+    def timeframe(self) -> str:
+        """The authorised timeframe as the AEF shows it: ``2023-2025``, ``2023``, ``2023-`` or ``-2025``; empty if unbounded."""
+        first, last = self.timeframe_first_vintage, self.timeframe_last_vintage
+        if first is None and last is None:
+            return ""
+        if first == last:
+            return str(first)
+        return f"{first or ''}-{last or ''}"
+
+    def covers_vintage(self, vintage: int) -> bool:
+        first, last = self.timeframe_first_vintage, self.timeframe_last_vintage
+        return (first is None or vintage >= first) and (last is None or vintage <= last)
+
+
+class AuthorizedEntity(models.Model):
+    """An entity authorised under an authorisation, with the conditions of AEF Table 5."""
+
+    authorization = models.ForeignKey(Authorization, on_delete=models.PROTECT, related_name="entity_authorizations")
+    entity = models.ForeignKey(Entity, on_delete=models.PROTECT, related_name="entity_authorizations")
+    conditions = models.TextField(blank=True)
+    change_and_revocation_conditions = models.TextField(blank=True)
+    explanation = models.TextField(blank=True, help_text="additional explanatory information")
+
+    class Meta:
+        # The table Django made for the plain many-to-many relation before it carried conditions.
+        db_table = "article6_authorization_authorized_entities"
+        ordering = ["authorization", "entity__name"]
+        constraints = [models.UniqueConstraint(fields=["authorization", "entity"], name="authorized_entity_once")]
+
+    def __str__(self) -> str:
+        return f"{self.authorization} {self.entity}"
 
 
 class FirstTransfer(models.Model):

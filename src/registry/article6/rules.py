@@ -1,31 +1,22 @@
-"""The Article 6.2 rules every movement obeys, and what its completion records.
+"""The Article 6.2 rules: checks only, they write nothing.
 
-Called by the transaction services inside their database transaction, with the blocks being moved
-already cut to size and locked: ``check_movement`` before anything is written, ``record_on_completion``
-when the movement completes (first transfers before the units leave, then adjustments for use).
+The transaction services call them inside their database transaction, with the blocks already cut
+to size and locked (``registry.transactions.article6_services`` says which apply to which movement).
+What an authorisation allows is read from its journaled version (``_proven``), not from its row.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import datetime
 
-from django.db.models import F, Sum
+from django.db.models import F, Q, Sum
 
-from registry.article6.models import (
-    AdjustmentKind,
-    Authorization,
-    CorrespondingAdjustment,
-    FirstTransfer,
-    FirstTransferDefinition,
-    Purpose,
-)
+from registry.article6.models import Authorization, FirstTransferDefinition, Purpose
+from registry.core import entries
 from registry.core.checks import Check, CheckFailed
-from registry.journal.services import append_entry
+from registry.journal.services import journaled_authorizations
 from registry.parties.models import CooperativeApproach, Party, Project, Registry
-from registry.transactions.blocks import record_blocks
-from registry.transactions.models import CancellationKind, Transaction, TransactionStatus, TransactionType
 from registry.units.models import UnitBlock
 
 
@@ -33,12 +24,12 @@ def describe(blocks: Iterable[UnitBlock]) -> list[str]:
     return [f"{b.originating_registry}:{b.start}-{b.end}" for b in blocks]
 
 
-def _fail(check: Check, offending: Sequence[UnitBlock], **params: object) -> CheckFailed:
+def fail(check: Check, offending: Sequence[UnitBlock], **params: object) -> CheckFailed:
     ranges = describe(offending)
     return CheckFailed(check, blocks=ranges, ranges=", ".join(ranges), **params)
 
 
-def _hosts(blocks: Iterable[UnitBlock]) -> dict[int, int]:
+def project_hosts(blocks: Iterable[UnitBlock]) -> dict[int, int]:
     """Project id -> host Party id, in one query."""
     ids = {b.project_id for b in blocks}
     return dict(Project.objects.filter(pk__in=ids).values_list("pk", "host_party_id"))
@@ -47,6 +38,20 @@ def _hosts(blocks: Iterable[UnitBlock]) -> dict[int, int]:
 def _authorizations(blocks: Iterable[UnitBlock]) -> dict[int, Authorization]:
     ids = {b.authorization_id for b in blocks if b.authorization_id is not None}
     return Authorization.objects.select_related("registry__party").in_bulk(ids)
+
+
+def _proven(blocks: Iterable[UnitBlock]) -> dict[int, entries.AuthorizationVersion]:
+    """Authorisation id -> its version in force as the journal proves it (not as the row may have
+    been edited since). An authorisation the journal does not know is missing: nothing it would allow is."""
+    rows = _authorizations(blocks)
+    by_registry: dict[int, list[Authorization]] = defaultdict(list)
+    for row in rows.values():
+        by_registry[row.registry_id].append(row)
+    proven: dict[int, entries.AuthorizationVersion] = {}
+    for group in by_registry.values():
+        journaled = journaled_authorizations(group[0].registry, [a.identifier for a in group])
+        proven |= {a.pk: journaled[a.identifier] for a in group if a.identifier in journaled}
+    return proven
 
 
 def is_foreign(block: UnitBlock, party: Party, hosts: dict[int, int]) -> bool:
@@ -75,8 +80,39 @@ def check_authorizable(
         )
 
 
+def check_within_timeframe(authorization: Authorization, blocks: Iterable[tuple[str, int]]) -> None:
+    """Units are authorised only if their vintage lies in the authorised timeframe (6022), as the
+    journaled version says it (an edited row widens nothing).
+
+    ``blocks`` are (name of the serials, vintage) pairs, e.g. ``("MNG01:1-100", 2023)``.
+    """
+    version = journaled_authorizations(authorization.registry, [authorization.identifier]).get(authorization.identifier)
+    if version is None:  # a row the journal does not know authorises nothing
+        raise CheckFailed(Check.AUTHORIZATION_UNKNOWN, authorization=authorization.identifier, registry=authorization.registry.registry_id)
+    first, last = version.timeframe_first_vintage, version.timeframe_last_vintage
+    outside = [
+        (name, vintage) for name, vintage in blocks if not ((first is None or vintage >= first) and (last is None or vintage <= last))
+    ]
+    if outside:
+        names = [name for name, _ in outside]
+        raise CheckFailed(
+            Check.VINTAGE_OUTSIDE_TIMEFRAME,
+            blocks=names,
+            ranges=", ".join(names),
+            vintage=", ".join(sorted({str(vintage) for _, vintage in outside})),
+            timeframe=version.timeframe,
+            authorization=authorization.identifier,
+        )
+
+
 def check_authorized_quantity(authorization: Authorization, quantity: int) -> None:
-    """The authorisation's quantity, if it names one, is never exceeded (6009)."""
+    """The authorisation's quantity, if it names one, is never exceeded (6009), counting the units
+    authorised under every version of it, wherever they are now.
+
+    Locks the authorisation's row first: two requests authorising under it at once are counted one
+    after the other, never both against the same total.
+    """
+    authorization = Authorization.objects.select_for_update().get(pk=authorization.pk)
     if authorization.authorized_quantity is None:
         return
     already = authorized_so_far(authorization)
@@ -91,148 +127,75 @@ def check_authorized_quantity(authorization: Authorization, quantity: int) -> No
 
 
 def authorized_so_far(authorization: Authorization) -> int:
-    total = UnitBlock.objects.filter(authorization=authorization).aggregate(n=Sum(F("end") - F("start") + 1))["n"]
+    """Units authorised under ``authorization`` (every version shares its identifier), held here or abroad, final or not."""
+    total = UnitBlock.objects.filter(authorization__identifier=authorization.identifier).aggregate(n=Sum(F("end") - F("start") + 1))["n"]
     return int(total or 0)
+
+
+def eligible_for_use(
+    *, oimp: bool = False, towards_ndc: bool = False, using_party: Party | None = None, international: bool = False
+) -> Q | None:
+    """The blocks a use, cancellation or external transfer chosen by quantity may take (``None``: any block).
+
+    For OIMP, units authorised for OIMP; towards an NDC, the using Party's own units or foreign
+    units authorised for NDC use and first transferred; leaving for another registry, authorised
+    units. Picking among these only means the oldest vintage not being eligible never refuses a
+    request that eligible units held could fill.
+    """
+    if oimp:
+        return Q(authorization__purposes__in=[Purpose.OIMP, Purpose.NDC_AND_OIMP])
+    if towards_ndc and using_party is not None:
+        return Q(project__host_party=using_party) | Q(
+            authorization__purposes__in=[Purpose.NDC, Purpose.NDC_AND_OIMP], first_transferred=True
+        )
+    if international:
+        return Q(authorization__isnull=False)
+    return None
 
 
 def check_use_towards_ndc(moving: Sequence[UnitBlock], using_party: Party) -> None:
     """Foreign units count towards an NDC only if authorised for it and first transferred (6001, 6007)."""
-    hosts = _hosts(moving)
-    authorizations = _authorizations(moving)
+    hosts = project_hosts(moving)
+    proven = _proven(moving)
     foreign = [b for b in moving if is_foreign(b, using_party, hosts)]
-    unauthorized = [b for b in foreign if b.authorization_id is None or not Purpose.covers_ndc(authorizations[b.authorization_id].purposes)]
+    unauthorized = [b for b in foreign if b.authorization_id not in proven or not Purpose.covers_ndc(proven[b.authorization_id].purposes)]
     if unauthorized:
-        raise _fail(Check.NOT_AUTHORIZED_FOR_NDC, unauthorized)
+        raise fail(Check.NOT_AUTHORIZED_FOR_NDC, unauthorized)
     not_transferred = [b for b in foreign if not b.first_transferred]
     if not_transferred:
-        raise _fail(Check.NOT_FIRST_TRANSFERRED, not_transferred, party=using_party.alpha2)
+        raise fail(Check.NOT_FIRST_TRANSFERRED, not_transferred, party=using_party.alpha2)
 
 
 def check_use_for_oimp(moving: Sequence[UnitBlock]) -> None:
-    authorizations = _authorizations(moving)
-    unauthorized = [b for b in moving if b.authorization_id is None or not Purpose.covers_oimp(authorizations[b.authorization_id].purposes)]
+    proven = _proven(moving)
+    unauthorized = [b for b in moving if b.authorization_id not in proven or not Purpose.covers_oimp(proven[b.authorization_id].purposes)]
     if unauthorized:
-        raise _fail(Check.NOT_AUTHORIZED_FOR_OIMP, unauthorized)
+        raise fail(Check.NOT_AUTHORIZED_FOR_OIMP, unauthorized)
 
 
 def check_international_transfer(moving: Sequence[UnitBlock]) -> None:
-    unauthorized = [b for b in moving if b.authorization_id is None]
+    proven = _proven(moving)
+    unauthorized = [b for b in moving if b.authorization_id not in proven]
     if unauthorized:
-        raise _fail(Check.NOT_AUTHORIZED_FOR_TRANSFER, unauthorized)
+        raise fail(Check.NOT_AUTHORIZED_FOR_TRANSFER, unauthorized)
 
 
-def check_movement(tx: Transaction, moving: Sequence[UnitBlock]) -> None:
-    """The Article 6 checks of a proposed movement (run again when a pending one completes)."""
-    if tx.type == TransactionType.RETIREMENT and tx.towards_ndc:
-        assert tx.using_party is not None
-        check_use_towards_ndc(moving, tx.using_party)
-    elif tx.type == TransactionType.CANCELLATION and tx.purpose.startswith(CancellationKind.OIMP):
-        check_use_for_oimp(moving)
-    elif tx.type == TransactionType.EXTERNAL_TRANSFER:
-        check_international_transfer(moving)
+def first_transfer_due(blocks: Sequence[UnitBlock], moment: FirstTransferDefinition) -> list[UnitBlock]:
+    """The blocks not yet first transferred whose first transfer happens at ``moment``, by their
+    authorisation as journaled.
 
-
-def record_on_completion(tx: Transaction, moving: Sequence[UnitBlock], now: datetime) -> None:
-    """First transfers due now, then the using Party's adjustment, for a movement completing."""
-    if tx.type == TransactionType.EXTERNAL_TRANSFER:
-        assert tx.to_account is not None
-        due = _first_transfer_due(moving, FirstTransferDefinition.FIRST_INTERNATIONAL_TRANSFER)
-        record_first_transfer(tx, due, now, acquiring_party=tx.to_account.registry.party)
-    elif tx.type == TransactionType.CANCELLATION and tx.purpose.startswith(CancellationKind.OIMP):
-        record_first_transfer(tx, _first_transfer_due(moving, FirstTransferDefinition.USE_OR_CANCELLATION), now)
-    elif tx.type == TransactionType.RETIREMENT and tx.towards_ndc:
-        assert tx.using_party is not None
-        hosts = _hosts(moving)
-        foreign = [b for b in moving if is_foreign(b, tx.using_party, hosts)]
-        _adjust(tx, foreign, tx.using_party, AdjustmentKind.USE, year=tx.ndc_year or now.year)
-
-
-def _first_transfer_due(blocks: Sequence[UnitBlock], definition: FirstTransferDefinition) -> list[UnitBlock]:
-    authorizations = _authorizations(blocks)
-    return [
-        b
-        for b in blocks
-        if b.authorization_id is not None
-        and not b.first_transferred
-        and authorizations[b.authorization_id].first_transfer_definition == definition
-    ]
-
-
-def record_first_transfer(trigger: Transaction, blocks: Sequence[UnitBlock], now: datetime, acquiring_party: Party | None = None) -> None:
-    """Record the first transfer of ``blocks`` (whole rows, still with their holder): once and for all.
-
-    One ``first_transfer`` transaction per authorisation, journaled in the registry of the first
-    transferring Party, each with its ``FirstTransfer`` rows and that Party's addition for the vintage.
+    The first international transfer is the first transfer of units authorised for NDC use,
+    whatever their authorisation says for OIMP (2/CMA.3 annex para 2(a)); a use or cancellation
+    for OIMP is the first transfer of any unit still without one (para 2(b): nothing is used for
+    OIMP before it is first transferred, whichever moment the authorisation names).
     """
-    if not blocks:
-        return
-    already = [b for b in blocks if b.first_transferred]
-    if already:
-        raise _fail(Check.ALREADY_FIRST_TRANSFERRED, already)
-    authorizations = _authorizations(blocks)
-    by_authorization: dict[int, list[UnitBlock]] = defaultdict(list)
-    for block in blocks:
-        assert block.authorization_id is not None
-        by_authorization[block.authorization_id].append(block)
-    for authorization_id, group in by_authorization.items():
-        authorization = authorizations[authorization_id]
-        party = authorization.registry.party
-        tx = Transaction.objects.create(
-            registry=authorization.registry,
-            type=TransactionType.FIRST_TRANSFER,
-            status=TransactionStatus.COMPLETED,
-            quantity=sum(b.quantity for b in group),
-            authorization=authorization,
-            trigger=trigger,
-            created_at=now,
-            completed_at=now,
-        )
-        UnitBlock.objects.filter(pk__in=[b.pk for b in group]).update(first_transferred=True)
-        for block in group:
-            block.first_transferred = True
-        record_blocks(tx, group)
-        FirstTransfer.objects.bulk_create(
-            FirstTransfer(
-                transaction=tx,
-                authorization=authorization,
-                first_transferring_party=party,
-                acquiring_party=acquiring_party,
-                originating_registry=b.originating_registry,
-                start=b.start,
-                end=b.end,
-                vintage=b.vintage,
-                at=now,
-            )
-            for b in group
-        )
-        _adjust(tx, group, party, AdjustmentKind.FIRST_TRANSFER, year=None)
-        body = {
-            "transaction": tx.pk,
-            "type": TransactionType.FIRST_TRANSFER.value,
-            "trigger": trigger.pk,
-            "trigger_type": trigger.type,
-            "authorization": authorization.identifier,
-            "definition": authorization.first_transfer_definition,
-            "first_transferring_party": party.alpha3,
-            "acquiring_party": acquiring_party.alpha3 if acquiring_party else None,
-            "ranges": [[b.originating_registry, b.start, b.end, _holder(b)] for b in group],
-        }
-        append_entry(authorization.registry, "transaction", body, now, transaction_id=tx.pk)
+    proven = _proven(blocks)
 
+    def due(version: entries.AuthorizationVersion) -> bool:
+        if moment == FirstTransferDefinition.FIRST_INTERNATIONAL_TRANSFER:
+            return Purpose.covers_ndc(version.purposes) or version.first_transfer_definition == moment
+        if moment == FirstTransferDefinition.USE_OR_CANCELLATION:
+            return True
+        return version.first_transfer_definition == moment
 
-def _holder(block: UnitBlock) -> str:
-    return str(block.account.number)
-
-
-def _adjust(tx: Transaction, blocks: Sequence[UnitBlock], party: Party, kind: AdjustmentKind, year: int | None) -> None:
-    """One adjustment row per authorisation and vintage: first transfers for the vintage, uses for the year of use."""
-    totals: dict[tuple[int, int], int] = defaultdict(int)
-    for block in blocks:
-        assert block.authorization_id is not None
-        totals[(block.authorization_id, block.vintage)] += block.quantity
-    CorrespondingAdjustment.objects.bulk_create(
-        CorrespondingAdjustment(
-            party=party, kind=kind, transaction=tx, authorization_id=authorization, quantity=quantity, vintage=vintage, year=year or vintage
-        )
-        for (authorization, vintage), quantity in sorted(totals.items())
-    )
+    return [b for b in blocks if b.authorization_id in proven and not b.first_transferred and due(proven[b.authorization_id])]

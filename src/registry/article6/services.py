@@ -1,31 +1,35 @@
-"""Article 6.2 use cases: record a Party's authorisation, and authorise units under it.
+"""Article 6.2 use cases: record a Party's authorisation and each new version of it; and the rows of
+first transfers and corresponding adjustments, which the transactions that make them write here.
 
-External transfers, uses and cancellations are movements: see ``registry.transactions.services``
-(``transfer_externally``, ``retire_units``, ``cancel_units``), which apply ``registry.article6.rules``.
+Authorising units, first transfers, external transfers, uses and cancellations are transactions:
+see ``registry.transactions`` (``authorization_services``, ``article6_services``, ``services``),
+which apply ``registry.article6.rules``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
 from django.db import IntegrityError
 from django.db import transaction as db
 from django.utils import timezone
 
-from registry.accounts.models import FINAL_TYPES, Account
-from registry.accounts.services import lock_accounts
-from registry.article6 import rules
-from registry.article6.models import Authorization, FirstTransferDefinition, Purpose
+from registry.article6.models import (
+    AdjustmentKind,
+    Authorization,
+    AuthorizedEntity,
+    CorrespondingAdjustment,
+    FirstTransfer,
+    FirstTransferDefinition,
+    Purpose,
+)
+from registry.core import entries
 from registry.core.checks import Check, CheckFailed
-from registry.core.serials import Piece, SerialRange, locate_ranges
 from registry.journal.services import append_entry
-from registry.parties.models import CooperativeApproach, Entity, Party, Project, Registry
-from registry.parties.services import Actor, ensure_administrator
-from registry.transactions import blocks
-from registry.transactions.blocks import RequestedRange
-from registry.transactions.engine import check_ranges, person, records_refusals
-from registry.transactions.models import Transaction, TransactionStatus, TransactionType
+from registry.parties.models import CooperativeApproach, Entity, Party, Registry
+from registry.parties.services import Actor, ensure_administrator, login, register_entity
 from registry.units.models import UnitBlock
 
 
@@ -46,15 +50,22 @@ def create_authorization(
     authorized_entities: Iterable[Entity] = (),
     sectors: str = "",
     activity_types: str = "",
-    timeframe: str = "",
+    timeframe: tuple[int | None, int | None] = (None, None),
     terms: str = "",
 ) -> Authorization:
-    """Record the Party's authorisation (AEF table 2). Units are authorised under it by ``authorize_units``."""
+    """Record the Party's authorisation (AEF table 2). Units are authorised under it by ``authorize_units``.
+
+    ``timeframe`` is the first and last year of vintage authorised (inclusive; ``None`` leaves that
+    end open). An authorisation covering OIMP says when their first transfer happens: at
+    authorisation, issuance, or use or cancellation (6021); one for NDC use only, at the first
+    international transfer (6012).
+    """
     ensure_administrator(actor, registry)
     purposes = Purpose(purposes)
     definition = FirstTransferDefinition(first_transfer_definition)
-    if purposes == Purpose.NDC and definition != FirstTransferDefinition.FIRST_INTERNATIONAL_TRANSFER:
-        raise CheckFailed(Check.FIRST_TRANSFER_DEFINITION_INVALID, definition=definition.label)
+    check_first_transfer_definition(purposes, definition)
+    first_vintage, last_vintage = timeframe
+    check_timeframe(first_vintage, last_vintage)
     if not registry.party.cooperative_approaches.filter(pk=cooperative_approach.pk).exists():
         raise CheckFailed(
             Check.VALUE_INVALID, field="Cooperative approach", detail=f"{registry.party} takes no part in {cooperative_approach}"
@@ -79,129 +90,205 @@ def create_authorization(
                 oimp_purposes=oimp_purposes,
                 sectors=sectors,
                 activity_types=activity_types,
-                timeframe=timeframe,
+                timeframe_first_vintage=first_vintage,
+                timeframe_last_vintage=last_vintage,
                 terms=terms,
             )
     except IntegrityError:
         raise CheckFailed(Check.VALUE_INVALID, field="Authorization ID", detail=f"{identifier} is already recorded") from None
     authorization.authorized_parties.set(authorized_parties)
     authorization.authorized_entities.set(authorized_entities)
+    append_entry(registry, authorization_version(authorization, recorded_by=login(actor)), timezone.now())
     return authorization
 
 
-@records_refusals(TransactionType.AUTHORIZATION)
-def authorize_units(
-    *,
+#: The fields of an authorisation a new version may change (its registry and identifier never change).
+AMENDABLE = (
+    "date",
+    "purposes",
+    "oimp_purposes",
+    "first_transfer_definition",
+    "authorized_quantity",
+    "document_reference",
+    "sectors",
+    "activity_types",
+    "timeframe_first_vintage",
+    "timeframe_last_vintage",
+    "terms",
+)
+
+
+@db.atomic
+def record_authorization_version(
     actor: Actor,
     authorization: Authorization,
-    ranges: Sequence[RequestedRange] | None = None,
-    project: Project | None = None,
-    vintages: tuple[int, int] | None = None,
-) -> Transaction:
-    """Authorise units as ITMOs: named serial ranges, or every unauthorised unit of a project (within
-    an inclusive vintage range) held in the registry's non-final accounts.
+    *,
+    authorized_parties: Iterable[Party] | None = None,
+    authorized_entities: Iterable[Entity] | None = None,
+    **changes: object,
+) -> Authorization:
+    """Record a new version of ``authorization`` (a change is a new version, never an edit): the row
+    shows the version in force, the journal keeps every version."""
+    ensure_administrator(actor, authorization.registry)
+    unknown = set(changes) - set(AMENDABLE)
+    if unknown:
+        raise CheckFailed(Check.VALUE_INVALID, field="Authorization", detail=f"{', '.join(sorted(unknown))} cannot change in a new version")
+    authorization = Authorization.objects.select_for_update().get(pk=authorization.pk)
+    for name, value in changes.items():
+        setattr(authorization, name, value)
+    purposes, definition = Purpose(authorization.purposes), FirstTransferDefinition(authorization.first_transfer_definition)
+    check_first_transfer_definition(purposes, definition)
+    check_timeframe(authorization.timeframe_first_vintage, authorization.timeframe_last_vintage)
+    if authorization.authorized_quantity is not None and authorization.authorized_quantity <= 0:
+        raise CheckFailed(Check.QUANTITY_NOT_POSITIVE, quantity=authorization.authorized_quantity)
+    authorization.version += 1
+    authorization.save()
+    if authorized_parties is not None:
+        authorization.authorized_parties.set(authorized_parties)
+    if authorized_entities is not None:
+        authorization.authorized_entities.set(authorized_entities)
+    append_entry(authorization.registry, authorization_version(authorization, recorded_by=login(actor)), timezone.now())
+    return authorization
 
-    If the authorisation defines the first transfer at authorisation, the units are first
-    transferred at once (with the Party's corresponding adjustment).
+
+def check_first_transfer_definition(purposes: Purpose, definition: FirstTransferDefinition) -> None:
+    """NDC use only: at the first international transfer (6012); with OIMP: at authorisation, issuance, or use or cancellation (6021)."""
+    if purposes == Purpose.NDC and definition != FirstTransferDefinition.FIRST_INTERNATIONAL_TRANSFER:
+        raise CheckFailed(Check.FIRST_TRANSFER_DEFINITION_INVALID, definition=definition.label)
+    if Purpose.covers_oimp(purposes) and definition == FirstTransferDefinition.FIRST_INTERNATIONAL_TRANSFER:
+        raise CheckFailed(Check.OIMP_FIRST_TRANSFER_UNDEFINED, definition=definition.value)
+
+
+def check_timeframe(first_vintage: int | None, last_vintage: int | None) -> None:
+    if first_vintage is not None and last_vintage is not None and first_vintage > last_vintage:
+        raise CheckFailed(Check.TIMEFRAME_INVALID, first=first_vintage, last=last_vintage)
+
+
+@db.atomic
+def authorize_entity(
+    actor: Actor,
+    authorization: Authorization,
+    *,
+    name: str,
+    country: str,
+    identification_number: str = "",
+    conditions: str = "",
+    change_and_revocation_conditions: str = "",
+    explanation: str = "",
+) -> AuthorizedEntity:
+    """Authorise an entity under ``authorization`` with the conditions of AEF Table 5: a new version
+    of the authorisation, journaled like every version.
+
+    The entity is the registry's entity of that identification number (or, without one, of that
+    name and country of incorporation), registered now if the registry does not know it yet.
     """
     registry = authorization.registry
     ensure_administrator(actor, registry)
-    if (ranges is None) == (project is None):
-        raise CheckFailed(Check.QUANTITY_AND_RANGES)
-    if ranges is not None:
-        check_ranges(ranges)
-        pieces = _pieces_by_ranges(registry, ranges)
-    else:
-        assert project is not None
-        pieces = _pieces_of_project(registry, project, vintages)
-    lock_accounts(list(Account.objects.filter(pk__in={p.block.account_id for p in pieces})))
-    locked = (
-        UnitBlock.objects.select_for_update(no_key=True)
-        .select_related("account", "project__programme")
-        .in_bulk([p.block.pk for p in pieces])
+    name, identification_number = name.strip(), identification_number.strip()
+    if not name:
+        raise CheckFailed(Check.VALUE_INVALID, field="Name", detail="the authorised entity must be named")
+    authorization = Authorization.objects.select_for_update().get(pk=authorization.pk)
+    known = Entity.objects.filter(registry=registry)
+    entity = (
+        known.filter(identification_number=identification_number).first()
+        if identification_number
+        else known.filter(name=name, country=country, identification_number="").first()
     )
-    pieces = [Piece(locked[p.block.pk], p.block_range, p.taken) for p in pieces]
-    _check_pieces(authorization, registry, pieces)
-    now = timezone.now()
-    carved = blocks.carve(pieces)
-    tx = Transaction.objects.create(
-        registry=registry,
-        type=TransactionType.AUTHORIZATION,
-        status=TransactionStatus.COMPLETED,
-        quantity=sum(b.quantity for b in carved),
+    if entity is None:
+        entity = register_entity(actor, registry, name=name, country=country, identification_number=identification_number)
+    if AuthorizedEntity.objects.filter(authorization=authorization, entity=entity).exists():
+        raise CheckFailed(
+            Check.VALUE_INVALID, field="Authorized entity", detail=f"{entity.name} is already authorised under {authorization.identifier}"
+        )
+    authorized = AuthorizedEntity.objects.create(
         authorization=authorization,
-        proposed_by=person(actor),
-        decided_by=person(actor),
-        created_at=now,
-        completed_at=now,
+        entity=entity,
+        conditions=conditions.strip(),
+        change_and_revocation_conditions=change_and_revocation_conditions.strip(),
+        explanation=explanation.strip(),
     )
-    UnitBlock.objects.filter(pk__in=[b.pk for b in carved]).update(authorization=authorization)
-    for block in carved:
-        block.authorization = authorization
-    blocks.record_blocks(tx, carved)
-    body = {
-        "transaction": tx.pk,
-        "type": TransactionType.AUTHORIZATION.value,
-        "by": actor.get_username(),
-        "authorization": authorization.identifier,
-        "purposes": authorization.purposes,
-        "ranges": [[b.originating_registry, b.start, b.end, b.account.number] for b in carved],
-    }
-    append_entry(registry, "transaction", body, now, transaction_id=tx.pk)
-    if authorization.first_transfer_definition == FirstTransferDefinition.AUTHORIZATION:
-        rules.record_first_transfer(tx, carved, now)
-    for block in carved:  # merging comes last: the first transfer above names these exact rows
-        if UnitBlock.objects.filter(pk=block.pk).exists():
-            blocks.merge_with_neighbours(UnitBlock.objects.get(pk=block.pk))
-    return tx
+    authorization.version += 1
+    authorization.save(update_fields=["version"])
+    append_entry(registry, authorization_version(authorization, recorded_by=login(actor)), timezone.now())
+    return authorized
 
 
-def _pieces_by_ranges(registry: Registry, ranges: Sequence[RequestedRange]) -> list[Piece[UnitBlock]]:
-    pieces: list[Piece[UnitBlock]] = []
-    missing: list[SerialRange] = []
-    for originating_registry, wanted in ranges:
-        candidates = [
-            (b, SerialRange(b.start, b.end))
-            for b in blocks.blocks_overlapping(originating_registry, wanted)
-            if b.account.registry_id == registry.pk
-        ]
-        found, not_here = locate_ranges([wanted], candidates)
-        pieces += found
-        missing += not_here
-    if missing:
-        names = [str(r) for r in missing]
-        raise CheckFailed(Check.UNITS_NOT_HELD, blocks=names, ranges=", ".join(names), account=registry.registry_id)
-    return pieces
-
-
-def _pieces_of_project(registry: Registry, project: Project, vintages: tuple[int, int] | None) -> list[Piece[UnitBlock]]:
-    found = UnitBlock.objects.filter(account__registry=registry, project=project, authorization__isnull=True).exclude(
-        account__type__in=[t.value for t in FINAL_TYPES]
+def authorization_version(authorization: Authorization, recorded_by: str | None = None) -> entries.AuthorizationVersion:
+    """The journal's form of an authorisation as the row holds it now (every field of AEF Table 2)."""
+    return entries.AuthorizationVersion(
+        identifier=authorization.identifier,
+        version=authorization.version,
+        date=authorization.date if isinstance(authorization.date, dt.date) else dt.date.fromisoformat(str(authorization.date)),
+        cooperative_approach=authorization.cooperative_approach.identifier,
+        purposes=authorization.purposes,
+        oimp_purposes=authorization.oimp_purposes,
+        first_transfer_definition=authorization.first_transfer_definition,
+        authorized_quantity=authorization.authorized_quantity,
+        document_reference=authorization.document_reference,
+        authorized_parties=tuple(sorted(p.alpha3 for p in authorization.authorized_parties.all())),
+        authorized_entities=tuple(
+            entries.AuthorizedEntity(
+                a.entity.pk,
+                a.entity.name,
+                a.entity.country,
+                a.entity.identification_number,
+                conditions=a.conditions,
+                change_and_revocation_conditions=a.change_and_revocation_conditions,
+                explanation=a.explanation,
+            )
+            for a in authorization.entity_authorizations.select_related("entity").order_by("entity__pk")
+        ),
+        sectors=authorization.sectors,
+        activity_types=authorization.activity_types,
+        timeframe=authorization.timeframe,
+        timeframe_first_vintage=authorization.timeframe_first_vintage,
+        timeframe_last_vintage=authorization.timeframe_last_vintage,
+        terms=authorization.terms,
+        recorded_by=recorded_by,
     )
-    if vintages is not None:
-        found = found.filter(vintage__gte=vintages[0], vintage__lte=vintages[1])
-    chosen = [Piece(b, SerialRange(b.start, b.end), SerialRange(b.start, b.end)) for b in found.order_by("originating_registry", "start")]
-    if not chosen:
-        shown = f"{vintages[0]}-{vintages[1]}" if vintages else "all"
-        raise CheckFailed(Check.NOTHING_TO_AUTHORIZE, project=project.identifier, vintages=shown, registry=registry.registry_id)
-    return chosen
 
 
-def _check_pieces(authorization: Authorization, registry: Registry, pieces: Sequence[Piece[UnitBlock]]) -> None:
-    def offending(test: object) -> list[str]:
-        return [f"{p.block.originating_registry}:{p.taken}" for p in pieces if test(p.block)]  # type: ignore[operator]
+def record_first_transfer_rows(
+    transaction_id: int, authorization: Authorization, acquiring_party: Party | None, blocks: Sequence[UnitBlock], now: dt.datetime
+) -> None:
+    """The ``FirstTransfer`` rows of ``blocks`` (whole rows) first transferred by ``transaction_id``."""
+    FirstTransfer.objects.bulk_create(
+        FirstTransfer(
+            transaction_id=transaction_id,
+            authorization=authorization,
+            first_transferring_party=authorization.registry.party,
+            acquiring_party=acquiring_party,
+            originating_registry=b.originating_registry,
+            start=b.start,
+            end=b.end,
+            vintage=b.vintage,
+            at=now,
+        )
+        for b in blocks
+    )
 
-    if names := offending(lambda b: b.reserved_by_id is not None):
-        raise CheckFailed(Check.UNITS_RESERVED, blocks=names, ranges=", ".join(names), transaction=pieces[0].block.reserved_by_id)
-    if names := offending(lambda b: b.account.type in FINAL_TYPES):
-        raise CheckFailed(Check.UNITS_FINAL, blocks=names, account=", ".join(names))
-    if names := offending(lambda b: b.authorization_id is not None):
-        raise CheckFailed(Check.ALREADY_AUTHORIZED, blocks=names, ranges=", ".join(names), authorization=authorization.identifier)
-    by_project: dict[int, list[Piece[UnitBlock]]] = {}
-    for piece in pieces:
-        by_project.setdefault(piece.block.project_id, []).append(piece)
-    for group in by_project.values():
-        block = group[0].block
-        names = [f"{p.block.originating_registry}:{p.taken}" for p in group]
-        rules.check_authorizable(authorization, registry, block.project, block.cooperative_approach, ranges=", ".join(names))
-    rules.check_authorized_quantity(authorization, sum(p.taken.quantity for p in pieces))
+
+def record_adjustments(
+    transaction_id: int, blocks: Sequence[UnitBlock], party: Party, kind: AdjustmentKind, year: int | None
+) -> tuple[entries.Adjustment, ...]:
+    """One adjustment row per authorisation and vintage: first transfers for the vintage, uses for the
+    year of use. Returned as the journal records them."""
+    totals: dict[tuple[int, int], int] = defaultdict(int)
+    for block in blocks:
+        assert block.authorization_id is not None
+        totals[(block.authorization_id, block.vintage)] += block.quantity
+    identifiers = dict(Authorization.objects.filter(pk__in={a for a, _ in totals}).values_list("pk", "identifier"))
+    rows = [
+        CorrespondingAdjustment(
+            party=party,
+            kind=kind,
+            transaction_id=transaction_id,
+            authorization_id=authorization,
+            quantity=quantity,
+            vintage=vintage,
+            year=year or vintage,
+        )
+        for (authorization, vintage), quantity in sorted(totals.items())
+    ]
+    CorrespondingAdjustment.objects.bulk_create(rows)
+    return tuple(entries.Adjustment(party.alpha3, kind.value, identifiers[r.authorization_id], r.vintage, r.year, r.quantity) for r in rows)

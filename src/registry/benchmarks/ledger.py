@@ -23,8 +23,9 @@ from django.utils import timezone
 
 from registry.accounts.models import Account, AccountType
 from registry.accounts.services import open_account
-from registry.cli.seed import seed_reference_data, system_user
-from registry.core.journal import canonical_json, chain_hash
+from registry.core.entries import InternalTransfer, Recorded, Span, write_body
+from registry.core.journal import chain_hash
+from registry.installation.seed import seed_reference_data, system_user
 from registry.journal.models import JournalEntry
 from registry.parties.models import CooperativeApproach, CreditingProgramme, Party, Registry, UnitType
 from registry.parties.services import add_administrator, register_entity, register_project
@@ -184,20 +185,8 @@ def _add_transfers(world: World, admin: str, count: int) -> None:
             )
         )  # fmt: skip
         sequence += 1
-        body = {
-            "kind": "transaction",
-            "registry": registry.registry_id,
-            "sequence": sequence,
-            "at": now.isoformat(),
-            "transaction": pk,
-            "type": TransactionType.INTERNAL_TRANSFER.value,
-            "proposed_by": admin,
-            "approved_by": None,
-            "from": world.source.number,
-            "to": receiver.number,
-            "ranges": [[piece.originating_registry, serial, serial]],
-        }
-        text = canonical_json(body)
+        entry = InternalTransfer(pk, admin, None, world.source.number, receiver.number, (Span(piece.originating_registry, serial, serial),))
+        text = write_body(Recorded(registry.registry_id, sequence, now, entry))
         entry_hash = chain_hash(head, text)
         entries.append(
             JournalEntry(

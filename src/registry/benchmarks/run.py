@@ -32,7 +32,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from registry.benchmarks.load import Figures, measure_all
-from registry.cli.backups import postgres_tool
+from registry.installation.postgres import postgres_tool
 
 REGISTRY = str(Path(sys.executable).with_name("registry"))
 LOAD_PATHS = ["/health", "/public/", "/api/v1/registries/MNG01/amounts", "/api/v1/search?project=MN-BENCH&limit=50", "/"]
@@ -101,7 +101,8 @@ def _postgres(url: str) -> Iterator[dict[str, str]]:
 
 
 def _env(extra: dict[str, str]) -> dict[str, str]:
-    return {**os.environ, **extra, "REGISTRY_API_RATE": "1000000/60", "REGISTRY_API_ANONYMOUS_RATE": "1000000/60"}
+    # Plain HTTP on loopback: REGISTRY_SECURE's redirect to HTTPS would measure nothing but redirects.
+    return {**os.environ, **extra, "REGISTRY_API_RATE": "1000000/60", "REGISTRY_API_ANONYMOUS_RATE": "1000000/60", "REGISTRY_SECURE": "0"}
 
 
 def _part(env: dict[str, str], *args: str) -> dict[str, Any]:

@@ -12,9 +12,7 @@ into an empty database unless told to replace one, and on PostgreSQL never while
 
 from __future__ import annotations
 
-import glob
 import os
-import shutil
 import sqlite3
 import subprocess
 from collections.abc import Iterator
@@ -23,6 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.db import connection, transaction
+
+from registry.installation.postgres import ToolMissing
+from registry.installation.postgres import postgres_tool as installed_tool
 
 #: Connection parameters every libpq the PostgreSQL tools may be built with understands (a newer
 #: driver reports others, e.g. sslcertmode, that older pg_dump refuses).
@@ -175,12 +176,11 @@ def _heads_of_dump(path: Path) -> list[Head]:
 
 
 def postgres_tool(name: str) -> str:
-    """The newest installed client tool (it must not be older than the server)."""
-    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), key=lambda p: int(Path(p).parts[-3]))
-    tool = found[-1] if found else shutil.which(name)
-    if tool is None:
-        raise BackupError(f"{name} is not installed (Debian: apt-get install postgresql-client)")
-    return tool
+    """The newest installed client tool; a missing one fails the backup or restore."""
+    try:
+        return installed_tool(name)
+    except ToolMissing as missing:
+        raise BackupError(str(missing)) from None
 
 
 def _dsn() -> str:

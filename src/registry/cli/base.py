@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError
 
+from registry.access.login_ids import find_user
 from registry.accounts.models import Account
 from registry.accounts.services import get_account
 from registry.core.checks import Check, CheckFailed
@@ -23,6 +24,16 @@ def positive_int(text: str) -> int:
         return int(text)
     except ValueError:
         raise ArgumentTypeError(f"{text!r} is not a whole number") from None
+
+
+def vintage_years(text: str) -> tuple[int | None, int | None]:
+    """``2023``, ``2023-2025``, ``2023-`` or ``-2025``: the first and last year of vintage (``None``: open)."""
+    first, dash, last = text.strip().partition("-")
+    try:
+        years = (int(first) if first else None, int(last) if last else None) if dash else (int(first), int(first))
+    except ValueError:
+        raise ArgumentTypeError(f"{text!r} is not a year or a range of years such as 2023-2025") from None
+    return years
 
 
 class RegistryCommand(BaseCommand):
@@ -62,8 +73,8 @@ class RegistryCommand(BaseCommand):
     def _actor(self, login: str | None) -> User:
         if not login:
             raise CommandError("say who acts: --as LOGIN (or set REGISTRY_OPERATOR)")
-        user = User.objects.filter(username=login, is_active=True).first()
-        if user is None:
+        user = find_user(login)
+        if user is None or not user.is_active:
             raise CommandError(f"no active user {login!r}; create one with 'registry create-admin'")
         return user
 
@@ -85,4 +96,4 @@ def describe_range(serials: SerialRange) -> str:
     return f"{serials.start}-{serials.end}"
 
 
-__all__ = ["Registry", "RegistryCommand", "add_amount_arguments", "describe_range", "positive_int"]
+__all__ = ["Registry", "RegistryCommand", "add_amount_arguments", "describe_range", "positive_int", "vintage_years"]

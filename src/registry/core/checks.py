@@ -40,6 +40,8 @@ class Check(Enum):
     OUTSIDE_OPERATING_HOURS = (2007, "Registry {registry} accepts account holders' movements {hours} ({zone}); it is now {now}.")
     MAINTENANCE_WINDOW = (2008, "Registry {registry} is in scheduled maintenance until {until}: {title}")
     ONLY_PROPOSER_CANCELS = (2004, "Only the proposer or an administrator may cancel transaction {transaction}.")
+    LOGIN_ID_NOT_ALLOWED = (2020, "{field} is not a possible login ID: a login ID is {allowed}.")
+    LOGIN_ID_TAKEN = (2021, "Login ID {login} is taken or looks like an existing one; choose another.")
 
     # 4xxx unit-block checks common to every movement
     UNITS_NOT_HELD = (4001, "Serials {ranges} are not held by account {account}.")
@@ -90,6 +92,16 @@ class Check(Enum):
     )
     AUTHORIZATION_APPROACH_MISMATCH = (6013, "Serials {ranges} belong to cooperative approach {approach}, not {authorization_approach}.")
     NOTHING_TO_AUTHORIZE = (6014, "No unauthorised units of project {project} (vintages {vintages}) are held in registry {registry}.")
+    OIMP_FIRST_TRANSFER_UNDEFINED = (
+        6021,
+        "An authorisation for other international mitigation purposes must say when their first transfer happens"
+        " (authorization, issuance or use_or_cancellation); '{definition}' does not.",
+    )
+    VINTAGE_OUTSIDE_TIMEFRAME = (
+        6022,
+        "Serials {ranges} are of vintage {vintage}, outside the authorised timeframe {timeframe} of authorisation {authorization}.",
+    )
+    TIMEFRAME_INVALID = (6023, "The authorised timeframe runs from the first to the last year of vintage; {first}-{last} does not.")
 
     # 7xxx account checks
     ACQUIRING_ACCOUNT_UNKNOWN = (7020, "Acquiring account {account} does not exist in registry {registry}.")

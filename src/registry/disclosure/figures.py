@@ -9,14 +9,14 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import Any, TypeVar
 
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db.models import Count, F, QuerySet, Sum
 from django.db.models.functions import ExtractYear
 
 from registry.accounts.models import AccountType
-from registry.disclosure.models import CorsiaEligibility
 from registry.parties.models import CooperativeApproach, Entity, Party, Project, Registry, UnitType
 from registry.transactions.models import Transaction, TransactionStatus, TransactionType
+from registry.units.corsia import corsia_lookup, is_corsia_eligible
 from registry.units.holdings import identifier_of
 from registry.units.models import UnitBlock
 
@@ -47,10 +47,11 @@ def per_journal(registry: Registry, name: str, compute: Callable[[], T]) -> T:
     """
     head = Registry.objects.filter(pk=registry.pk).values_list("journal_head", flat=True).get()
     key = f"figures-{name}-{registry.pk}-{head}"
-    found: T | None = cache.get(key)
+    # Each process's own memory: a figure under one head never changes, so nothing needs sharing.
+    found: T | None = caches["figures"].get(key)
     if found is None:
         found = compute()
-        cache.set(key, found, timeout=24 * 3600)
+        caches["figures"].set(key, found, timeout=24 * 3600)
     return found
 
 
@@ -212,17 +213,6 @@ def _in_batches(blocks: QuerySet[UnitBlock] | list[UnitBlock], size: int = 1000)
     rows = blocks.iterator(chunk_size=size) if isinstance(blocks, QuerySet) else iter(blocks)
     while batch := list(islice(rows, size)):
         yield batch
-
-
-def corsia_lookup() -> dict[int, list[tuple[int, int, bool]]]:
-    table: dict[int, list[tuple[int, int, bool]]] = {}
-    for row in CorsiaEligibility.objects.all():
-        table.setdefault(row.programme_id, []).append((row.first_vintage, row.last_vintage, row.eligible))
-    return table
-
-
-def is_corsia_eligible(table: dict[int, list[tuple[int, int, bool]]], programme_id: int, vintage: int) -> bool:
-    return any(first <= vintage <= last and eligible for first, last, eligible in table.get(programme_id, []))
 
 
 def found_rows(blocks: QuerySet[UnitBlock] | list[UnitBlock]) -> Iterator[Found]:

@@ -8,8 +8,7 @@ from django.utils import timezone
 
 from registry.access.services import log_operation
 from registry.core.checks import Check, CheckFailed
-from registry.disclosure.models import Notice, NoticeKind
-from registry.parties.models import Registry
+from registry.parties.models import Notice, NoticeKind, Registry
 from registry.parties.services import Actor, ensure_administrator
 
 #: How long before it starts a maintenance window is announced in the app and on the public pages.

@@ -28,6 +28,8 @@ class JournalEntry(models.Model):
     class Meta:
         ordering = ["registry", "sequence"]
         constraints = [models.UniqueConstraint(fields=["registry", "sequence"], name="journal_sequence_unique")]
+        # The movement rules read an authorisation's journaled versions, a few entries among millions.
+        indexes = [models.Index(fields=["registry", "kind", "sequence"], name="journal_kind")]
         verbose_name_plural = "journal entries"
 
     def __str__(self) -> str:

@@ -1,22 +1,28 @@
-"""Replaying one registry's journal from empty into a pure ``Ledger``.
+"""Replaying one registry's journal from empty: its blocks, its accounts and its Article 6 records.
 
-Used by ``verify`` (the replayed ledger must equal the stored blocks) and by the Agreed Electronic
-Format (every action, with the attributes its units had at that moment, and the holdings at any
-date). Both replay into a scratch database (``scratched``), so their memory does not grow with the
-ledger. Each journal body says everything needed: issuance and acquisition bring whole blocks with
-their attributes; movements name serial ranges; authorisation and first transfer restate ranges.
+Used by ``verify`` (what the replay rebuilds must equal what the database stores) and by the Agreed
+Electronic Format and ``registry adjustments`` (every figure they report is what the journal
+proves). Both replay into a scratch database (``scratched``), so their memory does not grow with the
+ledger. Each entry says everything needed: issuance and acquisition bring whole blocks with their
+attributes; movements name serial ranges; authorisation and first transfer restate ranges; an
+authorisation's versions, first transfers, corresponding adjustments and the using Party, entity
+and purpose of each use and cancellation are entries or fields of their own.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections import defaultdict
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from typing import Any, NamedTuple
+from datetime import datetime
+from typing import NamedTuple
 
+from registry.core import entries as e
 from registry.core.ledger import Ledger
 from registry.core.serials import Block, SerialRange
 from registry.journal.scratch import ScratchStore
+from registry.parties.models import Project
 
 
 class Attributes(NamedTuple):
@@ -30,96 +36,200 @@ class Attributes(NamedTuple):
     first_transferred: bool
 
 
-def attributes_of(block: dict[str, Any]) -> Attributes:
+def attributes_of(block: e.JournalBlock) -> Attributes:
     return Attributes(
-        block["unit_type"],
-        block["project"],
-        block["vintage"],
-        block["approach"],
-        block["first_transferring_party"],
-        block["issuance"],
-        block.get("authorization"),
-        block.get("first_transferred", False),
+        block.unit_type,
+        block.project,
+        block.vintage,
+        block.approach,
+        block.first_transferring_party,
+        block.issuance,
+        block.authorization,
+        block.first_transferred,
     )
 
 
-def journal_block(block: Block[Attributes]) -> dict[str, Any]:
-    """The journal's form of a whole block (issuance, acquisition)."""
-    return {
-        "originating_registry": block.originating_registry,
-        "start": block.range.start,
-        "end": block.range.end,
-        **block.attributes._asdict(),
-    }
+@dataclass(frozen=True, slots=True)
+class ProvenFirstTransfer:
+    """A first transfer as the journal proves it (one per block named)."""
+
+    transaction: int
+    authorization: str
+    first_transferring_party: str
+    acquiring_party: str | None
+    originating_registry: str
+    start: int
+    end: int
+    vintage: int
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ProvenAdjustment:
+    """A corresponding adjustment as the journal proves it, with the transaction that made it."""
+
+    transaction: int
+    adjustment: e.Adjustment
 
 
 @dataclass
 class Applied:
-    """What one journal entry did: its body and the pieces (as they were before) it touched."""
+    """What one journal entry did: the entry and the pieces (as they were before) it touched."""
 
-    body: dict[str, Any]
+    recorded: e.Recorded
     pieces: list[Block[Attributes]]
+
+
+#: Project identifier -> alpha-3 of its host Party: only for uses journaled before their adjustments were.
+Hosts = Callable[[str], str | None]
 
 
 @dataclass
 class Replay:
     ledger: Ledger[Attributes] = field(default_factory=Ledger)
     accounts: dict[str, tuple[str, str]] = field(default_factory=dict)  # number -> (type, status)
+    #: every version of every authorisation, in the order recorded
+    authorizations: dict[str, list[e.AuthorizationVersion]] = field(default_factory=dict)
+    first_transfers: list[ProvenFirstTransfer] = field(default_factory=list)
+    adjustments: list[ProvenAdjustment] = field(default_factory=list)
+    #: retirements and cancellations by transaction: their purpose, kind, using Party and entity
+    uses: dict[int, e.Retirement | e.Cancellation] = field(default_factory=dict)
+    hosts: Hosts | None = None
 
-    def apply(self, body: dict[str, Any]) -> Applied:
-        kind = body["kind"]
-        if kind in ("account_opened", "account_status_changed"):
-            self.accounts[body["account"]] = (body["type"], body["status"])
-            return Applied(body, [])
-        kind = body["type"]
-        if kind in ("issuance", "acquisition"):
-            pieces = [
-                Block(b["originating_registry"], SerialRange(b["start"], b["end"]), body["to"], attributes_of(b)) for b in body["blocks"]
-            ]
-            for piece in pieces:
-                self.ledger.add(piece)
-            return Applied(body, pieces)
-        if kind == "external_transfer":
-            return Applied(body, self._each(body, lambda o, r: self.ledger.remove(o, r, body["from"])))
-        if kind == "authorization":
-            return Applied(
-                body,
-                self._each_held(
-                    body, lambda o, r, h: self.ledger.restate(o, r, h, lambda a: a._replace(authorization=body["authorization"]))
-                ),
+    def apply(self, recorded: e.Recorded) -> Applied:
+        entry = recorded.entry
+        match entry:
+            case e.AccountOpened() | e.AccountStatusChanged():
+                self.accounts[entry.account] = (entry.type, entry.status)
+                return Applied(recorded, [])
+            case e.AuthorizationVersion():
+                self.authorizations.setdefault(entry.identifier, []).append(entry)
+                return Applied(recorded, [])
+            case e.Issuance() | e.Acquisition():
+                pieces = [
+                    Block(b.originating_registry, SerialRange(b.start, b.end), entry.to_account, attributes_of(b)) for b in entry.blocks
+                ]
+                for piece in pieces:
+                    self.ledger.add(piece)
+                return Applied(recorded, pieces)
+            case e.ExternalTransfer():
+                return Applied(recorded, self._each(entry.ranges, lambda o, r: self.ledger.remove(o, r, entry.from_account)))
+            case e.UnitsAuthorized():
+                authorized = entry.authorization
+                return Applied(
+                    recorded,
+                    self._each_held(
+                        entry.ranges, lambda o, r, h: self.ledger.restate(o, r, h, lambda a: a._replace(authorization=authorized))
+                    ),
+                )
+            case e.FirstTransferred():
+                pieces = self._each_held(
+                    entry.ranges, lambda o, r, h: self.ledger.restate(o, r, h, lambda a: a._replace(first_transferred=True))
+                )
+                self._first_transferred(recorded.at, entry, pieces)
+                return Applied(recorded, pieces)
+            case e.InternalTransfer() | e.Correction() | e.Retirement() | e.Cancellation():
+                moving = entry
+                pieces = self._each(entry.ranges, lambda o, r: self.ledger.move(o, r, moving.from_account, moving.to_account))
+                if isinstance(entry, e.Retirement | e.Cancellation):
+                    self.uses[entry.transaction] = entry
+                if isinstance(entry, e.Retirement) and entry.towards_ndc:
+                    self._used(recorded.at, entry, pieces)
+                return Applied(recorded, pieces)
+
+    def _first_transferred(self, at: datetime, entry: e.FirstTransferred, pieces: list[Block[Attributes]]) -> None:
+        for piece in pieces:
+            self.first_transfers.append(
+                ProvenFirstTransfer(
+                    entry.transaction,
+                    entry.authorization,
+                    entry.first_transferring_party,
+                    entry.acquiring_party,
+                    piece.originating_registry,
+                    piece.range.start,
+                    piece.range.end,
+                    piece.attributes.vintage,
+                    at,
+                )
             )
-        if kind == "first_transfer":
-            return Applied(
-                body, self._each_held(body, lambda o, r, h: self.ledger.restate(o, r, h, lambda a: a._replace(first_transferred=True)))
-            )
-        return Applied(body, self._each(body, lambda o, r: self.ledger.move(o, r, body["from"], body["to"])))
+        adjustments = entry.adjustments
+        if adjustments is None:  # journaled before adjustments were: the addition for each vintage
+            adjustments = _summed(pieces, entry.first_transferring_party, "first_transfer", year=None)
+        self.adjustments += [ProvenAdjustment(entry.transaction, a) for a in adjustments]
+
+    def _used(self, at: datetime, entry: e.Retirement, pieces: list[Block[Attributes]]) -> None:
+        adjustments = entry.adjustments
+        if adjustments is None:  # journaled before adjustments were: the using Party subtracts foreign units
+            assert entry.using_party is not None
+            hosts = self.hosts or (lambda _project: None)
+            foreign = [p for p in pieces if hosts(p.attributes.project) != entry.using_party and p.attributes.authorization]
+            adjustments = _summed(foreign, entry.using_party, "use", year=entry.ndc_year or at.year)
+        self.adjustments += [ProvenAdjustment(entry.transaction, a) for a in adjustments]
 
     @staticmethod
-    def _each(body: dict[str, Any], act: Any) -> list[Block[Attributes]]:
+    def _each(ranges: tuple[e.Span, ...], act: Callable[[str, SerialRange], list[Block[Attributes]]]) -> list[Block[Attributes]]:
         pieces: list[Block[Attributes]] = []
-        for originating_registry, start, end in body["ranges"]:
-            pieces += act(originating_registry, SerialRange(start, end))
+        for span in ranges:
+            pieces += act(span.originating_registry, SerialRange(span.start, span.end))
         return pieces
 
     @staticmethod
-    def _each_held(body: dict[str, Any], act: Any) -> list[Block[Attributes]]:
+    def _each_held(
+        ranges: tuple[e.HeldSpan, ...], act: Callable[[str, SerialRange, str], list[Block[Attributes]]]
+    ) -> list[Block[Attributes]]:
         pieces: list[Block[Attributes]] = []
-        for originating_registry, start, end, holder in body["ranges"]:
-            pieces += act(originating_registry, SerialRange(start, end), holder)
+        for span in ranges:
+            pieces += act(span.originating_registry, SerialRange(span.start, span.end), span.holder)
         return pieces
 
     def blocks(self) -> Iterator[Block[Attributes]]:
         return self.ledger.blocks()
 
+    def current_authorizations(self) -> dict[str, e.AuthorizationVersion]:
+        """The version in force of each authorisation (the last one recorded)."""
+        return {identifier: versions[-1] for identifier, versions in self.authorizations.items()}
+
+
+def _summed(pieces: list[Block[Attributes]], party: str, kind: str, year: int | None) -> tuple[e.Adjustment, ...]:
+    totals: dict[tuple[str, int], int] = defaultdict(int)
+    for piece in pieces:
+        assert piece.attributes.authorization is not None
+        totals[(piece.attributes.authorization, piece.attributes.vintage)] += piece.range.quantity
+    return tuple(e.Adjustment(party, kind, a, vintage, year or vintage, quantity) for (a, vintage), quantity in sorted(totals.items()))
+
+
+def project_hosts() -> Hosts:
+    """Host Party of each project, for uses journaled before their adjustments were (looked up once)."""
+    hosts: dict[str, str] | None = None
+
+    def host(project: str) -> str | None:
+        nonlocal hosts
+        if hosts is None:
+            hosts = dict(Project.objects.values_list("identifier", "host_party__alpha3"))
+        return hosts.get(project)
+
+    return host
+
 
 @contextmanager
-def scratched() -> Iterator[Replay]:
+def scratched(hosts: Hosts | None = None) -> Iterator[Replay]:
     """A replay whose blocks live in a scratch database, thrown away on leaving."""
     store: ScratchStore[Attributes] = ScratchStore(lambda values: Attributes(*values))
     try:
-        yield Replay(Ledger(store))
+        yield Replay(Ledger(store), hosts=hosts)
     finally:
         store.close()
 
 
-__all__ = ["Applied", "Attributes", "Replay", "attributes_of", "journal_block", "replace", "scratched"]
+__all__ = [
+    "Applied",
+    "Attributes",
+    "Hosts",
+    "ProvenAdjustment",
+    "ProvenFirstTransfer",
+    "Replay",
+    "attributes_of",
+    "project_hosts",
+    "replace",
+    "scratched",
+]

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
 
 from django.db import transaction
 
-from registry.core.journal import canonical_json, chain_hash
+from registry.core.entries import AuthorizationVersion, Entry, Recorded, entry_kind, parse_body, write_body
+from registry.core.journal import chain_hash
 from registry.journal.models import JournalEntry
 from registry.parties.models import Registry
+
+#: The journal's ``kind`` of an authorisation's version.
+AUTHORIZATION_VERSION_KIND = "authorization_version"
 
 
 def lock_registry(registry: Registry) -> Registry:
@@ -23,8 +27,8 @@ def lock_registry(registry: Registry) -> Registry:
     return Registry.objects.select_for_update(no_key=True).get(pk=registry.pk)
 
 
-def append_entry(registry: Registry, kind: str, body: dict[str, Any], at: datetime, transaction_id: int | None = None) -> JournalEntry:
-    """Chain ``body`` onto the registry's journal, inside the caller's ledger transaction.
+def append_entry(registry: Registry, entry: Entry, at: datetime, transaction_id: int | None = None) -> JournalEntry:
+    """Chain ``entry`` onto the registry's journal, inside the caller's ledger transaction.
 
     The head is read afresh under the registry lock, so callers may hold any copy of ``registry``.
     """
@@ -32,24 +36,41 @@ def append_entry(registry: Registry, kind: str, body: dict[str, Any], at: dateti
         raise RuntimeError("journal entries are appended only inside a ledger transaction")
     registry = lock_registry(registry)
     sequence = registry.journal_length + 1
-    text = canonical_json({"kind": kind, "registry": registry.registry_id, "sequence": sequence, "at": at.isoformat(), **body})
-    entry = JournalEntry.objects.create(
+    text = write_body(Recorded(registry.registry_id, sequence, at, entry))
+    stored = JournalEntry.objects.create(
         registry=registry,
         sequence=sequence,
-        kind=kind,
+        kind=entry_kind(entry),
         transaction_id=transaction_id,
         recorded_at=at,
         body=text,
         previous_hash=registry.journal_head,
         hash=chain_hash(registry.journal_head, text),
     )
-    registry.journal_head = entry.hash
+    registry.journal_head = stored.hash
     registry.journal_length = sequence
     registry.save(update_fields=["journal_head", "journal_length"])
-    return entry
+    return stored
 
 
 def lock_registries(registries: list[Registry]) -> None:
     """Lock several registry rows in id order (an external transfer writes two journals)."""
     ids = sorted({r.pk for r in registries})
     list(Registry.objects.select_for_update(no_key=True).filter(pk__in=ids).order_by("pk"))
+
+
+def journaled_authorizations(registry: Registry, identifiers: Iterable[str]) -> dict[str, AuthorizationVersion]:
+    """The version in force of each of ``identifiers`` as the registry's journal records it (the
+    hash-chained record, which ``verify`` proves; the ``Authorization`` row is only its copy)."""
+    wanted = set(identifiers)
+    found: dict[str, AuthorizationVersion] = {}
+    if not wanted:
+        return found
+    bodies = (
+        JournalEntry.objects.filter(registry=registry, kind=AUTHORIZATION_VERSION_KIND).order_by("sequence").values_list("body", flat=True)
+    )
+    for body in bodies.iterator(chunk_size=500):
+        entry = parse_body(body).entry
+        if isinstance(entry, AuthorizationVersion) and entry.identifier in wanted:
+            found[entry.identifier] = entry
+    return found

@@ -8,6 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from registry.accounts.models import Right
 from registry.parties.local_time import local_time
 
 MESSAGES = {
@@ -28,13 +29,19 @@ MESSAGES = {
     "transaction_cancelled": _("Transaction %(transaction)s was cancelled by %(by)s."),
     "application_returned": _("Application %(reference)s was returned for correction: %(comment)s"),
     "application_approved": _("Application %(reference)s was approved."),
+    "sign_in_failures": _(
+        "%(count)s sign-ins with your login ID failed since your last sign-in (the latest from address %(address)s). "
+        "If it was not you, tell your registry administrator."
+    ),
+    "sign_in_locked": _(
+        "Sign-ins with your login ID from address %(address)s are refused for %(minutes)s minutes after repeated failures. "
+        "You can still sign in from your usual address. If it was not you, tell your registry administrator."
+    ),
 }
 
 
 def render(kind: str, params: dict[str, Any]) -> str:
     """The message in the active language (coded values such as a right are translated too)."""
-    from registry.access.models import Right
-
     shown = dict(params)
     if "right" in shown:
         shown["right"] = str(Right(shown["right"]).label)

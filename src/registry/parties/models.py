@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Party(models.Model):
@@ -135,3 +136,29 @@ class Entity(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class NoticeKind(models.TextChoices):
+    NEWS = "news", _("What's new")
+    MAINTENANCE = "maintenance", _("Scheduled maintenance")
+
+
+class Notice(models.Model):
+    """A notice in both languages; a maintenance notice's window also stops account holders' movements."""
+
+    registry = models.ForeignKey(Registry, on_delete=models.CASCADE, null=True, blank=True, related_name="notices")
+    kind = models.CharField(max_length=20, choices=NoticeKind.choices, default=NoticeKind.NEWS)
+    title_en = models.CharField(max_length=200)
+    title_ja = models.CharField(max_length=200)
+    body_en = models.TextField(blank=True)
+    body_ja = models.TextField(blank=True)
+    published_at = models.DateTimeField()
+    starts_at = models.DateTimeField(null=True, blank=True, help_text="maintenance window start")
+    ends_at = models.DateTimeField(null=True, blank=True, help_text="maintenance window end")
+
+    class Meta:
+        db_table = "disclosure_notice"  # made by the disclosure app before the parties app owned it
+        ordering = ["-published_at"]
+
+    def __str__(self) -> str:
+        return self.title_en

@@ -11,6 +11,11 @@ from registry.parties.models import CooperativeApproach, CreditingProgramme, Ent
 Actor = User | AnonymousUser
 
 
+def login(actor: Actor) -> str | None:
+    """The login ID of a signed-in actor, as the journal names who acted."""
+    return actor.get_username() if isinstance(actor, User) else None
+
+
 def is_administrator(actor: Actor, registry: Registry) -> bool:
     """Administrators of a registry act for it; an installation superuser acts for every registry."""
     if not actor.is_authenticated:
@@ -114,3 +119,13 @@ def register_entity(
         identification_number=identification_number,
         head_office=head_office,
     )
+
+
+def get_entity(registry: Registry, key: str) -> Entity:
+    """The registry's entity with this identification number or, failing that, this exact name (1011)."""
+    key = key.strip()
+    known = Entity.objects.filter(registry=registry)
+    found = (known.filter(identification_number=key).first() if key else None) or known.filter(name=key).order_by("pk").first()
+    if found is None:
+        raise CheckFailed(Check.ENTITY_UNKNOWN, entity=key, registry=registry.registry_id)
+    return found

@@ -7,13 +7,13 @@ locked the accounts involved: every block write happens under the lock of the ac
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
 
 from django.db.models import Q
 
 from registry.accounts.models import Account
 from registry.core.checks import Check, CheckFailed
-from registry.core.serials import Piece, SerialRange, cut, describe_ranges, locate_ranges, parse_range, select_for_quantity
+from registry.core.entries import JournalBlock
+from registry.core.serials import Piece, SerialRange, cut, locate_ranges, parse_range, select_for_quantity
 from registry.transactions.models import Transaction, TransactionBlock
 from registry.units.holdings import IDENTITY_FIELDS, identifier_of
 from registry.units.models import UnitBlock
@@ -30,18 +30,38 @@ def requested_range(text: str, registry_id: str) -> RequestedRange:
     return originating or registry_id, parse_range(serials)
 
 
-def pick_by_quantity(account: Account, quantity: int) -> list[Piece[UnitBlock]]:
+def name_serials(originating_registry: str, serials: SerialRange) -> str:
+    """Serials as refusals name them, with their originating registry: ``MNG01:231-240``."""
+    return f"{originating_registry}:{serials}"
+
+
+def pick_by_quantity(account: Account, quantity: int, eligible: Q | None = None) -> list[Piece[UnitBlock]]:
     """The pieces of ``account``'s unreserved blocks that make up ``quantity``, in selection order.
 
     Reads (and locks) only as many blocks as it needs, so the cost does not grow with the size of
     the account. The caller holds the account's lock, so no other movement changes them meanwhile.
+    With ``eligible`` (a use's or cancellation's purpose) only those blocks are chosen, if they
+    suffice; if not, the choice is made among all, and the purpose's check names the blocks that
+    are not eligible.
     """
+    if eligible is not None:
+        try:
+            return _pick(account, quantity, eligible)
+        except CheckFailed as failure:
+            if failure.check != Check.QUANTITY_EXCEEDS_AVAILABLE:
+                raise
+    return _pick(account, quantity, None)
+
+
+def _pick(account: Account, quantity: int, eligible: Q | None) -> list[Piece[UnitBlock]]:
     available = (
         UnitBlock.objects.select_for_update(no_key=True, of=("self",))
         .select_related(*IDENTITY_FIELDS)
         .filter(account=account, reserved_by__isnull=True)
         .order_by(*AVAILABLE_ORDER)
     )
+    if eligible is not None:
+        available = available.filter(eligible)
     chosen: list[UnitBlock] = []
     held, offset, chunk = 0, 0, 1  # most movements take from one block: lock no more rows than needed
     while held < quantity:
@@ -61,26 +81,21 @@ def pick_by_quantity(account: Account, quantity: int) -> list[Piece[UnitBlock]]:
 def pick_by_ranges(account: Account, requested: Sequence[RequestedRange]) -> list[Piece[UnitBlock]]:
     """The pieces of blocks that hold exactly the requested serials; refuses 4001 or 4002."""
     pieces: list[Piece[UnitBlock]] = []
-    not_held: list[SerialRange] = []
+    not_held: list[str] = []
     for originating_registry, wanted in requested:
         candidates = blocks_overlapping(originating_registry, wanted)
         held = [(block, SerialRange(block.start, block.end)) for block in candidates if block.account_id == account.pk]
         found, missing = locate_ranges([wanted], held)
         pieces += found
-        not_held += missing
+        not_held += [name_serials(originating_registry, r) for r in missing]
     if not_held:
-        raise CheckFailed(Check.UNITS_NOT_HELD, blocks=[str(r) for r in not_held], ranges=describe_ranges(not_held), account=account.number)
+        raise CheckFailed(Check.UNITS_NOT_HELD, blocks=not_held, ranges=", ".join(not_held), account=account.number)
     locked = {block.pk: block for block in _lock([piece.block for piece in pieces])}
     pieces = [Piece(locked[p.block.pk], p.block_range, p.taken) for p in pieces]
     reserved = [p for p in pieces if p.block.reserved_by_id is not None]
     if reserved:
-        ranges = [p.taken for p in reserved]
-        raise CheckFailed(
-            Check.UNITS_RESERVED,
-            blocks=[str(r) for r in ranges],
-            ranges=describe_ranges(ranges),
-            transaction=reserved[0].block.reserved_by_id,
-        )
+        names = [name_serials(p.block.originating_registry, p.taken) for p in reserved]
+        raise CheckFailed(Check.UNITS_RESERVED, blocks=names, ranges=", ".join(names), transaction=reserved[0].block.reserved_by_id)
     return pieces
 
 
@@ -162,21 +177,21 @@ def _copy(block: UnitBlock, part: SerialRange) -> UnitBlock:
     )
 
 
-def as_journal_block(block: UnitBlock) -> dict[str, Any]:
+def as_journal_block(block: UnitBlock) -> JournalBlock:
     """A whole block as the journal records it (issuance, acquisition): attributes by their codes."""
-    return {
-        "originating_registry": block.originating_registry,
-        "start": block.start,
-        "end": block.end,
-        "unit_type": block.unit_type.code,
-        "project": block.project.identifier,
-        "vintage": block.vintage,
-        "approach": block.cooperative_approach.identifier if block.cooperative_approach else None,
-        "first_transferring_party": block.first_transferring_party.alpha3 if block.first_transferring_party else None,
-        "issuance": block.issuance_id,
-        "authorization": block.authorization.identifier if block.authorization else None,
-        "first_transferred": block.first_transferred,
-    }
+    return JournalBlock(
+        originating_registry=block.originating_registry,
+        start=block.start,
+        end=block.end,
+        unit_type=block.unit_type.code,
+        project=block.project.identifier,
+        vintage=block.vintage,
+        approach=block.cooperative_approach.identifier if block.cooperative_approach else None,
+        first_transferring_party=block.first_transferring_party.alpha3 if block.first_transferring_party else None,
+        issuance=block.issuance_id,
+        authorization=block.authorization.identifier if block.authorization else None,
+        first_transferred=block.first_transferred,
+    )
 
 
 def reserve(blocks: Iterable[UnitBlock], transaction: Transaction) -> None:

@@ -14,21 +14,21 @@ from typing import Any, ParamSpec, TypeVar
 
 from django.contrib.auth.models import User
 from django.db import transaction as db
+from django.db.models import Q
 from django.utils import timezone
 
 from registry.access import permissions
 from registry.accounts.models import FINAL_TYPES, Account, AccountStatus
 from registry.accounts.services import lock_accounts
-from registry.article6 import rules
+from registry.core import entries
 from registry.core.checks import Check, CheckFailed
 from registry.core.serials import SerialRange, validate_requested_ranges
 from registry.core.status import PENDING, Status
-from registry.disclosure.hours import check_open_for_movements
 from registry.journal.services import append_entry, lock_registries
-from registry.notifications import events
+from registry.parties.hours import check_open_for_movements
 from registry.parties.models import Registry
 from registry.parties.services import Actor, is_administrator
-from registry.transactions import blocks
+from registry.transactions import article6_services, blocks, events
 from registry.transactions.blocks import RequestedRange
 from registry.transactions.models import Transaction, TransactionBlock, TransactionStatus, TransactionType
 from registry.units.models import UnitBlock
@@ -106,8 +106,10 @@ def move(
     require_approval: bool = False,
     execute_after: datetime | None = None,
     use: dict[str, Any] | None = None,
+    eligible: Q | None = None,
 ) -> Transaction:
-    """The movement engine. ``use`` carries the Article 6 fields of a use (using Party, NDC year...)."""
+    """The movement engine. ``use`` carries the Article 6 fields of a use (using Party, NDC year...);
+    ``eligible``, the blocks a request by quantity chooses among (``rules.eligible_for_use``)."""
     registry = from_account.registry
     # Who may act comes first: somebody without the right learns nothing about the acquiring account.
     administrator = is_administrator(actor, registry)
@@ -151,7 +153,7 @@ def move(
         pieces = blocks.pick_by_ranges(from_account, ranges)
     else:
         assert quantity is not None
-        pieces = blocks.pick_by_quantity(from_account, quantity)
+        pieces = blocks.pick_by_quantity(from_account, quantity, eligible)
     now = timezone.now()
     moving = blocks.carve(pieces)
     moved = sum(b.quantity for b in moving)
@@ -182,7 +184,7 @@ def move(
         execute_after=execute_after,
         **(use or {}),
     )
-    rules.check_movement(tx, moving)
+    article6_services.check_movement(tx, moving)
     blocks.record_blocks(tx, moving)
     if not pending:
         complete(tx, moving, now)
@@ -198,41 +200,57 @@ def complete(tx: Transaction, moving: Sequence[UnitBlock], now: datetime) -> Non
     assert tx.from_account is not None and tx.to_account is not None
     if tx.type == TransactionType.EXTERNAL_TRANSFER:
         lock_registries([tx.from_account.registry, tx.to_account.registry])
-    rules.record_on_completion(tx, moving, now)
+    adjustments = article6_services.record_on_completion(tx, moving, now)
     # What moved, read before the hand-over merges the blocks into their new neighbours.
-    ranges = sorted([b.originating_registry, b.start, b.end] for b in moving)
-    arriving = [blocks.as_journal_block(b) for b in moving] if tx.type == TransactionType.EXTERNAL_TRANSFER else []
+    ranges = tuple(entries.Span(*r) for r in sorted((b.originating_registry, b.start, b.end) for b in moving))
+    arriving = tuple(blocks.as_journal_block(b) for b in moving) if tx.type == TransactionType.EXTERNAL_TRANSFER else ()
     blocks.hand_over(moving, tx.to_account)
     if tx.status != TransactionStatus.COMPLETED:  # a pending one completing now
         tx.status = TransactionStatus.COMPLETED
         tx.completed_at = now
         tx.save(update_fields=["status", "completed_at"])
-    body: dict[str, object] = {
-        "transaction": tx.pk,
-        "type": tx.type,
-        "proposed_by": tx.proposed_by.get_username() if tx.proposed_by else None,
-        "approved_by": tx.decided_by.get_username() if tx.decided_by else None,
-        "from": tx.from_account.number,
-        "to": tx.to_account.number,
-        "ranges": ranges,
-    }
-    for name in ("purpose", "reason"):
-        if value := getattr(tx, name):
-            body[name] = value
-    if tx.corrects_id:
-        body["corrects"] = tx.corrects_id
-    if tx.type == TransactionType.RETIREMENT:
-        body |= {"using_party": tx.using_party.alpha3 if tx.using_party else None, "towards_ndc": tx.towards_ndc, "ndc_year": tx.ndc_year}
-    if tx.using_entity_id:
-        body["using_entity"] = tx.using_entity_id
+    entry = _movement_entry(tx, ranges, adjustments)
     events.completed(tx)  # before the journal: the registry's lock, which that takes, is then held briefly
     if tx.type == TransactionType.EXTERNAL_TRANSFER:
-        body["to_registry"] = tx.to_account.registry.registry_id
         _record_acquisition(tx, arriving, now)
-    append_entry(tx.registry, "transaction", body, now, transaction_id=tx.pk)
+    append_entry(tx.registry, entry, now, transaction_id=tx.pk)
 
 
-def _record_acquisition(transfer: Transaction, arriving: list[dict[str, Any]], now: datetime) -> None:
+def _movement_entry(
+    tx: Transaction, ranges: tuple[entries.Span, ...], adjustments: tuple[entries.Adjustment, ...] | None
+) -> entries.Movement:
+    assert tx.from_account is not None and tx.to_account is not None
+    common: dict[str, Any] = {
+        "transaction": tx.pk,
+        "proposed_by": tx.proposed_by.get_username() if tx.proposed_by else None,
+        "approved_by": tx.decided_by.get_username() if tx.decided_by else None,
+        "from_account": tx.from_account.number,
+        "to_account": tx.to_account.number,
+        "ranges": ranges,
+        "purpose": tx.purpose,
+        "reason": tx.reason,
+        "using_entity": tx.using_entity_id,
+    }
+    match tx.type:
+        case TransactionType.RETIREMENT:
+            return entries.Retirement(
+                **common,
+                using_party=tx.using_party.alpha3 if tx.using_party else None,
+                towards_ndc=tx.towards_ndc,
+                ndc_year=tx.ndc_year,
+                adjustments=adjustments if tx.towards_ndc else None,
+            )
+        case TransactionType.CANCELLATION:
+            return entries.Cancellation(**common, cancellation_kind=tx.cancellation_kind, oimp_purpose=tx.oimp_purpose)
+        case TransactionType.CORRECTION:
+            return entries.Correction(**common, corrects=tx.corrects_id)
+        case TransactionType.EXTERNAL_TRANSFER:
+            return entries.ExternalTransfer(**common, to_registry=tx.to_account.registry.registry_id)
+        case _:
+            return entries.InternalTransfer(**common)
+
+
+def _record_acquisition(transfer: Transaction, arriving: tuple[entries.JournalBlock, ...], now: datetime) -> None:
     """The acquiring registry's half of an external transfer: its own transaction and journal entry."""
     assert transfer.from_account is not None and transfer.to_account is not None
     acquisition = Transaction.objects.create(
@@ -260,16 +278,10 @@ def _record_acquisition(transfer: Transaction, arriving: list[dict[str, Any]], n
         )
         for b in transfer.blocks.all()
     )
-    body = {
-        "transaction": acquisition.pk,
-        "type": TransactionType.ACQUISITION.value,
-        "counterpart": transfer.pk,
-        "from_registry": transfer.registry.registry_id,
-        "from": transfer.from_account.number,
-        "to": transfer.to_account.number,
-        "blocks": arriving,
-    }
-    append_entry(acquisition.registry, "transaction", body, now, transaction_id=acquisition.pk)
+    entry = entries.Acquisition(
+        acquisition.pk, transfer.pk, transfer.registry.registry_id, transfer.from_account.number, transfer.to_account.number, arriving
+    )
+    append_entry(acquisition.registry, entry, now, transaction_id=acquisition.pk)
 
 
 def lock_pending(transaction: Transaction, expected: Status | None, action: str) -> tuple[Transaction, list[UnitBlock]]:
@@ -300,10 +312,6 @@ def end_pending(tx: Transaction, moving: list[UnitBlock], status: TransactionSta
     tx.save(update_fields=["status", "decided_by", "reason"])
     events.ended(tx, person(actor))
     return tx
-
-
-def login(actor: Actor) -> str | None:
-    return actor.get_username() if isinstance(actor, User) else None
 
 
 def person(actor: Actor) -> User | None:

@@ -53,6 +53,9 @@ class Transaction(models.Model):
     to_account = models.ForeignKey(Account, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     quantity = models.BigIntegerField(null=True, blank=True)
     purpose = models.CharField(max_length=100, blank=True)
+    # A cancellation's kind and, for OIMP, its purpose (e.g. CORSIA): fields of their own, never folded into ``purpose``.
+    cancellation_kind = models.CharField(max_length=20, choices=CancellationKind.choices, blank=True)
+    oimp_purpose = models.CharField(max_length=100, blank=True)
     reason = models.TextField(blank=True)
     corrects = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True, related_name="corrected_by")
     proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")

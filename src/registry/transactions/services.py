@@ -21,14 +21,14 @@ from registry.accounts.models import Account, AccountType
 from registry.accounts.services import lock_accounts, system_account
 from registry.article6 import rules
 from registry.article6.models import Authorization, FirstTransferDefinition
+from registry.core import entries
 from registry.core.checks import Check, CheckFailed
 from registry.core.serials import SerialRange
 from registry.core.status import Status
 from registry.journal.services import append_entry, lock_registry
-from registry.notifications import events
 from registry.parties.models import CooperativeApproach, Entity, Party, Project, UnitType
-from registry.parties.services import Actor, ensure_administrator, is_administrator
-from registry.transactions import blocks, engine
+from registry.parties.services import Actor, ensure_administrator, get_entity, is_administrator, login
+from registry.transactions import article6_services, blocks, engine, events
 from registry.transactions.blocks import RequestedRange
 from registry.transactions.models import CancellationKind, Transaction, TransactionStatus, TransactionType
 from registry.units.models import UnitBlock
@@ -82,6 +82,7 @@ def issue_units(
     if authorization is not None:
         first_transferring_party = first_transferring_party or registry.party
         rules.check_authorizable(authorization, registry, project, approach)
+        rules.check_within_timeframe(authorization, [(f"{project.identifier} vintage {vintage}", vintage)])
         rules.check_authorized_quantity(authorization, quantity)
     registry = lock_registry(registry)
     serials = SerialRange(registry.next_serial, registry.next_serial + quantity - 1)
@@ -112,17 +113,11 @@ def issue_units(
         authorization=authorization,
     )
     blocks.record_blocks(issuance, [block])
-    body = {
-        "transaction": issuance.pk,
-        "type": TransactionType.ISSUANCE.value,
-        "by": engine.login(actor),
-        "to": account.number,
-        "blocks": [blocks.as_journal_block(block)],
-    }
-    append_entry(registry, "transaction", body, now, transaction_id=issuance.pk)
+    entry = entries.Issuance(issuance.pk, login(actor), account.number, (blocks.as_journal_block(block),))
+    append_entry(registry, entry, now, transaction_id=issuance.pk)
     events.issued(issuance)
     if authorization is not None and authorization.first_transfer_definition == FirstTransferDefinition.ISSUANCE:
-        rules.record_first_transfer(issuance, [block], now)
+        article6_services.record_first_transfer(issuance, [block], now)
     return issuance
 
 
@@ -203,6 +198,7 @@ def retire_units(
             "towards_ndc": towards_ndc,
             "ndc_year": ndc_year if towards_ndc else None,
         },
+        eligible=rules.eligible_for_use(towards_ndc=towards_ndc, using_party=using_party),
     )
 
 
@@ -234,13 +230,13 @@ def cancel_units(
         target = Account.objects.filter(registry=registry, type=AccountType.USE, purpose=oimp_purpose.strip()).first()
         if target is None:
             raise CheckFailed(Check.USE_ACCOUNT_MISSING, registry=registry.registry_id, purpose=oimp_purpose)
-        purpose = f"{kind.value}:{target.purpose}"
+        oimp_purpose = target.purpose
     else:
         account_type = CANCELLATION_ACCOUNTS[kind]
         found = system_account(registry, account_type)
         if found is None:
             raise CheckFailed(Check.CANCELLATION_ACCOUNT_MISSING, registry=registry.registry_id, account_type=account_type.label)
-        target, purpose = found, kind.value
+        target, oimp_purpose = found, ""
     return engine.move(
         actor=actor,
         kind=TransactionType.CANCELLATION,
@@ -248,9 +244,9 @@ def cancel_units(
         to_account=target,
         quantity=quantity,
         ranges=ranges,
-        purpose=purpose,
         require_approval=require_approval,
-        use={"using_entity": using_entity},
+        use={"using_entity": using_entity, "cancellation_kind": kind.value, "oimp_purpose": oimp_purpose},
+        eligible=rules.eligible_for_use(oimp=kind == CancellationKind.OIMP),
     )
 
 
@@ -280,6 +276,7 @@ def transfer_externally(
         ranges=ranges,
         require_approval=require_approval,
         execute_after=execute_after,
+        eligible=rules.eligible_for_use(international=True),
     )
 
 
@@ -293,15 +290,21 @@ def propose_movement(
     ranges: Sequence[RequestedRange] | None = None,
     purpose: str = "",
     cancellation_kind: CancellationKind | str = CancellationKind.VOLUNTARY,
+    using_entity: str = "",
 ) -> Transaction:
     """A transfer (internal or external), retirement or cancellation as the web and the API offer
-    it, naming the acquiring account by its number.
+    it, naming the acquiring account by its number and the using entity of a use or cancellation
+    by its identification number or name.
 
     Whether ``actor`` may initiate on ``from_account`` is checked first: somebody without the right
     learns nothing about the acquiring account (not even whether it exists).
     """
     engine.ensure_can_initiate(actor, from_account)
     amount: dict[str, Any] = {"quantity": quantity, "ranges": ranges}
+    if using_entity.strip():
+        if kind not in (TransactionType.RETIREMENT, TransactionType.CANCELLATION):
+            raise CheckFailed(Check.VALUE_INVALID, field="Using entity", detail="only a use or cancellation names its using entity")
+        amount["using_entity"] = get_entity(from_account.registry, using_entity)
     if kind in (TransactionType.INTERNAL_TRANSFER, TransactionType.EXTERNAL_TRANSFER):
         number = (to_account_number or "").strip()
         target = Account.objects.select_related("registry").filter(number=number).first()
@@ -375,7 +378,7 @@ def approve_transaction(*, actor: Actor, transaction: Transaction, at: datetime 
     engine.ensure_can_approve(actor, tx.from_account)
     engine.check_transferring(tx.from_account)
     engine.check_acquiring(tx.to_account)
-    rules.check_movement(tx, moving)
+    article6_services.check_movement(tx, moving)
     now = at or timezone.now()
     tx.decided_by = engine.person(actor)
     is_transfer = tx.type in (TransactionType.INTERNAL_TRANSFER, TransactionType.EXTERNAL_TRANSFER)
@@ -424,7 +427,7 @@ def complete_due_transactions(at: datetime | None = None) -> list[Transaction]:
                 assert tx.from_account is not None and tx.to_account is not None
                 engine.check_transferring(tx.from_account)
                 engine.check_acquiring(tx.to_account)
-                rules.check_movement(tx, moving)
+                article6_services.check_movement(tx, moving)
                 engine.complete(tx, moving, now)
                 done.append(tx)
         except CheckFailed:

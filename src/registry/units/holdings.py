@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from registry.accounts.models import Account
 from registry.core.identifiers import BlockIdentity, block_identifier
 from registry.parties.models import Registry
+from registry.units.corsia import corsia_lookup, is_corsia_eligible
 from registry.units.models import UnitBlock
 
 
@@ -85,8 +86,6 @@ def holdings(registry: Registry, account: Account | None = None) -> Iterator[Hol
 
 def holdings_of(blocks: QuerySet[UnitBlock] | list[UnitBlock]) -> Iterator[Holding]:
     """The holdings of the given blocks (from ``blocks_of``, perhaps narrowed), streamed."""
-    from registry.disclosure.figures import corsia_lookup, is_corsia_eligible  # disclosure reads units, not the reverse
-
     corsia = corsia_lookup()
     for block in blocks.iterator(chunk_size=2000) if isinstance(blocks, QuerySet) else blocks:
         yield Holding(

@@ -6,7 +6,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from registry.accounts.models import Account
-from registry.parties.models import CooperativeApproach, Party, Project, UnitType
+from registry.parties.models import CooperativeApproach, CreditingProgramme, Party, Project, UnitType
 
 
 class UnitBlock(models.Model):
@@ -73,3 +73,22 @@ class UnitBlock(models.Model):
 
     def attributes(self) -> tuple[object, ...]:
         return tuple(getattr(self, name) for name in self.ATTRIBUTES)
+
+
+class CorsiaEligibility(models.Model):
+    """Vintages of a programme's units and whether CORSIA accepts them (maintained by administrators)."""
+
+    programme = models.ForeignKey(CreditingProgramme, on_delete=models.CASCADE, related_name="corsia_eligibility")
+    first_vintage = models.PositiveSmallIntegerField()
+    last_vintage = models.PositiveSmallIntegerField()
+    eligible = models.BooleanField(default=True)
+    compliance_period = models.CharField(max_length=100, help_text="e.g. First phase (2024-2026)")
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        db_table = "disclosure_corsiaeligibility"  # made by the disclosure app before the units app owned it
+        ordering = ["programme", "first_vintage"]
+        verbose_name_plural = "CORSIA eligibility"
+
+    def __str__(self) -> str:
+        return f"{self.programme} {self.first_vintage}-{self.last_vintage}: {'eligible' if self.eligible else 'not eligible'}"

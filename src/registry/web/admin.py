@@ -4,17 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.contrib.auth.models import User
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
+from registry.access.login_ids import check_new_login_id
 from registry.accounts.models import Account
-from registry.disclosure.models import CorsiaEligibility, Notice
+from registry.core.checks import CheckFailed
 from registry.journal.models import JournalEntry
-from registry.parties.models import CooperativeApproach, CreditingProgramme, Entity, Party, Project, Registry, UnitType
+from registry.parties.models import CooperativeApproach, CreditingProgramme, Entity, Notice, Party, Project, Registry, UnitType
 from registry.transactions.models import Transaction
-from registry.units.models import UnitBlock
+from registry.units.models import CorsiaEligibility, UnitBlock
 
 
 class ReadOnly(admin.ModelAdmin):  # type: ignore[type-arg]
@@ -77,3 +82,35 @@ class NoticeAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 @admin.register(CorsiaEligibility)
 class CorsiaEligibilityAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ("programme", "first_vintage", "last_vintage", "eligible", "compliance_period")
+
+
+def _login_id_field(form: forms.ModelForm[User]) -> str:
+    """The form's login ID under the one rule of ``registry.access.login_ids`` (2020, 2021)."""
+    typed = form.cleaned_data["username"]
+    if form.instance.pk is not None and typed == form.instance.username:
+        return str(typed)  # unchanged: users made before the rule keep their ID
+    try:
+        return check_new_login_id(typed, field=_("Login ID"), for_user=form.instance if form.instance.pk else None)
+    except CheckFailed as failure:
+        raise forms.ValidationError(f"[{failure.code}] {failure.message}") from failure
+
+
+class LoginIdCreationForm(AdminUserCreationForm):
+    def clean_username(self) -> str:
+        return _login_id_field(self)
+
+
+class LoginIdChangeForm(UserChangeForm):  # type: ignore[type-arg]
+    def clean_username(self) -> str:
+        return _login_id_field(self)
+
+
+class RegistryUserAdmin(UserAdmin):  # type: ignore[type-arg]
+    """Django's user administration, with the registry's login ID rule."""
+
+    add_form = LoginIdCreationForm
+    form = LoginIdChangeForm
+
+
+admin.site.unregister(User)
+admin.site.register(User, RegistryUserAdmin)

@@ -6,7 +6,7 @@ from django import forms
 from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext_lazy as _
 
-from registry.access.models import Right
+from registry.accounts.models import Right
 
 
 class LoginForm(forms.Form):
@@ -43,6 +43,12 @@ class MovementForm(forms.Form):
     quantity = forms.IntegerField(label=_("Quantity (tCO2e)"), required=False, min_value=1)
     ranges = forms.CharField(label=_("Or serial ranges"), required=False, max_length=500, help_text=_("e.g. 101-150, 200-210"))
     purpose = forms.CharField(label=_("Purpose"), required=False, max_length=100)
+    using_entity = forms.CharField(
+        label=_("Using entity"),
+        required=False,
+        max_length=300,
+        help_text=_("For retirements and cancellations: the entity using the units (identification number or name)."),
+    )
 
 
 class RejectForm(forms.Form):
@@ -97,3 +103,25 @@ class MaintenanceForm(forms.Form):
     title_en = forms.CharField(label=_("Title in English"), max_length=200)
     body_ja = forms.CharField(label=_("Details in Japanese"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
     body_en = forms.CharField(label=_("Details in English"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class AuthorizedEntityForm(forms.Form):
+    """An entity to authorise under an authorisation, with the conditions of AEF Table 5."""
+
+    authorization = forms.ChoiceField(label=_("Authorisation"))
+    name = forms.CharField(label=_("Name of the entity"), max_length=300)
+    country = forms.RegexField(
+        label=_("Country of incorporation"), regex=r"^[A-Z]{2}$", max_length=2, help_text=_("ISO 3166 alpha-2 code, e.g. MN or JP.")
+    )
+    identification_number = forms.CharField(label=_("Identification number"), required=False, max_length=100)
+    conditions = forms.CharField(label=_("Conditions"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+    change_and_revocation_conditions = forms.CharField(
+        label=_("Change and revocation conditions"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    explanation = forms.CharField(
+        label=_("Additional explanatory information"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args: object, identifiers: list[str], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["authorization"].choices = [(i, i) for i in identifiers]  # type: ignore[attr-defined]

@@ -73,8 +73,7 @@ def _readable(check: Check, params: dict[str, Any]) -> dict[str, str]:
 
 
 def _value(name: str, value: Any, params: dict[str, Any]) -> str:
-    from registry.access.models import Right
-    from registry.accounts.models import AccountStatus, AccountType
+    from registry.accounts.models import AccountStatus, AccountType, Right
     from registry.applications.models import Status as ApplicationStatus
     from registry.transactions.models import TransactionStatus
 
@@ -99,7 +98,7 @@ def _value(name: str, value: Any, params: dict[str, Any]) -> str:
         from registry.transactions.models import CancellationKind
 
         return _("、").join(str(CancellationKind(k).label) if k in CancellationKind.values else k for k in text.split(", "))
-    if name in ("detail", "why", "definition", "type", "actor", "programme", "unit_type"):
+    if name in ("detail", "why", "definition", "type", "actor", "programme", "unit_type", "allowed"):
         return gettext(text) if text else text
     if name == "title" and translation.get_language() == "ja" and params.get("title_ja"):
         return str(params["title_ja"])

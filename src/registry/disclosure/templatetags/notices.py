@@ -1,7 +1,7 @@
 from django import template
 
-from registry.disclosure.models import Notice
 from registry.disclosure.views import notice_text
+from registry.parties.models import Notice
 
 register = template.Library()
 

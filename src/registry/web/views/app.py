@@ -10,6 +10,7 @@ import zoneinfo
 from typing import cast
 
 from axes.models import AccessFailureLog, AccessLog
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
@@ -19,9 +20,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from registry.access import permissions
+from registry.access.login_ids import find_user
 from registry.access.models import OperationLog, TrustedAccount
 from registry.access.services import (
     add_trusted_account,
@@ -32,6 +35,7 @@ from registry.access.services import (
     remove_trusted_account,
     set_movements_suspended,
 )
+from registry.access.signin import sign_in_record
 from registry.accounts.models import Account
 from registry.applications.forms import RequestForm
 from registry.core.checks import CheckFailed
@@ -77,6 +81,13 @@ def _refused(request: HttpRequest, failure: CheckFailed, action: str, target: st
     log_operation(request.user, action, target=target, outcome=f"refused {failure.code}", ip=request.META.get("REMOTE_ADDR"))
 
 
+def _user_or_404(login_id: str) -> User:
+    user = find_user(login_id)
+    if user is None:
+        raise Http404
+    return user
+
+
 def _suspensions(request: HttpRequest) -> list[Registry]:
     return list(permissions.visible_registries(request.user).filter(movements_suspended=True))
 
@@ -89,7 +100,13 @@ def home(request: HttpRequest) -> HttpResponse:
         return redirect("app-home")
     notifications = Notification.objects.filter(user=_me(request))[:50]
     inbox = [(n, render_message(n.kind, n.params)) for n in notifications]
-    return render(request, "web/app/home.html", {"inbox": inbox, "suspended": _suspensions(request)})
+    # Like the JCM registry's home page: the previous sign-in and the failures since, so that a
+    # stolen login is noticed; times in the zone of the user's (first) registry.
+    registry = permissions.visible_registries(request.user).order_by("registry_id").first()
+    zone = zoneinfo.ZoneInfo(registry.time_zone if registry else settings.TIME_ZONE)
+    context = {"inbox": inbox, "suspended": _suspensions(request), "sign_in": sign_in_record(_me(request)), "zone": zone}
+    with timezone.override(zone):
+        return render(request, "web/app/home.html", context)
 
 
 @login_required
@@ -139,6 +156,7 @@ def propose(request: HttpRequest, number: str) -> HttpResponse:
             quantity=data["quantity"],
             ranges=[requested_range(p, account.registry.registry_id) for p in parts] or None,
             purpose=data["purpose"],
+            using_entity=data["using_entity"],
         )
     except CheckFailed as failure:
         _refused(request, failure, "propose", number)
@@ -178,9 +196,23 @@ def transaction_detail(request: HttpRequest, pk: int) -> HttpResponse:
         and tx.proposed_by_id != request.user.pk,
         "can_cancel": pending and (tx.proposed_by_id == request.user.pk or is_administrator(request.user, tx.registry)),
         "reject_form": RejectForm(),
+        "proposed_by": _acting_person(request, tx, tx.proposed_by),
+        "decided_by": _acting_person(request, tx, tx.decided_by),
     }
     with timezone.override(zoneinfo.ZoneInfo(tx.registry.time_zone)):  # times in the registry's own zone (JST for Japan)
         return render(request, "web/app/transaction.html", context)
+
+
+def _acting_person(request: HttpRequest, tx: Transaction, person: User | None) -> str:
+    """Who proposed or decided, as the viewer may see it: the sending side and its administrators
+    see the person (their name, or login ID if none is on record); the counterparty sees only the
+    sending account's holder, never a login ID it could aim failed sign-ins at."""
+    if person is None:
+        return ""
+    sender = tx.from_account
+    if sender is None or permissions.can_view(request.user, sender):
+        return person.get_full_name() or person.get_username()
+    return sender.entity.name if sender.entity else sender.name
 
 
 @login_required
@@ -246,8 +278,8 @@ def access_log(request: HttpRequest) -> HttpResponse:
         failures = AccessFailureLog.objects.all()
     else:
         operations = OperationLog.objects.filter(user=_me(request))
-        logins = AccessLog.objects.filter(username=request.user.get_username())
-        failures = AccessFailureLog.objects.filter(username=request.user.get_username())
+        logins = AccessLog.objects.filter(username__iexact=request.user.get_username())
+        failures = AccessFailureLog.objects.filter(username__iexact=request.user.get_username())  # kept in normal form
     context = {
         "operations": operations.select_related("user", "registry")[:200],
         "logins": logins.order_by("-attempt_time")[:100],
@@ -257,6 +289,7 @@ def access_log(request: HttpRequest) -> HttpResponse:
     return render(request, "web/app/access_log.html", context)
 
 
+@never_cache  # it shows temporary passwords
 @login_required
 @require_http_methods(["GET", "POST"])
 def registry_admin(request: HttpRequest, registry_id: str) -> HttpResponse:
@@ -278,13 +311,13 @@ def registry_admin(request: HttpRequest, registry_id: str) -> HttpResponse:
             elif action == "grant":
                 grant = GrantRightForm(request.POST)
                 if grant.is_valid():
-                    user = get_object_or_404(User, username=grant.cleaned_data["username"])
+                    user = _user_or_404(grant.cleaned_data["username"])
                     account = get_object_or_404(Account, number=grant.cleaned_data["account"], registry=registry)
                     grant_right(request.user, account, user, grant.cleaned_data["right"])
             elif action in ("initialise_password", "reissue_login_id"):
                 user_form = UserForm(request.POST)
                 if user_form.is_valid():
-                    user = get_object_or_404(User, username=user_form.cleaned_data["username"])
+                    user = _user_or_404(user_form.cleaned_data["username"])
                     if action == "initialise_password":
                         temporary = initialise_password(request.user, registry, user)
                     else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import math
 
 import segno
 from django.contrib import messages
@@ -14,12 +15,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from registry.access.permissions import needs_second_factor
 from registry.access.services import log_operation
+from registry.access.signin import client_address, cool_off
 from registry.web.forms import LoginForm, TokenForm
 
 
@@ -29,7 +32,7 @@ def _next(request: HttpRequest) -> str:
 
 
 def _ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR")
+    return client_address(request)
 
 
 @require_http_methods(["GET", "POST"])
@@ -38,14 +41,16 @@ def login_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         username, token = form.cleaned_data["username"], form.cleaned_data["token"].strip()
         user = authenticate(request, username=username, password=form.cleaned_data["password"])
+        # One message whatever was wrong: a phished password must not be confirmable without the code.
+        failed = _("Sign-in failed: the login ID, the password or the one-time code is wrong (or the code has expired).")
         if user is None:
-            form.add_error(None, _("The login ID or the password is wrong."))
+            form.add_error(None, failed)
             log_operation(None, "login_failed", target=username, ip=_ip(request))
         else:
             device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
             if device is not None and not device.verify_token(token):
                 user_login_failed.send(sender=__name__, credentials={"username": username}, request=request)
-                form.add_error("token", _("The one-time code is wrong or expired."))
+                form.add_error(None, failed)
                 log_operation(user, "login_failed", target="one-time code", ip=_ip(request))
             else:
                 login(request, user)
@@ -58,6 +63,12 @@ def login_view(request: HttpRequest) -> HttpResponse:
     return render(request, "web/login.html", {"form": form, "next": _next(request)})
 
 
+def locked_out(request: HttpRequest, original_response: HttpResponse | None, credentials: dict[str, object] | None) -> HttpResponse:
+    """What django-axes answers while a (login ID, address) pair or an address is locked."""
+    minutes = math.ceil(cool_off(request).total_seconds() / 60)
+    return render(request, "web/locked.html", {"minutes": minutes}, status=429)
+
+
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
@@ -66,6 +77,7 @@ def logout_view(request: HttpRequest) -> HttpResponse:
     return redirect("/")
 
 
+@never_cache  # it shows the authenticator's secret key
 @login_required
 @require_http_methods(["GET", "POST"])
 def setup_second_factor(request: HttpRequest) -> HttpResponse:

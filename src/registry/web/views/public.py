@@ -9,8 +9,7 @@ from django.views.decorators.http import require_GET
 
 from registry.accounts.models import AccountType
 from registry.disclosure.figures import units_held
-from registry.disclosure.models import Notice
-from registry.parties.models import Registry
+from registry.parties.models import Notice, Registry
 
 
 @require_GET

@@ -2,10 +2,10 @@ from argparse import ArgumentParser
 from typing import Any
 
 from registry.article6.models import Authorization
-from registry.article6.services import authorize_units
 from registry.cli.base import RegistryCommand
 from registry.cli.report import report_transaction
 from registry.core.checks import Check, CheckFailed
+from registry.transactions.authorization_services import authorize_units
 
 
 class Command(RegistryCommand):

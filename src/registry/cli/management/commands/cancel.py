@@ -3,6 +3,7 @@ from typing import Any
 
 from registry.cli.base import RegistryCommand, add_amount_arguments
 from registry.cli.report import report_transaction
+from registry.parties.services import get_entity
 from registry.transactions.models import CancellationKind
 from registry.transactions.services import cancel_units
 
@@ -14,6 +15,9 @@ class Command(RegistryCommand):
         parser.add_argument("--account", required=True)
         parser.add_argument("--kind", required=True, choices=CancellationKind.values)
         parser.add_argument("--oimp-purpose", default="", help="with --kind oimp: the purpose, e.g. CORSIA")
+        parser.add_argument(
+            "--using-entity", help="the entity using the units (e.g. the airline for CORSIA): its identification number or name"
+        )
         add_amount_arguments(parser)
 
     def run(self, **options: Any) -> None:
@@ -23,6 +27,7 @@ class Command(RegistryCommand):
             kind=options["kind"],
             quantity=options["quantity"],
             ranges=self.ranges(options["ranges"]),
+            using_entity=get_entity(self.registry, options["using_entity"]) if options["using_entity"] else None,
             oimp_purpose=options["oimp_purpose"],
         )
         report_transaction(self.stdout, tx)

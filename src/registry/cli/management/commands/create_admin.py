@@ -8,6 +8,8 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from registry.access.login_ids import check_new_login_id, find_user
+from registry.core.checks import CheckFailed
 from registry.parties.models import Registry
 
 
@@ -33,7 +35,12 @@ class Command(BaseCommand):
             raise CommandError("name at least one --registry, or --superuser")
         password = os.environ.get("REGISTRY_ADMIN_PASSWORD") or self._ask_password()
         user_model = get_user_model()
-        user = user_model.objects.filter(username=options["username"]).first() or user_model(username=options["username"])
+        user = find_user(options["username"])
+        if user is None:
+            try:
+                user = user_model(username=check_new_login_id(options["username"], field="--username"))
+            except CheckFailed as failure:
+                raise CommandError(f"refused [{failure.code}] {failure.message}") from failure
         try:
             validate_password(password, user)
         except ValidationError as error:

@@ -4,7 +4,7 @@ from typing import Any
 
 from registry.article6.models import FirstTransferDefinition, Purpose
 from registry.article6.services import create_authorization
-from registry.cli.base import RegistryCommand, positive_int
+from registry.cli.base import RegistryCommand, positive_int, vintage_years
 from registry.core.checks import Check, CheckFailed
 from registry.parties.models import CooperativeApproach
 from registry.parties.services import get_party
@@ -24,7 +24,10 @@ class Command(RegistryCommand):
         parser.add_argument("--oimp-purposes", default="", help="e.g. CORSIA")
         parser.add_argument("--parties", default="", help="authorised Parties, comma-separated codes")
         parser.add_argument("--sectors", default="")
-        parser.add_argument("--timeframe", default="")
+        parser.add_argument("--activity-types", default="", help="activity types, comma-separated")
+        parser.add_argument(
+            "--timeframe", type=vintage_years, default=(None, None), help="years of vintage authorised: 2023, 2023-2025, 2023- or -2025"
+        )
         parser.add_argument("--terms", default="")
 
     def run(self, **options: Any) -> None:
@@ -44,6 +47,7 @@ class Command(RegistryCommand):
             oimp_purposes=options["oimp_purposes"],
             authorized_parties=[get_party(code.strip()) for code in options["parties"].split(",") if code.strip()],
             sectors=options["sectors"],
+            activity_types=options["activity_types"],
             timeframe=options["timeframe"],
             terms=options["terms"],
         )

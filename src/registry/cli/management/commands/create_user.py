@@ -7,6 +7,9 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from registry.access.login_ids import check_new_login_id
+from registry.core.checks import CheckFailed
+
 
 class Command(BaseCommand):
     help = "Create a user (an account representative); the password comes from $REGISTRY_USER_PASSWORD. They set up TOTP at first sign-in."
@@ -19,9 +22,11 @@ class Command(BaseCommand):
         password = os.environ.get("REGISTRY_USER_PASSWORD")
         if not password:
             raise CommandError("set REGISTRY_USER_PASSWORD to the initial password")
-        if User.objects.filter(username=options["username"]).exists():
-            raise CommandError(f"user {options['username']!r} exists already")
-        user = User(username=options["username"], email=options["email"])
+        try:
+            username = check_new_login_id(options["username"], field="--username")
+        except CheckFailed as failure:
+            raise CommandError(f"refused [{failure.code}] {failure.message}") from failure
+        user = User(username=username, email=options["email"])
         try:
             validate_password(password, user)
         except ValidationError as error:

@@ -1,10 +1,9 @@
 from argparse import ArgumentParser
 from typing import Any
 
-from django.contrib.auth.models import User
-
-from registry.access.models import Right
+from registry.access.login_ids import find_user
 from registry.access.services import grant_right
+from registry.accounts.models import Right
 from registry.cli.base import RegistryCommand
 from registry.core.checks import Check, CheckFailed
 
@@ -18,7 +17,7 @@ class Command(RegistryCommand):
         parser.add_argument("--right", required=True, choices=Right.values)
 
     def run(self, **options: Any) -> None:
-        user = User.objects.filter(username=options["user"]).first()
+        user = find_user(options["user"])
         if user is None:
             raise CheckFailed(Check.VALUE_INVALID, field="User", detail=f"{options['user']!r} does not exist")
         grant_right(self.actor, self.account(options["account"]), user, options["right"])

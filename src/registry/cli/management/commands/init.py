@@ -4,7 +4,7 @@ from typing import Any
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from registry.cli.seed import seed_demo_ledger, seed_reference_data
+from registry.installation.seed import seed_demo_ledger, seed_reference_data
 
 
 class Command(BaseCommand):

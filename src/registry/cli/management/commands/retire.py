@@ -3,7 +3,7 @@ from typing import Any
 
 from registry.cli.base import RegistryCommand, add_amount_arguments
 from registry.cli.report import report_transaction
-from registry.parties.services import get_party
+from registry.parties.services import get_entity, get_party
 from registry.transactions.services import retire_units
 
 
@@ -16,6 +16,9 @@ class Command(RegistryCommand):
         parser.add_argument("--not-towards-ndc", action="store_true", help="voluntary offsetting: counts towards no NDC, never adjusted")
         parser.add_argument("--using-party", help="the Party (or, voluntary, the country) using the units; default: this registry's")
         parser.add_argument("--ndc-year", type=int, help="calendar year for which the units count towards the NDC (default: this year)")
+        parser.add_argument(
+            "--using-entity", help="the entity using the units (e.g. the airline for CORSIA): its identification number or name"
+        )
         add_amount_arguments(parser)
 
     def run(self, **options: Any) -> None:
@@ -24,6 +27,7 @@ class Command(RegistryCommand):
             account=self.account(options["account"]),
             quantity=options["quantity"],
             ranges=self.ranges(options["ranges"]),
+            using_entity=get_entity(self.registry, options["using_entity"]) if options["using_entity"] else None,
             purpose=options["purpose"],
             towards_ndc=not options["not_towards_ndc"],
             using_party=get_party(options["using_party"]) if options["using_party"] else None,

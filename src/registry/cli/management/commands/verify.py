@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from registry.journal.verification import verify
+from registry.verification import verify
 
 
 class Command(BaseCommand):

@@ -13,7 +13,7 @@ from django.utils import translation
 from registry.accounts.models import SYSTEM_TYPES, Account, AccountType
 from registry.accounts.services import open_account, system_account
 from registry.article6.models import FirstTransferDefinition, Purpose
-from registry.article6.services import authorize_units, create_authorization
+from registry.article6.services import create_authorization
 from registry.core.serials import SerialRange
 from registry.parties.models import Registry
 from registry.parties.services import (
@@ -24,6 +24,7 @@ from registry.parties.services import (
     register_entity,
     register_project,
 )
+from registry.transactions.authorization_services import authorize_units
 from registry.transactions.services import cancel_units, issue_units, retire_units, transfer_externally, transfer_units
 
 SYSTEM_USER = "system"

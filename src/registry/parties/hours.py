@@ -1,4 +1,7 @@
-"""Operating hours and maintenance windows: when account holders may move units."""
+"""Operating hours and maintenance windows of a registry: when account holders may move units.
+
+The movement engine asks it before every account holder's movement, so it sits below the engine.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from registry.core.checks import Check, CheckFailed
-from registry.disclosure.models import Notice, NoticeKind
-from registry.parties.models import Registry
+from registry.parties.models import Notice, NoticeKind, Registry
 
 
 def _weekdays(text: str) -> set[int]:

@@ -1,0 +1,113 @@
+"""The Article 6 side of transactions: which rules each movement obeys, and the first transfers and
+corresponding adjustments its completion records (each first transfer a transaction of its own,
+journaled in the registry of the first transferring Party).
+
+Called by the movement engine and the issuance inside their database transaction, with the blocks
+already cut to size and locked: ``check_movement`` before anything is written, ``record_on_completion``
+when a movement completes (first transfers before the units leave, then adjustments for use).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
+
+from registry.article6 import rules, services
+from registry.article6.models import AdjustmentKind, Authorization, FirstTransferDefinition
+from registry.core import entries
+from registry.core.checks import Check
+from registry.journal.services import append_entry
+from registry.parties.models import Party
+from registry.transactions.blocks import record_blocks
+from registry.transactions.models import CancellationKind, Transaction, TransactionStatus, TransactionType
+from registry.units.models import UnitBlock
+
+
+def check_movement(tx: Transaction, moving: Sequence[UnitBlock]) -> None:
+    """The Article 6 checks of a proposed movement (run again when a pending one completes)."""
+    if tx.type == TransactionType.RETIREMENT and tx.towards_ndc:
+        assert tx.using_party is not None
+        rules.check_use_towards_ndc(moving, tx.using_party)
+    elif tx.type == TransactionType.CANCELLATION and tx.cancellation_kind == CancellationKind.OIMP:
+        rules.check_use_for_oimp(moving)
+    elif tx.type == TransactionType.EXTERNAL_TRANSFER:
+        rules.check_international_transfer(moving)
+
+
+def record_on_completion(tx: Transaction, moving: Sequence[UnitBlock], now: datetime) -> tuple[entries.Adjustment, ...] | None:
+    """First transfers due now, then the using Party's adjustments for a movement completing (returned, for its journal entry)."""
+    if tx.type == TransactionType.EXTERNAL_TRANSFER:
+        assert tx.to_account is not None
+        moment = FirstTransferDefinition.FIRST_INTERNATIONAL_TRANSFER
+        record_first_transfer(
+            tx, rules.first_transfer_due(moving, moment), now, acquiring_party=tx.to_account.registry.party, definition=moment
+        )
+    elif tx.type == TransactionType.CANCELLATION and tx.cancellation_kind == CancellationKind.OIMP:
+        moment = FirstTransferDefinition.USE_OR_CANCELLATION
+        record_first_transfer(tx, rules.first_transfer_due(moving, moment), now, definition=moment)
+    elif tx.type == TransactionType.RETIREMENT and tx.towards_ndc:
+        assert tx.using_party is not None
+        hosts = rules.project_hosts(moving)
+        foreign = [b for b in moving if rules.is_foreign(b, tx.using_party, hosts)]
+        return services.record_adjustments(tx.pk, foreign, tx.using_party, AdjustmentKind.USE, year=tx.ndc_year or now.year)
+    return None
+
+
+def record_first_transfer(
+    trigger: Transaction,
+    blocks: Sequence[UnitBlock],
+    now: datetime,
+    acquiring_party: Party | None = None,
+    definition: FirstTransferDefinition | None = None,
+) -> None:
+    """Record the first transfer of ``blocks`` (whole rows, still with their holder): once and for all.
+
+    One ``first_transfer`` transaction per authorisation, journaled in the registry of the first
+    transferring Party, each with its ``FirstTransfer`` rows and that Party's addition for the vintage.
+    ``definition`` is the moment this first transfer happens at (default: the one the authorisation names).
+    """
+    if not blocks:
+        return
+    already = [b for b in blocks if b.first_transferred]
+    if already:
+        raise rules.fail(Check.ALREADY_FIRST_TRANSFERRED, already)
+    authorizations = Authorization.objects.select_related("registry__party").in_bulk({b.authorization_id for b in blocks})
+    by_authorization: dict[int, list[UnitBlock]] = defaultdict(list)
+    for block in blocks:
+        assert block.authorization_id is not None
+        by_authorization[block.authorization_id].append(block)
+    for authorization_id, group in by_authorization.items():
+        authorization = authorizations[authorization_id]
+        party = authorization.registry.party
+        tx = Transaction.objects.create(
+            registry=authorization.registry,
+            type=TransactionType.FIRST_TRANSFER,
+            status=TransactionStatus.COMPLETED,
+            quantity=sum(b.quantity for b in group),
+            authorization=authorization,
+            trigger=trigger,
+            created_at=now,
+            completed_at=now,
+        )
+        UnitBlock.objects.filter(pk__in=[b.pk for b in group]).update(first_transferred=True)
+        for block in group:
+            block.first_transferred = True
+        record_blocks(tx, group)
+        services.record_first_transfer_rows(tx.pk, authorization, acquiring_party, group, now)
+        entry = entries.FirstTransferred(
+            transaction=tx.pk,
+            trigger=trigger.pk,
+            trigger_type=trigger.type,
+            authorization=authorization.identifier,
+            definition=definition or authorization.first_transfer_definition,
+            first_transferring_party=party.alpha3,
+            acquiring_party=acquiring_party.alpha3 if acquiring_party else None,
+            ranges=tuple(entries.HeldSpan(b.originating_registry, b.start, b.end, _holder(b)) for b in group),
+            adjustments=services.record_adjustments(tx.pk, group, party, AdjustmentKind.FIRST_TRANSFER, year=None),
+        )
+        append_entry(authorization.registry, entry, now, transaction_id=tx.pk)
+
+
+def _holder(block: UnitBlock) -> str:
+    return str(block.account.number)
