@@ -30,8 +30,8 @@ from registry.disclosure.services import announce_maintenance
 from registry.notifications.messages import MESSAGES
 from registry.notifications.messages import render as render_notification
 from registry.parties.models import Entity, Project
+from registry.refusals import refusal_message, template_msgid
 from registry.transactions.services import propose_movement
-from registry.web.refusals import refusal_message, template_msgid
 from tests.factories import make_user, sign_in
 from tests.integration.test_applications import opening_form
 

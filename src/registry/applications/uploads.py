@@ -73,7 +73,7 @@ def path_of(stored_name: str) -> Path:
 
 
 def _too_large(name: str, limit: int) -> CheckFailed:
-    # detail_template lets the web say the same in the reader's language (registry.web.refusals).
+    # detail_template lets the web say the same in the reader's language (registry.refusals).
     template = "the file is larger than the limit of %(limit)s bytes"
     return CheckFailed(
         Check.VALUE_INVALID, field=name, detail=template % {"limit": f"{limit:,}"}, detail_template=template, limit=f"{limit:,}"

@@ -23,8 +23,8 @@ from registry.applications.models import Application, DocumentKind, Form, Status
 from registry.core.checks import CheckFailed
 from registry.parties.models import Registry
 from registry.parties.services import is_administrator
+from registry.refusals import refusal_message
 from registry.transactions.models import Transaction, TransactionType
-from registry.web.refusals import refusal_message
 
 DOCUMENT_FIELDS = [kind.value for kind in DocumentKind]
 

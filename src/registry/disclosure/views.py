@@ -14,10 +14,10 @@ from django.utils import timezone, translation
 from django.views.decorators.http import require_GET
 
 from registry.disclosure import figures
+from registry.parties.hours_text import describe_hours, zone_label
 from registry.parties.models import Notice, Registry
 from registry.transactions.models import TransactionType
 from registry.units.models import CorsiaEligibility
-from registry.web.hours import describe_hours, zone_label
 
 
 class _Echo:

@@ -65,6 +65,6 @@ def block_status(value: str) -> str:
 @register.filter
 def field_name(value: str) -> str:
     """A recorded field's name (``login_id``) as the forms call it."""
-    from registry.web.refusals import FIELD_NAMES
+    from registry.refusals import FIELD_NAMES
 
     return str(FIELD_NAMES.get(value) or gettext(value))

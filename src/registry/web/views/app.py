@@ -44,13 +44,13 @@ from registry.notifications.models import Notification
 from registry.notifications.services import mark_read
 from registry.parties.models import Registry
 from registry.parties.services import is_administrator
+from registry.refusals import refusal_message
 from registry.transactions import services as ledger
 from registry.transactions.blocks import requested_range
 from registry.transactions.models import Transaction
 from registry.transactions.visibility import seen_from, sides_seeing
 from registry.units.holdings import holdings
 from registry.web.forms import GrantRightForm, MovementForm, RejectForm, SuspensionForm, TrustedAccountForm, UserForm
-from registry.web.refusals import refusal_message
 
 
 def _me(request: HttpRequest) -> User:

@@ -17,11 +17,11 @@ from django.views.decorators.http import require_http_methods
 from registry.access.services import log_operation, set_operating_hours
 from registry.core.checks import CheckFailed
 from registry.disclosure.services import announce_maintenance, maintenance_to_announce
+from registry.parties.hours_text import JCREDIT_PRESET, describe_hours, weekdays, zone_label
 from registry.parties.models import Registry
 from registry.parties.services import is_administrator
+from registry.refusals import refusal_message
 from registry.web.forms import MaintenanceForm, OperatingHoursForm
-from registry.web.hours import JCREDIT_PRESET, describe_hours, weekdays, zone_label
-from registry.web.refusals import refusal_message
 
 
 def _administered(request: HttpRequest, registry_id: str) -> Registry:

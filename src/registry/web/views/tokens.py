@@ -17,7 +17,7 @@ from registry.access.permissions import visible_accounts
 from registry.api.models import ApiToken, Scope
 from registry.api.tokens import create_token, revoke_token
 from registry.core.checks import CheckFailed
-from registry.web.refusals import refusal_message
+from registry.refusals import refusal_message
 
 
 class TokenForm(forms.Form):

@@ -6,7 +6,7 @@ from django.core.management.base import CommandError
 
 from registry.access.services import set_operating_hours
 from registry.cli.base import RegistryCommand
-from registry.web.hours import JCREDIT_PRESET, describe_hours, weekdays
+from registry.parties.hours_text import JCREDIT_PRESET, describe_hours, weekdays
 
 DAY_NAMES = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 

@@ -1,4 +1,4 @@
-"""Refusals in the reader's language: a check's message translated by its code, its values localised.
+"""Refusals in the reader's language, for every interface (web pages, applications): a check's message translated by its code, its values localised.
 
 The core keeps one English template per check (``registry.core.checks``) and no Django. Here each
 template is looked up in the translation catalogue under its ``%(name)s`` form, so the catalogue
@@ -114,8 +114,8 @@ def _zone_of(registry_id: Any) -> str:
 
 def _opening(check: Check, params: dict[str, Any]) -> dict[str, str]:
     """2007 and 2008 name hours and moments in the registry's zone and in the reader's words."""
+    from registry.parties.hours_text import describe_hours, zone_label
     from registry.parties.models import Registry
-    from registry.web.hours import describe_hours, zone_label
 
     registry = Registry.objects.filter(registry_id=str(params.get("registry"))).first()
     if registry is None:

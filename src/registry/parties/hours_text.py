@@ -1,4 +1,4 @@
-"""Operating hours and times as people read them: in the registry's zone, saying which, in their language."""
+"""Operating hours as people read them: in the registry's zone, saying which, in their language (used by every interface)."""
 
 from __future__ import annotations
 
