@@ -78,6 +78,11 @@ def test_a_foreign_entity_opens_an_account_online(live_server, browser, tmp_path
     secret = base64.b32decode(representative.locator("#totp-secret").inner_text())
     representative.get_by_label("One-time code").fill(code(secret))
     representative.get_by_role("button", name="Confirm").click()
+    representative.wait_for_url(f"{base}/app/password/")  # the temporary password is changed first
+    representative.locator("#id_old_password").fill(temporary)
+    representative.locator("#id_new_password1").fill("Merlion's own pass phrase 1")
+    representative.locator("#id_new_password2").fill("Merlion's own pass phrase 1")
+    representative.get_by_role("button", name="Save").click()
     representative.wait_for_url(f"{base}/app/")
     inbox = representative.locator("main").inner_text()
     assert "You are now a representative of account JPN01-" in inbox

@@ -65,3 +65,14 @@ class OperationLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.user} {self.action} {self.target} {self.outcome}"
+
+
+class TemporaryPassword(models.Model):
+    """``user``'s password was set by someone else (an administrator, an approval): the user must
+    choose their own at the next sign-in before doing anything else."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="temporary_password")
+    set_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.user} must change the password set at {self.set_at:%Y-%m-%d %H:%M}"

@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from registry.access.login_ids import check_new_login_id
-from registry.access.models import OperationLog, Representative, TrustedAccount
+from registry.access.models import OperationLog, Representative, TemporaryPassword, TrustedAccount
 from registry.access.signals import password_initialised
 from registry.accounts.models import Account, Right
 from registry.core.checks import Check, CheckFailed
@@ -98,10 +98,55 @@ def initialise_password(actor: Actor, registry: Registry, user: User) -> str:
     temporary = secrets.token_urlsafe(12)
     user.set_password(temporary)
     user.save(update_fields=["password"])
+    require_password_change(user)
     password_initialised.send(sender=User, user=user)
     notify([user], "password_initialised")
     log_operation(actor, "password_initialised", registry=registry, target=user.get_username())
     return temporary
+
+
+def require_password_change(user: User) -> None:
+    """``user``'s password was chosen by someone else: the web lets them do nothing before they
+    choose their own (``registry.web.middleware.TemporaryPasswordMustChange``)."""
+    TemporaryPassword.objects.update_or_create(user=user, defaults={"set_at": timezone.now()})
+
+
+def must_change_password(user: User) -> bool:
+    return TemporaryPassword.objects.filter(user_id=user.pk).exists()
+
+
+@transaction.atomic
+def password_changed(user: User, ip: str | None = None) -> None:
+    """The user chose their own password: the temporary one, if any, is gone for good."""
+    TemporaryPassword.objects.filter(user=user).delete()
+    log_operation(user, "password_changed", ip=ip)
+
+
+def temporary_password() -> str:
+    return secrets.token_urlsafe(12)
+
+
+@transaction.atomic
+def create_user(actor: Actor, registry: Registry, login_id: str, *, name: str = "", email: str = "") -> tuple[User, str]:
+    """An administrator of ``registry`` creates a user with a temporary password (returned once, to
+    hand over out of band); the user must change it at the first sign-in."""
+    ensure_administrator(actor, registry)
+    login_id = check_new_login_id(login_id, field="Login ID")
+    password = temporary_password()
+    user = User.objects.create_user(login_id, email=email.strip(), password=password, first_name=name.strip()[:150])
+    require_password_change(user)
+    log_operation(actor, "user_created", registry=registry, target=user.get_username())
+    return user, password
+
+
+@transaction.atomic
+def revoke_right(actor: Actor, account: Account, user: User) -> None:
+    """``user`` no longer represents ``account``; they are told."""
+    ensure_administrator(actor, account.registry)
+    deleted, _ = Representative.objects.filter(user=user, account=account).delete()
+    if deleted:
+        notify([user], "account_access_revoked", account=account.number)
+        log_operation(actor, "revoke_right", registry=account.registry, target=f"{user.get_username()} {account.number}")
 
 
 @transaction.atomic

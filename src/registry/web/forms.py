@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
+from django.contrib.auth.forms import PasswordChangeForm
 from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext_lazy as _
 
@@ -103,6 +106,28 @@ class MaintenanceForm(forms.Form):
     title_en = forms.CharField(label=_("Title in English"), max_length=200)
     body_ja = forms.CharField(label=_("Details in Japanese"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
     body_en = forms.CharField(label=_("Details in English"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class NewPasswordForm(PasswordChangeForm):
+    """Django's password change, refusing to keep the old (perhaps temporary) password."""
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        new = cleaned.get("new_password1")
+        if new and self.user.check_password(new):
+            self.add_error("new_password1", _("Choose a password different from the current one."))
+        return cleaned
+
+
+class NewUserForm(forms.Form):
+    login_id = forms.CharField(label=_("Login ID"), max_length=150)
+    name = forms.CharField(label=_("Name"), max_length=150, required=False)
+    email = forms.EmailField(label=_("Email"), required=False)
+
+
+class RevokeRightForm(forms.Form):
+    username = forms.CharField(label=_("Login ID"), max_length=150)
+    account = forms.CharField(label=_("Account number"), max_length=20)
 
 
 class AuthorizedEntityForm(forms.Form):

@@ -26,15 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from registry.access import permissions
 from registry.access.login_ids import find_user
 from registry.access.models import OperationLog, TrustedAccount
-from registry.access.services import (
-    add_trusted_account,
-    grant_right,
-    initialise_password,
-    log_operation,
-    reissue_login_id,
-    remove_trusted_account,
-    set_movements_suspended,
-)
+from registry.access.services import add_trusted_account, log_operation, remove_trusted_account, set_movements_suspended
 from registry.access.signin import sign_in_record
 from registry.accounts.models import Account
 from registry.applications.forms import RequestForm
@@ -50,7 +42,8 @@ from registry.transactions.blocks import requested_range
 from registry.transactions.models import Transaction
 from registry.transactions.visibility import seen_from, sides_seeing
 from registry.units.holdings import holdings
-from registry.web.forms import GrantRightForm, MovementForm, RejectForm, SuspensionForm, TrustedAccountForm, UserForm
+from registry.web.forms import MovementForm, RejectForm, SuspensionForm, TrustedAccountForm
+from registry.web.views.administration import worklist
 
 
 def _me(request: HttpRequest) -> User:
@@ -105,6 +98,7 @@ def home(request: HttpRequest) -> HttpResponse:
     registry = permissions.visible_registries(request.user).order_by("registry_id").first()
     zone = zoneinfo.ZoneInfo(registry.time_zone if registry else settings.TIME_ZONE)
     context = {"inbox": inbox, "suspended": _suspensions(request), "sign_in": sign_in_record(_me(request)), "zone": zone}
+    context["work"] = worklist(permissions.administered_registries(request.user))
     with timezone.override(zone):
         return render(request, "web/app/home.html", context)
 
@@ -121,9 +115,11 @@ def account_list(request: HttpRequest) -> HttpResponse:
 def account_detail(request: HttpRequest, number: str) -> HttpResponse:
     account = _account(request, number)
     pending = Transaction.objects.filter(Q(from_account=account) | Q(to_account=account), status__in=["awaiting_approval", "delayed"])
+    held = list(holdings(account.registry, account))
     context = {
         "account": account,
-        "holdings": list(holdings(account.registry, account)),
+        "holdings": held,
+        "held_units": sum(h.quantity for h in held),
         "pending": pending.order_by("-pk"),
         "trusted": TrustedAccount.objects.filter(account=account, removed_at__isnull=True).select_related("trusted"),
         "can_initiate": permissions.can_initiate(request.user, account),
@@ -293,43 +289,21 @@ def access_log(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def registry_admin(request: HttpRequest, registry_id: str) -> HttpResponse:
-    """Administrators: the maintenance switch, rights of representatives, login IDs and passwords."""
+    """Administrators: the maintenance switch (users and representatives: ``administration.people``)."""
     registry = get_object_or_404(Registry, registry_id=registry_id)
     if not is_administrator(request.user, registry):
         log_operation(request.user, "registry_admin", registry=registry, outcome="denied", ip=request.META.get("REMOTE_ADDR"))
         raise Http404
-    temporary = None
     if request.method == "POST":
-        action = request.POST.get("action")
         try:
-            if action == "suspend":
-                form = SuspensionForm(request.POST)
-                form.is_valid()
-                set_movements_suspended(
-                    request.user, registry, form.cleaned_data.get("suspended", False), form.cleaned_data.get("notice", "")
-                )
-            elif action == "grant":
-                grant = GrantRightForm(request.POST)
-                if grant.is_valid():
-                    user = _user_or_404(grant.cleaned_data["username"])
-                    account = get_object_or_404(Account, number=grant.cleaned_data["account"], registry=registry)
-                    grant_right(request.user, account, user, grant.cleaned_data["right"])
-            elif action in ("initialise_password", "reissue_login_id"):
-                user_form = UserForm(request.POST)
-                if user_form.is_valid():
-                    user = _user_or_404(user_form.cleaned_data["username"])
-                    if action == "initialise_password":
-                        temporary = initialise_password(request.user, registry, user)
-                    else:
-                        reissue_login_id(request.user, registry, user, user_form.cleaned_data["new_login"])
+            form = SuspensionForm(request.POST)
+            form.is_valid()
+            set_movements_suspended(request.user, registry, form.cleaned_data.get("suspended", False), form.cleaned_data.get("notice", ""))
             messages.success(request, _("Done."))
         except CheckFailed as failure:
-            _refused(request, failure, action or "registry_admin", registry.registry_id)
+            _refused(request, failure, "registry_admin", registry.registry_id)
     context = {
         "registry": registry,
         "suspension_form": SuspensionForm(initial={"suspended": registry.movements_suspended, "notice": registry.suspension_notice}),
-        "grant_form": GrantRightForm(),
-        "user_form": UserForm(),
-        "temporary": temporary,
     }
     return render(request, "web/app/registry_admin.html", context)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import base64
 import math
+from typing import cast
 
 import segno
 from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import PasswordChangeForm
+from django.contrib.auth.models import User
 from django.contrib.auth.signals import user_login_failed
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -21,9 +22,9 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from registry.access.permissions import needs_second_factor
-from registry.access.services import log_operation
+from registry.access.services import log_operation, must_change_password, password_changed
 from registry.access.signin import client_address, cool_off
-from registry.web.forms import LoginForm, TokenForm
+from registry.web.forms import LoginForm, NewPasswordForm, TokenForm
 
 
 def _next(request: HttpRequest) -> str:
@@ -105,11 +106,11 @@ def setup_second_factor(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def change_password(request: HttpRequest) -> HttpResponse:
     """Choose a new password (after an administrator initialised it, or at any time)."""
-    form = PasswordChangeForm(request.user, request.POST or None)
+    form = NewPasswordForm(request.user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.save()
         update_session_auth_hash(request, user)
-        log_operation(user, "password_changed", ip=_ip(request))
+        password_changed(user, _ip(request))
         messages.success(request, _("Your password is changed."))
         return redirect("app-home")
-    return render(request, "web/password.html", {"form": form})
+    return render(request, "web/password.html", {"form": form, "temporary": must_change_password(cast(User, request.user))})
