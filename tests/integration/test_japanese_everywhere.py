@@ -315,7 +315,16 @@ def test_an_unknown_page_answers_in_japanese_with_a_way_back(busy, path):
 @pytest.mark.parametrize("kind", sorted(MESSAGES))
 def test_every_notification_reads_in_japanese_with_times_in_the_registrys_zone(kind):
     params = re.findall(r"%\((\w+)\)s", str(MESSAGES[kind]))
-    sample = {"right": "approve", "when": "2026-12-04T10:55+00:00", "zone": "Asia/Tokyo", "reason": "数量の誤り", "comment": "書類の不足"}
+    from registry.applications.models import Form
+
+    sample = {
+        "form": Form.values[0],
+        "right": "approve",
+        "when": "2026-12-04T10:55+00:00",
+        "zone": "Asia/Tokyo",
+        "reason": "数量の誤り",
+        "comment": "書類の不足",
+    }
     values = {name: sample.get(name, PARAMETERS.get(name, "tanaka")) for name in params} | {"zone": "Asia/Tokyo"}
     with translation.override("ja"):
         shown = render_notification(kind, values)
