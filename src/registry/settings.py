@@ -14,7 +14,9 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-REGISTRY_HOME = Path(os.environ.get("REGISTRY_HOME", Path.cwd() / "var")).resolve()
+from registry.home import registry_home, sqlite_database
+
+REGISTRY_HOME = registry_home()
 REGISTRY_HOME.mkdir(parents=True, exist_ok=True)
 
 
@@ -33,7 +35,7 @@ DEBUG = os.environ.get("REGISTRY_DEBUG") == "1"
 ALLOWED_HOSTS = [h for h in os.environ.get("REGISTRY_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",") if h]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "registry.web.admin_site.RegistryAdminConfig",  # django.contrib.admin, on our own site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -93,6 +95,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "registry.web.context_processors.announcements",
                 "registry.web.menu.menu",
             ],
         },
@@ -105,7 +108,7 @@ def _database() -> dict[str, object]:
     if url:
         config: dict[str, object] = dict(dj_database_url.parse(url))
     else:
-        config = {"ENGINE": "django.db.backends.sqlite3", "NAME": str(REGISTRY_HOME / "registry.sqlite3")}
+        config = {"ENGINE": "django.db.backends.sqlite3", "NAME": str(sqlite_database())}
     # A server's threads keep their connection between requests (a new PostgreSQL connection is a
     # new server process), checked before each request reuses it.
     config["CONN_MAX_AGE"] = int(os.environ.get("REGISTRY_DB_CONNECTION_SECONDS", "300"))

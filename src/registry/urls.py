@@ -13,5 +13,7 @@ urlpatterns = [
     path("", include("registry.web.urls")),
 ]
 
+handler403 = "registry.web.views.errors.forbidden"
+handler404 = "registry.web.views.errors.not_found"
 # A server error is recorded, an outage of the database answered 503 (see registry.outages).
 handler500 = "registry.web.views.errors.server_error"

@@ -120,6 +120,44 @@ def test_a_j_credit_nullification_with_its_purpose_and_the_schemes_refusals(home
     assert "refused [1003]" in both.stderr  # the same code as on the web and the API, not an argparse error
 
 
+def test_a_command_before_init_says_so_and_creates_nothing(tmp_path):
+    result = run(tmp_path, "create-admin", "--username", "admin", "--superuser", ok=False)
+    assert result.returncode == 2
+    assert f"no database at {tmp_path / 'registry.sqlite3'}" in result.stderr and "registry init" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_command_finds_the_database_of_scripts_start_from_any_directory(tmp_path, monkeypatch):
+    from registry.home import registry_home
+
+    monkeypatch.delenv("REGISTRY_HOME", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert registry_home() == Path(__file__).resolve().parents[2] / "var"
+
+
+def test_help_takes_the_hyphenated_command_names_of_the_readme(home):
+    result = run(home, "help", "register-project")
+    assert "--programme" in result.stdout and "--approach" in result.stdout
+
+
+def test_registry_hours_sets_and_shows_the_hours_in_the_registrys_zone(home):
+    result = run(home, "hours", "--registry", "MNG01", "--days", "mon-fri", "--opens", "09:00", "--closes", "18:00")
+    assert "registry MNG01 accepts account holders' movements Mon-Fri 09:00-18:00 (Asia/Ulaanbaatar)" in result.stdout
+    refused = run(home, "hours", "--registry", "MNG01", "--preset", "jcredit", ok=False)
+    assert "the J-Credit hours are Japan time" in refused.stderr
+    bad = run(home, "hours", "--registry", "MNG01", "--opens", "18:00", "--closes", "09:00", ok=False)
+    assert "refused [1013]" in bad.stderr
+    assert "Mon-Fri 09:00-18:00" in run(home, "hours", "--registry", "MNG01").stdout
+    assert "at any time" in run(home, "hours", "--registry", "MNG01", "--always").stdout
+
+
+def test_an_empty_database_is_refused_with_the_same_advice(tmp_path):
+    sqlite3.connect(tmp_path / "registry.sqlite3").close()  # left behind by an older version, say
+    result = run(tmp_path, "holdings", "--registry", "JPN01", ok=False)
+    assert result.returncode == 2 and "is not set up" in result.stderr and "registry init" in result.stderr
+
+
 def test_a_corsia_cancellation_names_its_airline_and_the_lists_show_authorised_entities(home):
     today = __import__("datetime").date.today()
     run(home, "open-account", "--registry", "MNG01", "--type", "use", "--name", "CORSIA use", "--purpose", "CORSIA")

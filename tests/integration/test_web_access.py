@@ -340,7 +340,7 @@ def test_the_registry_speaks_japanese(roles):
     client.post("/i18n/setlang/", {"language": "ja", "next": "/app/"})
     page = client.get(f"/app/accounts/{roles.seller.number}/").content.decode()
     assert '<html lang="ja">' in page
-    assert "保有ユニット" in page and "取引の申請" in page
+    assert "保有ユニット" in page and "取引の起票" in page  # docs/glossary.md: propose is 起票
     assert "CA0001-MNG01-MNG-1-100-2023" in page
 
 

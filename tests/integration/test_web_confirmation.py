@@ -19,7 +19,6 @@ from registry.parties.models import UnitType
 from registry.parties.services import register_entity
 from registry.transactions.models import Transaction
 from registry.transactions.services import issue_units
-from registry.web.refusals import TRANSLATED
 from tests.factories import make_user, one_time_code, sign_in
 
 
@@ -170,8 +169,3 @@ def test_quantity_and_ranges_together_are_1003_on_the_web_and_the_cli(lion):
         call_command(
             "retire", "--registry", "JPN01", "--as", "admin-jp", "--account", lion.lion.number, "--quantity", "5", "--range", "1-5"
         )
-
-
-def test_the_translated_refusals_say_what_the_check_table_says():
-    for check, template in TRANSLATED.items():
-        assert template == check.template, check

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -178,3 +178,35 @@ def set_movements_suspended(actor: Actor, registry: Registry, suspended: bool, n
     registry.save(update_fields=["movements_suspended", "suspension_notice"])
     log_operation(actor, Operation.MOVEMENTS_SUSPENDED if suspended else Operation.MOVEMENTS_RESUMED, registry=registry, outcome=notice)
     return registry
+
+
+def set_operating_hours(actor: Actor, registry: Registry, days: list[int], opens_at: time | None, closes_at: time | None) -> Registry:
+    """When account holders may move units: days (Monday is 0) and times in the registry's own zone.
+
+    Every day with no times means always open; times are both given or both left out, opening first.
+    """
+    ensure_administrator(actor, registry)
+    if (opens_at is None) != (closes_at is None):
+        raise CheckFailed(Check.VALUE_INVALID, field="Operating hours", detail="give both the opening and the closing time, or neither")
+    if opens_at is not None and closes_at is not None and opens_at >= closes_at:
+        raise CheckFailed(Check.VALUE_INVALID, field="Operating hours", detail="the opening time must be before the closing time")
+    if not days or any(not 0 <= day <= 6 for day in days):
+        raise CheckFailed(Check.VALUE_INVALID, field="Operating days", detail="choose at least one day of the week")
+    every_day = sorted(set(days)) == list(range(7))
+    registry.open_weekdays = "" if every_day else _days_text(sorted(set(days)))
+    registry.opens_at, registry.closes_at = opens_at, closes_at
+    registry.save(update_fields=["open_weekdays", "opens_at", "closes_at"])
+    shown = f"{registry.open_weekdays or 'every day'} {opens_at or ''}-{closes_at or ''} {registry.time_zone}"
+    log_operation(actor, Operation.OPERATING_HOURS_SET, registry=registry, outcome=shown)
+    return registry
+
+
+def _days_text(days: list[int]) -> str:
+    """``[0, 1, 2, 3, 4, 6]`` as ``0-4,6``, the form the operating-hours check reads."""
+    runs: list[list[int]] = []
+    for day in days:
+        if runs and runs[-1][-1] == day - 1:
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    return ",".join(f"{run[0]}-{run[-1]}" if len(run) > 1 else str(run[0]) for run in runs)

@@ -185,3 +185,11 @@ def admit_application(address: str | None, content_length: int) -> None:
 
 def path_of(stored_name: str) -> Path:
     return upload_folder() / Path(stored_name).name
+
+
+def _too_large(name: str, limit: int) -> CheckFailed:
+    # detail_template lets the web say the same in the reader's language (registry.refusals).
+    template = "the file is larger than the limit of %(limit)s bytes"
+    return CheckFailed(
+        Check.VALUE_INVALID, field=name, detail=template % {"limit": f"{limit:,}"}, detail_template=template, limit=f"{limit:,}"
+    )

@@ -28,6 +28,7 @@ from registry.applications.models import Application, DocumentKind, Form, Status
 from registry.core.checks import CheckFailed
 from registry.parties.models import Registry
 from registry.parties.services import is_administrator
+from registry.refusals import refusal_message
 from registry.transactions.models import Transaction, TransactionType
 
 DOCUMENT_FIELDS = [kind.value for kind in DocumentKind]
@@ -54,7 +55,7 @@ def _base_url(request: HttpRequest) -> str:
 
 def _show_problems(form: forms.Form, problems: dict[str, CheckFailed]) -> None:
     for name, failure in problems.items():
-        form.add_error(name if name in form.fields else None, f"[{failure.code}] {failure.message}")
+        form.add_error(name if name in form.fields else None, refusal_message(failure))
 
 
 def _held(request: HttpRequest) -> dict[str, services.HeldDocument]:
@@ -79,7 +80,7 @@ def _admit(request: HttpRequest) -> str | None:
 def apply_for_account(request: HttpRequest) -> HttpResponse:
     """Form 1. Every problem is shown at once; documents that passed are kept (in the session) for
     the next attempt, and the form says so beside each."""
-    registries = [(r.registry_id, f"{r.name} ({r.registry_id})") for r in Registry.objects.order_by("registry_id")]
+    registries = [(r.registry_id, f"{_(r.name)} ({r.registry_id})") for r in Registry.objects.order_by("registry_id")]
     if request.method == "POST" and (refused := _admit(request)) is not None:
         messages.error(request, refused)
         return render(request, "applications/apply.html", {"form": OpeningForm(registries=registries)}, status=429)
@@ -124,7 +125,7 @@ def _resubmit(request: HttpRequest, application: Application) -> forms.Form | No
         except services.ApplicationInvalid as invalid:
             _show_problems(form, invalid.problems)
         except CheckFailed as failure:
-            form.add_error(None, f"[{failure.code}] {failure.message}")
+            form.add_error(None, refusal_message(failure))
         else:
             messages.success(request, _("Your corrections are submitted."))
             return None
@@ -207,7 +208,7 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     request.user, REVIEW[action], registry=application.registry, target=application.reference, outcome=application.status
                 )
             except CheckFailed as failure:
-                messages.error(request, f"[{failure.code}] {failure.message}")
+                messages.error(request, refusal_message(failure))
                 log_operation(
                     request.user,
                     REVIEW[action],
@@ -303,7 +304,7 @@ def new_request(request: HttpRequest, number: str) -> HttpResponse:
             target=account.number,
             outcome=f"refused {failure.code}",
         )
-        messages.error(request, f"[{failure.code}] {failure.message}")
+        messages.error(request, refusal_message(failure))
         return redirect("account", number=number)
     except ValueError:
         log_operation(request.user, Operation.APPLICATION_SUBMITTED, registry=account.registry, target=account.number, outcome="refused")

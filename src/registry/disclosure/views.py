@@ -11,9 +11,10 @@ from django.views.decorators.http import require_GET
 
 from registry import csvfiles
 from registry.disclosure import figures
-from registry.parties.hours import describe_hours
+from registry.parties.hours_text import describe_hours, zone_label
 from registry.parties.models import Notice, Registry
 from registry.replica import reads_from_replica
+from registry.transactions.models import TransactionType
 from registry.units.models import CorsiaEligibility
 
 
@@ -33,7 +34,11 @@ def index(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     return render(
         request,
         "disclosure/index.html",
-        {"registries": registries, "notices": notices, "hours": {r.pk: describe_hours(r) for r in registries}},
+        {
+            "registries": registries,
+            "notices": notices,
+            "hours": {r.pk: f"{describe_hours(r)} ({zone_label(r.time_zone)})" for r in registries},
+        },
     )
 
 
@@ -82,7 +87,15 @@ def transactions(request: HttpRequest, registry_id: str) -> HttpResponse | Strea
             ["year", "type", "count", "units"],
             [[r["year"], r["type"], r["count"], r["units"]] for r in rows],
         )
-    return render(request, "disclosure/transactions.html", {"registry": registry, "rows": rows, "as_of": timezone.now()})
+    # Authorisations and first transfers change the state of units already counted as movements.
+    state_changes = {TransactionType.AUTHORIZATION, TransactionType.FIRST_TRANSFER}
+    context = {
+        "registry": registry,
+        "rows": [r for r in rows if r["type"] not in state_changes],
+        "authorisations": [r for r in rows if r["type"] in state_changes],
+        "as_of": timezone.now(),
+    }
+    return render(request, "disclosure/transactions.html", context)
 
 
 @require_GET

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib.auth.models import User
+from django.utils import translation
 
 from registry.accounts.models import SYSTEM_TYPES, Account, AccountType
 from registry.accounts.services import open_account, system_account
@@ -63,7 +64,8 @@ def seed_reference_data() -> list[Registry]:
     for registry in registries:
         for account_type in [AccountType.PARTY_HOLDING, *sorted(SYSTEM_TYPES)]:
             if not Account.objects.filter(registry=registry, type=account_type).exists():
-                name = f"{registry.party.name} {AccountType(account_type).label.lower()}"
+                with translation.override("en"):  # the stored name; screens translate it (registry_text.account_name)
+                    name = f"{registry.party.name} {AccountType(account_type).label}"
                 open_account(actor, registry, account_type=account_type, name=name)
     return registries
 

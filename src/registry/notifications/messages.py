@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from registry.accounts.models import Right
+from registry.parties.local_time import local_time
 
 MESSAGES = {
     "account_access_granted": _("You are now a representative of account %(account)s (%(right)s)."),
@@ -68,6 +71,13 @@ def render(kind: str, params: dict[str, Any]) -> str:
     shown = _Params(params)
     if "right" in shown:
         shown["right"] = str(Right(shown["right"]).label)
+    if "when" in shown:  # stored as ISO with its offset; shown in the registry's zone, saying which
+        try:
+            moment = datetime.fromisoformat(str(shown["when"]))
+        except ValueError:
+            pass
+        else:
+            shown["when"] = local_time(moment, str(shown.get("zone") or settings.TIME_ZONE))
     for name, renderer in PARAMETER_RENDERERS.items():
         if name in shown:
             shown[name] = renderer(shown[name])

@@ -40,6 +40,7 @@ def approved(tx: Transaction, delayed_until: datetime | None) -> None:
             "transaction_delayed",
             transaction=tx.pk,
             when=delayed_until.isoformat(timespec="minutes"),
+            zone=tx.registry.time_zone,  # shown in the registry's zone
         )
 
 

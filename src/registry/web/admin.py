@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
@@ -67,6 +68,15 @@ class NoticeAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     """Notices and maintenance windows are not ledger data: administrators edit them here."""
 
     list_display = ("title_en", "kind", "registry", "published_at", "starts_at", "ends_at")
+
+    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if field is not None and db_field.name in ("published_at", "starts_at", "ends_at"):
+            # Times typed here are the server's; say so, and where the registry's own zone is used.
+            field.help_text = _(
+                "In %(zone)s, the server's time zone. Announce maintenance under Hours and maintenance to enter it in the registry's own zone."
+            ) % {"zone": settings.TIME_ZONE}
+        return field
 
 
 @admin.register(CorsiaEligibility)

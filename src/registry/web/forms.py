@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.forms import PasswordChangeForm
+from django.utils.dates import WEEKDAYS
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
@@ -130,6 +131,36 @@ class UserForm(forms.Form):
 class SuspensionForm(forms.Form):
     suspended = forms.BooleanField(label=_("Suspend user-initiated movements"), required=False)
     notice = forms.CharField(label=_("Notice shown to users"), required=False, max_length=500)
+
+
+class OperatingHoursForm(forms.Form):
+    """Days and times in the registry's own zone (the page names the zone)."""
+
+    days = forms.TypedMultipleChoiceField(
+        label=_("Open on"),
+        choices=[(day, WEEKDAYS[day]) for day in range(7)],
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    opens_at = forms.TimeField(label=_("Opens at"), required=False, widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
+    closes_at = forms.TimeField(label=_("Closes at"), required=False, widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
+
+
+class MaintenanceForm(forms.Form):
+    """A maintenance window; the view reads its times in the registry's zone."""
+
+    starts_at = forms.DateTimeField(
+        label=_("Starts at"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+    ends_at = forms.DateTimeField(
+        label=_("Ends at"), input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"], widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    title_ja = forms.CharField(label=_("Title in Japanese"), max_length=200)
+    title_en = forms.CharField(label=_("Title in English"), max_length=200)
+    body_ja = forms.CharField(label=_("Details in Japanese"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    body_en = forms.CharField(label=_("Details in English"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class NewPasswordForm(PasswordChangeForm):

@@ -36,11 +36,11 @@ from registry.notifications.models import Notification
 from registry.notifications.services import mark_read
 from registry.parties.models import Registry
 from registry.parties.services import is_administrator
+from registry.refusals import refusal_message
 from registry.transactions.models import Transaction
 from registry.transactions.visibility import refused_on_request, seen_from, sides_seeing
 from registry.units.holdings import holdings
 from registry.web.forms import MovementForm, RejectForm, SuspensionForm, TrustedAccountForm
-from registry.web.refusals import refusal_message
 from registry.web.views.administration import worklist
 
 
@@ -143,7 +143,7 @@ def transaction_list(request: HttpRequest) -> HttpResponse:
     found = (
         Transaction.objects.filter(seen_from(permissions.visible_accounts(request.user)))
         .exclude(refused_on_request())
-        .select_related("from_account", "to_account", "proposed_by")
+        .select_related("registry", "from_account", "to_account", "proposed_by")
         .order_by("-pk")
     )
     page = Paginator(found, 50).get_page(request.GET.get("page"))

@@ -1,5 +1,6 @@
 """Refusals and failures the framework decides before (or instead of) a view: CSRF failures and
-server errors, each on record with address and user; database outages answered 503."""
+server errors, each on record with address and user; database outages answered 503; error pages in
+the reader's language, styled like the rest, with a way back."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ import logging
 from django.contrib.auth.models import User
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.template import loader
+from django.utils.translation import gettext as _
 from django.views import csrf
 
 from registry.access.models import Operation
@@ -50,4 +53,21 @@ def server_error(request: HttpRequest) -> HttpResponse:
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response
     _record(request, Operation.SERVER_ERROR, "500")
-    return HttpResponse(loader.render_to_string("web/server_error.html"), status=500)
+    # No context processors: whatever failed (the database, say) must not fail this page too.
+    return HttpResponse(loader.render_to_string("500.html"), status=500)
+
+
+def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    context = {
+        "heading": _("You may not open this page"),
+        "explanation": _("Your sign-in does not give access to this page. If you think it should, ask the registry's administrators."),
+    }
+    return render(request, "error.html", context, status=403)
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    context = {
+        "heading": _("Page not found"),
+        "explanation": _("There is no such page, or it is not yours to see. Check the address, or start again from the menu."),
+    }
+    return render(request, "error.html", context, status=404)

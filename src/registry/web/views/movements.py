@@ -33,12 +33,12 @@ from registry.accounts.models import Account
 from registry.core.checks import Check, CheckFailed
 from registry.core.serials import SerialRange
 from registry.parties.models import Project, Registry
+from registry.refusals import refusal_message
 from registry.transactions import services as ledger
 from registry.transactions.blocks import UnitChoice, requested_units
 from registry.transactions.models import Transaction, TransactionStatus, TransactionType
 from registry.units.models import UnitBlock
 from registry.web.forms import ConfirmForm, MovementForm, RejectForm
-from registry.web.refusals import refusal_message
 from registry.web.views.app import _account, _transaction
 
 

@@ -19,6 +19,7 @@ from registry.access.services import log_operation
 from registry.api.models import ApiToken, Scope
 from registry.api.tokens import create_token, revoke_token
 from registry.core.checks import CheckFailed
+from registry.refusals import refusal_message
 
 
 class TokenForm(forms.Form):
@@ -44,7 +45,7 @@ def tokens(request: HttpRequest) -> HttpResponse:
                 user, form.cleaned_data["name"], form.cleaned_data["scope"], form.cleaned_data["accounts"], form.cleaned_data["days"]
             )
         except CheckFailed as failure:
-            form.add_error(None, f"[{failure.code}] {failure.message}")
+            form.add_error(None, refusal_message(failure))
     listed = ApiToken.objects.filter(user=user).prefetch_related("accounts")
     return render(request, "web/app/tokens.html", {"form": form, "tokens": listed, "secret": secret})
 
