@@ -123,6 +123,13 @@ def test_the_detector_finds_english_and_passes_japanese_with_identifiers():
 
 #: A value of each parameter the services put in a failure, in the form they put it.
 PARAMETERS = {
+    "accepted": "JC-RE-E",
+    "country": "SG",
+    "minutes": 60,
+    "purposes": "CORSIA, GX-ETS",
+    "range": "281-300",
+    "registries": "JPN01, MNG01",
+    "unit_types": "JC, JC-RE-E",
     "account": "JPN01-000008",
     "account_registry": "MNG01",
     "account_type": "omge_cancellation",

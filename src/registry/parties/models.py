@@ -160,6 +160,8 @@ class UsePurpose(models.Model):
 
     class Meta:
         ordering = ["programme", "position", "code"]
+        verbose_name = _("purpose of use")
+        verbose_name_plural = _("purposes of use")
 
     def __str__(self) -> str:
         return self.code

@@ -87,7 +87,7 @@ class MovementForm(forms.Form):
         help_text=_("For retirements and cancellations: the entity using the units (identification number or name)."),
     )
     credit_user = forms.CharField(label=_("Credit user (name)"), required=False, max_length=300)
-    use_country = LazyTypedChoiceField(label=_("Country of use"), choices=BLANK_COUNTRY + list(countries), required=False)
+    use_country = LazyTypedChoiceField(label=_("Country of use"), choices=lambda: BLANK_COUNTRY + list(countries), required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

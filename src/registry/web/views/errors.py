@@ -7,7 +7,6 @@ from __future__ import annotations
 import logging
 
 from django.contrib.auth.models import User
-from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template import loader
@@ -29,7 +28,7 @@ def _user(request: HttpRequest) -> User | None:
 def _record(request: HttpRequest, action: Operation, outcome: str) -> None:
     try:
         log_operation(_user(request), action, target=f"{request.method} {request.path}"[:200], outcome=outcome)
-    except DatabaseError:  # the log lives in the database too: the file log must do
+    except Exception:  # the log lives in the database too, which may be what failed: the file log must do
         logger.exception("could not record %s %s of %s", action, outcome, request.path)
 
 
