@@ -50,7 +50,7 @@ def test_jcredit_hours_maintenance_banner_and_refusal_in_japanese(live_server, b
     page.get_by_label("件名（日本語）").fill("システム更新")
     page.get_by_label("件名（英語）").fill("System update")
     page.get_by_role("button", name="告知する").click()
-    banner = f"日本 JCM登録簿（JPN01）のメンテナンス予定：{start:%Y-%m-%d} 10:00 JST～{start:%Y-%m-%d} 13:00 JST"
+    banner = f"日本 カーボン・クレジット登録簿（JPN01）のメンテナンス予定：{start:%Y-%m-%d} 10:00 JST～{start:%Y-%m-%d} 13:00 JST"
     assert banner in page.locator(".banners").inner_text()
 
     # Closed all of today (in Tokyo): the representative's transfer is refused, in Japanese.
@@ -66,7 +66,7 @@ def test_jcredit_hours_maintenance_banner_and_refusal_in_japanese(live_server, b
     holder_page.goto(f"{base}/app/accounts/{world.japanese.number}/")
     holder_page.get_by_label("移転先口座").fill("JPN01-000001")
     holder_page.get_by_label("数量（tCO2e）").fill("5")
-    holder_page.get_by_role("button", name="起票する").click()
+    holder_page.get_by_role("button", name="確認画面へ").click()
     refusal = holder_page.locator(".messages").inner_text()
     now = timezone.now().astimezone(TOKYO)
     assert "[2007] 登録簿 JPN01 で口座名義人が移転できるのは" in refusal

@@ -13,10 +13,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from registry.accounts.models import Account
 from registry.transactions.models import Transaction
-from tests.browser.people import code
-from tests.factories import make_world, trust
+from tests.browser.people import code, next_code
+from tests.factories import make_world, trust, valid_pdf
 
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 ADMIN_PASSWORD = "a long pass phrase for the admin"
 
 
@@ -47,7 +46,7 @@ def test_an_administrator_onboards_a_foreign_company_in_japanese(live_server, br
     files = {}
     for name in ("incorporation", "authorization", "passport", "passport-clear"):
         files[name] = tmp_path / f"{name}.pdf"
-        files[name].write_bytes(PDF)
+        files[name].write_bytes(valid_pdf())
     base = live_server.url
     mail.outbox.clear()
 
@@ -133,9 +132,13 @@ def test_an_administrator_onboards_a_foreign_company_in_japanese(live_server, br
     first.locator("#id_to_account").fill(world.japanese.number)
     first.locator("#id_quantity").fill("120")
     first.locator("form[action$='/propose/'] button[type=submit]").click()
+    first.locator("#id_token").fill(next_code(TOTPDevice.objects.get(user__username="merlion-tan", confirmed=True)))
+    first.locator("#confirm").click()
     first.wait_for_url(re.compile(r".*/app/transactions/\d+/$"))
     number = int(re.search(r"/transactions/(\d+)/", first.url).group(1))
     second.goto(f"{base}/app/transactions/{number}/")
     second.locator("#approve").click()
+    second.locator("#id_token").fill(next_code(TOTPDevice.objects.get(user__username="merlion-lee", confirmed=True)))
+    second.locator("#confirm").click()
     assert second.locator("#status").inner_text() == "完了"
     assert Transaction.objects.get(pk=number).status == "completed"

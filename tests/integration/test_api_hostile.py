@@ -14,7 +14,7 @@ from registry.access.models import OperationLog
 from registry.access.services import grant_right
 from registry.api.tokens import create_token
 from registry.transactions.models import Transaction
-from tests.factories import make_user, sign_in, trust
+from tests.factories import make_user, one_time_code, sign_in, trust
 from tests.integration.test_api_rules import bearer, proposal
 
 
@@ -100,7 +100,7 @@ def test_the_web_and_the_api_accept_the_same_serial_syntax(people, client):
     sign_in(client, people.admin_mn)
     client.post(
         f"/app/accounts/{people.seller.number}/propose/",
-        {"kind": "internal_transfer", "to_account": people.buyer.number, "ranges": "MNG01:6-10"},
+        {"kind": "internal_transfer", "to_account": people.buyer.number, "ranges": "MNG01:6-10", "token": one_time_code(people.admin_mn)},
     )
     assert Transaction.objects.filter(type="internal_transfer", status="completed").count() == 2
 

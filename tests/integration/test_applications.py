@@ -103,7 +103,7 @@ def test_a_foreign_entity_applies_is_returned_resubmits_and_gets_its_account(wor
         (pdf("passport.docx"), "only PDF files"),
         (pdf("passport.pdf", content_type="image/png"), "not a PDF"),
         (pdf("passport.pdf", content=b"hello, not a pdf"), "the content is not a PDF document"),
-        (pdf("passport.pdf", content=PDF + b"0" * 5000), "the limit of 4,096 bytes"),
+        (pdf("passport.pdf", content=PDF + b"0" * 5000), "the limit is 4,096"),
     ],
 )
 @override_settings(REGISTRY_UPLOAD_MAX_BYTES=4096)

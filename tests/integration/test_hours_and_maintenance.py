@@ -67,7 +67,7 @@ def test_maintenance_is_entered_in_the_registrys_zone_and_announced_on_every_pag
     client.post("/app/registries/JPN01/hours/", form)
     notice = Notice.objects.get()
     assert notice.starts_at == start and notice.registry == world.japan  # 10:00 in Tokyo, whatever the server's zone
-    expected = f"日本 JCM登録簿（JPN01）のメンテナンス予定：{start:%Y-%m-%d} 10:00 JST～{start:%Y-%m-%d} 13:00 JST"
+    expected = f"日本 カーボン・クレジット登録簿（JPN01）のメンテナンス予定：{start:%Y-%m-%d} 10:00 JST～{start:%Y-%m-%d} 13:00 JST"
     for path in ("/", "/public/", "/app/"):
         page = (client if path == "/app/" else Client()).get(path, HTTP_ACCEPT_LANGUAGE="ja").content.decode()
         assert expected in page and "システム更新" in page, path
@@ -87,7 +87,7 @@ def test_a_window_going_on_and_an_emergency_suspension_are_announced_naming_the_
     page = Client().get("/public/", HTTP_ACCEPT_LANGUAGE="ja").content.decode()
     ends = (now + timedelta(hours=1)).astimezone(zoneinfo.ZoneInfo("Asia/Ulaanbaatar"))
     assert f"モンゴル JCM登録簿（MNG01）は {ends:%Y-%m-%d %H:%M} UTC+08:00 までメンテナンス中です。" in page
-    assert "日本 JCM登録簿（JPN01）では口座名義人の移転が停止されています。 不正アクセスの調査のため" in page
+    assert "日本 カーボン・クレジット登録簿（JPN01）では口座名義人の移転が停止されています。 不正アクセスの調査のため" in page
 
 
 def test_a_movement_outside_hours_is_refused_in_japanese_with_the_registrys_local_time(world):

@@ -17,7 +17,7 @@ from registry.api.models import ApiToken
 from registry.api.tokens import create_token
 from registry.applications.models import Application, ApplicationDocument
 from registry.transactions.services import retire_units
-from tests.factories import make_user, sign_in
+from tests.factories import make_user, one_time_code, sign_in
 from tests.integration.test_applications import opening_form
 
 
@@ -156,6 +156,8 @@ def test_operation_kinds_are_an_enum_and_one_kind_whatever_the_interface(people,
     secret = create_token(people.admin_mn, "ops", "write")[1]
     proposal = {"kind": "retirement", "from_account": people.seller.number, "quantity": 1}
     client.post("/api/v1/transactions", proposal, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {secret}")
-    client_for(people.admin_mn).post(f"/app/accounts/{people.seller.number}/propose/", {"kind": "retirement", "quantity": 1})
+    client_for(people.admin_mn).post(
+        f"/app/accounts/{people.seller.number}/propose/", {"kind": "retirement", "quantity": 1, "token": one_time_code(people.admin_mn)}
+    )
     assert set(OperationLog.objects.filter(action=Operation.PROPOSE).values_list("channel", flat=True)) == {"api", "web"}
     assert {entry.action for entry in OperationLog.objects.all()} <= set(Operation)

@@ -22,7 +22,7 @@ from django.utils import timezone
 from registry.access.services import grant_right
 from registry.applications.models import Application
 from registry.transactions.models import Transaction
-from tests.factories import make_user, sign_in
+from tests.factories import make_user, one_time_code, sign_in
 
 GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
 PORT = int(os.environ.get("REGISTRY_TEST_GUNICORN_PORT", "8431"))
@@ -54,7 +54,7 @@ def test_a_csrf_token_from_another_session_is_refused(world):
     victim = Client(enforce_csrf_checks=True)
     sign_in(victim, user)
     own = form_token(victim.get(f"/app/accounts/{world.seller.number}/").content.decode())
-    victim.post(f"/app/accounts/{world.seller.number}/propose/", {**proposal, "csrfmiddlewaretoken": own})
+    victim.post(f"/app/accounts/{world.seller.number}/propose/", {**proposal, "csrfmiddlewaretoken": own, "token": one_time_code(user)})
     assert Transaction.objects.filter(proposed_by=user).count() == 1
 
 

@@ -11,7 +11,7 @@ from registry.article6.models import AuthorizedEntity
 from registry.article6.services import create_authorization
 from registry.parties.services import register_entity
 from registry.transactions.models import Transaction
-from tests.factories import make_user, sign_in
+from tests.factories import make_user, one_time_code, sign_in
 
 
 def signed_in(user, language: str = "en") -> Client:
@@ -83,5 +83,8 @@ def test_a_retirement_proposed_on_the_web_names_its_using_entity(world):
     world.issue(20)
     register_entity(world.admin_mn, world.mongolia, name="Ulaanbaatar Airport", country="MN", identification_number="UB-1")
     client = signed_in(world.admin_mn)
-    client.post(f"/app/accounts/{world.seller.number}/propose/", {"kind": "retirement", "quantity": 5, "using_entity": "UB-1"})
+    client.post(
+        f"/app/accounts/{world.seller.number}/propose/",
+        {"kind": "retirement", "quantity": 5, "using_entity": "UB-1", "token": one_time_code(world.admin_mn)},
+    )
     assert Transaction.objects.get(type="retirement").using_entity.name == "Ulaanbaatar Airport"
