@@ -19,7 +19,10 @@ ENVELOPE = ("kind", "registry", "sequence", "at")
 def dated_record(recorded: e.Recorded) -> dict[str, Any]:
     """The interchange record of one journal entry (effective: when it was recorded)."""
     body = e.body_of(recorded)
-    record: dict[str, Any] = {"record": body["kind"], "effective": recorded.at.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")}
+    record: dict[str, Any] = {
+        "record": body["kind"],
+        "effective": recorded.took_effect.astimezone(dt.UTC).isoformat().replace("+00:00", "Z"),
+    }
     record |= {key: value for key, value in body.items() if key not in ENVELOPE}
     return record
 
