@@ -141,3 +141,16 @@ def trust(world: World, *pairs: tuple[Account, Account]) -> None:
     for account, other in pairs:
         admin = world.admin_mn if account.registry == world.mongolia else world.admin_jp
         add_trusted_account(admin, account, other, at=long_ago)
+
+
+def valid_pdf() -> bytes:
+    """A small, harmless, one-page PDF, as an applicant's scanner would make (pypdf writes it)."""
+    import io
+
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()

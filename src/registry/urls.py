@@ -12,3 +12,6 @@ urlpatterns = [
     path("", include("registry.applications.urls")),
     path("", include("registry.web.urls")),
 ]
+
+# A server error is recorded, an outage of the database answered 503 (see registry.outages).
+handler500 = "registry.web.views.errors.server_error"

@@ -62,7 +62,7 @@ def test_acting_without_rights_is_refused_with_2001(home):
 def test_export_holdings_writes_every_block_with_its_identifier(home, tmp_path):
     out = tmp_path / "holdings.csv"
     run(home, "export-holdings", "--registry", "MNG01", "--output", str(out))
-    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    rows = list(csv.DictReader(out.open(encoding="utf-8-sig")))
     assert sum(int(row["quantity"]) for row in rows) == 1300  # 200 went to Japan
     assert all(row["identifier"].startswith("CA0001-MNG01-MNG-") for row in rows)
 
@@ -80,7 +80,7 @@ def test_article6_from_the_command_line(home, tmp_path):
         home, "aef", "--registry", "MNG01", "--year", str(today.year), "--output", str(tmp_path / "aef.xlsx"), "--csv-dir", str(tmp_path)
     )
     assert "(reconciled)" in result.stdout
-    actions = list(csv.DictReader((tmp_path / f"MNG01-{today.year}-actions.csv").open(encoding="utf-8")))
+    actions = list(csv.DictReader((tmp_path / f"MNG01-{today.year}-actions.csv").open(encoding="utf-8-sig")))
     assert {"Authorization", "First transfer", "Transfer"} <= {row["Action type"] for row in actions}
     assert "MN 2024: +10 tCO2e" in run(home, "adjustments").stdout
 
@@ -140,3 +140,11 @@ def test_a_corsia_cancellation_names_its_airline_and_the_lists_show_authorised_e
     assert f"{SELLER} entity_holding 'Darkhan Solar LLC' open" in run(home, "accounts", "--registry", "MNG01").stdout
     checked = run(home, "aef", "--registry", "MNG01", "--year", str(today.year), "--check")
     assert f"MNG01 {today.year}: 0 findings (consistent)" in checked.stdout
+
+
+def test_what_a_command_does_is_logged_as_done_from_the_command_line(home):
+    run(home, "create-user", "--username", "tuya", env={"REGISTRY_USER_PASSWORD": "a long pass phrase for tuya"})
+    run(home, "grant-right", "--registry", "MNG01", "--user", "tuya", "--account", SELLER, "--right", "read_only")
+    with sqlite3.connect(home / "registry.sqlite3") as db:
+        found = db.execute("SELECT action, channel FROM access_operationlog WHERE target LIKE 'tuya %'").fetchall()
+    assert found == [("grant_right", "cli")]

@@ -73,7 +73,9 @@ def test_another_persons_transaction_does_not_exist_for_a_token_and_the_attempt_
     secret = create_token(stranger, "mine", "read")[1]
     response = client.get(f"/api/v1/transactions/{tx.pk}", **bearer(secret))
     assert response.status_code == 404 and response["Content-Type"] == "application/problem+json"
-    assert OperationLog.objects.filter(user=stranger, action="api_view_transaction", target=str(tx.pk), outcome="denied").exists()
+    assert OperationLog.objects.filter(
+        user=stranger, action="view_transaction", channel="api", target=str(tx.pk), outcome="denied"
+    ).exists()
 
 
 def test_administration_needs_an_administrator_with_an_unlimited_token(people, client):
@@ -214,7 +216,9 @@ def test_a_denied_write_is_logged_although_the_write_is_rolled_back(people, clie
     secret = create_token(outsider, "erp", "write")[1]
     body = {"kind": "retirement", "from_account": people.seller.number, "quantity": 1}
     assert post(client, "/api/v1/transactions", body, secret).status_code == 404
-    assert OperationLog.objects.filter(user=outsider, action="api_view_account", target=people.seller.number, outcome="denied").exists()
+    assert OperationLog.objects.filter(
+        user=outsider, action="view_account", channel="api", target=people.seller.number, outcome="denied"
+    ).exists()
 
 
 def test_refusals_through_the_api_are_logged_as_on_the_web(people, client):
@@ -224,7 +228,9 @@ def test_refusals_through_the_api_are_logged_as_on_the_web(people, client):
     reader = create_token(people.initiator, "read", "read")[1]
     post(client, "/api/v1/transactions", proposal(people), reader)
     outcomes = set(
-        OperationLog.objects.filter(user=people.initiator, action__in=["api_approve", "api_propose"]).values_list("outcome", flat=True)
+        OperationLog.objects.filter(user=people.initiator, action__in=["approve", "propose"], channel="api").values_list(
+            "outcome", flat=True
+        )
     )
     assert {"refused 2003", "refused 2002", "awaiting_approval"} <= outcomes
 

@@ -363,9 +363,9 @@ def test_the_proposer_cancels_and_the_approver_rejects_on_the_web(roles):
 
 def test_representatives_see_only_their_own_log_and_overseers_the_registrys(roles):
     client_for(roles.people["nobody"]).get(f"/app/accounts/{roles.seller.number}/")  # a denied attempt
-    assert "view_account" not in client_for(roles.people["reader"]).get("/app/log/").content.decode()
+    assert "View an account" not in client_for(roles.people["reader"]).get("/app/log/").content.decode()
     overseen = client_for(roles.people["auditor"]).get("/app/log/").content.decode()
-    assert "view_account" in overseen and "nobody" in overseen
+    assert "View an account" in overseen and "nobody" in overseen
 
 
 def test_sessions_end_after_half_an_hour_without_activity(roles):

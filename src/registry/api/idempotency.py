@@ -5,6 +5,9 @@ itself, before the write. A concurrent request with the same key waits on that r
 first commits, fails to reserve it and answers with the first request's result; a later retry
 finds the stored result at once. A refusal is a result too: the retry gets the same refusal. The
 same key with another method, path or body is refused (422): it is a client's mistake, not a retry.
+
+If the database connection breaks during the commit, nobody can tell whether the write (and its
+key) was kept: that is ``OutcomeUnknown``, answered 503 saying a retry with the same key is safe.
 """
 
 from __future__ import annotations
@@ -19,12 +22,14 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
+from registry.access.models import Operation
 from registry.access.services import log_operation
 from registry.api.models import ApiToken, IdempotencyRecord
 from registry.api.problems import problem, refusal, respond
-from registry.api.security import address_of, require_write, user_of
+from registry.api.security import require_write, user_of
 from registry.core.checks import Check, CheckFailed
 from registry.core.journal import canonical_json
+from registry.outages import OUTAGES, OutcomeUnknown
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 200
@@ -52,25 +57,26 @@ def _stored(token: ApiToken, key: str) -> IdempotencyRecord | None:
     return IdempotencyRecord.objects.filter(token=token, key=key).first()
 
 
-def _log_refusal(request: HttpRequest, action: str, failure: CheckFailed) -> None:
-    log_operation(user_of(request), f"api_{action}", target=request.path, outcome=f"refused {failure.code}", ip=address_of(request))
+def _log_refusal(request: HttpRequest, action: Operation, failure: CheckFailed) -> None:
+    log_operation(user_of(request), action, target=request.path, outcome=f"refused {failure.code}")
 
 
-def apply_once(request: HttpRequest, action: str, write: Write) -> HttpResponse:
+def apply_once(request: HttpRequest, action: Operation, write: Write) -> HttpResponse:
     """Run ``write`` (returning status and body) in one database transaction, at most once per key.
 
-    A refusal is logged as ``api_<action>`` with its check code, as the web logs its refusals.
+    A refusal is logged as ``action`` with its check code, as the web logs its refusals.
     """
     try:
         token = require_write(request)
     except CheckFailed as failure:
         _log_refusal(request, action, failure)
-        raise
+        return respond(*refusal(failure))
     key = request.headers.get(HEADER, "")
     if len(key) > MAX_KEY_LENGTH or not key.isprintable():
         detail = f"The {HEADER} must be printable and at most {MAX_KEY_LENGTH} characters long."
         return respond(400, problem(400, "Invalid idempotency key", detail, Check.VALUE_INVALID.code))
     fingerprint = _fingerprint(request)
+    committing = False
     try:
         with transaction.atomic():
             record = None
@@ -88,6 +94,11 @@ def apply_once(request: HttpRequest, action: str, write: Write) -> HttpResponse:
             if record is not None:
                 record.status, record.body = status, body
                 record.save(update_fields=["status", "body"])
+            committing = True  # what fails from here on fails in the COMMIT
+    except OUTAGES as error:
+        if committing:
+            raise OutcomeUnknown(str(error)) from error
+        raise
     except IntegrityError:
         # Another request with this key committed first: answer as it did. Without a key, a
         # concurrent request made the same unique thing first: nothing of this one was kept.

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router
 
+from registry.access.models import Operation
 from registry.api import cursors
 from registry.api.idempotency import apply_once
 from registry.api.problems import ERRORS
@@ -62,4 +63,4 @@ def mark_notifications_read(request: HttpRequest) -> HttpResponse:
         mark_read(user_of(request))
         return 204, {}
 
-    return apply_once(request, "notifications_read", write)
+    return apply_once(request, Operation.NOTIFICATIONS_READ, write)

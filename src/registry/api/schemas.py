@@ -13,14 +13,18 @@ from typing import Annotated, Any, Literal
 from ninja import Field, Schema
 from pydantic import model_validator
 
+from registry.core.serials import REQUESTED_RANGE
 from registry.disclosure.figures import Found
 from registry.units.holdings import Holding
 
-NO_CONTROL_CHARACTERS = r"^[^\x00-\x1f\x7f]*$"
+#: No control characters (C0, DEL, C1) and no bidirectional controls (embeddings, overrides,
+#: isolates, marks): "Trojan Source" text shows one thing and says another.
+NO_CONTROL_CHARACTERS = r"^[^\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]*$"
 ACCOUNT_NUMBER = r"^[A-Z]{3}[0-9]{2}-[0-9]{6,12}$"
 REGISTRY_ID = r"^[A-Z]{3}[0-9]{2}$"
-#: ``231-240`` in the account's own registry, or ``MNG01:231-240`` naming the originating registry.
-SERIAL_RANGE = r"^([A-Z]{3}[0-9]{2}:)?[0-9]{1,15}(-[0-9]{1,15})?$"
+#: ``231-240`` in the account's own registry, or ``MNG01:231-240`` naming the originating registry;
+#: the same syntax the web and the command line accept (``registry.core.serials``).
+SERIAL_RANGE = f"^{REQUESTED_RANGE}$"
 PARTY_CODE = r"^[A-Z]{2,3}$"
 IDENTIFIER = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"  # no "/": identifiers travel in paths
 
@@ -32,7 +36,9 @@ def text(max_length: int, *, min_length: int = 0) -> Any:
 
 
 AccountNumber = Annotated[str, Field(pattern=ACCOUNT_NUMBER, examples=["MNG01-000007"])]
-Quantity = Annotated[int, Field(ge=1, le=10**12)]
+#: Whole numbers only: ``"10"``, ``10.0`` and ``true`` are refused, not read as 10 or 1.
+Quantity = Annotated[int, Field(ge=1, le=10**12, strict=True)]
+Year = Annotated[int, Field(ge=1900, le=2100, strict=True)]
 
 
 # Public ---------------------------------------------------------------------------------------------
@@ -200,7 +206,7 @@ class IssuanceIn(Schema):
     account: AccountNumber
     project: str = Field(max_length=40, pattern=IDENTIFIER)
     unit_type: str = Field(max_length=20, pattern=IDENTIFIER)
-    vintage: int = Field(ge=1900, le=2100)
+    vintage: Year
     quantity: Quantity
     first_transferring_party: str | None = Field(None, pattern=PARTY_CODE)
     authorization: str | None = Field(None, max_length=60, pattern=IDENTIFIER, description="issue the units as authorised ITMOs")
@@ -264,8 +270,8 @@ class AuthorizeIn(Schema):
 
     ranges: list[Annotated[str, Field(pattern=SERIAL_RANGE)]] | None = Field(None, min_length=1, max_length=100)
     project: str | None = Field(None, max_length=40, pattern=IDENTIFIER)
-    first_vintage: int | None = Field(None, ge=1900, le=2100)
-    last_vintage: int | None = Field(None, ge=1900, le=2100)
+    first_vintage: Year | None = None
+    last_vintage: Year | None = None
 
 
 class AefOut(Schema):

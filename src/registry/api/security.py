@@ -21,11 +21,13 @@ from ninja.security import HttpBearer
 from ninja.throttling import BaseThrottle
 
 from registry.access import permissions
+from registry.access.models import Operation
 from registry.access.services import log_operation
 from registry.accounts.models import Account
 from registry.api.models import ApiToken, Scope
 from registry.api.tokens import find_token
 from registry.core.checks import Check, CheckFailed
+from registry.outages import OUTAGES
 from registry.parties.models import Registry
 from registry.parties.services import ensure_administrator
 from registry.transactions.models import Transaction
@@ -46,11 +48,16 @@ def _spend(key: str, rate: str) -> float | None:
     window = int(now // seconds)
     current = f"{key}-{window}"
     try:
-        count = cache.incr(current)
-    except ValueError:  # the window's first request (the key names its window: never reused)
-        count = 1 if cache.add(current, 1, timeout=2 * seconds) else cache.incr(current)
+        try:
+            count = cache.incr(current)
+        except ValueError:  # the window's first request (the key names its window: never reused)
+            count = 1 if cache.add(current, 1, timeout=2 * seconds) else cache.incr(current)
+        previous = cache.get(f"{key}-{window - 1}", 0)
+    except OUTAGES:
+        # The database cache takes no writes (full, read-only, down): let the request on, to be
+        # answered 503 by its operation, or served if it only reads.
+        return None
     elapsed = now - window * seconds
-    previous = cache.get(f"{key}-{window - 1}", 0)
     if previous * (1 - elapsed / seconds) + count <= limit:
         return None
     return seconds - elapsed
@@ -132,12 +139,12 @@ class Denied(Http404):
     """Something the token may not reach: answered as not found, and logged once the request's
     database transaction is over (a write's rollback must not take the log entry with it)."""
 
-    def __init__(self, action: str, target: str) -> None:
+    def __init__(self, action: Operation, target: str) -> None:
         super().__init__(target)
         self.action, self.target = action, target
 
     def log(self, request: HttpRequest) -> None:
-        log_operation(user_of(request), f"api_{self.action}", target=self.target, outcome="denied", ip=address_of(request))
+        log_operation(user_of(request), self.action, target=self.target, outcome="denied")
 
 
 def account_for(request: HttpRequest, number: str) -> Account:
@@ -145,7 +152,7 @@ def account_for(request: HttpRequest, number: str) -> Account:
     # One query whether the account exists or not: the answer's timing tells nothing either.
     account = reachable_accounts(request).filter(number=number).first()
     if account is None:
-        raise Denied("view_account", number)
+        raise Denied(Operation.VIEW_ACCOUNT, number)
     return account
 
 
@@ -162,7 +169,7 @@ def transaction_for(request: HttpRequest, pk: int, *, deciding: bool = False) ->
             raise CheckFailed(Check.NOT_ALLOWED_TO_APPROVE, actor=user_of(request), account=tx.from_account or "-")
         if tx.from_account is None and tx.to_account is None and tx.registry in administered_registries(request):
             return tx  # an authorisation: registry-wide, for its administrators
-    raise Denied("view_transaction", str(pk))
+    raise Denied(Operation.VIEW_TRANSACTION, str(pk))
 
 
 def administered_registries(request: HttpRequest) -> QuerySet[Registry]:

@@ -13,12 +13,13 @@ from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from ninja import Path, Query, Router
 
+from registry.access.models import Operation
 from registry.access.services import log_operation
 from registry.api import cursors
 from registry.api.idempotency import apply_once
 from registry.api.problems import ERRORS
 from registry.api.schemas import ACCOUNT_NUMBER, ProposalIn, ReasonIn, TransactionOut, TransactionPage
-from registry.api.security import account_for, address_of, administered_registries, reachable_accounts, transaction_for, user_of
+from registry.api.security import account_for, administered_registries, reachable_accounts, transaction_for, user_of
 from registry.transactions import services as ledger
 from registry.transactions.blocks import requested_range
 from registry.transactions.models import Transaction, TransactionStatus, TransactionType
@@ -85,9 +86,9 @@ def get_transaction(request: HttpRequest, pk: TransactionId) -> Any:
     return transaction_out(transaction_for(request, pk))
 
 
-def _logged(request: HttpRequest, action: str, tx: Transaction) -> tuple[int, dict[str, Any]]:
-    log_operation(user_of(request), f"api_{action}", registry=tx.registry, target=f"T{tx.pk}", outcome=tx.status, ip=address_of(request))
-    return (201 if action == "propose" else 200), transaction_out(tx)
+def _logged(request: HttpRequest, action: Operation, tx: Transaction) -> tuple[int, dict[str, Any]]:
+    log_operation(user_of(request), action, registry=tx.registry, target=f"T{tx.pk}", outcome=tx.status)
+    return (201 if action == Operation.PROPOSE else 200), transaction_out(tx)
 
 
 @router.post("/transactions", response={201: TransactionOut, **ERRORS}, operation_id="proposeTransaction")
@@ -109,9 +110,9 @@ def propose_transaction(request: HttpRequest, proposal: ProposalIn) -> HttpRespo
             cancellation_kind=proposal.cancellation_kind or "voluntary",
             using_entity=proposal.using_entity,
         )
-        return _logged(request, "propose", tx)
+        return _logged(request, Operation.PROPOSE, tx)
 
-    return apply_once(request, "propose", write)
+    return apply_once(request, Operation.PROPOSE, write)
 
 
 @router.post("/transactions/{pk}/approve", response={200: TransactionOut, **ERRORS}, operation_id="approveTransaction")
@@ -121,9 +122,9 @@ def approve_transaction(request: HttpRequest, pk: TransactionId) -> HttpResponse
 
     def write() -> tuple[int, dict[str, Any]]:
         tx = ledger.approve_transaction(actor=user_of(request), transaction=transaction_for(request, pk, deciding=True))
-        return _logged(request, "approve", tx)
+        return _logged(request, Operation.APPROVE, tx)
 
-    return apply_once(request, "approve", write)
+    return apply_once(request, Operation.APPROVE, write)
 
 
 @router.post("/transactions/{pk}/reject", response={200: TransactionOut, **ERRORS}, operation_id="rejectTransaction")
@@ -132,9 +133,9 @@ def reject_transaction(request: HttpRequest, pk: TransactionId, body: ReasonIn) 
 
     def write() -> tuple[int, dict[str, Any]]:
         tx = ledger.reject_transaction(actor=user_of(request), transaction=transaction_for(request, pk, deciding=True), reason=body.reason)
-        return _logged(request, "reject", tx)
+        return _logged(request, Operation.REJECT, tx)
 
-    return apply_once(request, "reject", write)
+    return apply_once(request, Operation.REJECT, write)
 
 
 @router.post("/transactions/{pk}/cancel", response={200: TransactionOut, **ERRORS}, operation_id="cancelTransaction")
@@ -143,6 +144,6 @@ def cancel_transaction(request: HttpRequest, pk: TransactionId) -> HttpResponse:
 
     def write() -> tuple[int, dict[str, Any]]:
         tx = ledger.cancel_transaction(actor=user_of(request), transaction=transaction_for(request, pk, deciding=True))
-        return _logged(request, "cancel", tx)
+        return _logged(request, Operation.CANCEL, tx)
 
-    return apply_once(request, "cancel", write)
+    return apply_once(request, Operation.CANCEL, write)

@@ -15,4 +15,7 @@ def main() -> None:
     argv[0] = "registry"
     if len(argv) > 1 and not argv[1].startswith("-"):
         argv[1] = argv[1].replace("-", "_")
-    execute_from_command_line(argv)
+    from registry.access.audit import Channel, acting_from
+
+    with acting_from(Channel.CLI):  # what the command logs is on record as done from the command line
+        execute_from_command_line(argv)

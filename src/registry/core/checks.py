@@ -30,6 +30,8 @@ class Check(Enum):
     ENTITY_UNKNOWN = (1011, "Entity {entity} does not exist in registry {registry}.")
     CANCELLATION_KIND_UNKNOWN = (1012, "Cancellation kind {kind} is unknown; use one of: {kinds}.")
     VALUE_INVALID = (1013, "{field} is not valid: {detail}")
+    TOO_MANY_APPLICATIONS = (1021, "Too many applications were sent from this address; try again in {minutes} minutes.")
+    REQUEST_TOO_LARGE = (1022, "The request is larger than the limit of {limit} bytes; send less in one request.")
 
     # 2xxx authentication and permission
     NOT_ADMINISTRATOR = (2001, "{actor} is not an administrator of registry {registry}.")

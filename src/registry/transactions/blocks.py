@@ -13,7 +13,7 @@ from django.db.models import Q
 from registry.accounts.models import Account
 from registry.core.checks import Check, CheckFailed
 from registry.core.entries import JournalBlock
-from registry.core.serials import Piece, SerialRange, cut, locate_ranges, parse_range, select_for_quantity
+from registry.core.serials import Piece, SerialRange, cut, locate_ranges, parse_requested_range, select_for_quantity
 from registry.transactions.models import Transaction, TransactionBlock
 from registry.units.holdings import IDENTITY_FIELDS, identifier_of
 from registry.units.models import UnitBlock
@@ -26,8 +26,7 @@ RequestedRange = tuple[str, SerialRange]
 
 def requested_range(text: str, registry_id: str) -> RequestedRange:
     """``231-240`` in ``registry_id``, or ``MNG01:231-240`` naming the originating registry."""
-    originating, _, serials = text.strip().rpartition(":")
-    return originating or registry_id, parse_range(serials)
+    return parse_requested_range(text, registry_id)
 
 
 def name_serials(originating_registry: str, serials: SerialRange) -> str:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
+from django.contrib.auth.forms import PasswordChangeForm
 from django.utils.translation import gettext_lazy as _
 
 from registry.accounts.models import Right
@@ -72,6 +75,28 @@ class UserForm(forms.Form):
 class SuspensionForm(forms.Form):
     suspended = forms.BooleanField(label=_("Suspend user-initiated movements"), required=False)
     notice = forms.CharField(label=_("Notice shown to users"), required=False, max_length=500)
+
+
+class NewPasswordForm(PasswordChangeForm):
+    """Django's password change, refusing to keep the old (perhaps temporary) password."""
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        new = cleaned.get("new_password1")
+        if new and self.user.check_password(new):
+            self.add_error("new_password1", _("Choose a password different from the current one."))
+        return cleaned
+
+
+class NewUserForm(forms.Form):
+    login_id = forms.CharField(label=_("Login ID"), max_length=150)
+    name = forms.CharField(label=_("Name"), max_length=150, required=False)
+    email = forms.EmailField(label=_("Email"), required=False)
+
+
+class RevokeRightForm(forms.Form):
+    username = forms.CharField(label=_("Login ID"), max_length=150)
+    account = forms.CharField(label=_("Account number"), max_length=20)
 
 
 class AuthorizedEntityForm(forms.Form):

@@ -1,7 +1,7 @@
 from django.urls import path
 from django.views.generic import RedirectView
 
-from registry.web.views import app, auth, authorizations, public, reports, tokens
+from registry.web.views import administration, app, auth, authorizations, public, reports, tokens
 
 urlpatterns = [
     path("", public.home, name="home"),
@@ -21,7 +21,9 @@ urlpatterns = [
     path("app/log/", app.access_log, name="access-log"),
     path("app/tokens/", tokens.tokens, name="tokens"),
     path("app/tokens/<int:pk>/revoke/", tokens.revoke, name="token-revoke"),
+    path("app/registries/", administration.registries, name="registries"),
     path("app/registries/<str:registry_id>/", app.registry_admin, name="registry-admin"),
+    path("app/registries/<str:registry_id>/people/", administration.people, name="registry-people"),
     path("app/registries/<str:registry_id>/authorizations/", authorizations.authorizations, name="authorizations"),
     path("registries/<str:registry_id>/aef/<int:year>.<str:extension>", reports.aef_download, name="aef-download"),
 ]
