@@ -178,12 +178,18 @@ def build_annual_information(
     entities = entity_ids()
     with scratched() as replay:
         opened = False
-        for entry in JournalEntry.objects.filter(registry=registry, recorded_at__lt=end).order_by("sequence").iterator(chunk_size=2000):
-            if not opened and entry.recorded_at >= start:
+        # Dated by when each action took effect: an imported history's effective dates come before
+        # the first live action's, so the journal's order is the order of effect and the year ends
+        # at the first entry that took effect after it.
+        for entry in JournalEntry.objects.filter(registry=registry).order_by("sequence").iterator(chunk_size=2000):
+            recorded = parse_body(entry.body)
+            if recorded.took_effect >= end:
+                break
+            if not opened and recorded.took_effect >= start:
                 report.reconciliation.opening = _itmos_held(replay)
                 opened = True
-            applied = replay.apply(parse_body(entry.body))
-            if entry.recorded_at >= start:
+            applied = replay.apply(recorded)
+            if recorded.took_effect >= start:
                 for row, counted in action_rows(registry, applied, registries, entities):
                     report.actions.append(row)
                     _count(report.reconciliation, counted, row["Quantity (t CO2 eq)"])
@@ -226,7 +232,7 @@ def action_rows(
 ) -> Iterator[tuple[dict[str, Any], str]]:
     """The Table 3 rows of one applied journal entry, each with what it counts for in the reconciliation."""
     entry, pieces = applied.recorded.entry, applied.pieces
-    at = applied.recorded.at.astimezone(dt.UTC)
+    at = applied.recorded.took_effect.astimezone(dt.UTC)
     party = registry.party.alpha3
     extra: dict[str, Any] = {}
     explanation = f"registry transaction {getattr(entry, 'transaction', '')}"

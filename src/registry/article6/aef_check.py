@@ -236,9 +236,12 @@ def _history(registry: Registry, until: dt.datetime) -> list[dict[str, Any]]:
     entities = entity_ids()
     rows: list[dict[str, Any]] = []
     with scratched() as replay:
-        entries = JournalEntry.objects.filter(registry=registry, recorded_at__lt=until).order_by("sequence")
+        entries = JournalEntry.objects.filter(registry=registry).order_by("sequence")
         for entry in entries.iterator(chunk_size=2000):
-            applied = replay.apply(parse_body(entry.body))
+            recorded = parse_body(entry.body)
+            if recorded.took_effect >= until:
+                break  # effective dates follow the journal's order (imports come before live actions)
+            applied = replay.apply(recorded)
             rows += [row for row, _ in action_rows(registry, applied, registries, entities)]
     return rows
 

@@ -303,6 +303,14 @@ class Recorded:
     sequence: int
     at: dt.datetime
     entry: Entry
+    #: When an imported action took effect, before ``at`` (the import); ``None`` for a live action,
+    #: which takes effect when recorded. Left out of the body when absent, so earlier hashes stay.
+    effective: dt.datetime | None = None
+
+    @property
+    def took_effect(self) -> dt.datetime:
+        """The moment the action took effect: what the AEF and the annual figures date it by."""
+        return self.effective or self.at
 
 
 MOVEMENT_TYPES: dict[str, type[Movement]] = {
@@ -355,6 +363,8 @@ def body_of(recorded: Recorded) -> dict[str, Any]:
         "sequence": recorded.sequence,
         "at": recorded.at.isoformat(),
     }
+    if recorded.effective is not None:
+        envelope["effective"] = recorded.effective.isoformat()
     return envelope | _fields(recorded.entry)
 
 
@@ -533,12 +543,14 @@ def parse(body: Mapping[str, Any]) -> Recorded:
         kind = reader.text("kind")
         entry = _parse_entry(kind, reader)
         when = dt.datetime.fromisoformat(at)
+        effective_text = reader.optional_text("effective")
+        effective = dt.datetime.fromisoformat(effective_text) if effective_text else None
     except KeyError as missing:
         raise MalformedEntry(f"{missing} is missing") from None
     except (TypeError, ValueError) as error:
         raise MalformedEntry(str(error)) from None
     reader.finish()
-    return Recorded(registry, sequence, when, entry)
+    return Recorded(registry, sequence, when, entry, effective)
 
 
 def _parse_entry(kind: str, r: _Reader) -> Entry:

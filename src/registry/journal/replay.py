@@ -126,7 +126,7 @@ class Replay:
                 pieces = self._each_held(
                     entry.ranges, lambda o, r, h: self.ledger.restate(o, r, h, lambda a: a._replace(first_transferred=True))
                 )
-                self._first_transferred(recorded.at, entry, pieces)
+                self._first_transferred(recorded.took_effect, entry, pieces)
                 return Applied(recorded, pieces)
             case e.InternalTransfer() | e.Correction() | e.Retirement() | e.Cancellation():
                 moving = entry
@@ -134,7 +134,7 @@ class Replay:
                 if isinstance(entry, e.Retirement | e.Cancellation):
                     self.uses[entry.transaction] = entry
                 if isinstance(entry, e.Retirement) and entry.towards_ndc:
-                    self._used(recorded.at, entry, pieces)
+                    self._used(recorded.took_effect, entry, pieces)
                 return Applied(recorded, pieces)
 
     def _first_transferred(self, at: datetime, entry: e.FirstTransferred, pieces: list[Block[Attributes]]) -> None:

@@ -27,16 +27,20 @@ def lock_registry(registry: Registry) -> Registry:
     return Registry.objects.select_for_update(no_key=True).get(pk=registry.pk)
 
 
-def append_entry(registry: Registry, entry: Entry, at: datetime, transaction_id: int | None = None) -> JournalEntry:
+def append_entry(
+    registry: Registry, entry: Entry, at: datetime, transaction_id: int | None = None, effective: datetime | None = None
+) -> JournalEntry:
     """Chain ``entry`` onto the registry's journal, inside the caller's ledger transaction.
 
     The head is read afresh under the registry lock, so callers may hold any copy of ``registry``.
+    ``effective`` only for an imported action (when it took effect, before ``at``); a live action
+    is always dated now.
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("journal entries are appended only inside a ledger transaction")
     registry = lock_registry(registry)
     sequence = registry.journal_length + 1
-    text = write_body(Recorded(registry.registry_id, sequence, at, entry))
+    text = write_body(Recorded(registry.registry_id, sequence, at, entry, effective))
     stored = JournalEntry.objects.create(
         registry=registry,
         sequence=sequence,
