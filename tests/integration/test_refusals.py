@@ -551,7 +551,8 @@ def test_a_refused_transfer_is_kept_as_a_rejected_transaction_with_its_code(held
 
 def test_every_check_code_in_the_table_has_a_refusal_test():
     tested = set()
-    for path in (HERE / "test_refusals.py", HERE / "test_article6_rules.py", HERE / "test_article6_tracking.py"):
+    peers = HERE.parent / "peers" / "test_peers.py", HERE.parent / "unit" / "test_peer_messages.py"
+    for path in (HERE / "test_refusals.py", HERE / "test_article6_rules.py", HERE / "test_article6_tracking.py", *peers):
         text = path.read_text(encoding="utf-8")
         tested |= {int(code) for code in re.findall(r"\b([124567]\d{3})\b", text)}
     missing = sorted(check.code for check in Check if check.code not in tested)

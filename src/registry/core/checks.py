@@ -39,7 +39,6 @@ class Check(Enum):
     )
     PEER_MESSAGE_REPLAYED = (1504, "Message {message} was received before; a message id is processed once.")
     PEER_MESSAGE_WRONG_RECEIVER = (1505, "Message {message} is addressed to registry {receiver}, which this installation does not host.")
-    PEER_MESSAGE_KIND_UNKNOWN = (1506, "Message kind {kind} is unknown; known kinds: {kinds}.")
 
     # 2xxx authentication and permission
     NOT_ADMINISTRATOR = (2001, "{actor} is not an administrator of registry {registry}.")
