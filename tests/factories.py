@@ -141,3 +141,31 @@ def trust(world: World, *pairs: tuple[Account, Account]) -> None:
     for account, other in pairs:
         admin = world.admin_mn if account.registry == world.mongolia else world.admin_jp
         add_trusted_account(admin, account, other, at=long_ago)
+
+
+def valid_pdf() -> bytes:
+    """A small, harmless, one-page PDF, as an applicant's scanner would make (pypdf writes it)."""
+    import io
+
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def one_time_code(user) -> str:
+    """The code ``user``'s authenticator shows now. Each code is accepted once; a test confirming
+    twice within 30 seconds gets a fresh one as the next time step would bring (no waiting)."""
+    import time
+
+    from django_otp.oath import TOTP
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.get(user=user, confirmed=True)
+    TOTPDevice.objects.filter(pk=device.pk).update(last_t=-1)
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = time.time()
+    return f"{totp.token():0{device.digits}d}"

@@ -14,7 +14,9 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-REGISTRY_HOME = Path(os.environ.get("REGISTRY_HOME", Path.cwd() / "var")).resolve()
+from registry.home import registry_home, sqlite_database
+
+REGISTRY_HOME = registry_home()
 REGISTRY_HOME.mkdir(parents=True, exist_ok=True)
 
 
@@ -33,7 +35,7 @@ DEBUG = os.environ.get("REGISTRY_DEBUG") == "1"
 ALLOWED_HOSTS = [h for h in os.environ.get("REGISTRY_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",") if h]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "registry.web.admin_site.RegistryAdminConfig",  # django.contrib.admin, on our own site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -43,6 +45,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "axes",
+    "django_countries",  # country names in every language, for the country of use
     "registry.parties",
     "registry.accounts",
     "registry.units",
@@ -62,6 +65,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "registry.access.audit.RecordOrigin",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -70,6 +74,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "registry.web.middleware.SecondFactorRequired",
+    "registry.web.middleware.TemporaryPasswordMustChange",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -91,6 +96,8 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "registry.web.context_processors.announcements",
+                "registry.web.menu.menu",
             ],
         },
     },
@@ -102,7 +109,7 @@ def _database() -> dict[str, object]:
     if url:
         config: dict[str, object] = dict(dj_database_url.parse(url))
     else:
-        config = {"ENGINE": "django.db.backends.sqlite3", "NAME": str(REGISTRY_HOME / "registry.sqlite3")}
+        config = {"ENGINE": "django.db.backends.sqlite3", "NAME": str(sqlite_database())}
     # A server's threads keep their connection between requests (a new PostgreSQL connection is a
     # new server process), checked before each request reuses it.
     config["CONN_MAX_AGE"] = int(os.environ.get("REGISTRY_DB_CONNECTION_SECONDS", "300"))
@@ -121,6 +128,16 @@ def _database() -> dict[str, object]:
 
 
 DATABASES = {"default": _database()}
+if os.environ.get("REGISTRY_REPLICA_URL"):
+    # A PostgreSQL streaming standby of the same database: the public pages, the credit search,
+    # exports and the AEF read from it (registry.replica); everything else uses the primary.
+    DATABASES["replica"] = {
+        **dj_database_url.parse(os.environ["REGISTRY_REPLICA_URL"]),
+        "CONN_MAX_AGE": DATABASES["default"]["CONN_MAX_AGE"],
+        "CONN_HEALTH_CHECKS": True,
+        "TEST": {"MIRROR": "default"},  # the test suite's replica is its database
+    }
+DATABASE_ROUTERS = ["registry.replica.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -230,7 +247,12 @@ REGISTRY_BLOCK_IDENTIFIER_FORMAT = os.environ.get(
 REGISTRY_UPLOADS = Path(os.environ.get("REGISTRY_UPLOADS", REGISTRY_HOME / "uploads"))
 REGISTRY_UPLOAD_MAX_BYTES = int(os.environ.get("REGISTRY_UPLOAD_MAX_BYTES", str(10 * 1024 * 1024)))
 REGISTRY_VIRUS_SCANNER = os.environ.get("REGISTRY_VIRUS_SCANNER", "")
-DATA_UPLOAD_MAX_MEMORY_SIZE = 50 * 1024 * 1024
+# Applications (with their documents) one client address may send, "applications/seconds".
+REGISTRY_APPLICATION_RATE = os.environ.get("REGISTRY_APPLICATION_RATE", "10/3600")
+# The largest request body besides uploaded files (an API request, a form): beyond it the API
+# answers 413 and the web 400. Uploaded files have their own limit above.
+REGISTRY_MAX_BODY_BYTES = int(os.environ.get("REGISTRY_MAX_BODY_BYTES", str(1024 * 1024)))
+DATA_UPLOAD_MAX_MEMORY_SIZE = REGISTRY_MAX_BODY_BYTES
 
 # API rate limits, "requests/seconds": per token, and per client address for public operations.
 REGISTRY_API_RATE = os.environ.get("REGISTRY_API_RATE", "300/60")
@@ -256,6 +278,51 @@ CACHES["figures"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
 NINJA_NUM_PROXIES = int(os.environ.get("REGISTRY_TRUSTED_PROXIES", "0"))
 if NINJA_NUM_PROXIES:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-for _name in ("REGISTRY_API_RATE", "REGISTRY_API_ANONYMOUS_RATE"):
+for _name in ("REGISTRY_API_RATE", "REGISTRY_API_ANONYMOUS_RATE", "REGISTRY_APPLICATION_RATE"):
     if not re.fullmatch(r"[1-9][0-9]*/[1-9][0-9]*", globals()[_name]):
         raise ImproperlyConfigured(f"{_name} must be requests/seconds, e.g. 300/60")
+
+# A form refused for its CSRF token is on record like every refusal.
+CSRF_FAILURE_VIEW = "registry.web.views.errors.csrf_failure"
+
+# Logs: everything to standard error, and files under REGISTRY_LOG_DIR (default
+# REGISTRY_HOME/log): security.log (refusals, CSRF failures, suspicious requests, refused uploads,
+# lockouts) and errors.log (server errors with their tracebacks, database outages in one line each).
+# WatchedFileHandler reopens a file that logrotate moved away.
+REGISTRY_LOG_DIR = Path(os.environ.get("REGISTRY_LOG_DIR", REGISTRY_HOME / "log"))
+REGISTRY_LOG_DIR.mkdir(mode=0o750, parents=True, exist_ok=True)
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"without_outage_tracebacks": {"()": "registry.outages.WithoutOutageTracebacks"}},
+    "formatters": {"line": {"format": "%(asctime)s %(levelname)s %(name)s %(process)d %(message)s"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "line", "level": "WARNING"},
+        "security": {
+            "class": "logging.handlers.WatchedFileHandler",
+            "filename": str(REGISTRY_LOG_DIR / "security.log"),
+            "formatter": "line",
+            "level": "INFO",
+        },
+        "errors": {
+            "class": "logging.handlers.WatchedFileHandler",
+            "filename": str(REGISTRY_LOG_DIR / "errors.log"),
+            "formatter": "line",
+            "level": "WARNING",
+            "filters": ["without_outage_tracebacks"],
+        },
+    },
+    "loggers": {
+        "django.security": {"handlers": ["security", "console"], "level": "INFO", "propagate": False},
+        "registry.security": {"handlers": ["security", "console"], "level": "INFO", "propagate": False},
+        "axes": {"handlers": ["security"], "level": "WARNING", "propagate": False},
+        "django.request": {
+            "handlers": ["errors", "console"],
+            "level": "ERROR",
+            "propagate": False,
+            "filters": ["without_outage_tracebacks"],
+        },
+        "registry.api": {"handlers": ["errors", "console"], "level": "WARNING", "propagate": False},
+        "registry.outage": {"handlers": ["errors", "console"], "level": "WARNING", "propagate": False},
+    },
+}

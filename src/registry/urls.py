@@ -13,3 +13,8 @@ urlpatterns = [
     path("", include("registry.peers.urls")),
     path("", include("registry.web.urls")),
 ]
+
+handler403 = "registry.web.views.errors.forbidden"
+handler404 = "registry.web.views.errors.not_found"
+# A server error is recorded, an outage of the database answered 503 (see registry.outages).
+handler500 = "registry.web.views.errors.server_error"

@@ -9,9 +9,9 @@ import re
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tests.browser.people import code
-from tests.factories import make_world
+from tests.factories import make_world, valid_pdf
 
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+PDF = valid_pdf()
 
 
 def test_a_foreign_entity_opens_an_account_online(live_server, browser, tmp_path):
@@ -78,6 +78,11 @@ def test_a_foreign_entity_opens_an_account_online(live_server, browser, tmp_path
     secret = base64.b32decode(representative.locator("#totp-secret").inner_text())
     representative.get_by_label("One-time code").fill(code(secret))
     representative.get_by_role("button", name="Confirm").click()
+    representative.wait_for_url(f"{base}/app/password/")  # the temporary password is changed first
+    representative.locator("#id_old_password").fill(temporary)
+    representative.locator("#id_new_password1").fill("Merlion's own pass phrase 1")
+    representative.locator("#id_new_password2").fill("Merlion's own pass phrase 1")
+    representative.get_by_role("button", name="Save").click()
     representative.wait_for_url(f"{base}/app/")
     inbox = representative.locator("main").inner_text()
     assert "You are now a representative of account JPN01-" in inbox

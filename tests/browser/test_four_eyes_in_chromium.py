@@ -3,7 +3,7 @@ notifications, and switch the page to Japanese."""
 
 from __future__ import annotations
 
-from tests.browser.people import representative, sign_in
+from tests.browser.people import next_code, representative, sign_in
 from tests.factories import make_world, trust
 
 
@@ -21,7 +21,9 @@ def test_propose_approve_notify_and_read_it_in_japanese(live_server, browser):
     first.get_by_label("Transaction").select_option("internal_transfer")
     first.get_by_label("Acquiring account").fill(world.buyer.number)
     first.get_by_label("Quantity (tCO2e)").fill("25")
-    first.get_by_role("button", name="Propose").click()
+    first.get_by_role("button", name="Preview").click()
+    first.get_by_label("One-time code").fill(next_code(initiator))
+    first.locator("#confirm").click()
     assert first.locator("#status").inner_text() == "Awaiting approval"
     number = first.url.rstrip("/").rsplit("/", 1)[1]
 
@@ -32,6 +34,8 @@ def test_propose_approve_notify_and_read_it_in_japanese(live_server, browser):
     )
     second.goto(f"{base}/app/transactions/{number}/")
     second.locator("#approve").click()
+    second.get_by_label("One-time code").fill(next_code(approver))
+    second.locator("#confirm").click()
     assert second.locator("#status").inner_text() == "Completed"
 
     first.goto(f"{base}/app/")

@@ -62,7 +62,7 @@ def test_acting_without_rights_is_refused_with_2001(home):
 def test_export_holdings_writes_every_block_with_its_identifier(home, tmp_path):
     out = tmp_path / "holdings.csv"
     run(home, "export-holdings", "--registry", "MNG01", "--output", str(out))
-    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    rows = list(csv.DictReader(out.open(encoding="utf-8-sig")))
     assert sum(int(row["quantity"]) for row in rows) == 1300  # 200 went to Japan
     assert all(row["identifier"].startswith("CA0001-MNG01-MNG-") for row in rows)
 
@@ -80,7 +80,7 @@ def test_article6_from_the_command_line(home, tmp_path):
         home, "aef", "--registry", "MNG01", "--year", str(today.year), "--output", str(tmp_path / "aef.xlsx"), "--csv-dir", str(tmp_path)
     )
     assert "(reconciled)" in result.stdout
-    actions = list(csv.DictReader((tmp_path / f"MNG01-{today.year}-actions.csv").open(encoding="utf-8")))
+    actions = list(csv.DictReader((tmp_path / f"MNG01-{today.year}-actions.csv").open(encoding="utf-8-sig")))
     assert {"Authorization", "First transfer", "Transfer"} <= {row["Action type"] for row in actions}
     assert "MN 2024: +10 tCO2e" in run(home, "adjustments").stdout
 
@@ -106,6 +106,56 @@ def test_verify_fails_and_says_why_after_a_block_is_edited_in_the_database(home,
     result = run(tampered, "verify", ok=False)
     assert result.returncode == 1
     assert "PROBLEM: MNG01 blocks differ from the replayed journal" in result.stdout
+
+
+def test_a_j_credit_nullification_with_its_purpose_and_the_schemes_refusals(home):
+    run(home, "create-admin", "--username", "ops-jp", "--registry", "JPN01", env={"REGISTRY_ADMIN_PASSWORD": "a long pass phrase for ops"})
+    as_japan = {"REGISTRY_OPERATOR": "ops-jp"}
+    use = ["retire", "--registry", "JPN01", "--account", "JPN01-000007", "--unit-type", "JC", "--quantity", "5"]
+    done = run(home, *use, "--purpose-code", "jc-offset", "--country", "SG", "--credit-user", "Lion City Offsets", env=as_japan)
+    assert "completed: 5 units" in done.stdout and "JC-JPN01-NA-301-305-2022" in done.stdout
+    refused = run(home, *use, "--purpose-code", "jc-ndc", "--country", "SG", env=as_japan, ok=False)
+    assert "refused [6015]" in refused.stderr
+    both = run(home, *use, "--range", "310-311", env=as_japan, ok=False)
+    assert "refused [1003]" in both.stderr  # the same code as on the web and the API, not an argparse error
+
+
+def test_a_command_before_init_says_so_and_creates_nothing(tmp_path):
+    result = run(tmp_path, "create-admin", "--username", "admin", "--superuser", ok=False)
+    assert result.returncode == 2
+    assert f"no database at {tmp_path / 'registry.sqlite3'}" in result.stderr and "registry init" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_command_finds_the_database_of_scripts_start_from_any_directory(tmp_path, monkeypatch):
+    from registry.home import registry_home
+
+    monkeypatch.delenv("REGISTRY_HOME", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert registry_home() == Path(__file__).resolve().parents[2] / "var"
+
+
+def test_help_takes_the_hyphenated_command_names_of_the_readme(home):
+    result = run(home, "help", "register-project")
+    assert "--programme" in result.stdout and "--approach" in result.stdout
+
+
+def test_registry_hours_sets_and_shows_the_hours_in_the_registrys_zone(home):
+    result = run(home, "hours", "--registry", "MNG01", "--days", "mon-fri", "--opens", "09:00", "--closes", "18:00")
+    assert "registry MNG01 accepts account holders' movements Mon-Fri 09:00-18:00 (Asia/Ulaanbaatar)" in result.stdout
+    refused = run(home, "hours", "--registry", "MNG01", "--preset", "jcredit", ok=False)
+    assert "the J-Credit hours are Japan time" in refused.stderr
+    bad = run(home, "hours", "--registry", "MNG01", "--opens", "18:00", "--closes", "09:00", ok=False)
+    assert "refused [1013]" in bad.stderr
+    assert "Mon-Fri 09:00-18:00" in run(home, "hours", "--registry", "MNG01").stdout
+    assert "at any time" in run(home, "hours", "--registry", "MNG01", "--always").stdout
+
+
+def test_an_empty_database_is_refused_with_the_same_advice(tmp_path):
+    sqlite3.connect(tmp_path / "registry.sqlite3").close()  # left behind by an older version, say
+    result = run(tmp_path, "holdings", "--registry", "JPN01", ok=False)
+    assert result.returncode == 2 and "is not set up" in result.stderr and "registry init" in result.stderr
 
 
 def test_a_corsia_cancellation_names_its_airline_and_the_lists_show_authorised_entities(home):
@@ -140,3 +190,11 @@ def test_a_corsia_cancellation_names_its_airline_and_the_lists_show_authorised_e
     assert f"{SELLER} entity_holding 'Darkhan Solar LLC' open" in run(home, "accounts", "--registry", "MNG01").stdout
     checked = run(home, "aef", "--registry", "MNG01", "--year", str(today.year), "--check")
     assert f"MNG01 {today.year}: 0 findings (consistent)" in checked.stdout
+
+
+def test_what_a_command_does_is_logged_as_done_from_the_command_line(home):
+    run(home, "create-user", "--username", "tuya", env={"REGISTRY_USER_PASSWORD": "a long pass phrase for tuya"})
+    run(home, "grant-right", "--registry", "MNG01", "--user", "tuya", "--account", SELLER, "--right", "read_only")
+    with sqlite3.connect(home / "registry.sqlite3") as db:
+        found = db.execute("SELECT action, channel FROM access_operationlog WHERE target LIKE 'tuya %'").fetchall()
+    assert found == [("grant_right", "cli")]

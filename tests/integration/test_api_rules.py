@@ -73,7 +73,9 @@ def test_another_persons_transaction_does_not_exist_for_a_token_and_the_attempt_
     secret = create_token(stranger, "mine", "read")[1]
     response = client.get(f"/api/v1/transactions/{tx.pk}", **bearer(secret))
     assert response.status_code == 404 and response["Content-Type"] == "application/problem+json"
-    assert OperationLog.objects.filter(user=stranger, action="api_view_transaction", target=str(tx.pk), outcome="denied").exists()
+    assert OperationLog.objects.filter(
+        user=stranger, action="view_transaction", channel="api", target=str(tx.pk), outcome="denied"
+    ).exists()
 
 
 def test_administration_needs_an_administrator_with_an_unlimited_token(people, client):
@@ -214,7 +216,9 @@ def test_a_denied_write_is_logged_although_the_write_is_rolled_back(people, clie
     secret = create_token(outsider, "erp", "write")[1]
     body = {"kind": "retirement", "from_account": people.seller.number, "quantity": 1}
     assert post(client, "/api/v1/transactions", body, secret).status_code == 404
-    assert OperationLog.objects.filter(user=outsider, action="api_view_account", target=people.seller.number, outcome="denied").exists()
+    assert OperationLog.objects.filter(
+        user=outsider, action="view_account", channel="api", target=people.seller.number, outcome="denied"
+    ).exists()
 
 
 def test_refusals_through_the_api_are_logged_as_on_the_web(people, client):
@@ -224,7 +228,9 @@ def test_refusals_through_the_api_are_logged_as_on_the_web(people, client):
     reader = create_token(people.initiator, "read", "read")[1]
     post(client, "/api/v1/transactions", proposal(people), reader)
     outcomes = set(
-        OperationLog.objects.filter(user=people.initiator, action__in=["api_approve", "api_propose"]).values_list("outcome", flat=True)
+        OperationLog.objects.filter(user=people.initiator, action__in=["approve", "propose"], channel="api").values_list(
+            "outcome", flat=True
+        )
     )
     assert {"refused 2003", "refused 2002", "awaiting_approval"} <= outcomes
 
@@ -331,10 +337,14 @@ def test_administrators_read_back_the_authorisations_they_made(people, client):
 def test_a_proposal_names_exactly_the_fields_of_its_kind(people, client):
     no_target = {"kind": "internal_transfer", "from_account": people.seller.number, "quantity": 1}
     stray_target = {"kind": "retirement", "from_account": people.seller.number, "to_account": people.buyer.number, "quantity": 1}
-    both = {**proposal(people), "ranges": ["1-10"]}
-    for body in (no_target, stray_target, both):
+    for body in (no_target, stray_target):
         answer = post(client, "/api/v1/transactions", body, people.admin_token)
         assert (answer.status_code, answer.json()["code"]) == (422, 1013), body
+
+
+def test_naming_both_a_quantity_and_ranges_is_1003_as_on_the_web_and_the_cli(people, client):
+    answer = post(client, "/api/v1/transactions", {**proposal(people), "ranges": ["1-10"]}, people.admin_token)
+    assert (answer.status_code, answer.json()["code"]) == (422, 1003)
 
 
 def test_removing_an_account_that_is_not_on_the_trusted_list_is_not_found(people, client):
@@ -381,6 +391,32 @@ def test_a_retry_that_serialises_the_same_values_differently_is_the_same_request
     again = client.post("/api/v1/transactions", spaced, content_type="application/json", **bearer(people.admin_token), **key)
     assert first.status_code == again.status_code == 201 and again["Idempotent-Replayed"] == "true"
     assert Transaction.objects.filter(type="internal_transfer").count() == 1
+
+
+def test_a_j_credit_nullification_through_the_api_declares_its_use_and_names_units_by_identifier(people, client):
+    people.issue(50, account=people.japanese, vintage=2022)
+    token = create_token(people.admin_jp, "ops", "write")[1]
+    body = {
+        "kind": "retirement",
+        "from_account": people.japanese.number,
+        "ranges": ["JC-JPN01-NA-1-20-2022"],
+        "purpose_code": "jc-offset",
+        "aim": "Offsetting a conference in Singapore",
+        "credit_user": "Lion City Offsets Pte. Ltd.",
+        "use_country": "SG",
+    }
+    made = post(client, "/api/v1/transactions", body, token).json()
+    assert (made["status"], made["quantity"], made["purpose_code"], made["use_country"], made["towards_ndc"]) == (
+        "completed",
+        20,
+        "jc-offset",
+        "SG",
+        False,
+    )
+    refused = post(client, "/api/v1/transactions", {**body, "ranges": ["21-30"], "purpose_code": "jc-ndc"}, token).json()
+    assert refused["code"] == 6015
+    listed = [t["id"] for t in client.get("/api/v1/transactions", **bearer(token)).json()["items"]]
+    assert made["id"] in listed and not Transaction.objects.filter(pk__in=listed, status="rejected").exists()
 
 
 def test_administrators_record_the_timeframe_and_authorised_entities_through_the_api(people, client):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 
@@ -10,15 +11,16 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client, override_settings
+from pypdf import PdfReader
 
 from registry.access.models import Representative
 from registry.accounts.models import Account
 from registry.applications.models import Application, ApplicationDocument
 from registry.notifications.models import Notification
 from registry.transactions.services import retire_units
-from tests.factories import make_user, sign_in
+from tests.factories import make_user, sign_in, valid_pdf
 
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+PDF = valid_pdf()
 
 
 @pytest.fixture(autouse=True)
@@ -31,13 +33,8 @@ def pdf(name: str, content: bytes = PDF, content_type: str = "application/pdf") 
 
 
 def pdf_text(content: bytes) -> str:
-    """The text our own PDFs draw (UTF-16 strings of the CID font, octal escapes undone)."""
-    chunks = []
-    for raw in re.findall(rb"\(((?:\\.|[^\\)])*)\) Tj", content):
-        data = re.sub(rb"\\([0-7]{1,3})", lambda m: bytes([int(m.group(1), 8)]), raw)
-        data = re.sub(rb"\\(.)", rb"\1", data)
-        chunks.append(data.decode("utf-16-be", errors="replace"))
-    return "\n".join(chunks)
+    """The text a PDF reader extracts from our PDFs (pypdf: the CID font's Japanese too)."""
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
 
 
 def opening_form(**changes) -> dict:
@@ -79,7 +76,7 @@ def test_a_foreign_entity_applies_is_returned_resubmits_and_gets_its_account(wor
     assert application.status == "returned"
     assert "The passport page is unreadable." in client.get(status_page).content.decode()
 
-    client.post(status_page, {"passport": pdf("passport-clear.pdf")})
+    client.post(status_page, {**application.data, "passport": pdf("passport-clear.pdf")})  # the form comes filled in
     application.refresh_from_db()
     assert application.status == "submitted"
     assert application.documents.get(kind="passport").original_name == "passport-clear.pdf"
@@ -106,20 +103,21 @@ def test_a_foreign_entity_applies_is_returned_resubmits_and_gets_its_account(wor
         (pdf("passport.docx"), "only PDF files"),
         (pdf("passport.pdf", content_type="image/png"), "not a PDF"),
         (pdf("passport.pdf", content=b"hello, not a pdf"), "the content is not a PDF document"),
-        (pdf("passport.pdf", content=PDF + b"0" * 5000), "the limit is 4,096"),
+        (pdf("passport.pdf", content=PDF + b"0" * 5000), "the limit of 4,096 bytes"),
     ],
 )
 @override_settings(REGISTRY_UPLOAD_MAX_BYTES=4096)
-def test_bad_uploads_are_refused_with_a_clear_message_and_nothing_is_stored(world, client, upload, message):
+def test_bad_uploads_are_refused_with_a_clear_message_and_only_the_good_ones_are_kept(world, client, upload, message):
     page = client.post("/apply/account/", opening_form(passport=upload)).content.decode()
     assert message in page
     assert not Application.objects.exists() and not ApplicationDocument.objects.exists()
-    assert uploads_stored() == []
+    assert len(uploads_stored()) == 3  # the three good documents, kept for the next attempt; not the bad one
+    assert "Kept from your previous attempt: incorporation.pdf" in page
 
 
 def test_a_missing_document_is_refused(world, client):
     page = client.post("/apply/account/", opening_form(authorization=None)).content.decode()
-    assert "missing: Document authorising the account manager" in page
+    assert "Document authorising the account manager is not valid: this document is required" in page
     assert not Application.objects.exists()
 
 
@@ -190,8 +188,10 @@ def test_form_3_gives_a_certificate_of_account_information_in_japanese_and_engli
 
 def test_form_4_closes_only_an_empty_account(world, representative):
     _, client, admin = representative
-    world.issue(10, account=world.japanese, vintage=2022)
     application = request(client, world.japanese, form="form4")
+    world.issue(10, account=world.japanese, vintage=2022)  # units arrive after the request was sent
+    detail = admin.get(f"/app/applications/{application.pk}/").content.decode()
+    assert "[7202] Account JPN01-" in detail and "still holds 10 units" in detail  # the reviewer sees it before approving
     page = admin.post(f"/app/applications/{application.pk}/", {"action": "approve"}, follow=True).content.decode()
     assert "[7202]" in page
     application.refresh_from_db()
@@ -200,6 +200,18 @@ def test_form_4_closes_only_an_empty_account(world, representative):
     admin.post(f"/app/applications/{application.pk}/", {"action": "approve"})
     world.japanese.refresh_from_db()
     assert world.japanese.status == "closed"
+
+
+def test_form_4_says_the_account_must_be_empty_and_is_not_sent_while_it_holds_units(world, representative):
+    _, client, _ = representative
+    world.issue(10, account=world.japanese, vintage=2022)
+    client.cookies["django_language"] = "ja"
+    account_page = client.get(f"/app/accounts/{world.japanese.number}/").content.decode()
+    assert "様式4で口座を閉鎖すると元に戻せません" in account_page  # said before sending, in Japanese
+    assert "この口座は 10 ユニットを保有しています" in account_page
+    response = client.post(f"/app/accounts/{world.japanese.number}/request/", {"form": "form4"}, follow=True)
+    assert not Application.objects.filter(form="form4").exists()
+    assert f"[7202] 口座 {world.japanese.number} はまだ 10 ユニットを保有しています" in response.content.decode()
 
 
 def test_form_5_initialises_the_password_and_reissues_the_login_id(world, representative):
@@ -211,6 +223,9 @@ def test_form_5_initialises_the_password_and_reissues_the_login_id(world, repres
     assert user.check_password(temporary)
     assert client.get("/app/").status_code == 302  # a new password ends the old sessions
     sign_in(client, user)
+    assert client.get("/app/")["Location"] == "/app/password/"  # the temporary password is changed first
+    new = "a pass phrase of my own"
+    client.post("/app/password/", {"old_password": temporary, "new_password1": new, "new_password2": new})
     second = request(client, world.japanese, form="form5", action="reissue_login_id", new_login_id="kenji-2")
     admin.post(f"/app/applications/{second.pk}/", {"action": "approve"})
     user.refresh_from_db()

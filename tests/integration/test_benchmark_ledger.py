@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from itertools import pairwise
 
+from registry.benchmarks import measure
 from registry.benchmarks.ledger import grow_ledger, prepare_world
+from registry.transactions.models import Transaction
 from registry.transactions.services import transfer_units
 from registry.units.models import UnitBlock
 from registry.verification import verify
@@ -35,3 +37,25 @@ def test_the_grown_ledger_never_leaves_neighbours_unmerged_whatever_the_batches(
     assert len(grown) == 11
     assert all(a[1] + 1 == b[0] and a[2] != b[2] for a, b in pairwise(grown))  # the engine would have merged same-holder neighbours
     assert verify().ok
+
+
+def test_a_transfers_own_statements_replayed_bare_perform_that_transfer_exactly(committed_db):
+    # The yardstick of `registry bench`: the captured statements are the engine's own, rolled back,
+    # and their bare replay does what the transfer would have done (the journal verifies after it).
+    world = prepare_world(clients=1)
+    sender, receiver = world.pairs[0]
+    transfer_units(actor=world.admin, from_account=sender, to_account=receiver, quantity=1)
+    blocks_before = list(UnitBlock.objects.filter(account__in=world.pairs[0]).order_by("start").values_list("account", "start", "end"))
+    statements = measure.capture_transfer(world, 0)
+    assert list(UnitBlock.objects.filter(account__in=world.pairs[0]).order_by("start").values_list("account", "start", "end")) == (
+        blocks_before
+    )  # captured, then rolled back
+    assert any(sql.lstrip().upper().startswith("INSERT") for sql, _ in statements.executed)
+    assert measure.replay(statements) > 0
+    assert sum(b.quantity for b in UnitBlock.objects.filter(account=receiver)) == 2
+    assert Transaction.objects.filter(to_account=receiver, status="completed").count() == 2
+    measure.replay(measure.capture_transfer(world, 0))  # ids and the journal's chain continue from the replay
+    transfer_units(actor=world.admin, from_account=sender, to_account=receiver, quantity=1)
+    assert sum(b.quantity for b in UnitBlock.objects.filter(account=receiver)) == 4
+    report = verify()
+    assert report.ok, report.problems

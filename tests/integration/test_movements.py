@@ -222,8 +222,9 @@ def test_registries_do_not_see_each_others_accounts(world):
     assert refused.value.code == 7105
 
 
-def test_a_due_transfer_from_an_account_blocked_meanwhile_stays_delayed(world):
+def test_a_due_transfer_from_an_account_blocked_meanwhile_ends_refused_with_7101_and_its_units_free(world):
     from registry.accounts.services import change_account_status
+    from registry.units.models import UnitBlock
 
     world.issue(100)
     later = timezone.now() + timedelta(hours=26)
@@ -231,8 +232,10 @@ def test_a_due_transfer_from_an_account_blocked_meanwhile_stays_delayed(world):
     change_account_status(world.admin_mn, world.seller, "blocked")
     assert complete_due_transactions(at=later) == []
     tx.refresh_from_db()
-    assert tx.status == TransactionStatus.DELAYED
+    assert (tx.status, tx.check_code) == (TransactionStatus.REJECTED, 7101)
     assert ranges_of(world.buyer) == []
+    assert not UnitBlock.objects.filter(reserved_by=tx).exists()
+    assert verify().ok
 
 
 def test_the_journal_names_who_proposed_and_who_approved(world):

@@ -551,8 +551,17 @@ def test_a_refused_transfer_is_kept_as_a_rejected_transaction_with_its_code(held
 
 def test_every_check_code_in_the_table_has_a_refusal_test():
     tested = set()
-    peers = HERE.parent / "peers" / "test_peers.py", HERE.parent / "unit" / "test_peer_messages.py"
-    for path in (HERE / "test_refusals.py", HERE / "test_article6_rules.py", HERE / "test_article6_tracking.py", *peers):
+    for path in (
+        HERE / "test_refusals.py",
+        HERE / "test_article6_rules.py",
+        HERE / "test_article6_tracking.py",
+        HERE / "test_uploads.py",
+        HERE / "test_api_hostile.py",
+        HERE / "test_use_purposes.py",
+        HERE / "test_web_confirmation.py",
+        HERE.parent / "peers" / "test_peers.py",
+        HERE.parent / "unit" / "test_peer_messages.py",
+    ):
         text = path.read_text(encoding="utf-8")
         tested |= {int(code) for code in re.findall(r"\b([124567]\d{3})\b", text)}
     missing = sorted(check.code for check in Check if check.code not in tested)

@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from registry.benchmarks.load import Figures, _loopback_target, measure, measure_all
+from registry.benchmarks.load import Figures, loopback_target, measure, measure_all, post_many
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -32,6 +32,16 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         if close:
             self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_POST(self) -> None:
+        # A peer's transfer endpoint: 201 once per Idempotency-Key, the key echoed back, 503 on /full.
+        sent = self.rfile.read(int(self.headers["Content-Length"]))
+        status = 503 if self.path == "/full" else 201
+        body = b'{"key": "%s", "sent": %s}' % (self.headers.get("Idempotency-Key", "").encode(), sent)
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
 
@@ -161,7 +171,7 @@ def test_anything_but_http_on_loopback_is_refused_before_connecting(url: str, no
     ],
 )
 def test_loopback_urls_are_accepted(url: str, target: tuple[str, int, str]) -> None:
-    assert _loopback_target(url) == target
+    assert loopback_target(url) == target
 
 
 @pytest.mark.parametrize(
@@ -182,3 +192,27 @@ def test_measure_all_refuses_before_measuring_any_path(base_url: str, no_connect
     with pytest.raises(ValueError):
         measure_all(base_url, ["/ok"], seconds=1, concurrency=100)
     assert no_connections == []
+
+
+def test_posts_are_counted_per_client_each_with_a_new_idempotency_key(base_url: str) -> None:
+    posted = post_many(f"{base_url}/transfers", body=b'{"quantity": 1}', headers={"X-Peer": "y"}, clients=3, each=5, seconds=30)
+    assert posted.acknowledged == 15 and posted.failures == 0 and len(posted.latencies_ms) == 15
+    keys = {answer.split(b'"')[3] for _status, answer in posted.answers}
+    assert len(keys) == 15 and all(b'"sent": {"quantity": 1}' in answer for _status, answer in posted.answers)
+    assert posted.rate > 0 and posted.percentile_ms(50) <= posted.percentile_ms(95)
+
+
+def test_refused_posts_are_answers_but_not_acknowledgements(base_url: str) -> None:
+    posted = post_many(f"{base_url}/full", body=b"{}", headers={}, clients=1, each=4, seconds=30, idempotency=False)
+    assert len(posted.answers) == 4 and posted.acknowledged == 0 and posted.rate == 0
+    assert all(b'"key": ""' in answer for _status, answer in posted.answers)
+
+
+def test_posts_stop_at_the_time_bound(base_url: str) -> None:
+    posted = post_many(f"{base_url}/transfers", body=b"{}", headers={}, clients=1, each=1_000_000, seconds=0.3)
+    assert 0 < len(posted.answers) < 1_000_000 and posted.seconds < 5
+
+
+def test_posts_are_never_sent_off_loopback() -> None:
+    with pytest.raises(ValueError, match="loopback"):
+        post_many("http://192.0.2.1/transfers", body=b"{}", headers={}, clients=1, each=1, seconds=1)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
+from registry.access.audit import Channel
 from registry.accounts.models import Account, Right
 from registry.parties.models import Registry
 
@@ -48,13 +50,66 @@ class TrustedAccount(models.Model):
         return f"{self.account} trusts {self.trusted}"
 
 
+class Operation(models.TextChoices):
+    """What an operation log entry records: one kind per thing a person does, whichever interface
+    they use (``OperationLog.channel`` says which). A refused attempt has the kind of what was
+    attempted and ``refused <code>`` or ``denied`` as its outcome. A ``StrEnum``: the stored values
+    are the strings the log has always held."""
+
+    LOGIN = "login", _("Sign-in")
+    LOGIN_FAILED = "login_failed", _("Failed sign-in")
+    LOGOUT = "logout", _("Sign-out")
+    SECOND_FACTOR_ENROLLED = "second_factor_enrolled", _("Authenticator app set up")
+    PASSWORD_CHANGED = "password_changed", _("Password changed")
+    VIEW_ACCOUNT = "view_account", _("View an account")
+    VIEW_TRANSACTION = "view_transaction", _("View a transaction")
+    VIEW_NOTICE = "view_notice", _("View a notice or certificate")
+    VIEW_APPLICATION = "view_application", _("View an application")
+    DOWNLOAD_DOCUMENT = "download_document", _("Download an applicant's document")
+    AEF_DOWNLOAD = "aef_download", _("Download the AEF")
+    VIEW_AUTHORIZATIONS = "authorizations", _("View the authorisations")
+    AUTHORIZE_ENTITY = "authorize_entity", _("Authorise an entity")
+    REGISTRY_ADMIN = "registry_admin", _("Registry administration")
+    PROPOSE = "propose", _("Propose a transaction")
+    APPROVE = "approve", _("Approve a transaction")
+    REJECT = "reject", _("Reject a transaction")
+    CANCEL = "cancel", _("Cancel a transaction")
+    ISSUE = "issue", _("Issue units")
+    CREATE_AUTHORIZATION = "create_authorization", _("Create an authorisation")
+    AUTHORIZE = "authorize", _("Authorise units")
+    TRUSTED_ACCOUNT_ADDED = "trusted_account_added", _("Add a trusted account")
+    TRUSTED_ACCOUNT_REMOVED = "trusted_account_removed", _("Remove a trusted account")
+    GRANT_RIGHT = "grant_right", _("Grant a right")
+    RIGHT_REVOKED = "revoke_right", _("Revoke a right")
+    USER_CREATED = "user_created", _("Create a user")
+    PASSWORD_INITIALISED = "password_initialised", _("Initialise a password")
+    LOGIN_ID_REISSUED = "login_id_reissued", _("Reissue a login ID")
+    MOVEMENTS_SUSPENDED = "movements_suspended", _("Suspend movements")
+    MOVEMENTS_RESUMED = "movements_resumed", _("Resume movements")
+    REGISTRY_HOURS = "registry_hours", _("Operating hours and maintenance")
+    OPERATING_HOURS_SET = "operating_hours_set", _("Set the operating hours")
+    MAINTENANCE_ANNOUNCED = "maintenance_announced", _("Announce maintenance")
+    API_TOKEN_CREATED = "api_token_created", _("Create an API token")
+    API_TOKEN_REVOKED = "api_token_revoked", _("Revoke an API token")
+    API_TOKEN_CREATED_FOR = "api_token_created_for", _("Create an API token for a user")
+    APPLICATION_SUBMITTED = "application_submitted", _("Submit an application")
+    APPLICATION_REVIEW = "application_review", _("Start reviewing an application")
+    APPLICATION_RETURN = "application_return", _("Return an application for correction")
+    APPLICATION_REJECT = "application_reject", _("Reject an application")
+    APPLICATION_APPROVE = "application_approve", _("Approve an application")
+    NOTIFICATIONS_READ = "notifications_read", _("Mark notifications read")
+    REQUEST_REFUSED = "request_refused", _("Request refused")
+    SERVER_ERROR = "server_error", _("Server error")
+
+
 class OperationLog(models.Model):
     """What each person did, and every refused attempt (for the access and operation log screens)."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     registry = models.ForeignKey(Registry, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     at = models.DateTimeField()
-    action = models.CharField(max_length=60)
+    action = models.CharField(max_length=60, choices=Operation.choices)
+    channel = models.CharField(max_length=10, choices=Channel.choices, blank=True)
     target = models.CharField(max_length=200, blank=True)
     outcome = models.CharField(max_length=200, blank=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
@@ -65,3 +120,14 @@ class OperationLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.user} {self.action} {self.target} {self.outcome}"
+
+
+class TemporaryPassword(models.Model):
+    """``user``'s password was set by someone else (an administrator, an approval): the user must
+    choose their own at the next sign-in before doing anything else."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="temporary_password")
+    set_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.user} must change the password set at {self.set_at:%Y-%m-%d %H:%M}"

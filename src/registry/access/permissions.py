@@ -71,6 +71,16 @@ def administered_registries(user: Person) -> QuerySet[Registry]:
     return Registry.objects.filter(administrators=user)
 
 
+def people_of(registries: list[Registry] | QuerySet[Registry]) -> QuerySet[User]:
+    """Everyone who belongs to ``registries``: their administrators, auditors and the representatives
+    of their accounts (whose sign-ins and registry-less operations those registries' overseers see)."""
+    return User.objects.filter(
+        Q(administered_registries__in=registries)
+        | Q(audited_registries__in=registries)
+        | Q(representations__account__registry__in=registries)
+    ).distinct()
+
+
 def needs_second_factor(user: Person) -> bool:
     """Representatives, administrators and auditors must sign in with a second factor."""
     if not user.is_authenticated:

@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Path, Query, Router
 
 from registry.access import permissions
-from registry.access.models import TrustedAccount
+from registry.access.models import Operation, TrustedAccount
 from registry.access.services import add_trusted_account, remove_trusted_account
 from registry.accounts.models import Account
 from registry.api import cursors
@@ -91,7 +91,7 @@ def add_trusted(request: HttpRequest, number: Number, body: TrustedIn) -> HttpRe
         entry = add_trusted_account(user_of(request), account, _other(account, body.account))
         return 201, TrustedOut(account=body.account, added_at=entry.added_at, effective_at=entry.effective_at).model_dump(mode="json")
 
-    return apply_once(request, "trusted_add", write)
+    return apply_once(request, Operation.TRUSTED_ACCOUNT_ADDED, write)
 
 
 @router.delete(
@@ -113,4 +113,4 @@ def remove_trusted(request: HttpRequest, number: Number, other: Number) -> HttpR
         remove_trusted_account(user_of(request), account, entry.trusted)
         return 204, {}
 
-    return apply_once(request, "trusted_remove", write)
+    return apply_once(request, Operation.TRUSTED_ACCOUNT_REMOVED, write)

@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from ninja import Path, Router
 
+from registry.access.models import Operation
 from registry.access.services import log_operation
 from registry.accounts.models import Account
 from registry.api.idempotency import apply_once
@@ -29,9 +30,9 @@ from registry.api.schemas import (
     IssuanceIn,
     TransactionOut,
 )
-from registry.api.security import address_of, administered_registry, user_of
+from registry.api.security import administered_registry, user_of
 from registry.api.transactions import transaction_out
-from registry.article6.aef import build_annual_information
+from registry.article6.aef import FIRST_REPORTING_YEAR, build_annual_information
 from registry.article6.models import Authorization
 from registry.article6.services import authorize_entity, create_authorization
 from registry.core.checks import Check, CheckFailed
@@ -48,8 +49,8 @@ AEF_TABLES = ("submission", "authorizations", "actions", "holdings", "entities")
 AuthorizationId = Annotated[str, Path(max_length=60, pattern=IDENTIFIER, examples=["MN-2025-001"])]
 
 
-def _logged(request: HttpRequest, action: str, registry: Registry, target: str) -> None:
-    log_operation(user_of(request), f"api_{action}", registry=registry, target=target, outcome="completed", ip=address_of(request))
+def _logged(request: HttpRequest, action: Operation, registry: Registry, target: str) -> None:
+    log_operation(user_of(request), action, registry=registry, target=target, outcome="completed")
 
 
 def _authorization(registry: Registry, identifier: str) -> Authorization:
@@ -113,10 +114,10 @@ def issue_units(request: HttpRequest, registry_id: RegistryId, body: IssuanceIn)
             first_transferring_party=get_party(body.first_transferring_party) if body.first_transferring_party else None,
             authorization=_authorization(registry, body.authorization) if body.authorization else None,
         )
-        _logged(request, "issue", registry, f"T{tx.pk}")
+        _logged(request, Operation.ISSUE, registry, f"T{tx.pk}")
         return 201, transaction_out(tx)
 
-    return apply_once(request, "issue", write)
+    return apply_once(request, Operation.ISSUE, write)
 
 
 @router.get("/registries/{registry_id}/authorizations", response={200: list[AuthorizationOut], **ERRORS}, operation_id="listAuthorizations")
@@ -160,10 +161,10 @@ def record_authorization(request: HttpRequest, registry_id: RegistryId, body: Au
             timeframe=(body.timeframe_first_vintage, body.timeframe_last_vintage),
             terms=body.terms,
         )
-        _logged(request, "create_authorization", registry, authorization.identifier)
+        _logged(request, Operation.CREATE_AUTHORIZATION, registry, authorization.identifier)
         return 201, _authorization_out(authorization)
 
-    return apply_once(request, "create_authorization", write)
+    return apply_once(request, Operation.CREATE_AUTHORIZATION, write)
 
 
 @router.post(
@@ -189,10 +190,10 @@ def authorize_an_entity(
             change_and_revocation_conditions=body.change_and_revocation_conditions,
             explanation=body.explanation,
         )
-        _logged(request, "authorize_entity", registry, authorization.identifier)
+        _logged(request, Operation.AUTHORIZE_ENTITY, registry, authorization.identifier)
         return 201, _authorization_out(authorization)
 
-    return apply_once(request, "authorize_entity", write)
+    return apply_once(request, Operation.AUTHORIZE_ENTITY, write)
 
 
 @router.post(
@@ -221,14 +222,16 @@ def authorize(request: HttpRequest, registry_id: RegistryId, identifier: Authori
             project=project,
             vintages=vintages,
         )
-        _logged(request, "authorize", registry, f"T{tx.pk}")
+        _logged(request, Operation.AUTHORIZE, registry, f"T{tx.pk}")
         return 201, transaction_out(Transaction.objects.select_related("registry").get(pk=tx.pk))
 
-    return apply_once(request, "authorize", write)
+    return apply_once(request, Operation.AUTHORIZE, write)
 
 
 @router.get("/registries/{registry_id}/aef/{year}", response={200: AefOut, **ERRORS}, operation_id="getAnnualInformation")
-def get_annual_information(request: HttpRequest, registry_id: RegistryId, year: Annotated[int, Path(ge=2021, le=2200)]) -> Any:
+def get_annual_information(
+    request: HttpRequest, registry_id: RegistryId, year: Annotated[int, Path(ge=FIRST_REPORTING_YEAR, le=2200)]
+) -> Any:
     """The Agreed Electronic Format of one year, as JSON (the workbook is on the web)."""
     registry = administered_registry(request, registry_id)
     if year > timezone.now().year:

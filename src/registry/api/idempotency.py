@@ -1,10 +1,15 @@
 """At most once: a write sent with an ``Idempotency-Key`` is applied once per token and key.
 
-The key is reserved (a row with a unique constraint) in the same database transaction as the write
-itself, before the write. A concurrent request with the same key waits on that row and, when the
-first commits, fails to reserve it and answers with the first request's result; a later retry
-finds the stored result at once. A refusal is a result too: the retry gets the same refusal. The
-same key with another method, path or body is refused (422): it is a client's mistake, not a retry.
+The answer is recorded (a row with a unique constraint on token and key) in the same database
+transaction as the write itself, after it, in one statement. A retry finds the stored answer at
+once and nothing is written again. A concurrent request with the same key that got past that look-up
+does its write, then fails to record its answer (on PostgreSQL it waits on the first request's row
+until that commits): its whole transaction, write included, rolls back, and it answers with the
+first request's result. A refusal is a result too: the retry gets the same refusal. The same key
+with another method, path or body is refused (422): it is a client's mistake, not a retry.
+
+If the database connection breaks during the commit, nobody can tell whether the write (and its
+key) was kept: that is ``OutcomeUnknown``, answered 503 saying a retry with the same key is safe.
 """
 
 from __future__ import annotations
@@ -19,12 +24,15 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
+from registry.access.models import Operation
 from registry.access.services import log_operation
 from registry.api.models import ApiToken, IdempotencyRecord
 from registry.api.problems import problem, refusal, respond
-from registry.api.security import address_of, require_write, user_of
+from registry.api.security import require_write, user_of
 from registry.core.checks import Check, CheckFailed
 from registry.core.journal import canonical_json
+from registry.outages import OUTAGES, OutcomeUnknown
+from registry.parties.services import administrators_remembered
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 200
@@ -41,53 +49,56 @@ def _fingerprint(request: HttpRequest) -> str:
     return hashlib.sha256(f"{request.method} {request.path}\n".encode() + body).hexdigest()
 
 
-def _replay(record: IdempotencyRecord, fingerprint: str) -> HttpResponse:
-    if record.fingerprint != fingerprint:
+def _replay(record: tuple[str, int, Any], fingerprint: str) -> HttpResponse:
+    stored_fingerprint, status, body = record
+    if stored_fingerprint != fingerprint:
         detail = f"This {HEADER} was already used for another request; use a new key for a new request."
         return respond(422, problem(422, "Idempotency key reused", detail, Check.VALUE_INVALID.code))
-    return respond(record.status, record.body, {"Idempotent-Replayed": "true"})
+    return respond(status, body, {"Idempotent-Replayed": "true"})
 
 
-def _stored(token: ApiToken, key: str) -> IdempotencyRecord | None:
-    return IdempotencyRecord.objects.filter(token=token, key=key).first()
+def _stored(token: ApiToken, key: str) -> tuple[str, int, Any] | None:
+    return IdempotencyRecord.objects.filter(token=token, key=key).values_list("fingerprint", "status", "body").first()
 
 
-def _log_refusal(request: HttpRequest, action: str, failure: CheckFailed) -> None:
-    log_operation(user_of(request), f"api_{action}", target=request.path, outcome=f"refused {failure.code}", ip=address_of(request))
+def _log_refusal(request: HttpRequest, action: Operation, failure: CheckFailed) -> None:
+    log_operation(user_of(request), action, target=request.path, outcome=f"refused {failure.code}")
 
 
-def apply_once(request: HttpRequest, action: str, write: Write) -> HttpResponse:
+def apply_once(request: HttpRequest, action: Operation, write: Write) -> HttpResponse:
     """Run ``write`` (returning status and body) in one database transaction, at most once per key.
 
-    A refusal is logged as ``api_<action>`` with its check code, as the web logs its refusals.
+    A refusal is logged as ``action`` with its check code, as the web logs its refusals.
     """
     try:
         token = require_write(request)
     except CheckFailed as failure:
         _log_refusal(request, action, failure)
-        raise
+        return respond(*refusal(failure))
     key = request.headers.get(HEADER, "")
     if len(key) > MAX_KEY_LENGTH or not key.isprintable():
         detail = f"The {HEADER} must be printable and at most {MAX_KEY_LENGTH} characters long."
         return respond(400, problem(400, "Invalid idempotency key", detail, Check.VALUE_INVALID.code))
     fingerprint = _fingerprint(request)
+    committing = False
     try:
-        with transaction.atomic():
-            record = None
-            if key:
-                if (found := _stored(token, key)) is not None:
-                    return _replay(found, fingerprint)
-                record = IdempotencyRecord.objects.create(
-                    token=token, key=key, fingerprint=fingerprint, status=0, body={}, created_at=timezone.now()
-                )
+        with transaction.atomic(), administrators_remembered():
+            if key and (found := _stored(token, key)) is not None:
+                return _replay(found, fingerprint)
             try:
                 status, body = write()
             except CheckFailed as failure:
                 status, body = refusal(failure)
                 _log_refusal(request, action, failure)
-            if record is not None:
-                record.status, record.body = status, body
-                record.save(update_fields=["status", "body"])
+            if key:
+                IdempotencyRecord.objects.create(
+                    token=token, key=key, fingerprint=fingerprint, status=status, body=body, created_at=timezone.now()
+                )
+            committing = True  # what fails from here on fails in the COMMIT
+    except OUTAGES as error:
+        if committing:
+            raise OutcomeUnknown(str(error)) from error
+        raise
     except IntegrityError:
         # Another request with this key committed first: answer as it did. Without a key, a
         # concurrent request made the same unique thing first: nothing of this one was kept.

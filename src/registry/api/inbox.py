@@ -8,11 +8,12 @@ from typing import Annotated, Any
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router
 
+from registry.access.models import Operation
 from registry.api import cursors
 from registry.api.idempotency import apply_once
 from registry.api.problems import ERRORS
 from registry.api.schemas import NotificationPage
-from registry.api.security import token_of, user_of
+from registry.api.security import names_accounts, token_of, user_of
 from registry.core.checks import Check, CheckFailed
 from registry.notifications.messages import render
 from registry.notifications.models import Notification
@@ -24,7 +25,7 @@ router = Router(tags=["notifications"])
 def _whole_user(request: HttpRequest) -> None:
     """Notifications may concern any of the user's accounts: a token limited to some cannot read them."""
     token = token_of(request)
-    if token.accounts.exists():
+    if names_accounts(token):
         raise CheckFailed(Check.NOT_ALLOWED_ON_ACCOUNT, actor=f"token {token.prefix} (limited to some accounts)", account="notifications")
 
 
@@ -62,4 +63,4 @@ def mark_notifications_read(request: HttpRequest) -> HttpResponse:
         mark_read(user_of(request))
         return 204, {}
 
-    return apply_once(request, "notifications_read", write)
+    return apply_once(request, Operation.NOTIFICATIONS_READ, write)

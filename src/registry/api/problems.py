@@ -38,8 +38,9 @@ class Problem(Schema):
 
 
 #: The refusals every operation may give; public operations never answer 401 or 403.
-ERRORS: dict[int, type[Schema]] = {code: Problem for code in (400, 401, 403, 404, 409, 422, 429)}
-PUBLIC_ERRORS: dict[int, type[Schema]] = {code: Problem for code in (400, 404, 422, 429)}
+#: 413: a body over ``REGISTRY_MAX_BODY_BYTES``; 503 (with ``Retry-After``): the database is unavailable.
+ERRORS: dict[int, type[Schema]] = {code: Problem for code in (400, 401, 403, 404, 409, 413, 422, 429, 503)}
+PUBLIC_ERRORS: dict[int, type[Schema]] = {code: Problem for code in (400, 404, 413, 422, 429, 503)}
 
 
 def problem(status: int, title: str, detail: str, code: int | None = None, blocks: tuple[str, ...] | list[str] = ()) -> dict[str, Any]:

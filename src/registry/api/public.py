@@ -24,8 +24,10 @@ from registry.core.checks import Check, CheckFailed, check_by_code
 from registry.disclosure import figures
 from registry.parties.models import Registry
 from registry.parties.services import get_registry
+from registry.replica import reads_from_replica
 
 router = Router(tags=["public"])
+router.add_decorator(reads_from_replica, mode="view")  # everything public reads the ledger only
 
 RegistryId = Annotated[str, Path(pattern=REGISTRY_ID, examples=["MNG01"])]
 

@@ -13,14 +13,21 @@ from typing import Annotated, Any, Literal
 from ninja import Field, Schema
 from pydantic import model_validator
 
+from registry.core.serials import REQUESTED_RANGE
 from registry.disclosure.figures import Found
 from registry.units.holdings import Holding
 
-NO_CONTROL_CHARACTERS = r"^[^\x00-\x1f\x7f]*$"
+#: No control characters (C0, DEL, C1) and no bidirectional controls (embeddings, overrides,
+#: isolates, marks): "Trojan Source" text shows one thing and says another.
+NO_CONTROL_CHARACTERS = r"^[^\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]*$"
 ACCOUNT_NUMBER = r"^[A-Z]{3}[0-9]{2}-[0-9]{6,12}$"
 REGISTRY_ID = r"^[A-Z]{3}[0-9]{2}$"
-#: ``231-240`` in the account's own registry, or ``MNG01:231-240`` naming the originating registry.
-SERIAL_RANGE = r"^([A-Z]{3}[0-9]{2}:)?[0-9]{1,15}(-[0-9]{1,15})?$"
+#: ``231-240`` in the account's own registry, or ``MNG01:231-240`` naming the originating registry;
+#: the same syntax the web and the command line accept (``registry.core.serials``).
+SERIAL_RANGE = f"^{REQUESTED_RANGE}$"
+#: Units as the holdings show them: a serial range (of whichever registry the account holds it in,
+#: or ``MNG01:``-prefixed) or a block's unique identifier.
+UNITS = rf"^(?:{REQUESTED_RANGE}|[A-Z][A-Z0-9]{{0,9}}-[A-Z]{{3}}[0-9]{{2}}-(?:[A-Z]{{3}}|NA)-[0-9]{{1,15}}-[0-9]{{1,15}}-[0-9]{{4}})$"
 PARTY_CODE = r"^[A-Z]{2,3}$"
 IDENTIFIER = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"  # no "/": identifiers travel in paths
 
@@ -32,7 +39,9 @@ def text(max_length: int, *, min_length: int = 0) -> Any:
 
 
 AccountNumber = Annotated[str, Field(pattern=ACCOUNT_NUMBER, examples=["MNG01-000007"])]
-Quantity = Annotated[int, Field(ge=1, le=10**12)]
+#: Whole numbers only: ``"10"``, ``10.0`` and ``true`` are refused, not read as 10 or 1.
+Quantity = Annotated[int, Field(ge=1, le=10**12, strict=True)]
+Year = Annotated[int, Field(ge=1900, le=2100, strict=True)]
 
 
 # Public ---------------------------------------------------------------------------------------------
@@ -138,6 +147,11 @@ class TransactionOut(Schema):
     check_code: int | None
     check_message: str
     blocks: list[str] = Field(description="unique identifiers of the blocks the transaction names")
+    purpose_code: str | None = Field(None, description="a retirement's or cancellation's purpose of use")
+    aim: str = ""
+    credit_user: str = ""
+    use_country: str = ""
+    towards_ndc: bool = False
 
 
 class TransactionPage(Schema):
@@ -146,14 +160,26 @@ class TransactionPage(Schema):
 
 
 class ProposalIn(Schema):
-    """A movement, by quantity (oldest vintage, lowest serial first) or by serial ranges."""
+    """A movement, by quantity (of one unit type, oldest vintage, lowest serial first) or by units
+    named as the holdings show them; naming both or neither is refused with 1003, as everywhere."""
 
     kind: Literal["internal_transfer", "external_transfer", "retirement", "cancellation"]
     from_account: AccountNumber
     to_account: AccountNumber | None = Field(None, description="for transfers")
     quantity: Quantity | None = None
-    ranges: list[Annotated[str, Field(pattern=SERIAL_RANGE)]] | None = Field(None, min_length=1, max_length=100)
+    ranges: list[Annotated[str, Field(pattern=UNITS)]] | None = Field(
+        None, min_length=1, max_length=100, description="unique identifiers or serial ranges, as the holdings show them"
+    )
+    unit_type: str | None = Field(None, max_length=20, pattern=IDENTIFIER, description="with a quantity: take units of this type only")
+    project: str | None = Field(None, max_length=40, pattern=IDENTIFIER)
+    vintage: int | None = Field(None, ge=2000, le=2100)
     purpose: str = text(100)
+    purpose_code: str = Field(
+        "", max_length=40, pattern=r"^[a-z0-9-]*$", description="retirement or cancellation: a purpose of use (UsePurpose)"
+    )
+    aim: str = text(2000)
+    credit_user: str = text(300)
+    use_country: str = Field("", pattern=r"^([A-Z]{2})?$", description="ISO 3166 alpha-2 code of the country of use")
     cancellation_kind: Literal["mandatory", "voluntary", "omge"] | None = Field(None, description="for cancellations; default voluntary")
     using_entity: str = Field(
         "", max_length=300, description="for uses and cancellations: the using entity's identification number or name in the registry"
@@ -168,8 +194,6 @@ class ProposalIn(Schema):
             raise ValueError("only a retirement has a purpose")
         if self.cancellation_kind is not None and self.kind != "cancellation":
             raise ValueError("only a cancellation has a cancellation_kind")
-        if (self.quantity is None) == (self.ranges is None):
-            raise ValueError("name either a quantity or serial ranges")
         return self
 
 
@@ -200,7 +224,7 @@ class IssuanceIn(Schema):
     account: AccountNumber
     project: str = Field(max_length=40, pattern=IDENTIFIER)
     unit_type: str = Field(max_length=20, pattern=IDENTIFIER)
-    vintage: int = Field(ge=1900, le=2100)
+    vintage: Year
     quantity: Quantity
     first_transferring_party: str | None = Field(None, pattern=PARTY_CODE)
     authorization: str | None = Field(None, max_length=60, pattern=IDENTIFIER, description="issue the units as authorised ITMOs")
@@ -264,8 +288,8 @@ class AuthorizeIn(Schema):
 
     ranges: list[Annotated[str, Field(pattern=SERIAL_RANGE)]] | None = Field(None, min_length=1, max_length=100)
     project: str | None = Field(None, max_length=40, pattern=IDENTIFIER)
-    first_vintage: int | None = Field(None, ge=1900, le=2100)
-    last_vintage: int | None = Field(None, ge=1900, le=2100)
+    first_vintage: Year | None = None
+    last_vintage: Year | None = None
 
 
 class AefOut(Schema):

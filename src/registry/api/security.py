@@ -21,11 +21,13 @@ from ninja.security import HttpBearer
 from ninja.throttling import BaseThrottle
 
 from registry.access import permissions
+from registry.access.models import Operation
 from registry.access.services import log_operation
 from registry.accounts.models import Account
 from registry.api.models import ApiToken, Scope
 from registry.api.tokens import find_token
 from registry.core.checks import Check, CheckFailed
+from registry.outages import OUTAGES
 from registry.parties.models import Registry
 from registry.parties.services import ensure_administrator
 from registry.transactions.models import Transaction
@@ -46,11 +48,16 @@ def _spend(key: str, rate: str) -> float | None:
     window = int(now // seconds)
     current = f"{key}-{window}"
     try:
-        count = cache.incr(current)
-    except ValueError:  # the window's first request (the key names its window: never reused)
-        count = 1 if cache.add(current, 1, timeout=2 * seconds) else cache.incr(current)
+        try:
+            count = cache.incr(current)
+        except ValueError:  # the window's first request (the key names its window: never reused)
+            count = 1 if cache.add(current, 1, timeout=2 * seconds) else cache.incr(current)
+        previous = cache.get(f"{key}-{window - 1}", 0)
+    except OUTAGES:
+        # The database cache takes no writes (full, read-only, down): let the request on, to be
+        # answered 503 by its operation, or served if it only reads.
+        return None
     elapsed = now - window * seconds
-    previous = cache.get(f"{key}-{window - 1}", 0)
     if previous * (1 - elapsed / seconds) + count <= limit:
         return None
     return seconds - elapsed
@@ -104,6 +111,16 @@ def token_of(request: HttpRequest) -> ApiToken:
     return token
 
 
+def names_accounts(token: ApiToken) -> bool:
+    """Whether ``token`` is limited to some accounts: found with the token (``find_token``), asked
+    otherwise once per request (a request's token is found afresh for each request)."""
+    known: bool | None = getattr(token, "limited_to_accounts", None)
+    if known is None:
+        known = token.accounts.exists()
+        token.limited_to_accounts = known  # type: ignore[attr-defined]
+    return known
+
+
 def user_of(request: HttpRequest) -> User:
     return token_of(request).user
 
@@ -116,7 +133,7 @@ def reachable_accounts(request: HttpRequest) -> QuerySet[Account]:
     """The accounts the token's user may see, narrowed to the token's accounts if it names any."""
     token = token_of(request)
     accounts = permissions.visible_accounts(token.user)
-    if token.accounts.exists():
+    if names_accounts(token):
         accounts = accounts.filter(pk__in=token.accounts.values("pk"))
     return accounts
 
@@ -125,19 +142,19 @@ def _reaches(request: HttpRequest, account: Account) -> bool:
     token = token_of(request)
     if not permissions.can_view(token.user, account):
         return False
-    return not token.accounts.exists() or token.accounts.filter(pk=account.pk).exists()
+    return not names_accounts(token) or token.accounts.filter(pk=account.pk).exists()
 
 
 class Denied(Http404):
     """Something the token may not reach: answered as not found, and logged once the request's
     database transaction is over (a write's rollback must not take the log entry with it)."""
 
-    def __init__(self, action: str, target: str) -> None:
+    def __init__(self, action: Operation, target: str) -> None:
         super().__init__(target)
         self.action, self.target = action, target
 
     def log(self, request: HttpRequest) -> None:
-        log_operation(user_of(request), f"api_{self.action}", target=self.target, outcome="denied", ip=address_of(request))
+        log_operation(user_of(request), self.action, target=self.target, outcome="denied")
 
 
 def account_for(request: HttpRequest, number: str) -> Account:
@@ -145,7 +162,7 @@ def account_for(request: HttpRequest, number: str) -> Account:
     # One query whether the account exists or not: the answer's timing tells nothing either.
     account = reachable_accounts(request).filter(number=number).first()
     if account is None:
-        raise Denied("view_account", number)
+        raise Denied(Operation.VIEW_ACCOUNT, number)
     return account
 
 
@@ -162,13 +179,13 @@ def transaction_for(request: HttpRequest, pk: int, *, deciding: bool = False) ->
             raise CheckFailed(Check.NOT_ALLOWED_TO_APPROVE, actor=user_of(request), account=tx.from_account or "-")
         if tx.from_account is None and tx.to_account is None and tx.registry in administered_registries(request):
             return tx  # an authorisation: registry-wide, for its administrators
-    raise Denied("view_transaction", str(pk))
+    raise Denied(Operation.VIEW_TRANSACTION, str(pk))
 
 
 def administered_registries(request: HttpRequest) -> QuerySet[Registry]:
     """The registries the token's user administers, if the token is not limited to some accounts."""
     token = token_of(request)
-    return Registry.objects.none() if token.accounts.exists() else permissions.administered_registries(token.user)
+    return Registry.objects.none() if names_accounts(token) else permissions.administered_registries(token.user)
 
 
 def require_write(request: HttpRequest) -> ApiToken:
@@ -186,6 +203,6 @@ def administered_registry(request: HttpRequest, registry_id: str) -> Registry:
         raise CheckFailed(Check.REGISTRY_UNKNOWN, registry=registry_id)
     token = token_of(request)
     ensure_administrator(token.user, registry)
-    if token.accounts.exists():
+    if names_accounts(token):
         raise CheckFailed(Check.NOT_ALLOWED_ON_ACCOUNT, actor=f"token {token.prefix} (limited to some accounts)", account=registry_id)
     return registry

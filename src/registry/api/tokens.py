@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 import secrets
@@ -9,13 +10,16 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from django.contrib.auth.models import User
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from registry.access.models import Operation
 from registry.access.permissions import can_view
 from registry.access.services import log_operation
 from registry.accounts.models import Account
 from registry.api.models import ApiToken, Scope
 from registry.core.checks import Check, CheckFailed
+from registry.outages import OUTAGES
 
 TOKEN_PREFIX = "crt_"
 LAST_USED_PRECISION = timedelta(minutes=1)
@@ -55,7 +59,7 @@ def create_token(user: User, name: str, scope: Scope | str, accounts: Iterable[A
         expires_at=now + timedelta(days=days),
     )
     token.accounts.set(accounts)
-    log_operation(user, "api_token_created", target=f"{token.name} {prefix}", outcome=token.scope)
+    log_operation(user, Operation.API_TOKEN_CREATED, target=f"{token.name} {prefix}", outcome=token.scope)
     return token, secret
 
 
@@ -64,14 +68,19 @@ def find_token(secret: str) -> ApiToken | None:
     if SECRET.fullmatch(secret) is None:
         return None
     prefix = secret[len(TOKEN_PREFIX) :].split("_", 1)[0]
-    token = ApiToken.objects.select_related("user").filter(prefix=prefix).first()
+    # Whether it is limited to some accounts comes with it: every request's checks ask.
+    limited = Exists(ApiToken.accounts.through.objects.filter(apitoken_id=OuterRef("pk")))
+    token = ApiToken.objects.select_related("user").annotate(limited_to_accounts=limited).filter(prefix=prefix).first()
     if token is None or not secrets.compare_digest(token.digest, _digest(secret)):
         return None
     now = timezone.now()
     if token.revoked_at is not None or token.expires_at <= now or not token.user.is_active:
         return None
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_PRECISION:
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)  # not a write on every request
+        # Not a write on every request; and not one a read must wait for: a database that takes
+        # no writes (full disk) still answers reads.
+        with contextlib.suppress(*OUTAGES):
+            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token
 
 
@@ -80,4 +89,4 @@ def revoke_token(user: User, token: ApiToken) -> None:
         raise CheckFailed(Check.NOT_ALLOWED_ON_ACCOUNT, actor=user, account=f"token {token.prefix}")
     token.revoked_at = timezone.now()
     token.save(update_fields=["revoked_at"])
-    log_operation(user, "api_token_revoked", target=f"{token.name} {token.prefix}")
+    log_operation(user, Operation.API_TOKEN_REVOKED, target=f"{token.name} {token.prefix}")

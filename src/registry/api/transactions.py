@@ -13,16 +13,17 @@ from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from ninja import Path, Query, Router
 
+from registry.access.models import Operation
 from registry.access.services import log_operation
 from registry.api import cursors
 from registry.api.idempotency import apply_once
 from registry.api.problems import ERRORS
 from registry.api.schemas import ACCOUNT_NUMBER, ProposalIn, ReasonIn, TransactionOut, TransactionPage
-from registry.api.security import account_for, address_of, administered_registries, reachable_accounts, transaction_for, user_of
+from registry.api.security import account_for, administered_registries, reachable_accounts, transaction_for, user_of
 from registry.transactions import services as ledger
-from registry.transactions.blocks import requested_range
+from registry.transactions.blocks import requested_units, unit_choice
 from registry.transactions.models import Transaction, TransactionStatus, TransactionType
-from registry.transactions.visibility import seen_from
+from registry.transactions.visibility import refused_on_request, seen_from
 
 router = Router(tags=["transactions"])
 
@@ -49,6 +50,11 @@ def transaction_out(tx: Transaction) -> dict[str, Any]:
         check_code=tx.check_code,
         check_message=tx.check_message,
         blocks=[b.identifier for b in tx.blocks.all()],
+        purpose_code=tx.use_purpose.code if tx.use_purpose else None,
+        aim=tx.aim,
+        credit_user=tx.credit_user,
+        use_country=tx.use_country,
+        towards_ndc=tx.towards_ndc,
     ).model_dump(mode="json")
 
 
@@ -67,13 +73,15 @@ def list_transactions(
         seen = seen_from(accounts.filter(pk=account_for(request, account).pk))
     else:  # authorisations concern no account: their registries' administrators see them
         seen |= Q(type=TransactionType.AUTHORIZATION, registry__in=administered_registries(request))
-    found = Transaction.objects.filter(seen)
+    found = Transaction.objects.filter(seen).exclude(refused_on_request())  # a refused request answered with its problem
     if status:
         found = found.filter(status=status)
     after = cursors.decode(cursor, (int,))
     if after is not None:
         found = found.filter(pk__gt=after[0])
-    page = list(found.select_related("registry", "from_account", "to_account").prefetch_related("blocks").order_by("pk")[: limit + 1])
+    page = list(
+        found.select_related("registry", "from_account", "to_account", "use_purpose").prefetch_related("blocks").order_by("pk")[: limit + 1]
+    )
     more = len(page) > limit
     page = page[:limit]
     return {"items": [transaction_out(tx) for tx in page], "next_cursor": cursors.encode((page[-1].pk,)) if more else None}
@@ -85,9 +93,9 @@ def get_transaction(request: HttpRequest, pk: TransactionId) -> Any:
     return transaction_out(transaction_for(request, pk))
 
 
-def _logged(request: HttpRequest, action: str, tx: Transaction) -> tuple[int, dict[str, Any]]:
-    log_operation(user_of(request), f"api_{action}", registry=tx.registry, target=f"T{tx.pk}", outcome=tx.status, ip=address_of(request))
-    return (201 if action == "propose" else 200), transaction_out(tx)
+def _logged(request: HttpRequest, action: Operation, tx: Transaction) -> tuple[int, dict[str, Any]]:
+    log_operation(user_of(request), action, registry=tx.registry, target=f"T{tx.pk}", outcome=tx.status)
+    return (201 if action == Operation.PROPOSE else 200), transaction_out(tx)
 
 
 @router.post("/transactions", response={201: TransactionOut, **ERRORS}, operation_id="proposeTransaction")
@@ -97,21 +105,25 @@ def propose_transaction(request: HttpRequest, proposal: ProposalIn) -> HttpRespo
 
     def write() -> tuple[int, dict[str, Any]]:
         source = account_for(request, proposal.from_account)
-        registry_id = source.registry.registry_id
         tx = ledger.propose_movement(
             actor=user_of(request),
             kind=proposal.kind,
             from_account=source,
             to_account_number=proposal.to_account,
             quantity=proposal.quantity,
-            ranges=[requested_range(text, registry_id) for text in proposal.ranges] if proposal.ranges else None,
+            ranges=[requested_units(text) for text in proposal.ranges] if proposal.ranges else None,
             purpose=proposal.purpose,
             cancellation_kind=proposal.cancellation_kind or "voluntary",
+            choice=unit_choice(source.registry, proposal.unit_type, proposal.project, proposal.vintage),
+            purpose_code=proposal.purpose_code,
+            aim=proposal.aim,
+            credit_user=proposal.credit_user,
+            use_country=proposal.use_country,
             using_entity=proposal.using_entity,
         )
-        return _logged(request, "propose", tx)
+        return _logged(request, Operation.PROPOSE, tx)
 
-    return apply_once(request, "propose", write)
+    return apply_once(request, Operation.PROPOSE, write)
 
 
 @router.post("/transactions/{pk}/approve", response={200: TransactionOut, **ERRORS}, operation_id="approveTransaction")
@@ -121,9 +133,9 @@ def approve_transaction(request: HttpRequest, pk: TransactionId) -> HttpResponse
 
     def write() -> tuple[int, dict[str, Any]]:
         tx = ledger.approve_transaction(actor=user_of(request), transaction=transaction_for(request, pk, deciding=True))
-        return _logged(request, "approve", tx)
+        return _logged(request, Operation.APPROVE, tx)
 
-    return apply_once(request, "approve", write)
+    return apply_once(request, Operation.APPROVE, write)
 
 
 @router.post("/transactions/{pk}/reject", response={200: TransactionOut, **ERRORS}, operation_id="rejectTransaction")
@@ -132,9 +144,9 @@ def reject_transaction(request: HttpRequest, pk: TransactionId, body: ReasonIn) 
 
     def write() -> tuple[int, dict[str, Any]]:
         tx = ledger.reject_transaction(actor=user_of(request), transaction=transaction_for(request, pk, deciding=True), reason=body.reason)
-        return _logged(request, "reject", tx)
+        return _logged(request, Operation.REJECT, tx)
 
-    return apply_once(request, "reject", write)
+    return apply_once(request, Operation.REJECT, write)
 
 
 @router.post("/transactions/{pk}/cancel", response={200: TransactionOut, **ERRORS}, operation_id="cancelTransaction")
@@ -143,6 +155,6 @@ def cancel_transaction(request: HttpRequest, pk: TransactionId) -> HttpResponse:
 
     def write() -> tuple[int, dict[str, Any]]:
         tx = ledger.cancel_transaction(actor=user_of(request), transaction=transaction_for(request, pk, deciding=True))
-        return _logged(request, "cancel", tx)
+        return _logged(request, Operation.CANCEL, tx)
 
-    return apply_once(request, "cancel", write)
+    return apply_once(request, Operation.CANCEL, write)

@@ -72,22 +72,83 @@ def account_certificate(account: Account, reference: str) -> bytes:
 
 
 def use_notice(tx: Transaction) -> bytes:
-    """The notice of a retirement or cancellation, listing every block by its unique identifier."""
+    """The notice of a retirement (a J-Credit nullification) or cancellation: registry and programme
+    by name, the declared use, whether it counts towards an NDC and is adjusted, every block's
+    unique identifier. Long text wraps within the page (Japanese between any two characters)."""
+    from django_countries import countries
+
+    from registry.article6.models import CorrespondingAdjustment
+    from registry.parties.models import CreditingProgramme
+    from registry.units.models import UnitBlock
+
+    blocks = list(tx.blocks.all())
+    # Units retired or cancelled never move again: the final account still holds every serial.
+    programmes: dict[str, CreditingProgramme] = {}
+    for b in blocks:
+        held = UnitBlock.objects.filter(originating_registry=b.originating_registry, start__lte=b.start, end__gte=b.start)
+        for block in held.select_related("unit_type__programme"):
+            programmes[block.unit_type.programme.code] = block.unit_type.programme
+    programmes_list = [programmes[code] for code in sorted(programmes)]
+    names = ", ".join(p.name for p in programmes_list) or "-"
+    is_jcredit = bool(programmes_list) and all(not p.international for p in programmes_list)
+    if tx.type == "retirement" and is_jcredit:
+        title = "J-クレジット無効化通知書 Notice of J-Credit nullification"
+    elif tx.type == "retirement":
+        title = "償却通知書 Notice of retirement"
+    else:
+        title = "取消通知書 Notice of cancellation"
+    purpose = tx.use_purpose
+    adjusted = CorrespondingAdjustment.objects.filter(transaction=tx).exists()
+    country = tx.use_country or (tx.using_party.alpha2 if tx.using_party else "")
     rows = [
+        ("登録簿 Registry", f"{tx.registry.name} ({tx.registry.registry_id})"),
+        ("制度 Programme", names),
         ("取引番号 Transaction", str(tx.pk)),
         ("種別 Type", f"{tx.get_type_display()}"),
         ("完了日時 Completed", f"{timezone.localtime(tx.completed_at):%Y-%m-%d %H:%M %Z}" if tx.completed_at else "-"),
-        ("口座 From account", str(tx.from_account)),
+        ("口座 From account", f"{tx.from_account} {tx.from_account.name}" if tx.from_account else "-"),
         ("数量 Quantity (tCO2e)", f"{tx.quantity:,}"),
-        ("目的 Purpose", tx.purpose or "-"),
+        ("用途 Purpose", f"{purpose.name_ja} / {purpose.name}" if purpose else (tx.purpose or "-")),
         *(
             [("取消の種類 Cancellation kind", str(tx.get_cancellation_kind_display())), ("OIMPの目的 OIMP purpose", tx.oimp_purpose or "-")]
             if tx.cancellation_kind
             else []
         ),
-        ("使用者 Using entity", tx.using_entity.name if tx.using_entity else (tx.from_account.name if tx.from_account else "-")),
-        ("使用国 Using Party", tx.using_party.name if tx.using_party else "-"),
-        ("NDCへの算入 Towards the NDC", ("はい Yes" + (f" ({tx.ndc_year})" if tx.ndc_year else "")) if tx.towards_ndc else "いいえ No"),
+        ("詳細な目的 Detailed aim", tx.aim or "-"),
+        (
+            "使用者 Credit user",
+            tx.credit_user or (tx.using_entity.name if tx.using_entity else (tx.from_account.name if tx.from_account else "-")),
+        ),
+        ("使用国 Country of use", f"{countries.name(country)} ({country})" if country else "-"),
+        ("NDCへの算入 Towards an NDC", ("はい Yes" + (f" ({tx.ndc_year})" if tx.ndc_year else "")) if tx.towards_ndc else "いいえ No"),
+        ("相当調整 Corresponding adjustment", "あり Applies" if adjusted else "なし Does not apply"),
     ]
-    lines = ["固有識別子 Unique identifiers:"] + [f"  {b.identifier}  ({b.quantity:,})" for b in tx.blocks.all()]
-    return _document("償却・取消通知書 Notice of retirement or cancellation", tx.registry.name, rows, lines)
+    lines = ["固有識別子 Unique identifiers:"] + [f"{b.identifier}  ({b.quantity:,})" for b in blocks]
+    return _wrapped_document(title, f"{tx.registry.name} ({tx.registry.registry_id}) · {names}", rows, lines)
+
+
+def _wrapped_document(title: str, subtitle: str, rows: Sequence[tuple[str, str]], lines: Sequence[str]) -> bytes:
+    """Like ``_document``, with every value wrapped in a paragraph so that nothing runs off the page."""
+    from xml.sax.saxutils import escape
+
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+    def style(size: float) -> ParagraphStyle:
+        return ParagraphStyle(f"s{size}", fontName=FONT, fontSize=size, leading=size * 1.4, wordWrap="CJK")
+
+    buffer = io.BytesIO()
+    issued = f"発行日 Issued {timezone.localtime():%Y-%m-%d %H:%M %Z}"
+    document = SimpleDocTemplate(
+        buffer, pagesize=A4, leftMargin=20 * mm, rightMargin=20 * mm, topMargin=20 * mm, bottomMargin=20 * mm, title=title
+    )
+    table = Table(
+        [[Paragraph(escape(label), style(8.5)), Paragraph(escape(value), style(10))] for label, value in rows],
+        colWidths=[55 * mm, 115 * mm],
+    )
+    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("BOTTOMPADDING", (0, 0), (-1, -1), 4)]))
+    story = [Paragraph(escape(title), style(15)), Paragraph(escape(subtitle), style(10.5)), Spacer(1, 6 * mm), table, Spacer(1, 5 * mm)]
+    story += [Paragraph(escape(line), style(9.5)) for line in lines]
+    story += [Spacer(1, 6 * mm), Paragraph(escape(issued), style(8))]
+    document.build(story)
+    return buffer.getvalue()

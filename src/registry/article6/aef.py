@@ -8,7 +8,6 @@ Only ITMOs (units under an authorisation) are reported. Cells the UN platform fi
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -19,6 +18,7 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from registry import csvfiles
 from registry.accounts.models import FINAL_TYPES
 from registry.article6.models import FirstTransferDefinition
 from registry.core import entries as e
@@ -27,6 +27,7 @@ from registry.core.serials import Block, merge_adjacent
 from registry.journal.models import JournalEntry
 from registry.journal.replay import Applied, Attributes, Replay, scratched
 from registry.parties.models import Entity, Registry
+from registry.replica import reads_from_replica
 
 NA = "NA"
 METRIC = "GHG"
@@ -83,6 +84,9 @@ UNIT_COLUMNS = (
     "Mitigation type",
     "Vintage",
 )
+#: The AEF reports from 2021, the first year of the Paris Agreement's NDC period (the API's bound too).
+FIRST_REPORTING_YEAR = 2021
+
 ACTION_COLUMNS = (
     "Action date",
     "Action type",
@@ -162,6 +166,7 @@ class AnnualInformation:
         ]
 
 
+@reads_from_replica
 def build_annual_information(
     registry: Registry, year: int, *, ndc_period: tuple[int, int] = (2021, 2030), submitted: dt.date | None = None
 ) -> AnnualInformation:
@@ -435,6 +440,10 @@ def write_workbook(report: AnnualInformation, path: Path) -> None:
             cell.font = Font(bold=True)
         for row in rows:
             sheet.append([row.get(column, "") for column in columns])
+        for line in sheet.iter_rows(min_row=2):
+            for cell in line:
+                if cell.data_type == "f":  # openpyxl reads text starting with "=" as a formula: keep it text
+                    cell.data_type = "s"
         if title == "Table 4 Holdings":
             sheet.append([])
             sheet.append([snapshot_note(report)])
@@ -454,10 +463,7 @@ def write_csv(report: AnnualInformation, directory: Path) -> list[Path]:
     written = []
     for title, columns, rows in report.tables():
         path = directory / f"{report.registry.registry_id}-{report.year}-{title.split(' ', 2)[2].lower().replace(' ', '-')}.csv"
-        with path.open("w", newline="", encoding="utf-8") as out:
-            writer = csv.DictWriter(out, fieldnames=list(columns))
-            writer.writeheader()
-            writer.writerows(rows)
+        csvfiles.write_file(path, columns, csvfiles.dict_rows(columns, rows))
         written.append(path)
     return written
 

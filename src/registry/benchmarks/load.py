@@ -40,7 +40,7 @@ class Figures:
     statuses: dict[int, int]  # status code -> count
 
 
-def _loopback_target(base_url: str) -> tuple[str, int, str]:
+def loopback_target(base_url: str) -> tuple[str, int, str]:
     """Return (host, port, path prefix) of ``base_url``; raise ValueError unless it is http:// on loopback."""
     parts = urlsplit(base_url)
     if parts.scheme != "http":
@@ -60,7 +60,7 @@ def _loopback_target(base_url: str) -> tuple[str, int, str]:
 
 def _checked(base_url: str, path: str, seconds: float, concurrency: int, max_requests: int) -> tuple[str, int, str]:
     """Return (host, port, request target) for one run; raise ValueError if any argument is out of bounds."""
-    host, port, prefix = _loopback_target(base_url)
+    host, port, prefix = loopback_target(base_url)
     if not 0 < seconds <= MAX_SECONDS:
         raise ValueError(f"seconds must be > 0 and <= {MAX_SECONDS:g}, not {seconds!r}")
     if not 1 <= concurrency <= MAX_CONCURRENCY:
@@ -160,3 +160,85 @@ def measure_all(
     for path in paths:  # refuse bad arguments before the first path is measured
         _checked(base_url, path, seconds, concurrency, 1)
     return [measure(base_url, path, seconds=seconds, concurrency=concurrency, headers=headers) for path in paths]
+
+
+@dataclass(frozen=True)
+class Posted:
+    """What a run of POSTs measured: every answer's status and body, in the order they came."""
+
+    clients: int
+    seconds: float  # wall time from the first request to the last answer
+    answers: list[tuple[int, bytes]]
+    latencies_ms: list[float]  # ascending, completed requests only
+    failures: int  # connection errors and timeouts
+
+    @property
+    def acknowledged(self) -> int:
+        return sum(1 for status, _ in self.answers if 200 <= status < 300)
+
+    @property
+    def rate(self) -> float:
+        """Acknowledged requests per second."""
+        return self.acknowledged / self.seconds if self.seconds > 0 else 0.0
+
+    def percentile_ms(self, percent: float) -> float:
+        return _percentile(self.latencies_ms, percent)
+
+
+def post_many(
+    url: str, *, body: bytes, headers: dict[str, str], clients: int, each: int, seconds: float, idempotency: bool = True
+) -> Posted:
+    """POST ``body`` to ``url`` ``each`` times from each of ``clients`` threads, every thread on one
+    keep-alive connection, one request after another, stopping at ``seconds`` whatever is left.
+
+    With ``idempotency`` every request carries a new ``Idempotency-Key``. Same loopback-only rule
+    and bounds as ``measure`` (``each`` counts as ``max_requests``).
+    """
+    parts = urlsplit(url)
+    base = f"{parts.scheme}://{parts.netloc}"
+    host, port, target = _checked(base, parts.path + (f"?{parts.query}" if parts.query else ""), seconds, clients, max(1, each))
+    lock = threading.Lock()
+    answers: list[tuple[int, bytes]] = []
+    latencies: list[float] = []
+    failures = 0
+    run = f"{time.time_ns():x}"
+    started = time.perf_counter()
+    deadline = started + seconds
+
+    def work(client: int) -> None:
+        nonlocal failures
+        connection = http.client.HTTPConnection(host, port, timeout=REQUEST_TIMEOUT)
+        try:
+            for number in range(each):
+                if time.perf_counter() >= deadline:
+                    return
+                sent = {"Content-Type": "application/json", **headers}
+                if idempotency:
+                    sent["Idempotency-Key"] = f"bench-{run}-{client}-{number}"
+                began = time.perf_counter()
+                try:
+                    connection.request("POST", target, body=body, headers=sent)
+                    response = connection.getresponse()
+                    answer = response.read()
+                except (OSError, http.client.HTTPException):
+                    connection.close()
+                    connection = http.client.HTTPConnection(host, port, timeout=REQUEST_TIMEOUT)
+                    with lock:
+                        failures += 1
+                    continue
+                elapsed = (time.perf_counter() - began) * 1000
+                with lock:
+                    answers.append((response.status, answer))
+                    latencies.append(elapsed)
+                if response.will_close:
+                    connection.close()
+                    connection = http.client.HTTPConnection(host, port, timeout=REQUEST_TIMEOUT)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=work, args=(n,), name=f"post-{n}", daemon=True) for n in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return Posted(clients, time.perf_counter() - started, answers, sorted(latencies), failures)

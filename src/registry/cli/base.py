@@ -16,7 +16,7 @@ from registry.core.checks import Check, CheckFailed
 from registry.core.serials import SerialRange
 from registry.parties.models import Registry
 from registry.parties.services import get_registry
-from registry.transactions.blocks import RequestedRange, requested_range
+from registry.transactions.blocks import RequestedRange, UnitChoice, requested_units, unit_choice
 
 
 def positive_int(text: str) -> int:
@@ -82,18 +82,35 @@ class RegistryCommand(BaseCommand):
         return get_account(self.registry, number, missing)
 
     def ranges(self, texts: list[str] | None) -> list[RequestedRange] | None:
-        """``--range 1-100`` for this registry's serials, ``--range MNG01:1-100`` for another's."""
-        return [requested_range(text, self.registry.registry_id) for text in texts] if texts else None
+        """``--range 1-100`` (serials the account holds, of whichever registry), ``--range
+        MNG01:1-100``, or a block's unique identifier, as the holdings show them."""
+        return [requested_units(text) for text in texts] if texts else None
+
+    def choice(self, options: dict[str, Any]) -> UnitChoice:
+        return unit_choice(self.registry, options.get("unit_type"), options.get("project"), options.get("vintage"))
 
 
 def add_amount_arguments(parser: ArgumentParser) -> None:
-    group = parser.add_mutually_exclusive_group(required=True)
-    group.add_argument("--quantity", type=positive_int, help="number of units, chosen oldest vintage and lowest serial first")
-    group.add_argument("--range", action="append", dest="ranges", metavar="[REGISTRY:]FIRST-LAST", help="serial range (repeatable)")
+    """A quantity (of one unit type) or units by range; both or neither is refused with 1003, as
+    on the web and the API (so the check answers, not argparse)."""
+    parser.add_argument("--quantity", type=positive_int, help="number of units of one type, oldest vintage and lowest serial first")
+    parser.add_argument(
+        "--range", action="append", dest="ranges", metavar="UNITS", help="[REGISTRY:]FIRST-LAST or a unique identifier (repeatable)"
+    )
+    parser.add_argument("--unit-type", help="with --quantity: take units of this type only (required if the account holds several)")
+    parser.add_argument("--project", help="with --quantity: of this project only")
+    parser.add_argument("--vintage", type=int, help="with --quantity: of this vintage only")
+
+
+def add_use_arguments(parser: ArgumentParser) -> None:
+    parser.add_argument("--purpose-code", default="", help="purpose of use from the programme's list, e.g. jc-offset")
+    parser.add_argument("--aim", default="", help="the detailed aim")
+    parser.add_argument("--credit-user", default="", help="the credit user's name")
+    parser.add_argument("--country", default="", help="ISO 3166 alpha-2 code of the country of use")
 
 
 def describe_range(serials: SerialRange) -> str:
     return f"{serials.start}-{serials.end}"
 
 
-__all__ = ["Registry", "RegistryCommand", "add_amount_arguments", "describe_range", "positive_int", "vintage_years"]
+__all__ = ["Registry", "RegistryCommand", "add_amount_arguments", "add_use_arguments", "describe_range", "positive_int", "vintage_years"]

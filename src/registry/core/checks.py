@@ -30,6 +30,9 @@ class Check(Enum):
     ENTITY_UNKNOWN = (1011, "Entity {entity} does not exist in registry {registry}.")
     CANCELLATION_KIND_UNKNOWN = (1012, "Cancellation kind {kind} is unknown; use one of: {kinds}.")
     VALUE_INVALID = (1013, "{field} is not valid: {detail}")
+    PURPOSE_UNKNOWN = (1014, "Purpose {purpose} is not in the list of purposes of use; choose one of: {purposes}.")
+    TOO_MANY_APPLICATIONS = (1021, "Too many applications were sent from this address; try again in {minutes} minutes.")
+    REQUEST_TOO_LARGE = (1022, "The request is larger than the limit of {limit} bytes; send less in one request.")
     # 15xx peer messages (docs/interoperability.md): checked before anything is read from the payload
     PEER_MESSAGE_MALFORMED = (1501, "The peer message is malformed: {detail}")
     PEER_SIGNATURE_INVALID = (1502, "The signature of message {message} does not verify with the key registered for peer {registry}.")
@@ -48,6 +51,10 @@ class Check(Enum):
     NOT_ALLOWED_TO_APPROVE = (2006, "{actor} may not approve transactions of account {account}.")
     OUTSIDE_OPERATING_HOURS = (2007, "Registry {registry} accepts account holders' movements {hours} ({zone}); it is now {now}.")
     MAINTENANCE_WINDOW = (2008, "Registry {registry} is in scheduled maintenance until {until}: {title}")
+    ONE_TIME_CODE_WRONG = (
+        2009,
+        "The one-time code is wrong or expired; nothing was changed. Enter the code your authenticator app shows now.",
+    )
     ONLY_PROPOSER_CANCELS = (2004, "Only the proposer or an administrator may cancel transaction {transaction}.")
     LOGIN_ID_NOT_ALLOWED = (2020, "{field} is not a possible login ID: a login ID is {allowed}.")
     LOGIN_ID_TAKEN = (2021, "Login ID {login} is taken or looks like an existing one; choose another.")
@@ -59,6 +66,14 @@ class Check(Enum):
     QUANTITY_EXCEEDS_AVAILABLE = (4004, "Account {account} has {available} units available, fewer than the {quantity} requested.")
     RANGES_OVERLAP = (4005, "Requested serial ranges {first} and {second} overlap.")
     RANGES_OUT_OF_ORDER = (4006, "Requested serial ranges must be in ascending order: {second} comes after {first}.")
+    UNIT_TYPES_MIXED = (
+        4007,
+        "Choosing {quantity} units of account {account} by quantity would mix unit types ({unit_types}); choose the unit type.",
+    )
+    RANGE_AMBIGUOUS = (
+        4008,
+        "Serials {range} of account {account} exist in more than one originating registry ({registries}); give the unique identifier.",
+    )
 
     # 5xxx checks per transaction type
     ISSUANCE_TARGET_INVALID = (5001, "Units cannot be issued into account {account} of type {account_type}.")
@@ -74,6 +89,7 @@ class Check(Enum):
     CORRECTION_TYPE_NOT_CORRECTABLE = (5402, "A {type} cannot be corrected: {why}")
     CORRECTION_ALREADY_CORRECTED = (5403, "Transaction {transaction} was already corrected by transaction {correction}.")
     CORRECTION_UNITS_MOVED = (5404, "The units of transaction {transaction} are no longer all held, unreserved, by account {account}.")
+    CANCELLATION_TOWARDS_NDC = (5303, "Purpose {purpose} counts towards an NDC: retire the units instead of cancelling them.")
     USE_ACCOUNT_MISSING = (5302, "Registry {registry} has no use account for {purpose}; open one first.")
     TRANSACTION_NOT_PENDING = (5501, "Transaction {transaction} is {status}; it can no longer be {action}.")
 
@@ -101,6 +117,16 @@ class Check(Enum):
     )
     AUTHORIZATION_APPROACH_MISMATCH = (6013, "Serials {ranges} belong to cooperative approach {approach}, not {authorization_approach}.")
     NOTHING_TO_AUTHORIZE = (6014, "No unauthorised units of project {project} (vintages {vintages}) are held in registry {registry}.")
+    FOREIGN_NDC_NOT_ALLOWED = (
+        6015,
+        "{programme} units are never used towards another country's NDC nor with a corresponding adjustment: "
+        "use in {country} is voluntary offsetting only (choose a purpose that counts towards no NDC).",
+    )
+    PURPOSE_DOMESTIC_ONLY = (
+        6016,
+        "Purpose {purpose} is for use in {party} only: {programme} units are never used to report renewable energy procured abroad ({country}).",
+    )
+    PURPOSE_UNIT_TYPE_NOT_ACCEPTED = (6017, "Serials {ranges} are {unit_types} units; purpose {purpose} accepts only {accepted}.")
     OIMP_FIRST_TRANSFER_UNDEFINED = (
         6021,
         "An authorisation for other international mitigation purposes must say when their first transfer happens"

@@ -208,6 +208,12 @@ class Retirement:
     reason: str = ""
     using_entity: int | None = None
     adjustments: tuple[Adjustment, ...] | None = None
+    # The declared use (a J-Credit nullification's purpose, aim, credit user, country of use):
+    # left out of the body when empty, so earlier bodies and their hashes stay as they were.
+    purpose_code: str = ""
+    aim: str = ""
+    credit_user: str = ""
+    use_country: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,6 +233,10 @@ class Cancellation:
     reason: str = ""
     using_entity: int | None = None
     legacy: bool = False  # kind folded into ``purpose`` ("voluntary", "oimp:CORSIA")
+    purpose_code: str = ""  # the declared use, as for a retirement (left out when empty)
+    aim: str = ""
+    credit_user: str = ""
+    use_country: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -425,7 +435,15 @@ def _movement_fields(entry: Movement) -> dict[str, Any]:
             body["to_registry"] = entry.to_registry
     if entry.using_entity is not None:
         body["using_entity"] = entry.using_entity
+    if isinstance(entry, Retirement | Cancellation):
+        for name in DECLARED_USE:
+            if value := getattr(entry, name):
+                body[name] = value
     return body
+
+
+#: The optional keys of a use's declaration (retirements and cancellations).
+DECLARED_USE = ("purpose_code", "aim", "credit_user", "use_country")
 
 
 def _block(block: JournalBlock) -> dict[str, Any]:
@@ -579,6 +597,10 @@ def _parse_movement(kind: str, transaction: int, r: _Reader) -> Movement:
                 cancellation_kind=r.text("cancellation_kind"),
                 oimp_purpose=r.optional_text("oimp_purpose"),
                 purpose=r.optional_text("purpose"),
+                purpose_code=r.optional_text("purpose_code"),
+                aim=r.optional_text("aim"),
+                credit_user=r.optional_text("credit_user"),
+                use_country=r.optional_text("use_country"),
             )
         # Before the typed journal the kind was the purpose, and an OIMP purpose followed "oimp:".
         folded = r.text("purpose")
@@ -598,6 +620,10 @@ def _parse_movement(kind: str, transaction: int, r: _Reader) -> Movement:
         using_party=r.text_or_null("using_party"),
         towards_ndc=r.flag("towards_ndc"),
         ndc_year=r.number_or_null("ndc_year"),
+        purpose_code=r.optional_text("purpose_code"),
+        aim=r.optional_text("aim"),
+        credit_user=r.optional_text("credit_user"),
+        use_country=r.optional_text("use_country"),
         adjustments=_adjustments(r),
     )
 

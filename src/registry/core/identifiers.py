@@ -8,6 +8,8 @@ The format is one template, configurable per installation.
 
 from __future__ import annotations
 
+import re
+import string
 from dataclasses import dataclass
 
 DEFAULT_FORMAT = "{approach}-{originating_registry}-{first_transferring_party}-{first}-{last}-{vintage}"
@@ -35,3 +37,28 @@ def block_identifier(identity: BlockIdentity, template: str = DEFAULT_FORMAT) ->
         last=identity.last,
         vintage=identity.vintage,
     )
+
+
+_FIELD_PATTERNS = {
+    "approach": r"(?P<approach>[A-Z][A-Z0-9]*)",
+    "originating_registry": r"(?P<originating_registry>[A-Z]{3}[0-9]{2})",
+    "first_transferring_party": r"(?P<first_transferring_party>[A-Z]{3}|NA)",
+    "first": r"(?P<first>[0-9]+)",
+    "last": r"(?P<last>[0-9]+)",
+    "vintage": r"(?P<vintage>[0-9]{4})",
+}
+
+
+def parse_block_identifier(text: str, template: str = DEFAULT_FORMAT) -> tuple[str, int, int] | None:
+    """The originating registry and serials a unique identifier (as ``block_identifier`` writes it
+    with ``template``) names: ``CA0001-MNG01-MNG-281-380-2023`` -> ``("MNG01", 281, 380)``;
+    ``None`` if ``text`` is not one."""
+    pattern = ""
+    for literal, field, _spec, _conversion in string.Formatter().parse(template):
+        pattern += re.escape(literal)
+        if field is not None:
+            pattern += _FIELD_PATTERNS[field]
+    found = re.fullmatch(pattern, text.strip())
+    if found is None:
+        return None
+    return found["originating_registry"], int(found["first"]), int(found["last"])

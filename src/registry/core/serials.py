@@ -7,6 +7,7 @@ holder. Everything here is pure: no Django, no I/O.
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from collections.abc import Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -43,15 +44,28 @@ class SerialRange:
         return f"{self.start}-{self.end}"
 
 
+#: A serial range as people write it: ``120-130`` or ``120``, ASCII digits only (``int`` would also
+#: read fullwidth digits, U+FF10 on, and other scripts' digits), optionally after the originating registry
+#: (``MNG01:120-130``). The web, the API and the command line all read ranges with this.
+SERIALS = r"[0-9]{1,15}(?:-[0-9]{1,15})?"
+REQUESTED_RANGE = rf"(?:[A-Z]{{3}}[0-9]{{2}}:)?{SERIALS}"
+
+
 def parse_range(text: str) -> SerialRange:
     """Read ``"120-130"`` or a single serial ``"120"``."""
+    if re.fullmatch(SERIALS, text.strip(), flags=re.ASCII) is None:
+        raise CheckFailed(Check.VALUE_INVALID, field="Serial range", detail=f"{text!r} is not first-last in digits 0-9, e.g. 120-130")
     first, sep, last = text.strip().partition("-")
-    try:
-        start = int(first)
-        end = int(last) if sep else start
-    except ValueError:
-        raise CheckFailed(Check.VALUE_INVALID, field="Serial range", detail=repr(text)) from None
-    return SerialRange(start, end)
+    start = int(first)
+    return SerialRange(start, int(last) if sep else start)
+
+
+def parse_requested_range(text: str, registry_id: str) -> tuple[str, SerialRange]:
+    """``231-240`` in ``registry_id``, or ``MNG01:231-240`` naming the originating registry."""
+    if re.fullmatch(REQUESTED_RANGE, text.strip(), flags=re.ASCII) is None:
+        raise CheckFailed(Check.VALUE_INVALID, field="Serial range", detail=f"{text!r} is not first-last in digits 0-9, e.g. 120-130")
+    originating, _, serials = text.strip().rpartition(":")
+    return originating or registry_id, parse_range(serials)
 
 
 def validate_requested_ranges(ranges: Sequence[SerialRange]) -> None:

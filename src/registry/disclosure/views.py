@@ -3,39 +3,19 @@ transactions summary, credit search, notices and the CORSIA eligibility list; ea
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Iterable, Sequence
-from typing import Any
-
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone, translation
 from django.views.decorators.http import require_GET
 
+from registry import csvfiles
 from registry.disclosure import figures
-from registry.parties.hours import describe_hours
+from registry.parties.hours_text import describe_hours, zone_label
 from registry.parties.models import Notice, Registry
+from registry.replica import reads_from_replica
+from registry.transactions.models import TransactionType
 from registry.units.models import CorsiaEligibility
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def _csv(name: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> StreamingHttpResponse:
-    writer = csv.writer(_Echo())
-    lines = (writer.writerow(row) for row in [header, *rows]) if isinstance(rows, list) else _stream(writer, header, rows)
-    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
-
-
-def _stream(writer: Any, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterable[str]:
-    yield writer.writerow(header)
-    for row in rows:
-        yield writer.writerow(row)
 
 
 def _wants_csv(request: HttpRequest) -> bool:
@@ -47,22 +27,28 @@ def _registry(registry_id: str) -> Registry:
 
 
 @require_GET
+@reads_from_replica
 def index(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     registries = Registry.objects.select_related("party").order_by("registry_id")
     notices = Notice.objects.filter(published_at__lte=timezone.now())[:10]
     return render(
         request,
         "disclosure/index.html",
-        {"registries": registries, "notices": notices, "hours": {r.pk: describe_hours(r) for r in registries}},
+        {
+            "registries": registries,
+            "notices": notices,
+            "hours": {r.pk: f"{describe_hours(r)} ({zone_label(r.time_zone)})" for r in registries},
+        },
     )
 
 
 @require_GET
+@reads_from_replica
 def entities(request: HttpRequest, registry_id: str) -> HttpResponse | StreamingHttpResponse:
     registry = _registry(registry_id)
     found = figures.entity_holding_accounts(registry)
     if _wants_csv(request):
-        return _csv(
+        return csvfiles.response(
             f"{registry.registry_id}-entity-holding-accounts.csv",
             ["name", "name_ja", "country", "head_office"],
             [[e.name, e.name_ja, e.country, e.head_office] for e in found],
@@ -71,11 +57,12 @@ def entities(request: HttpRequest, registry_id: str) -> HttpResponse | Streaming
 
 
 @require_GET
+@reads_from_replica
 def amounts(request: HttpRequest, registry_id: str) -> HttpResponse | StreamingHttpResponse:
     registry = _registry(registry_id)
     rows = figures.amounts_by_account_type(registry)
     if _wants_csv(request):
-        return _csv(
+        return csvfiles.response(
             f"{registry.registry_id}-amounts.csv",
             ["account_type", "unit_type", "units"],
             [[r["account_type"], r["unit_type"], r["units"]] for r in rows],
@@ -90,24 +77,34 @@ def amounts(request: HttpRequest, registry_id: str) -> HttpResponse | StreamingH
 
 
 @require_GET
+@reads_from_replica
 def transactions(request: HttpRequest, registry_id: str) -> HttpResponse | StreamingHttpResponse:
     registry = _registry(registry_id)
     rows = figures.annual_transactions(registry)
     if _wants_csv(request):
-        return _csv(
+        return csvfiles.response(
             f"{registry.registry_id}-annual-transactions.csv",
             ["year", "type", "count", "units"],
             [[r["year"], r["type"], r["count"], r["units"]] for r in rows],
         )
-    return render(request, "disclosure/transactions.html", {"registry": registry, "rows": rows, "as_of": timezone.now()})
+    # Authorisations and first transfers change the state of units already counted as movements.
+    state_changes = {TransactionType.AUTHORIZATION, TransactionType.FIRST_TRANSFER}
+    context = {
+        "registry": registry,
+        "rows": [r for r in rows if r["type"] not in state_changes],
+        "authorisations": [r for r in rows if r["type"] in state_changes],
+        "as_of": timezone.now(),
+    }
+    return render(request, "disclosure/transactions.html", context)
 
 
 @require_GET
+@reads_from_replica
 def search(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     filters = figures.filters_from(request.GET.dict())
     blocks = figures.search_blocks(**filters)  # type: ignore[arg-type]
     if _wants_csv(request):
-        return _csv(
+        return csvfiles.response(
             "credit-search.csv", figures.Found.COLUMNS, ([getattr(f, c) for c in figures.Found.COLUMNS] for f in figures.found_rows(blocks))
         )
     page = Paginator(blocks, 50).get_page(request.GET.get("page"))
@@ -122,11 +119,12 @@ def search(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
 
 
 @require_GET
+@reads_from_replica
 def corsia(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     rows = CorsiaEligibility.objects.select_related("programme")
     if _wants_csv(request):
         header = ["programme", "first_vintage", "last_vintage", "eligible", "compliance_period", "note"]
-        return _csv(
+        return csvfiles.response(
             "corsia-eligibility.csv",
             header,
             [[r.programme.code, r.first_vintage, r.last_vintage, r.eligible, r.compliance_period, r.note] for r in rows],

@@ -8,18 +8,20 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib.auth.models import User
+from django.utils import translation
 
 from registry.accounts.models import SYSTEM_TYPES, Account, AccountType
 from registry.accounts.services import open_account, system_account
 from registry.article6.models import FirstTransferDefinition, Purpose
 from registry.article6.services import create_authorization
 from registry.core.serials import SerialRange
-from registry.parties.models import Registry
+from registry.parties.models import CreditingProgramme, Registry
 from registry.parties.services import (
     create_cooperative_approach,
     create_party,
     create_programme,
     create_registry,
+    define_use_purpose,
     register_entity,
     register_project,
 )
@@ -44,23 +46,73 @@ def seed_reference_data() -> list[Registry]:
     japan = create_party("JP", "JPN", "Japan", "日本")
     mongolia = create_party("MN", "MNG", "Mongolia", "モンゴル")
     registries = [
-        create_registry(japan, "JPN01", "Japan JCM Registry"),
+        create_registry(japan, "JPN01", "Japan Carbon Credit Registry"),
         create_registry(mongolia, "MNG01", "Mongolia JCM Registry", time_zone="Asia/Ulaanbaatar"),
     ]
-    create_programme("JCM", "Joint Crediting Mechanism", "JCM", {"JCM": "JCM credit"})
-    create_programme("J-Credit", "J-Credit Scheme", "JC", {"JC": "J-Credit"}, international=False)
+    jcm = create_programme("JCM", "Joint Crediting Mechanism", "JCM", {"JCM": "JCM credit"})
+    # J-Credits by credit type: the purpose rules accept some types only (CDP/SBT renewable, RE100
+    # renewable electricity); ``JC`` is every other type (energy saving, forestry, ...).
+    jcredit = create_programme(
+        "J-Credit",
+        "J-Credit Scheme",
+        "JC",
+        {"JC": "J-Credit", "JC-RE-E": "J-Credit (renewable electricity)", "JC-RE-H": "J-Credit (renewable heat)"},
+        international=False,
+    )
+    seed_use_purposes(jcm, jcredit)
     create_cooperative_approach("CA0001", "JCM between Japan and Mongolia", [japan, mongolia])
     for registry in registries:
         for account_type in [AccountType.PARTY_HOLDING, *sorted(SYSTEM_TYPES)]:
             if not Account.objects.filter(registry=registry, type=account_type).exists():
-                name = f"{registry.party.name} {AccountType(account_type).label.lower()}"
+                with translation.override("en"):  # the stored name; screens translate it (registry_text.account_name)
+                    name = f"{registry.party.name} {AccountType(account_type).label}"
                 open_account(actor, registry, account_type=account_type, name=name)
     return registries
 
 
+def seed_use_purposes(jcm: CreditingProgramme, jcredit: CreditingProgramme) -> None:
+    """The purposes of a J-Credit nullification (無効化) and of a JCM retirement or cancellation."""
+    for position, (code, name, name_ja, options) in enumerate(
+        [
+            (
+                "jc-global-warming-act",
+                "Reporting under the Act on Promotion of Global Warming Countermeasures",
+                "温対法での報告",
+                {"towards_ndc": True},
+            ),
+            ("jc-energy-conservation-act", "Reporting under the Energy Conservation Act", "省エネ法での報告", {"towards_ndc": True}),
+            ("jc-ndc", "Achievement of Japan's emission reduction target (NDC)", "国の排出削減目標の達成", {"towards_ndc": True}),
+            ("jc-gx-ets", "GX-ETS", "GX-ETS", {"towards_ndc": True}),
+            ("jc-offset", "Carbon offsetting", "カーボン・オフセット", {}),
+            (
+                "jc-cdp-sbt",
+                "CDP and SBT reporting (renewable energy)",
+                "CDP・SBTへの報告(再エネ)",
+                {"domestic_only": True, "unit_types": ("JC-RE-E", "JC-RE-H")},
+            ),
+            (
+                "jc-re100",
+                "RE100 reporting (renewable electricity)",
+                "RE100への報告(再エネ電力)",
+                {"domestic_only": True, "unit_types": ("JC-RE-E",)},
+            ),
+            ("jc-other", "Other", "その他", {}),
+        ]
+    ):
+        define_use_purpose(jcredit, code, name, name_ja, position=position, **options)  # type: ignore[arg-type]
+    for position, (code, name, name_ja, options) in enumerate(
+        [
+            ("jcm-ndc", "Use towards the NDC", "NDCへの活用", {"towards_ndc": True}),
+            ("jcm-voluntary", "Voluntary offsetting (towards no NDC)", "自主的なオフセット(NDCに算入しない)", {}),
+            ("jcm-other", "Other", "その他", {}),
+        ]
+    ):
+        define_use_purpose(jcm, code, name, name_ja, position=position, **options)  # type: ignore[arg-type]
+
+
 def seed_demo_ledger() -> None:
     """A small, realistic ledger: JCM credits of a Mongolian project, and J-Credits in Japan."""
-    from registry.parties.models import CooperativeApproach, CreditingProgramme, Party, UnitType
+    from registry.parties.models import CooperativeApproach, Party, UnitType
 
     actor = system_user()
     mongolia_registry = Registry.objects.get(registry_id="MNG01")
@@ -128,4 +180,8 @@ def seed_demo_ledger() -> None:
         account=buyer,
         ranges=[("JPN01", SerialRange(1, 300))],
         purpose="Reporting under the Act on Promotion of Global Warming Countermeasures",
+        purpose_code="jc-global-warming-act",
+        aim="FY2025 report of Sakura Trading's emissions",
+        credit_user="Sakura Trading Co., Ltd.",
+        use_country="JP",
     )

@@ -28,17 +28,28 @@ def notify(users: Iterable[User], kind: str, **params: Any) -> list[Notification
 
 
 def _send(notification: Notification) -> None:
+    _send_to(notification.user.email, notification.kind, notification.params)
+
+
+def _send_to(address: str, kind: str, params: dict[str, Any]) -> None:
     texts = []
     for language in ("en", "ja"):
         with translation.override(language):
-            texts.append(render(notification.kind, notification.params))
+            texts.append(render(kind, params))
     send_mail(
-        subject=f"[Registry] {texts[0][:60]}",
+        subject=f"[Registry] {texts[0].splitlines()[0][:60]}",
         message="\n\n".join(texts),
         from_email=None,
-        recipient_list=[notification.user.email],
+        recipient_list=[address],
         fail_silently=True,
     )
+
+
+def email(address: str, kind: str, **params: Any) -> None:
+    """Send message ``kind`` to someone without a login (an applicant for an account), in English
+    and Japanese, when the surrounding transaction commits; nothing is kept in an inbox."""
+    if address:
+        transaction.on_commit(partial(_send_to, address, kind, params))
 
 
 def mark_read(user: User, ids: Iterable[int] | None = None) -> int:

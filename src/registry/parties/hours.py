@@ -42,7 +42,13 @@ def check_open_for_movements(registry: Registry, at: datetime | None = None) -> 
         .first()
     )
     if window is not None:
-        raise CheckFailed(Check.MAINTENANCE_WINDOW, registry=registry.registry_id, until=window.ends_at, title=window.title_en)
+        raise CheckFailed(
+            Check.MAINTENANCE_WINDOW,
+            registry=registry.registry_id,
+            until=window.ends_at.astimezone(zoneinfo.ZoneInfo(registry.time_zone)) if window.ends_at else None,
+            title=window.title_en,
+            title_ja=window.title_ja,
+        )
     if not registry.open_weekdays and not (registry.opens_at and registry.closes_at):
         return
     local = moment.astimezone(zoneinfo.ZoneInfo(registry.time_zone))
@@ -55,4 +61,5 @@ def check_open_for_movements(registry: Registry, at: datetime | None = None) -> 
             hours=describe_hours(registry),
             zone=registry.time_zone,
             now=f"{local:%a %H:%M}",
+            at=moment,  # the interfaces say "now" in the reader's words
         )

@@ -138,6 +138,38 @@ class Entity(models.Model):
         return self.name
 
 
+class UsePurpose(models.Model):
+    """One purpose a programme's units may be retired or cancelled for (a J-Credit nullification's
+    用途), as administrators maintain it: reference data, not code.
+
+    ``towards_ndc``: a use for it counts towards the NDC of the country of use. ``domestic_only``:
+    the country of use must be the registry's own Party (e.g. CDP/SBT/RE100 reporting of
+    renewable energy, which the J-Credit scheme never allows for energy procured abroad).
+    ``unit_types``: the credit types it accepts; none listed means every type of the programme.
+    """
+
+    programme = models.ForeignKey(CreditingProgramme, on_delete=models.PROTECT, related_name="use_purposes")
+    code = models.CharField(max_length=40, unique=True, validators=[RegexValidator(r"^[a-z0-9-]+$")])
+    name = models.CharField(max_length=200)
+    name_ja = models.CharField(max_length=200, blank=True)
+    towards_ndc = models.BooleanField(default=False)
+    domestic_only = models.BooleanField(default=False)
+    unit_types = models.ManyToManyField(UnitType, blank=True, related_name="use_purposes")
+    position = models.PositiveSmallIntegerField(default=0, help_text="order in the list users choose from")
+    active = models.BooleanField(default=True, help_text="offered for new retirements and cancellations")
+
+    class Meta:
+        ordering = ["programme", "position", "code"]
+        verbose_name = _("purpose of use")
+        verbose_name_plural = _("purposes of use")
+
+    def __str__(self) -> str:
+        return self.code
+
+    def label(self, language: str) -> str:
+        return self.name_ja if language == "ja" and self.name_ja else self.name
+
+
 class NoticeKind(models.TextChoices):
     NEWS = "news", _("What's new")
     MAINTENANCE = "maintenance", _("Scheduled maintenance")

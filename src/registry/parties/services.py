@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+from collections.abc import Iterator
+
 from django.contrib.auth.models import AnonymousUser, User
 from django.db import transaction
 
 from registry.core.checks import Check, CheckFailed
-from registry.parties.models import CooperativeApproach, CreditingProgramme, Entity, Party, Project, Registry, UnitType
+from registry.parties.models import CooperativeApproach, CreditingProgramme, Entity, Party, Project, Registry, UnitType, UsePurpose
 
 Actor = User | AnonymousUser
 
@@ -16,13 +20,35 @@ def login(actor: Actor) -> str | None:
     return actor.get_username() if isinstance(actor, User) else None
 
 
+_known_administrators: contextvars.ContextVar[dict[tuple[int, int], bool] | None] = contextvars.ContextVar(
+    "known_administrators", default=None
+)
+
+
+@contextlib.contextmanager
+def administrators_remembered() -> Iterator[None]:
+    """Within this block (one API request), ask the database once per user and registry whether
+    the user administers it: the rules ask several times, and nothing in one request changes it."""
+    token = _known_administrators.set({})
+    try:
+        yield
+    finally:
+        _known_administrators.reset(token)
+
+
 def is_administrator(actor: Actor, registry: Registry) -> bool:
     """Administrators of a registry act for it; an installation superuser acts for every registry."""
     if not actor.is_authenticated:
         return False
     if getattr(actor, "is_superuser", False):
         return True
-    return registry.administrators.filter(pk=actor.pk).exists()
+    known = _known_administrators.get()
+    if known is None:
+        return registry.administrators.filter(pk=actor.pk).exists()
+    key = (actor.pk, registry.pk)
+    if key not in known:
+        known[key] = registry.administrators.filter(pk=actor.pk).exists()
+    return known[key]
 
 
 def ensure_administrator(actor: Actor, registry: Registry) -> None:
@@ -69,6 +95,35 @@ def create_programme(code: str, name: str, scheme_code: str, unit_types: dict[st
     for unit_code, unit_name in unit_types.items():
         UnitType.objects.update_or_create(code=unit_code, defaults={"name": unit_name, "programme": programme})
     return programme
+
+
+def define_use_purpose(
+    programme: CreditingProgramme,
+    code: str,
+    name: str,
+    name_ja: str,
+    *,
+    towards_ndc: bool = False,
+    domestic_only: bool = False,
+    unit_types: tuple[str, ...] = (),
+    position: int = 0,
+) -> UsePurpose:
+    """A purpose of use of ``programme``'s units, unless it exists: once there, administrators
+    maintain it (at ``/admin/``) and setting up again never overwrites their changes."""
+    purpose, created = UsePurpose.objects.get_or_create(
+        code=code,
+        defaults={
+            "programme": programme,
+            "name": name,
+            "name_ja": name_ja,
+            "towards_ndc": towards_ndc,
+            "domestic_only": domestic_only,
+            "position": position,
+        },
+    )
+    if created and unit_types:
+        purpose.unit_types.set(UnitType.objects.filter(code__in=unit_types))
+    return purpose
 
 
 def create_cooperative_approach(identifier: str, name: str, parties: list[Party]) -> CooperativeApproach:

@@ -19,13 +19,16 @@ from registry.core import entries
 from registry.core.checks import Check
 from registry.journal.services import append_entry
 from registry.parties.models import Party
+from registry.transactions import purposes
 from registry.transactions.blocks import record_blocks
 from registry.transactions.models import CancellationKind, Transaction, TransactionStatus, TransactionType
 from registry.units.models import UnitBlock
 
 
 def check_movement(tx: Transaction, moving: Sequence[UnitBlock]) -> None:
-    """The Article 6 checks of a proposed movement (run again when a pending one completes)."""
+    """The Article 6 checks of a proposed movement (run again when a pending one completes), and
+    whether its purpose of use accepts the units' types."""
+    purposes.check_credit_types(tx, moving)
     if tx.type == TransactionType.RETIREMENT and tx.towards_ndc:
         assert tx.using_party is not None
         rules.check_use_towards_ndc(moving, tx.using_party)

@@ -7,13 +7,18 @@ locked the accounts involved: every block write happens under the lock of the ac
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
+from django.conf import settings
 from django.db.models import Q
 
 from registry.accounts.models import Account
 from registry.core.checks import Check, CheckFailed
 from registry.core.entries import JournalBlock
-from registry.core.serials import Piece, SerialRange, cut, locate_ranges, parse_range, select_for_quantity
+from registry.core.identifiers import parse_block_identifier
+from registry.core.serials import Piece, SerialRange, cut, locate_ranges, parse_range, parse_requested_range, select_for_quantity
+from registry.parties.models import Project, UnitType
 from registry.transactions.models import Transaction, TransactionBlock
 from registry.units.holdings import IDENTITY_FIELDS, identifier_of
 from registry.units.models import UnitBlock
@@ -23,11 +28,71 @@ AVAILABLE_ORDER = ("vintage", "originating_registry", "start")
 
 RequestedRange = tuple[str, SerialRange]
 
+#: The originating registry of a range given as the holdings page shows its serials (``281-300``):
+#: whichever registry's units of those serials the account holds (``resolve_ranges``).
+HELD_BY_ACCOUNT = ""
+
 
 def requested_range(text: str, registry_id: str) -> RequestedRange:
     """``231-240`` in ``registry_id``, or ``MNG01:231-240`` naming the originating registry."""
-    originating, _, serials = text.strip().rpartition(":")
-    return originating or registry_id, parse_range(serials)
+    return parse_requested_range(text, registry_id)
+
+
+def requested_units(text: str) -> RequestedRange:
+    """Units a holder names as the holdings page shows them: a block's unique identifier
+    (``CA0001-MNG01-MNG-281-380-2023``), serials of it (``281-300``, of whichever registry the
+    account holds them in), or ``MNG01:281-300``."""
+    identified = parse_block_identifier(text, settings.REGISTRY_BLOCK_IDENTIFIER_FORMAT)
+    if identified is not None:
+        registry_id, first, last = identified
+        return registry_id, parse_range(f"{first}-{last}")
+    return parse_requested_range(text, HELD_BY_ACCOUNT)
+
+
+def resolve_ranges(account: Account, requested: Sequence[RequestedRange]) -> list[RequestedRange]:
+    """Name the originating registry of ranges given without one: the one whose units of those
+    serials ``account`` holds (its own registry if none; 4008 if several)."""
+    resolved = []
+    for originating_registry, wanted in requested:
+        if originating_registry == HELD_BY_ACCOUNT:
+            found = sorted(
+                set(
+                    UnitBlock.objects.filter(account=account, start__lte=wanted.end, end__gte=wanted.start).values_list(
+                        "originating_registry", flat=True
+                    )
+                )
+            )
+            if len(found) > 1:
+                raise CheckFailed(
+                    Check.RANGE_AMBIGUOUS, blocks=[str(wanted)], range=str(wanted), account=account.number, registries=", ".join(found)
+                )
+            originating_registry = found[0] if found else account.registry.registry_id
+        resolved.append((originating_registry, wanted))
+    return resolved
+
+
+@dataclass(frozen=True)
+class UnitChoice:
+    """What a movement by quantity takes: units of one type (perhaps of one project and vintage)."""
+
+    unit_type: UnitType | None = None
+    project: Project | None = None
+    vintage: int | None = None
+
+
+def unit_choice(registry: Any, unit_type: str | None, project: str | None, vintage: int | None) -> UnitChoice:
+    """The choice as interfaces name it, by codes: unknown ones are refused (1007, 1008)."""
+    chosen_type = None
+    if unit_type:
+        chosen_type = UnitType.objects.filter(code=unit_type).first()
+        if chosen_type is None:
+            raise CheckFailed(Check.UNIT_TYPE_UNKNOWN, unit_type=unit_type)
+    chosen_project = None
+    if project:
+        chosen_project = Project.objects.filter(registry=registry, identifier=project).first()
+        if chosen_project is None:
+            raise CheckFailed(Check.PROJECT_UNKNOWN, project=project, registry=registry.registry_id)
+    return UnitChoice(unit_type=chosen_type, project=chosen_project, vintage=vintage)
 
 
 def name_serials(originating_registry: str, serials: SerialRange) -> str:
@@ -35,8 +100,13 @@ def name_serials(originating_registry: str, serials: SerialRange) -> str:
     return f"{originating_registry}:{serials}"
 
 
-def pick_by_quantity(account: Account, quantity: int, eligible: Q | None = None) -> list[Piece[UnitBlock]]:
+def pick_by_quantity(
+    account: Account, quantity: int, eligible: Q | None = None, choice: UnitChoice | None = None
+) -> list[Piece[UnitBlock]]:
     """The pieces of ``account``'s unreserved blocks that make up ``quantity``, in selection order.
+
+    Without a unit type in ``choice`` the pieces must all be of one type (4007): nothing mixes
+    programmes or credit types silently.
 
     Reads (and locks) only as many blocks as it needs, so the cost does not grow with the size of
     the account. The caller holds the account's lock, so no other movement changes them meanwhile.
@@ -46,20 +116,27 @@ def pick_by_quantity(account: Account, quantity: int, eligible: Q | None = None)
     """
     if eligible is not None:
         try:
-            return _pick(account, quantity, eligible)
+            return _pick(account, quantity, eligible, choice)
         except CheckFailed as failure:
             if failure.check != Check.QUANTITY_EXCEEDS_AVAILABLE:
                 raise
-    return _pick(account, quantity, None)
+    return _pick(account, quantity, None, choice)
 
 
-def _pick(account: Account, quantity: int, eligible: Q | None) -> list[Piece[UnitBlock]]:
+def _pick(account: Account, quantity: int, eligible: Q | None, choice: UnitChoice | None) -> list[Piece[UnitBlock]]:
     available = (
         UnitBlock.objects.select_for_update(no_key=True, of=("self",))
         .select_related(*IDENTITY_FIELDS)
         .filter(account=account, reserved_by__isnull=True)
         .order_by(*AVAILABLE_ORDER)
     )
+    choice = choice or UnitChoice()
+    if choice.unit_type is not None:
+        available = available.filter(unit_type=choice.unit_type)
+    if choice.project is not None:
+        available = available.filter(project=choice.project)
+    if choice.vintage is not None:
+        available = available.filter(vintage=choice.vintage)
     if eligible is not None:
         available = available.filter(eligible)
     chosen: list[UnitBlock] = []
@@ -75,6 +152,9 @@ def _pick(account: Account, quantity: int, eligible: Q | None) -> list[Piece[Uni
                 break
         offset += chunk
         chunk *= 4
+    types = sorted({block.unit_type.code for block in chosen})
+    if len(types) > 1:
+        raise CheckFailed(Check.UNIT_TYPES_MIXED, quantity=quantity, account=account.number, unit_types=", ".join(types))
     return select_for_quantity(((block, SerialRange(block.start, block.end)) for block in chosen), quantity)
 
 
@@ -117,8 +197,9 @@ def _lock(blocks: Iterable[UnitBlock]) -> list[UnitBlock]:
 
 
 def record_blocks(tx: Transaction, blocks: Iterable[UnitBlock]) -> None:
-    """Name the serial ranges ``tx`` moves (or issues, authorises...), with their unique identifiers."""
-    TransactionBlock.objects.bulk_create(
+    """Name the serial ranges ``tx`` moves (or issues, authorises...), with their unique identifiers.
+    Called once per transaction, when it is created: they are then all the blocks it names."""
+    named = [
         TransactionBlock(
             transaction=tx,
             originating_registry=b.originating_registry,
@@ -128,7 +209,14 @@ def record_blocks(tx: Transaction, blocks: Iterable[UnitBlock]) -> None:
             identifier=identifier_of(b),
         )
         for b in blocks
-    )
+    ]
+    TransactionBlock.objects.bulk_create(named)
+    # Whoever answers with this transaction (the API, the web) reads its blocks from here rather
+    # than from the database again: as ``prefetch_related`` would leave them, in the model's order.
+    recorded = TransactionBlock.objects.filter(transaction=tx)
+    recorded._result_cache = sorted(named, key=lambda n: (n.originating_registry, n.start))
+    recorded._prefetch_done = True  # type: ignore[attr-defined]
+    tx._prefetched_objects_cache = {**getattr(tx, "_prefetched_objects_cache", {}), "blocks": recorded}  # type: ignore[attr-defined]
 
 
 def carve(pieces: Sequence[Piece[UnitBlock]]) -> list[UnitBlock]:

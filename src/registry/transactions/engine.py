@@ -107,9 +107,11 @@ def move(
     execute_after: datetime | None = None,
     use: dict[str, Any] | None = None,
     eligible: Q | None = None,
+    choice: blocks.UnitChoice | None = None,
 ) -> Transaction:
-    """The movement engine. ``use`` carries the Article 6 fields of a use (using Party, NDC year...);
-    ``eligible``, the blocks a request by quantity chooses among (``rules.eligible_for_use``)."""
+    """The movement engine. ``use`` carries the fields of a use (using Party, NDC year, purpose of
+    use...); ``eligible``, the blocks a request by quantity chooses among (``rules.eligible_for_use``);
+    ``choice`` narrows a request by quantity to one unit type (project, vintage)."""
     registry = from_account.registry
     # Who may act comes first: somebody without the right learns nothing about the acquiring account.
     administrator = is_administrator(actor, registry)
@@ -135,6 +137,7 @@ def move(
     if quantity is not None:
         check_quantity(quantity)
     if ranges is not None:
+        ranges = blocks.resolve_ranges(from_account, ranges)
         check_ranges(ranges)
     if by_account_holder:
         # Account holders' movements: never while the registry is suspended, always with four eyes.
@@ -153,7 +156,7 @@ def move(
         pieces = blocks.pick_by_ranges(from_account, ranges)
     else:
         assert quantity is not None
-        pieces = blocks.pick_by_quantity(from_account, quantity, eligible)
+        pieces = blocks.pick_by_quantity(from_account, quantity, eligible, choice)
     now = timezone.now()
     moving = blocks.carve(pieces)
     moved = sum(b.quantity for b in moving)
@@ -231,6 +234,12 @@ def _movement_entry(
         "reason": tx.reason,
         "using_entity": tx.using_entity_id,
     }
+    declared: dict[str, Any] = {
+        "purpose_code": tx.use_purpose.code if tx.use_purpose else "",
+        "aim": tx.aim,
+        "credit_user": tx.credit_user,
+        "use_country": tx.use_country,
+    }
     match tx.type:
         case TransactionType.RETIREMENT:
             return entries.Retirement(
@@ -239,9 +248,10 @@ def _movement_entry(
                 towards_ndc=tx.towards_ndc,
                 ndc_year=tx.ndc_year,
                 adjustments=adjustments if tx.towards_ndc else None,
+                **declared,
             )
         case TransactionType.CANCELLATION:
-            return entries.Cancellation(**common, cancellation_kind=tx.cancellation_kind, oimp_purpose=tx.oimp_purpose)
+            return entries.Cancellation(**common, cancellation_kind=tx.cancellation_kind, oimp_purpose=tx.oimp_purpose, **declared)
         case TransactionType.CORRECTION:
             return entries.Correction(**common, corrects=tx.corrects_id)
         case TransactionType.EXTERNAL_TRANSFER:
@@ -311,6 +321,22 @@ def end_pending(tx: Transaction, moving: list[UnitBlock], status: TransactionSta
     tx.reason = reason
     tx.save(update_fields=["status", "decided_by", "reason"])
     events.ended(tx, person(actor))
+    return tx
+
+
+def refuse_when_due(tx: Transaction, moving: list[UnitBlock], failure: CheckFailed) -> Transaction:
+    """A delayed transaction that fails a check when its time comes ends ``rejected`` with the
+    check's code; its units are free again and both sides are told."""
+    UnitBlock.objects.filter(reserved_by=tx).update(reserved_by=None)
+    for pk in [block.pk for block in moving]:
+        released = UnitBlock.objects.filter(pk=pk).first()
+        if released is not None:
+            blocks.merge_with_neighbours(released)
+    tx.status = TransactionStatus.REJECTED
+    tx.check_code = failure.code
+    tx.check_message = failure.message
+    tx.save(update_fields=["status", "check_code", "check_message"])
+    events.refused_when_due(tx)
     return tx
 
 

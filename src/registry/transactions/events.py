@@ -40,6 +40,7 @@ def approved(tx: Transaction, delayed_until: datetime | None) -> None:
             "transaction_delayed",
             transaction=tx.pk,
             when=delayed_until.isoformat(timespec="minutes"),
+            zone=tx.registry.time_zone,  # shown in the registry's zone
         )
 
 
@@ -68,3 +69,9 @@ def ended(tx: Transaction, by: User | None) -> None:
     people = ([tx.proposed_by] if tx.proposed_by else []) + _representatives(tx.from_account, APPROVING)
     people = [u for u in people if by is None or u.pk != by.pk]
     notify(people, kind, transaction=tx.pk, by=by.get_username() if by else "", reason=tx.reason)
+
+
+def refused_when_due(tx: Transaction) -> None:
+    """A delayed transaction that failed a check at its time: both sides hear of it."""
+    people = ([tx.proposed_by] if tx.proposed_by else []) + _representatives(tx.from_account) + _representatives(tx.to_account)
+    notify(people, "transaction_refused_when_due", **_about(tx), code=tx.check_code, message=tx.check_message)

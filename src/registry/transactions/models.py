@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from registry.accounts.models import Account
 from registry.core.status import Status
-from registry.parties.models import Entity, Party, Registry
+from registry.parties.models import Entity, Party, Registry, UsePurpose
 
 
 class TransactionType(models.TextChoices):
@@ -69,6 +69,15 @@ class Transaction(models.Model):
     using_entity = models.ForeignKey(Entity, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     towards_ndc = models.BooleanField(default=False)
     ndc_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    # A retirement's or cancellation's use as the holder declares it (a J-Credit nullification's
+    # purpose, detailed aim, credit user and country of use). ``credit_user`` is a name: the user
+    # need not be an entity of the registry; ``using_entity`` is set when it is one.
+    use_purpose = models.ForeignKey(UsePurpose, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    aim = models.TextField(blank=True)
+    credit_user = models.CharField(max_length=300, blank=True)
+    use_country = models.CharField(
+        max_length=2, blank=True, help_text="ISO 3166 alpha-2 code of the country where the offset emissions occur"
+    )
     authorization = models.ForeignKey(
         "article6.Authorization", on_delete=models.PROTECT, null=True, blank=True, related_name="transactions"
     )

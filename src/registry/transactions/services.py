@@ -26,10 +26,10 @@ from registry.core.checks import Check, CheckFailed
 from registry.core.serials import SerialRange
 from registry.core.status import Status
 from registry.journal.services import append_entry, lock_registry
-from registry.parties.models import CooperativeApproach, Entity, Party, Project, UnitType
+from registry.parties.models import CooperativeApproach, Entity, Party, Project, UnitType, UsePurpose
 from registry.parties.services import Actor, ensure_administrator, get_entity, is_administrator, login
-from registry.transactions import article6_services, blocks, engine, events
-from registry.transactions.blocks import RequestedRange
+from registry.transactions import article6_services, blocks, engine, events, purposes
+from registry.transactions.blocks import RequestedRange, UnitChoice
 from registry.transactions.models import CancellationKind, Transaction, TransactionStatus, TransactionType
 from registry.units.models import UnitBlock
 
@@ -134,8 +134,10 @@ def transfer_units(
     ranges: Sequence[RequestedRange] | None = None,
     require_approval: bool = False,
     execute_after: datetime | None = None,
+    choice: UnitChoice | None = None,
 ) -> Transaction:
-    """Move units between two accounts of one registry, by quantity or by serial ranges.
+    """Move units between two accounts of one registry, by quantity (of the unit type ``choice``
+    names, if any) or by serial ranges.
 
     With ``require_approval`` the units are reserved and the transaction waits for a second person
     (``approve_transaction``); with ``execute_after`` it then waits until that time.
@@ -149,6 +151,7 @@ def transfer_units(
         ranges=ranges,
         require_approval=require_approval,
         execute_after=execute_after,
+        choice=choice,
     )
 
 
@@ -165,20 +168,40 @@ def retire_units(
     using_entity: Entity | None = None,
     ndc_year: int | None = None,
     require_approval: bool = False,
+    purpose_code: str = "",
+    aim: str = "",
+    credit_user: str = "",
+    use_country: str = "",
+    choice: UnitChoice | None = None,
 ) -> Transaction:
-    """Retire units into the registry's retirement account, for good.
+    """Retire units into the registry's retirement account, for good (a J-Credit nullification).
 
     ``towards_ndc``: the units count towards the NDC of ``using_party`` (by default, and only ever,
     the registry's own Party; 6004 otherwise) for ``ndc_year`` (default: the year of completion).
     Units of a project another Party hosts must be authorised for NDC use and first transferred
     (6001, 6007); their use is the using Party's corresponding adjustment. A retirement not towards
     an NDC (voluntary offsetting, by anyone, anywhere) never adjusts anything.
+
+    ``purpose_code`` names a purpose of use of the units' programme (``UsePurpose``), which then
+    decides ``towards_ndc`` and is checked with the country of use ``use_country`` (6015, 6016)
+    and the units' types (6017); ``aim`` is the detailed aim, ``credit_user`` the user's name.
     """
     registry = account.registry
-    using_party = using_party or registry.party
+    purpose_of_use = purposes.purpose_for(purpose_code)
+    use_country = use_country.strip().upper()
+    if purpose_of_use is not None:
+        purposes.check_declared(purpose_of_use, registry, use_country, retirement=True)
+        towards_ndc = purpose_of_use.towards_ndc
+        # A use towards no NDC is nobody's (a Singapore company's voluntary offset is not Japan's).
+        using_party = using_party or purposes.using_party_for(use_country or registry.party.alpha2)
+    else:
+        using_party = using_party or registry.party
     if towards_ndc and using_party != registry.party:
         raise CheckFailed(
-            Check.NDC_USE_OF_ANOTHER_PARTY, registry=registry.registry_id, party=registry.party.alpha2, using_party=using_party.alpha2
+            Check.NDC_USE_OF_ANOTHER_PARTY,
+            registry=registry.registry_id,
+            party=registry.party.alpha2,
+            using_party=using_party.alpha2 if using_party else use_country,
         )
     retirement = system_account(registry, AccountType.RETIREMENT)
     if retirement is None:
@@ -197,7 +220,9 @@ def retire_units(
             "using_entity": using_entity,
             "towards_ndc": towards_ndc,
             "ndc_year": ndc_year if towards_ndc else None,
+            **_declared_use(purpose_of_use, aim, credit_user, use_country, using_entity),
         },
+        choice=choice,
         eligible=rules.eligible_for_use(towards_ndc=towards_ndc, using_party=using_party),
     )
 
@@ -213,15 +238,27 @@ def cancel_units(
     oimp_purpose: str = "",
     using_entity: Entity | None = None,
     require_approval: bool = False,
+    purpose_code: str = "",
+    aim: str = "",
+    credit_user: str = "",
+    use_country: str = "",
+    choice: UnitChoice | None = None,
 ) -> Transaction:
     """Cancel units for good: mandatory (administrators only), voluntary or OMGE into the matching cancellation account,
     or ``oimp`` (use for other international mitigation purposes, e.g. CORSIA) into the use account
-    for ``oimp_purpose``; the latter needs units authorised for OIMP (6002)."""
+    for ``oimp_purpose``; the latter needs units authorised for OIMP (6002).
+
+    ``purpose_code``, ``aim``, ``credit_user`` and ``use_country`` declare the use as for a
+    retirement; a cancellation never counts towards an NDC (5303)."""
     try:
         kind = CancellationKind(kind)
     except ValueError:
         raise CheckFailed(Check.CANCELLATION_KIND_UNKNOWN, kind=kind, kinds=", ".join(CancellationKind.values)) from None
     registry = account.registry
+    purpose_of_use = purposes.purpose_for(purpose_code)
+    use_country = use_country.strip().upper()
+    if purpose_of_use is not None:
+        purposes.check_declared(purpose_of_use, registry, use_country, retirement=False)
     if kind == CancellationKind.MANDATORY:
         ensure_administrator(actor, registry)  # a Party's obligation (e.g. share of proceeds), not a holder's choice
     if kind == CancellationKind.OIMP:
@@ -245,9 +282,30 @@ def cancel_units(
         quantity=quantity,
         ranges=ranges,
         require_approval=require_approval,
-        use={"using_entity": using_entity, "cancellation_kind": kind.value, "oimp_purpose": oimp_purpose},
+        use={
+            "using_entity": using_entity,
+            "cancellation_kind": kind.value,
+            "oimp_purpose": oimp_purpose,
+            **_declared_use(purpose_of_use, aim, credit_user, use_country, using_entity),
+        },
+        choice=choice,
         eligible=rules.eligible_for_use(oimp=kind == CancellationKind.OIMP),
     )
+
+
+def _declared_use(purpose: UsePurpose | None, aim: str, credit_user: str, country: str, using_entity: Entity | None) -> dict[str, Any]:
+    if len(aim) > 2000:
+        raise CheckFailed(Check.VALUE_INVALID, field="Detailed aim", detail="at most 2000 characters")
+    if len(credit_user) > 300:
+        raise CheckFailed(Check.VALUE_INVALID, field="Credit user", detail="at most 300 characters")
+    if country and not (len(country) == 2 and country.isalpha()):
+        raise CheckFailed(Check.VALUE_INVALID, field="Country of use", detail=f"{country!r} is not an ISO 3166 alpha-2 code")
+    return {
+        "use_purpose": purpose,
+        "aim": aim.strip(),
+        "credit_user": credit_user.strip() or (using_entity.name if using_entity else ""),
+        "use_country": country,
+    }
 
 
 @engine.records_refusals(TransactionType.EXTERNAL_TRANSFER)
@@ -260,6 +318,7 @@ def transfer_externally(
     ranges: Sequence[RequestedRange] | None = None,
     require_approval: bool = False,
     execute_after: datetime | None = None,
+    choice: UnitChoice | None = None,
 ) -> Transaction:
     """Transfer authorised units to an account of another registry of this installation.
 
@@ -276,6 +335,7 @@ def transfer_externally(
         ranges=ranges,
         require_approval=require_approval,
         execute_after=execute_after,
+        choice=choice,
         eligible=rules.eligible_for_use(international=True),
     )
 
@@ -290,17 +350,23 @@ def propose_movement(
     ranges: Sequence[RequestedRange] | None = None,
     purpose: str = "",
     cancellation_kind: CancellationKind | str = CancellationKind.VOLUNTARY,
+    choice: UnitChoice | None = None,
+    purpose_code: str = "",
+    aim: str = "",
+    credit_user: str = "",
+    use_country: str = "",
     using_entity: str = "",
 ) -> Transaction:
-    """A transfer (internal or external), retirement or cancellation as the web and the API offer
-    it, naming the acquiring account by its number and the using entity of a use or cancellation
-    by its identification number or name.
+    """A transfer (internal or external), retirement or cancellation as the web, the API and the
+    CLI offer it, naming the acquiring account by its number and the using entity of a use or
+    cancellation by its identification number or name (its ``credit_user`` name by default).
 
     Whether ``actor`` may initiate on ``from_account`` is checked first: somebody without the right
     learns nothing about the acquiring account (not even whether it exists).
     """
     engine.ensure_can_initiate(actor, from_account)
-    amount: dict[str, Any] = {"quantity": quantity, "ranges": ranges}
+    amount: dict[str, Any] = {"quantity": quantity, "ranges": ranges, "choice": choice}
+    use: dict[str, Any] = {"purpose_code": purpose_code, "aim": aim, "credit_user": credit_user, "use_country": use_country}
     if using_entity.strip():
         if kind not in (TransactionType.RETIREMENT, TransactionType.CANCELLATION):
             raise CheckFailed(Check.VALUE_INVALID, field="Using entity", detail="only a use or cancellation names its using entity")
@@ -313,9 +379,9 @@ def propose_movement(
         move = transfer_units if kind == TransactionType.INTERNAL_TRANSFER else transfer_externally
         return move(actor=actor, from_account=from_account, to_account=target, **amount)
     if kind == TransactionType.RETIREMENT:
-        return retire_units(actor=actor, account=from_account, purpose=purpose, **amount)
+        return retire_units(actor=actor, account=from_account, purpose=purpose, **amount, **use)
     if kind == TransactionType.CANCELLATION:
-        return cancel_units(actor=actor, account=from_account, kind=cancellation_kind, **amount)
+        return cancel_units(actor=actor, account=from_account, kind=cancellation_kind, **amount, **use)
     raise CheckFailed(Check.VALUE_INVALID, field="Transaction type", detail=f"{kind} is not a movement an account holder proposes")
 
 
@@ -430,9 +496,14 @@ def complete_due_transactions(at: datetime | None = None) -> list[Transaction]:
                 article6_services.check_movement(tx, moving)
                 engine.complete(tx, moving, now)
                 done.append(tx)
-        except CheckFailed:
-            # Cancelled meanwhile, or an account was blocked: it stays as it is, the rest go on.
-            continue
+        except CheckFailed as failure:
+            if failure.check == Check.TRANSACTION_NOT_PENDING:
+                continue  # cancelled meanwhile: nothing left to do
+            # It can no longer complete (an account blocked, a rule failing): it must not wait for
+            # ever with its units reserved.
+            with db.atomic():
+                tx, moving = engine.lock_pending(Transaction.objects.get(pk=pk), Status.DELAYED, "refused")
+                engine.refuse_when_due(tx, moving, failure)
     return done
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
@@ -16,7 +17,7 @@ from registry.access.login_ids import check_new_login_id
 from registry.accounts.models import Account
 from registry.core.checks import CheckFailed
 from registry.journal.models import JournalEntry
-from registry.parties.models import CooperativeApproach, CreditingProgramme, Entity, Notice, Party, Project, Registry, UnitType
+from registry.parties.models import CooperativeApproach, CreditingProgramme, Entity, Notice, Party, Project, Registry, UnitType, UsePurpose
 from registry.transactions.models import Transaction
 from registry.units.models import CorsiaEligibility, UnitBlock
 
@@ -68,10 +69,32 @@ class NoticeAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     list_display = ("title_en", "kind", "registry", "published_at", "starts_at", "ends_at")
 
+    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if field is not None and db_field.name in ("published_at", "starts_at", "ends_at"):
+            # Times typed here are the server's; say so, and where the registry's own zone is used.
+            field.help_text = _(
+                "In %(zone)s, the server's time zone. Announce maintenance under Hours and maintenance to enter it in the registry's own zone."
+            ) % {"zone": settings.TIME_ZONE}
+        return field
+
 
 @admin.register(CorsiaEligibility)
 class CorsiaEligibilityAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ("programme", "first_vintage", "last_vintage", "eligible", "compliance_period")
+
+
+@admin.register(UsePurpose)
+class UsePurposeAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """The purposes of use per programme and the credit types each accepts are reference data that
+    administrators maintain; a purpose once used is deactivated, never deleted (the ledger refers to it)."""
+
+    list_display = ("code", "programme", "name", "name_ja", "towards_ndc", "domestic_only", "position", "active")
+    list_filter = ("programme", "active")
+    filter_horizontal = ("unit_types",)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 def _login_id_field(form: forms.ModelForm[User]) -> str:

@@ -25,16 +25,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from registry.access import permissions
 from registry.access.login_ids import find_user
-from registry.access.models import OperationLog, TrustedAccount
-from registry.access.services import (
-    add_trusted_account,
-    grant_right,
-    initialise_password,
-    log_operation,
-    reissue_login_id,
-    remove_trusted_account,
-    set_movements_suspended,
-)
+from registry.access.models import Operation, OperationLog, TrustedAccount
+from registry.access.services import add_trusted_account, log_operation, remove_trusted_account, set_movements_suspended
 from registry.access.signin import sign_in_record
 from registry.accounts.models import Account
 from registry.applications.forms import RequestForm
@@ -44,12 +36,12 @@ from registry.notifications.models import Notification
 from registry.notifications.services import mark_read
 from registry.parties.models import Registry
 from registry.parties.services import is_administrator
-from registry.transactions import services as ledger
-from registry.transactions.blocks import requested_range
+from registry.refusals import refusal_message
 from registry.transactions.models import Transaction
-from registry.transactions.visibility import seen_from, sides_seeing
+from registry.transactions.visibility import refused_on_request, seen_from, sides_seeing
 from registry.units.holdings import holdings
-from registry.web.forms import GrantRightForm, MovementForm, RejectForm, SuspensionForm, TrustedAccountForm, UserForm
+from registry.web.forms import MovementForm, RejectForm, SuspensionForm, TrustedAccountForm
+from registry.web.views.administration import worklist
 
 
 def _me(request: HttpRequest) -> User:
@@ -60,7 +52,8 @@ def _me(request: HttpRequest) -> User:
 def _account(request: HttpRequest, number: str) -> Account:
     account = Account.objects.select_related("registry", "entity").filter(number=number).first()
     if account is None or not permissions.can_view(request.user, account):
-        log_operation(request.user, "view_account", target=number, outcome="denied", ip=request.META.get("REMOTE_ADDR"))
+        # On the record of the account's registry, so its overseers see who tried to reach it.
+        log_operation(request.user, Operation.VIEW_ACCOUNT, registry=account.registry if account else None, target=number, outcome="denied")
         raise Http404
     return account
 
@@ -69,15 +62,15 @@ def _transaction(request: HttpRequest, pk: int) -> Transaction:
     tx = Transaction.objects.select_related("registry", "from_account__registry", "to_account__registry").filter(pk=pk).first()
     visible = tx is not None and any(permissions.can_view(request.user, a) for a in sides_seeing(tx))
     if not visible:
-        log_operation(request.user, "view_transaction", target=str(pk), outcome="denied", ip=request.META.get("REMOTE_ADDR"))
+        log_operation(request.user, Operation.VIEW_TRANSACTION, registry=tx.registry if tx else None, target=str(pk), outcome="denied")
         raise Http404
     assert tx is not None
     return tx
 
 
-def _refused(request: HttpRequest, failure: CheckFailed, action: str, target: str) -> None:
-    messages.error(request, f"[{failure.code}] {failure.message}")
-    log_operation(request.user, action, target=target, outcome=f"refused {failure.code}", ip=request.META.get("REMOTE_ADDR"))
+def _refused(request: HttpRequest, failure: CheckFailed, action: Operation, target: str, registry: Registry | None = None) -> None:
+    messages.error(request, refusal_message(failure))
+    log_operation(request.user, action, registry=registry, target=target, outcome=f"refused {failure.code}")
 
 
 def _user_or_404(login_id: str) -> User:
@@ -104,6 +97,7 @@ def home(request: HttpRequest) -> HttpResponse:
     registry = permissions.visible_registries(request.user).order_by("registry_id").first()
     zone = zoneinfo.ZoneInfo(registry.time_zone if registry else settings.TIME_ZONE)
     context = {"inbox": inbox, "suspended": _suspensions(request), "sign_in": sign_in_record(_me(request)), "zone": zone}
+    context["work"] = worklist(permissions.administered_registries(request.user))
     with timezone.override(zone):
         return render(request, "web/app/home.html", context)
 
@@ -115,19 +109,26 @@ def account_list(request: HttpRequest) -> HttpResponse:
     return render(request, "web/app/accounts.html", {"accounts": accounts})
 
 
+def _prefilled(request: HttpRequest) -> dict[str, str]:
+    """A block chosen on the holdings table fills the proposal form (its identifier and unit type)."""
+    return {name: request.GET[name][:200] for name in ("ranges", "unit_type", "kind") if name in request.GET}
+
+
 @login_required
 @require_GET
 def account_detail(request: HttpRequest, number: str) -> HttpResponse:
     account = _account(request, number)
     pending = Transaction.objects.filter(Q(from_account=account) | Q(to_account=account), status__in=["awaiting_approval", "delayed"])
+    held = list(holdings(account.registry, account))
     context = {
         "account": account,
-        "holdings": list(holdings(account.registry, account)),
+        "holdings": held,
+        "held_units": sum(h.quantity for h in held),
         "pending": pending.order_by("-pk"),
         "trusted": TrustedAccount.objects.filter(account=account, removed_at__isnull=True).select_related("trusted"),
         "can_initiate": permissions.can_initiate(request.user, account),
         "right": permissions.right_on(request.user, account),
-        "form": MovementForm(),
+        "form": MovementForm(initial=_prefilled(request)),
         "trusted_form": TrustedAccountForm(),
         "request_form": RequestForm(),
         "suspended": account.registry.movements_suspended,
@@ -137,42 +138,12 @@ def account_detail(request: HttpRequest, number: str) -> HttpResponse:
 
 
 @login_required
-@require_POST
-def propose(request: HttpRequest, number: str) -> HttpResponse:
-    account = _account(request, number)
-    form = MovementForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Please correct the form."))
-        return redirect("account", number=number)
-    data = form.cleaned_data
-    try:
-        parts = [p for p in data["ranges"].replace(";", ",").split(",") if p.strip()]
-        tx = ledger.propose_movement(
-            actor=request.user,
-            kind=data["kind"],
-            from_account=account,
-            to_account_number=data["to_account"],
-            quantity=data["quantity"],
-            ranges=[requested_range(p, account.registry.registry_id) for p in parts] or None,
-            purpose=data["purpose"],
-            using_entity=data["using_entity"],
-        )
-    except CheckFailed as failure:
-        _refused(request, failure, "propose", number)
-        return redirect("account", number=number)
-    log_operation(
-        request.user, "propose", registry=account.registry, target=f"T{tx.pk}", outcome=tx.status, ip=request.META.get("REMOTE_ADDR")
-    )
-    messages.success(request, _("Transaction %(number)s is %(status)s.") % {"number": tx.pk, "status": tx.get_status_display()})
-    return redirect("transaction", pk=tx.pk)
-
-
-@login_required
 @require_GET
 def transaction_list(request: HttpRequest) -> HttpResponse:
     found = (
         Transaction.objects.filter(seen_from(permissions.visible_accounts(request.user)))
-        .select_related("from_account", "to_account", "proposed_by")
+        .exclude(refused_on_request())
+        .select_related("registry", "from_account", "to_account", "proposed_by")
         .order_by("-pk")
     )
     page = Paginator(found, 50).get_page(request.GET.get("page"))
@@ -216,28 +187,6 @@ def _acting_person(request: HttpRequest, tx: Transaction, person: User | None) -
 
 @login_required
 @require_POST
-def decide(request: HttpRequest, pk: int, decision: str) -> HttpResponse:
-    tx = _transaction(request, pk)
-    try:
-        if decision == "approve":
-            ledger.approve_transaction(actor=request.user, transaction=tx)
-        elif decision == "reject":
-            ledger.reject_transaction(actor=request.user, transaction=tx, reason=request.POST.get("reason", ""))
-        elif decision == "cancel":
-            ledger.cancel_transaction(actor=request.user, transaction=tx)
-        else:
-            raise Http404
-    except CheckFailed as failure:
-        _refused(request, failure, decision, f"T{pk}")
-        return redirect("transaction", pk=pk)
-    tx.refresh_from_db()
-    log_operation(request.user, decision, registry=tx.registry, target=f"T{pk}", outcome=tx.status, ip=request.META.get("REMOTE_ADDR"))
-    messages.success(request, _("Transaction %(number)s is %(status)s.") % {"number": tx.pk, "status": tx.get_status_display()})
-    return redirect("transaction", pk=pk)
-
-
-@login_required
-@require_POST
 def trusted(request: HttpRequest, number: str, action: str) -> HttpResponse:
     account = _account(request, number)
     form = TrustedAccountForm(request.POST)
@@ -258,23 +207,41 @@ def trusted(request: HttpRequest, number: str, action: str) -> HttpResponse:
             remove_trusted_account(request.user, account, other)
             messages.success(request, _("%(account)s is no longer trusted.") % {"account": other.number})
     except CheckFailed as failure:
-        _refused(request, failure, f"trusted_{action}", number)
+        _refused(
+            request,
+            failure,
+            Operation.TRUSTED_ACCOUNT_ADDED if action == "add" else Operation.TRUSTED_ACCOUNT_REMOVED,
+            number,
+            account.registry,
+        )
     return redirect("account", number=number)
 
 
 @login_required
 @require_GET
 def access_log(request: HttpRequest) -> HttpResponse:
-    """Administrators and auditors see their registries' logs; everybody else their own."""
+    """Administrators and auditors see their registries' logs; everybody else their own.
+
+    A registry's log is what happened in it, and the sign-ins and other operations (without a
+    registry) of its people (administrators, auditors, representatives of its accounts): an
+    administrator of Mongolia's registry never sees who signs in to Japan's. Only an installation
+    superuser sees everything, failed sign-ins for login IDs nobody has included.
+    """
     overseen = [
         r
         for r in permissions.visible_registries(request.user)
         if is_administrator(request.user, r) or permissions.is_auditor(request.user, r)
     ]
-    if overseen:
-        operations = OperationLog.objects.filter(Q(registry__in=overseen) | Q(registry__isnull=True))
+    if getattr(request.user, "is_superuser", False):
+        operations = OperationLog.objects.all()
         logins = AccessLog.objects.all()
         failures = AccessFailureLog.objects.all()
+    elif overseen:
+        people = permissions.people_of(overseen)
+        usernames = people.values("username")
+        operations = OperationLog.objects.filter(Q(registry__in=overseen) | Q(registry__isnull=True, user__in=people))
+        logins = AccessLog.objects.filter(username__in=usernames)
+        failures = AccessFailureLog.objects.filter(username__in=usernames)
     else:
         operations = OperationLog.objects.filter(user=_me(request))
         logins = AccessLog.objects.filter(username__iexact=request.user.get_username())
@@ -283,7 +250,7 @@ def access_log(request: HttpRequest) -> HttpResponse:
         "operations": operations.select_related("user", "registry")[:200],
         "logins": logins.order_by("-attempt_time")[:100],
         "failures": failures.order_by("-attempt_time")[:100],
-        "overseer": bool(overseen),
+        "overseer": bool(overseen) or getattr(request.user, "is_superuser", False),
     }
     return render(request, "web/app/access_log.html", context)
 
@@ -292,43 +259,21 @@ def access_log(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def registry_admin(request: HttpRequest, registry_id: str) -> HttpResponse:
-    """Administrators: the maintenance switch, rights of representatives, login IDs and passwords."""
+    """Administrators: the maintenance switch (users and representatives: ``administration.people``)."""
     registry = get_object_or_404(Registry, registry_id=registry_id)
     if not is_administrator(request.user, registry):
-        log_operation(request.user, "registry_admin", registry=registry, outcome="denied", ip=request.META.get("REMOTE_ADDR"))
+        log_operation(request.user, Operation.REGISTRY_ADMIN, registry=registry, outcome="denied")
         raise Http404
-    temporary = None
     if request.method == "POST":
-        action = request.POST.get("action")
         try:
-            if action == "suspend":
-                form = SuspensionForm(request.POST)
-                form.is_valid()
-                set_movements_suspended(
-                    request.user, registry, form.cleaned_data.get("suspended", False), form.cleaned_data.get("notice", "")
-                )
-            elif action == "grant":
-                grant = GrantRightForm(request.POST)
-                if grant.is_valid():
-                    user = _user_or_404(grant.cleaned_data["username"])
-                    account = get_object_or_404(Account, number=grant.cleaned_data["account"], registry=registry)
-                    grant_right(request.user, account, user, grant.cleaned_data["right"])
-            elif action in ("initialise_password", "reissue_login_id"):
-                user_form = UserForm(request.POST)
-                if user_form.is_valid():
-                    user = _user_or_404(user_form.cleaned_data["username"])
-                    if action == "initialise_password":
-                        temporary = initialise_password(request.user, registry, user)
-                    else:
-                        reissue_login_id(request.user, registry, user, user_form.cleaned_data["new_login"])
+            form = SuspensionForm(request.POST)
+            form.is_valid()
+            set_movements_suspended(request.user, registry, form.cleaned_data.get("suspended", False), form.cleaned_data.get("notice", ""))
             messages.success(request, _("Done."))
         except CheckFailed as failure:
-            _refused(request, failure, action or "registry_admin", registry.registry_id)
+            _refused(request, failure, Operation.MOVEMENTS_SUSPENDED, registry.registry_id, registry)
     context = {
         "registry": registry,
         "suspension_form": SuspensionForm(initial={"suspended": registry.movements_suspended, "notice": registry.suspension_notice}),
-        "grant_form": GrantRightForm(),
-        "user_form": UserForm(),
-        "temporary": temporary,
     }
     return render(request, "web/app/registry_admin.html", context)

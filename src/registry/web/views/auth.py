@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import base64
 import math
+from typing import cast
 
 import segno
 from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import PasswordChangeForm
+from django.contrib.auth.models import User
 from django.contrib.auth.signals import user_login_failed
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -20,10 +21,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from registry.access.models import Operation
 from registry.access.permissions import needs_second_factor
-from registry.access.services import log_operation
+from registry.access.services import log_operation, must_change_password, password_changed
 from registry.access.signin import client_address, cool_off
-from registry.web.forms import LoginForm, TokenForm
+from registry.web.forms import LoginForm, NewPasswordForm, TokenForm
 
 
 def _next(request: HttpRequest) -> str:
@@ -45,16 +47,16 @@ def login_view(request: HttpRequest) -> HttpResponse:
         failed = _("Sign-in failed: the login ID, the password or the one-time code is wrong (or the code has expired).")
         if user is None:
             form.add_error(None, failed)
-            log_operation(None, "login_failed", target=username, ip=_ip(request))
+            log_operation(None, Operation.LOGIN_FAILED, target=username, ip=_ip(request))
         else:
             device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
             if device is not None and not device.verify_token(token):
                 user_login_failed.send(sender=__name__, credentials={"username": username}, request=request)
                 form.add_error(None, failed)
-                log_operation(user, "login_failed", target="one-time code", ip=_ip(request))
+                log_operation(user, Operation.LOGIN_FAILED, target="one-time code", ip=_ip(request))
             else:
                 login(request, user)
-                log_operation(user, "login", ip=_ip(request))
+                log_operation(user, Operation.LOGIN, ip=_ip(request))
                 if device is not None:
                     otp_login(request, device)
                 elif needs_second_factor(user):
@@ -72,7 +74,7 @@ def locked_out(request: HttpRequest, original_response: HttpResponse | None, cre
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
-        log_operation(request.user, "logout", ip=_ip(request))
+        log_operation(request.user, Operation.LOGOUT, ip=_ip(request))
     logout(request)
     return redirect("/")
 
@@ -92,7 +94,7 @@ def setup_second_factor(request: HttpRequest) -> HttpResponse:
             device.confirmed = True
             device.save(update_fields=["confirmed"])
             otp_login(request, device)
-            log_operation(user, "second_factor_enrolled", ip=_ip(request))
+            log_operation(user, Operation.SECOND_FACTOR_ENROLLED, ip=_ip(request))
             messages.success(request, _("Your authenticator app is set up."))
             return redirect("app-home")
         form.add_error("token", _("The one-time code is wrong or expired."))
@@ -105,11 +107,11 @@ def setup_second_factor(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def change_password(request: HttpRequest) -> HttpResponse:
     """Choose a new password (after an administrator initialised it, or at any time)."""
-    form = PasswordChangeForm(request.user, request.POST or None)
+    form = NewPasswordForm(request.user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.save()
         update_session_auth_hash(request, user)
-        log_operation(user, "password_changed", ip=_ip(request))
+        password_changed(user, _ip(request))
         messages.success(request, _("Your password is changed."))
         return redirect("app-home")
-    return render(request, "web/password.html", {"form": form})
+    return render(request, "web/password.html", {"form": form, "temporary": must_change_password(cast(User, request.user))})

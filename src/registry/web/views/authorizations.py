@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from registry.access.models import Operation
 from registry.access.services import log_operation
 from registry.article6.models import Authorization
 from registry.article6.rules import authorized_so_far
@@ -25,7 +26,7 @@ def authorizations(request: HttpRequest, registry_id: str) -> HttpResponse:
     """The registry's authorisations; authorising an entity shows what will be recorded, then asks to confirm."""
     registry = get_object_or_404(Registry, registry_id=registry_id)
     if not is_administrator(request.user, registry):
-        log_operation(request.user, "authorizations", registry=registry, outcome="denied", ip=request.META.get("REMOTE_ADDR"))
+        log_operation(request.user, Operation.VIEW_AUTHORIZATIONS, registry=registry, outcome="denied")
         raise Http404
     found = list(
         Authorization.objects.filter(registry=registry)
@@ -57,18 +58,11 @@ def authorizations(request: HttpRequest, registry_id: str) -> HttpResponse:
                 )
             except CheckFailed as failure:
                 messages.error(request, f"[{failure.code}] {failure.message}")
-                log_operation(
-                    request.user,
-                    "authorize_entity",
-                    registry=registry,
-                    outcome=f"refused {failure.code}",
-                    ip=request.META.get("REMOTE_ADDR"),
-                )
+                log_operation(request.user, Operation.AUTHORIZE_ENTITY, registry=registry, outcome=f"refused {failure.code}")
             else:
                 log_operation(
-                    request.user, "authorize_entity", registry=registry, target=authorization.identifier, outcome="completed",
-                    ip=request.META.get("REMOTE_ADDR"),
-                )  # fmt: skip
+                    request.user, Operation.AUTHORIZE_ENTITY, registry=registry, target=authorization.identifier, outcome="completed"
+                )
                 messages.success(
                     request,
                     _("%(entity)s is authorised under %(authorization)s.") % {"entity": data["name"], "authorization": authorization},

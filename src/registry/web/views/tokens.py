@@ -7,16 +7,19 @@ from typing import cast
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from registry.access.models import Operation
 from registry.access.permissions import visible_accounts
+from registry.access.services import log_operation
 from registry.api.models import ApiToken, Scope
 from registry.api.tokens import create_token, revoke_token
 from registry.core.checks import CheckFailed
+from registry.refusals import refusal_message
 
 
 class TokenForm(forms.Form):
@@ -42,7 +45,7 @@ def tokens(request: HttpRequest) -> HttpResponse:
                 user, form.cleaned_data["name"], form.cleaned_data["scope"], form.cleaned_data["accounts"], form.cleaned_data["days"]
             )
         except CheckFailed as failure:
-            form.add_error(None, f"[{failure.code}] {failure.message}")
+            form.add_error(None, refusal_message(failure))
     listed = ApiToken.objects.filter(user=user).prefetch_related("accounts")
     return render(request, "web/app/tokens.html", {"form": form, "tokens": listed, "secret": secret})
 
@@ -51,5 +54,9 @@ def tokens(request: HttpRequest) -> HttpResponse:
 @require_POST
 def revoke(request: HttpRequest, pk: int) -> HttpResponse:
     user = cast(User, request.user)
-    revoke_token(user, get_object_or_404(ApiToken, pk=pk, user=user))
+    token = ApiToken.objects.filter(pk=pk, user=user).first()
+    if token is None:  # none, or another user's: not found either way, and the attempt is on record
+        log_operation(user, Operation.API_TOKEN_REVOKED, target=f"token {pk}", outcome="denied")
+        raise Http404
+    revoke_token(user, token)
     return redirect("tokens")

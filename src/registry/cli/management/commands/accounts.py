@@ -1,9 +1,9 @@
-import csv
 from argparse import ArgumentParser
 from typing import Any
 
 from django.db.models import F, Sum
 
+from registry import csvfiles
 from registry.accounts.models import Account
 from registry.cli.base import RegistryCommand
 
@@ -27,9 +27,7 @@ class Command(RegistryCommand):
         )
         rows = [_row(a) for a in found]
         if options["format"] == "csv":
-            writer = csv.DictWriter(self.stdout, fieldnames=list(COLUMNS), lineterminator="\n")
-            writer.writeheader()
-            writer.writerows(rows)
+            csvfiles.write(self.stdout, COLUMNS, csvfiles.dict_rows(COLUMNS, rows), bom=False)
             return
         for r in rows:
             holder = f", {r['entity']} ({r['entity_country']}{', ' + r['identification_number'] if r['identification_number'] else ''})"

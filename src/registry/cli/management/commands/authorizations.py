@@ -1,7 +1,7 @@
-import csv
 from argparse import ArgumentParser
 from typing import Any
 
+from registry import csvfiles
 from registry.article6.models import Authorization
 from registry.article6.rules import authorized_so_far
 from registry.cli.base import RegistryCommand
@@ -39,9 +39,7 @@ class Command(RegistryCommand):
         )
         rows = [_row(a) for a in found]
         if options["format"] == "csv":
-            writer = csv.DictWriter(self.stdout, fieldnames=list(COLUMNS), lineterminator="\n")
-            writer.writeheader()
-            writer.writerows(rows)
+            csvfiles.write(self.stdout, COLUMNS, csvfiles.dict_rows(COLUMNS, rows), bom=False)
             return
         for r in rows:
             limit = r["authorized_quantity"] or "no limit"

@@ -6,6 +6,7 @@ from registry.cli.base import RegistryCommand
 from registry.cli.report import report_transaction
 from registry.core.checks import Check, CheckFailed
 from registry.transactions.authorization_services import authorize_units
+from registry.transactions.blocks import requested_range
 
 
 class Command(RegistryCommand):
@@ -35,6 +36,10 @@ class Command(RegistryCommand):
             except ValueError:
                 raise CheckFailed(Check.VALUE_INVALID, field="Vintages", detail=repr(options["vintages"])) from None
         tx = authorize_units(
-            actor=self.actor, authorization=authorization, ranges=self.ranges(options["ranges"]), project=project, vintages=vintages
+            actor=self.actor,
+            authorization=authorization,
+            ranges=[requested_range(t, self.registry.registry_id) for t in options["ranges"]] if options["ranges"] else None,
+            project=project,
+            vintages=vintages,
         )
         report_transaction(self.stdout, tx)

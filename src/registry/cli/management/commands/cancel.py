@@ -1,7 +1,7 @@
 from argparse import ArgumentParser
 from typing import Any
 
-from registry.cli.base import RegistryCommand, add_amount_arguments
+from registry.cli.base import RegistryCommand, add_amount_arguments, add_use_arguments
 from registry.cli.report import report_transaction
 from registry.parties.services import get_entity
 from registry.transactions.models import CancellationKind
@@ -19,6 +19,7 @@ class Command(RegistryCommand):
             "--using-entity", help="the entity using the units (e.g. the airline for CORSIA): its identification number or name"
         )
         add_amount_arguments(parser)
+        add_use_arguments(parser)
 
     def run(self, **options: Any) -> None:
         tx = cancel_units(
@@ -29,5 +30,10 @@ class Command(RegistryCommand):
             ranges=self.ranges(options["ranges"]),
             using_entity=get_entity(self.registry, options["using_entity"]) if options["using_entity"] else None,
             oimp_purpose=options["oimp_purpose"],
+            choice=self.choice(options),
+            purpose_code=options["purpose_code"],
+            aim=options["aim"],
+            credit_user=options["credit_user"],
+            use_country=options["country"],
         )
         report_transaction(self.stdout, tx)

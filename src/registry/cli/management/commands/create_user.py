@@ -8,11 +8,12 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from registry.access.login_ids import check_new_login_id
+from registry.access.services import require_password_change
 from registry.core.checks import CheckFailed
 
 
 class Command(BaseCommand):
-    help = "Create a user (an account representative); the password comes from $REGISTRY_USER_PASSWORD. They set up TOTP at first sign-in."
+    help = "Create a user (an account representative); the password comes from $REGISTRY_USER_PASSWORD. At the first sign-in they change it and set up TOTP."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--username", required=True)
@@ -33,4 +34,5 @@ class Command(BaseCommand):
             raise CommandError("password refused: " + " ".join(error.messages)) from error
         user.set_password(password)
         user.save()
-        self.stdout.write(f"user {user.username} created")
+        require_password_change(user)  # the operator chose it: the user chooses their own at the first sign-in
+        self.stdout.write(f"user {user.username} created; they change the password at the first sign-in")

@@ -1,4 +1,3 @@
-import csv
 import sys
 from argparse import ArgumentParser
 from pathlib import Path
@@ -6,7 +5,9 @@ from typing import Any
 
 from rich.progress import Progress
 
+from registry import csvfiles
 from registry.cli.base import RegistryCommand
+from registry.replica import replica_reads
 from registry.units.holdings import Holding, holdings
 from registry.units.models import UnitBlock
 
@@ -21,6 +22,10 @@ class Command(RegistryCommand):
 
     def run(self, **options: Any) -> None:
         account = self.account(options["account"]) if options["account"] else None
+        with replica_reads():  # an export may be a moment behind: it reads the standby if there is one
+            self._export(account, options)
+
+    def _export(self, account: Any, options: dict[str, Any]) -> None:
         if options["output"]:
             count = UnitBlock.objects.filter(account__registry=self.registry).count()
             with Path(options["output"]).open("w", newline="", encoding="utf-8") as out, Progress(console=None, transient=True) as progress:
@@ -28,15 +33,13 @@ class Command(RegistryCommand):
                 rows = self._write(out, holdings(self.registry, account), lambda: progress.advance(task))
             self.stderr.write(f"{rows} blocks written to {options['output']}")
         else:
-            self._write(sys.stdout, holdings(self.registry, account), lambda: None)
+            self._write(sys.stdout, holdings(self.registry, account), lambda: None, bom=False)
 
     @staticmethod
-    def _write(out: Any, rows: Any, tick: Any) -> int:
-        writer = csv.writer(out)
-        writer.writerow(Holding.COLUMNS)
-        count = 0
-        for h in rows:
-            writer.writerow([getattr(h, column) if getattr(h, column) is not None else "" for column in Holding.COLUMNS])
-            count += 1
-            tick()
-        return count
+    def _write(out: Any, rows: Any, tick: Any, bom: bool = True) -> int:
+        def values() -> Any:
+            for h in rows:
+                yield [getattr(h, column) for column in Holding.COLUMNS]
+                tick()
+
+        return csvfiles.write(out, Holding.COLUMNS, values(), bom=bom)

@@ -1,7 +1,7 @@
 from argparse import ArgumentParser
 from typing import Any
 
-from registry.cli.base import RegistryCommand, add_amount_arguments
+from registry.cli.base import RegistryCommand, add_amount_arguments, add_use_arguments
 from registry.cli.report import report_transaction
 from registry.parties.services import get_entity, get_party
 from registry.transactions.services import retire_units
@@ -20,6 +20,7 @@ class Command(RegistryCommand):
             "--using-entity", help="the entity using the units (e.g. the airline for CORSIA): its identification number or name"
         )
         add_amount_arguments(parser)
+        add_use_arguments(parser)
 
     def run(self, **options: Any) -> None:
         tx = retire_units(
@@ -32,5 +33,10 @@ class Command(RegistryCommand):
             towards_ndc=not options["not_towards_ndc"],
             using_party=get_party(options["using_party"]) if options["using_party"] else None,
             ndc_year=options["ndc_year"],
+            choice=self.choice(options),
+            purpose_code=options["purpose_code"],
+            aim=options["aim"],
+            credit_user=options["credit_user"],
+            use_country=options["country"],
         )
         report_transaction(self.stdout, tx)

@@ -22,5 +22,6 @@ class Command(RegistryCommand):
             to_account=self.account(options["to_account"], Check.ACQUIRING_ACCOUNT_UNKNOWN),
             quantity=options["quantity"],
             ranges=self.ranges(options["ranges"]),
+            choice=self.choice(options),
         )
         report_transaction(self.stdout, tx)

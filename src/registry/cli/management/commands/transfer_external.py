@@ -26,5 +26,6 @@ class Command(RegistryCommand):
             to_account=to_account,
             quantity=options["quantity"],
             ranges=self.ranges(options["ranges"]),
+            choice=self.choice(options),
         )
         report_transaction(self.stdout, tx)
