@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from registry.access.models import Operation
 from registry.access.services import log_operation
 from registry.core.checks import Check, CheckFailed
 from registry.core.peer_messages import REGISTRY_ID, parse_public_key, public_key_text
@@ -72,9 +73,9 @@ def add_peer(actor: Actor, registry_id: str, url: str, key: str, ip: str | None 
         except IntegrityError:
             raise CheckFailed(Check.PEER_EXISTS, registry=registry_id) from None
     except CheckFailed as failure:
-        log_operation(actor, "peer_added", target=_target(registry_id), outcome=f"refused {failure.code}", ip=ip)
+        log_operation(actor, Operation.PEER_ADDED, target=_target(registry_id), outcome=f"refused {failure.code}", ip=ip)
         raise
-    log_operation(actor, "peer_added", target=f"{peer.registry_id} {peer.url} {peer.public_key}", outcome="completed", ip=ip)
+    log_operation(actor, Operation.PEER_ADDED, target=f"{peer.registry_id} {peer.url} {peer.public_key}", outcome="completed", ip=ip)
     return peer
 
 
@@ -91,9 +92,9 @@ def remove_peer(actor: Actor, registry_id: str, ip: str | None = None) -> Peer:
             peer.removed_at, peer.removed_by = timezone.now(), actor
             peer.save(update_fields=["removed_at", "removed_by"])
     except CheckFailed as failure:
-        log_operation(actor, "peer_removed", target=_target(registry_id), outcome=f"refused {failure.code}", ip=ip)
+        log_operation(actor, Operation.PEER_REMOVED, target=_target(registry_id), outcome=f"refused {failure.code}", ip=ip)
         raise
-    log_operation(actor, "peer_removed", target=peer.registry_id, outcome="completed", ip=ip)
+    log_operation(actor, Operation.PEER_REMOVED, target=peer.registry_id, outcome="completed", ip=ip)
     return peer
 
 

@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from registry.access.models import Operation
 from registry.access.services import log_operation
 from registry.core.checks import CheckFailed
 from registry.peers.forms import PeerForm
@@ -25,7 +26,7 @@ def _ip(request: HttpRequest) -> str | None:
 def peers(request: HttpRequest) -> HttpResponse:
     """The peers and this installation's public key; ``action`` ``add`` or ``remove`` reviews first, then confirms."""
     if not request.user.is_superuser:
-        log_operation(request.user, "peers", outcome="denied", ip=_ip(request))
+        log_operation(request.user, Operation.PEERS, outcome="denied", ip=_ip(request))
         raise Http404
     form = PeerForm(request.POST if request.POST.get("action") == "add" else None)
     preview_add = preview_remove = None
