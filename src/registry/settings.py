@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "registry.notifications",
     "registry.disclosure",
     "registry.applications",
+    "registry.peers",
     "registry.api",
     "ninja",
     "registry.web",

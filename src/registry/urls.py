@@ -10,6 +10,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("public/", include("registry.disclosure.urls")),
     path("", include("registry.applications.urls")),
+    path("", include("registry.peers.urls")),
     path("", include("registry.web.urls")),
 ]
 

@@ -559,6 +559,8 @@ def test_every_check_code_in_the_table_has_a_refusal_test():
         HERE / "test_api_hostile.py",
         HERE / "test_use_purposes.py",
         HERE / "test_web_confirmation.py",
+        HERE.parent / "peers" / "test_peers.py",
+        HERE.parent / "unit" / "test_peer_messages.py",
     ):
         text = path.read_text(encoding="utf-8")
         tested |= {int(code) for code in re.findall(r"\b([124567]\d{3})\b", text)}

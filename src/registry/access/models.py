@@ -100,6 +100,9 @@ class Operation(models.TextChoices):
     NOTIFICATIONS_READ = "notifications_read", _("Mark notifications read")
     REQUEST_REFUSED = "request_refused", _("Request refused")
     SERVER_ERROR = "server_error", _("Server error")
+    PEERS = "peers", _("Peer registries page")
+    PEER_ADDED = "peer_added", _("Register a peer registry")
+    PEER_REMOVED = "peer_removed", _("Remove a peer registry")
 
 
 class OperationLog(models.Model):

@@ -33,6 +33,15 @@ class Check(Enum):
     PURPOSE_UNKNOWN = (1014, "Purpose {purpose} is not in the list of purposes of use; choose one of: {purposes}.")
     TOO_MANY_APPLICATIONS = (1021, "Too many applications were sent from this address; try again in {minutes} minutes.")
     REQUEST_TOO_LARGE = (1022, "The request is larger than the limit of {limit} bytes; send less in one request.")
+    # 15xx peer messages (docs/interoperability.md): checked before anything is read from the payload
+    PEER_MESSAGE_MALFORMED = (1501, "The peer message is malformed: {detail}")
+    PEER_SIGNATURE_INVALID = (1502, "The signature of message {message} does not verify with the key registered for peer {registry}.")
+    PEER_MESSAGE_OUTSIDE_WINDOW = (
+        1503,
+        "Message {message} was created at {created}, more than {window} seconds away from the receiver's clock ({now}); send a new message.",
+    )
+    PEER_MESSAGE_REPLAYED = (1504, "Message {message} was received before; a message id is processed once.")
+    PEER_MESSAGE_WRONG_RECEIVER = (1505, "Message {message} is addressed to registry {receiver}, which this installation does not host.")
 
     # 2xxx authentication and permission
     NOT_ADMINISTRATOR = (2001, "{actor} is not an administrator of registry {registry}.")
@@ -145,6 +154,12 @@ class Check(Enum):
     EXTERNAL_TRANSFER_SAME_REGISTRY = (7107, "An external transfer goes to another registry; account {account} is in {registry} too.")
     TRANSACTION_LIMIT_EXCEEDED = (7301, "Account {account} allows at most {limit} units in one transaction; {quantity} were asked for.")
     ACCOUNT_UNKNOWN = (7206, "Account {account} does not exist in registry {registry}.")
+    # 75xx peer registries of other installations (docs/interoperability.md)
+    PEER_KEY_INVALID = (7501, "{key} is not an Ed25519 public key: give the 43-character key that 'registry peer key' prints on the peer.")
+    PEER_EXISTS = (7502, "Registry {registry} is already a registered peer; remove it first to change its address or key.")
+    PEER_IS_LOCAL = (7503, "Registry {registry} is hosted by this installation, so it cannot also be a peer.")
+    PEER_UNKNOWN = (7504, "Registry {registry} is not a registered peer of this installation (see 'registry peer list').")
+    PEER_ADMINISTRATOR_REQUIRED = (7505, "{actor} is not an installation administrator; only they register and remove peers.")
 
     def __init__(self, code: int, message: str) -> None:
         self.code = code

@@ -5,6 +5,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from registry.installation.seed import seed_demo_ledger, seed_reference_data
+from registry.peers.keys import ensure_signing_key, key_file
 
 
 class Command(BaseCommand):
@@ -17,6 +18,8 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         for registry in seed_reference_data():
             self.stdout.write(f"registry {registry.registry_id} ({registry.name}) ready")
+        if ensure_signing_key():
+            self.stdout.write(f"signing key pair created in {key_file()} (public key: registry peer key)")
         if options["demo"]:
             seed_demo_ledger()
             self.stdout.write("demonstration ledger loaded")

@@ -1,0 +1,69 @@
+"""Installation administrators list, add and remove peer registries; each change is reviewed, then confirmed."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from registry.access.models import Operation
+from registry.access.services import log_operation
+from registry.core.checks import CheckFailed
+from registry.peers.forms import PeerForm
+from registry.peers.keys import SigningKeyMissing, public_key
+from registry.peers.services import add_peer, check_new_peer, get_peer, registered_peers, remove_peer
+
+
+def _ip(request: HttpRequest) -> str | None:
+    return request.META.get("REMOTE_ADDR")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def peers(request: HttpRequest) -> HttpResponse:
+    """The peers and this installation's public key; ``action`` ``add`` or ``remove`` reviews first, then confirms."""
+    if not request.user.is_superuser:
+        log_operation(request.user, Operation.PEERS, outcome="denied", ip=_ip(request))
+        raise Http404
+    form = PeerForm(request.POST if request.POST.get("action") == "add" else None)
+    preview_add = preview_remove = None
+    if request.method == "POST":
+        confirmed = request.POST.get("confirmed") == "yes"
+        try:
+            if request.POST.get("action") == "add":
+                if not form.is_valid():
+                    messages.error(request, _("Please correct the form."))
+                elif not confirmed:
+                    data = form.cleaned_data
+                    registry_id, url, key = check_new_peer(data["registry_id"], data["url"], data["key"])  # refuse early
+                    preview_add = {"registry_id": registry_id, "url": url, "key": key}
+                else:
+                    data = form.cleaned_data
+                    peer = add_peer(request.user, data["registry_id"], data["url"], data["key"], ip=_ip(request))
+                    messages.success(request, _("Peer %(registry)s is registered.") % {"registry": peer.registry_id})
+                    return redirect("peers")
+            elif request.POST.get("action") == "remove":
+                if not confirmed:
+                    preview_remove = get_peer(request.POST.get("registry_id", ""))
+                else:
+                    peer = remove_peer(request.user, request.POST.get("registry_id", ""), ip=_ip(request))
+                    messages.success(request, _("Peer %(registry)s is removed.") % {"registry": peer.registry_id})
+                    return redirect("peers")
+        except CheckFailed as failure:
+            # The peer checks' templates are in django.po, so the refusal reads in the user's language.
+            messages.error(request, f"[{failure.code}] {_(failure.check.template).format(**failure.params)}")
+    try:
+        own_key = public_key()
+    except SigningKeyMissing:
+        own_key = None
+    context = {
+        "peers": registered_peers().select_related("added_by"),
+        "form": form,
+        "preview_add": preview_add,
+        "preview_remove": preview_remove,
+        "own_key": own_key,
+    }
+    return render(request, "peers/peers.html", context)
