@@ -49,7 +49,9 @@ NOT_ENGLISH = {
 
 _IDENTIFIER = re.compile(r"^\W*(?:\S*[\d_/:@<>=#]\S*|[A-Z]{2,}s?|[A-Z])\W*$")
 _WORD = re.compile(r"[A-Za-z][A-Za-z']+")
-_COMMAND = re.compile(r"\bregistry [a-z][a-z-]*")  # an operator's command, typed as shown (registry create-authorization)
+_COMMAND = re.compile(
+    r"\bregistry (?:peer [a-z]+|[a-z][a-z-]*)"
+)  # an operator's command, typed as shown (registry create-authorization, registry peer key)
 _CAPITALS = re.compile(r"^[A-Z]{2,}s?$")  # JCM, NDC, ITMOs, JST: codes, not words
 
 
@@ -123,6 +125,12 @@ def test_the_detector_finds_english_and_passes_japanese_with_identifiers():
 
 #: A value of each parameter the services put in a failure, in the form they put it.
 PARAMETERS = {
+    "created": "2026-12-03T09:00:00Z",
+    "key": "AAAA",
+    "received": "2026-12-03T09:10:00Z",
+    "message": "8d2f0c1e-msg",
+    "receiver": "THA01",
+    "window": 300,
     "accepted": "JC-RE-E",
     "country": "SG",
     "minutes": 60,

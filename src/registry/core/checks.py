@@ -38,7 +38,7 @@ class Check(Enum):
     PEER_SIGNATURE_INVALID = (1502, "The signature of message {message} does not verify with the key registered for peer {registry}.")
     PEER_MESSAGE_OUTSIDE_WINDOW = (
         1503,
-        "Message {message} was created at {created}, more than {window} seconds away from the receiver's clock ({now}); send a new message.",
+        "Message {message} was created at {created}, more than {window} seconds away from the receiver's clock ({received}); send a new message.",
     )
     PEER_MESSAGE_REPLAYED = (1504, "Message {message} was received before; a message id is processed once.")
     PEER_MESSAGE_WRONG_RECEIVER = (1505, "Message {message} is addressed to registry {receiver}, which this installation does not host.")

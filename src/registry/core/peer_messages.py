@@ -189,7 +189,7 @@ def open_message(
             message=envelope.message_id,
             created=envelope.body()["created_at"],
             window=int(window.total_seconds()),
-            now=now.astimezone(dt.UTC).strftime(TIME_FORMAT),
+            received=now.astimezone(dt.UTC).strftime(TIME_FORMAT),
         )
     if seen(envelope.message_id):
         raise CheckFailed(Check.PEER_MESSAGE_REPLAYED, message=envelope.message_id)

@@ -97,6 +97,9 @@ _MOVEMENT = {
     "to": _CODE,
     "ranges": {"type": "array", "items": _SPAN, "minItems": 1},
 }
+#: The declared use of a retirement or cancellation (a J-Credit nullification's purpose from the
+#: programme's list, its aim, the credit user, the ISO country of use), each present only when given.
+_DECLARED_USE = {"purpose_code": _CODE, "aim": _TEXT, "credit_user": _TEXT, "use_country": {"type": "string", "pattern": "^[A-Z]{2}$"}}
 _MOVEMENT_OPTIONAL = {"purpose": _CODE, "reason": _CODE, "using_entity": _POSITIVE}
 _ACCOUNT = {
     "effective": _EFFECTIVE,
@@ -194,12 +197,14 @@ DATED_SCHEMAS: dict[str, dict[str, Any]] = {
     "retirement": _transaction(
         "retirement",
         _MOVEMENT | {"using_party": _NULLABLE_TEXT, "towards_ndc": {"type": "boolean"}, "ndc_year": _NULLABLE_INT},
-        _MOVEMENT_OPTIONAL | {"adjustments": {"type": "array", "items": _ADJUSTMENT}},
+        _MOVEMENT_OPTIONAL | _DECLARED_USE | {"adjustments": {"type": "array", "items": _ADJUSTMENT}},
     ),
     "cancellation": _transaction(
         "cancellation",
         _MOVEMENT,
-        _MOVEMENT_OPTIONAL | {"cancellation_kind": {"enum": ["mandatory", "voluntary", "omge", "oimp"]}, "oimp_purpose": _CODE},
+        _MOVEMENT_OPTIONAL
+        | _DECLARED_USE
+        | {"cancellation_kind": {"enum": ["mandatory", "voluntary", "omge", "oimp"]}, "oimp_purpose": _CODE},
     ),
     "external_transfer": _transaction("external_transfer", _MOVEMENT | {"to_registry": _REGISTRY_ID}, _MOVEMENT_OPTIONAL),
     "acquisition": _transaction(

@@ -15,6 +15,7 @@ from registry.core.checks import CheckFailed
 from registry.peers.forms import PeerForm
 from registry.peers.keys import SigningKeyMissing, public_key
 from registry.peers.services import add_peer, check_new_peer, get_peer, registered_peers, remove_peer
+from registry.refusals import refusal_message
 
 
 def _ip(request: HttpRequest) -> str | None:
@@ -54,7 +55,7 @@ def peers(request: HttpRequest) -> HttpResponse:
                     return redirect("peers")
         except CheckFailed as failure:
             # The peer checks' templates are in django.po, so the refusal reads in the user's language.
-            messages.error(request, f"[{failure.code}] {_(failure.check.template).format(**failure.params)}")
+            messages.error(request, refusal_message(failure))
     try:
         own_key = public_key()
     except SigningKeyMissing:
