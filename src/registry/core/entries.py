@@ -19,7 +19,7 @@ import datetime as dt
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, TypedDict
 
 from registry.core.journal import canonical_json
 
@@ -187,8 +187,27 @@ class Correction:
     using_entity: int | None = None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeclaredUse:
+    """The declared use of a retirement or a cancellation (a J-Credit nullification's purpose from
+    the programme's list, its aim, the credit user, the ISO country of use).
+
+    Keyword-only, so they follow the fields of the entry that declares them; each is left out of
+    the body when empty, so bodies written before they existed keep their hashes.
+    """
+
+    purpose_code: str = ""
+    aim: str = ""
+    credit_user: str = ""
+    use_country: str = ""
+
+
+#: The optional keys of a use's declaration, in the body as in ``DeclaredUse``.
+DECLARED_USE = ("purpose_code", "aim", "credit_user", "use_country")
+
+
 @dataclass(frozen=True, slots=True)
-class Retirement:
+class Retirement(DeclaredUse):
     """A use (towards ``using_party``'s NDC for ``ndc_year``) or a retirement for another purpose.
 
     ``adjustments`` are the using Party's subtractions it triggered; ``None`` in bodies written
@@ -208,16 +227,10 @@ class Retirement:
     reason: str = ""
     using_entity: int | None = None
     adjustments: tuple[Adjustment, ...] | None = None
-    # The declared use (a J-Credit nullification's purpose, aim, credit user, country of use):
-    # left out of the body when empty, so earlier bodies and their hashes stay as they were.
-    purpose_code: str = ""
-    aim: str = ""
-    credit_user: str = ""
-    use_country: str = ""
 
 
 @dataclass(frozen=True, slots=True)
-class Cancellation:
+class Cancellation(DeclaredUse):
     """A cancellation of ``cancellation_kind`` (mandatory, voluntary, omge, oimp); for OIMP, the
     ``oimp_purpose`` (e.g. CORSIA). ``purpose`` is free text of its own."""
 
@@ -233,10 +246,6 @@ class Cancellation:
     reason: str = ""
     using_entity: int | None = None
     legacy: bool = False  # kind folded into ``purpose`` ("voluntary", "oimp:CORSIA")
-    purpose_code: str = ""  # the declared use, as for a retirement (left out when empty)
-    aim: str = ""
-    credit_user: str = ""
-    use_country: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -445,15 +454,12 @@ def _movement_fields(entry: Movement) -> dict[str, Any]:
             body["to_registry"] = entry.to_registry
     if entry.using_entity is not None:
         body["using_entity"] = entry.using_entity
-    if isinstance(entry, Retirement | Cancellation):
+    if isinstance(entry, DeclaredUse):
         for name in DECLARED_USE:
             if value := getattr(entry, name):
                 body[name] = value
     return body
 
-
-#: The optional keys of a use's declaration (retirements and cancellations).
-DECLARED_USE = ("purpose_code", "aim", "credit_user", "use_country")
 
 
 def _block(block: JournalBlock) -> dict[str, Any]:
@@ -609,10 +615,7 @@ def _parse_movement(kind: str, transaction: int, r: _Reader) -> Movement:
                 cancellation_kind=r.text("cancellation_kind"),
                 oimp_purpose=r.optional_text("oimp_purpose"),
                 purpose=r.optional_text("purpose"),
-                purpose_code=r.optional_text("purpose_code"),
-                aim=r.optional_text("aim"),
-                credit_user=r.optional_text("credit_user"),
-                use_country=r.optional_text("use_country"),
+                **_declared_use(r),
             )
         # Before the typed journal the kind was the purpose, and an OIMP purpose followed "oimp:".
         folded = r.text("purpose")
@@ -632,11 +635,24 @@ def _parse_movement(kind: str, transaction: int, r: _Reader) -> Movement:
         using_party=r.text_or_null("using_party"),
         towards_ndc=r.flag("towards_ndc"),
         ndc_year=r.number_or_null("ndc_year"),
+        adjustments=_adjustments(r),
+        **_declared_use(r),
+    )
+
+
+class _DeclaredUseFields(TypedDict):
+    purpose_code: str
+    aim: str
+    credit_user: str
+    use_country: str
+
+
+def _declared_use(r: _Reader) -> _DeclaredUseFields:
+    return _DeclaredUseFields(
         purpose_code=r.optional_text("purpose_code"),
         aim=r.optional_text("aim"),
         credit_user=r.optional_text("credit_user"),
         use_country=r.optional_text("use_country"),
-        adjustments=_adjustments(r),
     )
 
 
