@@ -461,7 +461,6 @@ def _movement_fields(entry: Movement) -> dict[str, Any]:
     return body
 
 
-
 def _block(block: JournalBlock) -> dict[str, Any]:
     return {
         "originating_registry": block.originating_registry,
