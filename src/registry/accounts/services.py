@@ -54,8 +54,12 @@ def open_account(
     name: str,
     entity: Entity | None = None,
     purpose: str = "",
+    number: str | None = None,
 ) -> Account:
-    """Open an account; system accounts are one per type per registry, use accounts one per purpose."""
+    """Open an account; system accounts are one per type per registry, use accounts one per purpose.
+
+    Accounts are numbered in the order opened; only an imported account keeps its ``number``.
+    """
     ensure_administrator(actor, registry)
     account_type = AccountType(account_type)
     if (account_type == AccountType.ENTITY_HOLDING) != (entity is not None):
@@ -77,7 +81,7 @@ def open_account(
     sequence = Account.objects.filter(registry=registry).count() + 1
     account = Account.objects.create(
         registry=registry,
-        number=f"{registry.registry_id}-{sequence:06d}",
+        number=number or f"{registry.registry_id}-{sequence:06d}",
         type=account_type,
         name=name,
         entity=entity,

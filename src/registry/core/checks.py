@@ -160,6 +160,50 @@ class Check(Enum):
     PEER_IS_LOCAL = (7503, "Registry {registry} is hosted by this installation, so it cannot also be a peer.")
     PEER_UNKNOWN = (7504, "Registry {registry} is not a registered peer of this installation (see 'registry peer list').")
     PEER_ADMINISTRATOR_REQUIRED = (7505, "{actor} is not an installation administrator; only they register and remove peers.")
+    # 76xx importing a registry's history (docs/interchange.md): each problem names its line
+    IMPORT_NOT_JSON = (7601, "The line is not one JSON object: {detail}")
+    IMPORT_EMPTY_LINE = (7602, "The line is empty: every line of the file holds one JSON object.")
+    IMPORT_RECORD_UNKNOWN = (7603, "Record {record} is not a record of the interchange format; see docs/interchange.md.")
+    IMPORT_SCHEMA_MISMATCH = (7604, "The record does not match the schema of {schema}: {detail}")
+    IMPORT_HEADER_MISSING = (7605, "The first line must be the header record, which names the registry.")
+    IMPORT_HEADER_REPEATED = (7606, "A second header record: a file holds the history of one registry.")
+    IMPORT_REFERENCE_LATE = (7607, "Reference record {record} comes after the first dated record; put the reference data first.")
+    IMPORT_REFERENCE_UNKNOWN = (7608, "{what} {value} is given on no earlier line and does not exist in this installation.")
+    IMPORT_DATE_OUT_OF_ORDER = (7609, "Date out of order: {effective} is before {earlier} on line {earlier_line}.")
+    IMPORT_RECORD_MALFORMED = (7610, "The record is not one the journal can hold: {detail}")
+    IMPORT_ACCOUNT_OPENED_TWICE = (7611, "Account {account} is opened a second time.")
+    IMPORT_ACCOUNT_UNKNOWN = (7612, "Account {account} is unknown: no earlier line opens it.")
+    IMPORT_UNITS_LEAVE_FINAL = (7613, "Units leave account {account}, a final account whose units never move again.")
+    IMPORT_ACCOUNT_NOT_OPEN = (7614, "Units move through account {account}, which is {status} at that date.")
+    IMPORT_VERSION_OUT_OF_ORDER = (
+        7615,
+        "Version {version} of authorization {authorization} follows version {previous}; versions count up by one.",
+    )
+    IMPORT_FOREIGN_ISSUANCE = (
+        7616,
+        "An issuance of serials of {originating_registry} in registry {registry}: a registry issues only its own serials.",
+    )
+    IMPORT_AUTHORIZATION_UNRECORDED = (7617, "An action under authorization {authorization}, which no earlier line records.")
+    IMPORT_BEFORE_AUTHORIZATION = (7618, "An action on {date}, before authorization {authorization} of {authorization_date}.")
+    IMPORT_SERIALS_DO_NOT_REPLAY = (7619, "The serials do not replay: {detail}")
+    IMPORT_FILE_EMPTY = (7620, "The file is empty.")
+    IMPORT_IN_THE_FUTURE = (7621, "The record takes effect on {effective}, after the moment of import ({now}).")
+    IMPORT_REGISTRY_LIVE = (
+        7630,
+        "Registry {registry} already has {count} journal entries recorded live: history is imported only into an empty registry,"
+        " before its first live action. Import into a new installation.",
+    )
+    IMPORT_BEFORE_IMPORTED = (
+        7631,
+        "The history of {registry} starts on {effective}, before {earlier}, when the history already imported ends.",
+    )
+    IMPORT_COUNTERPART_MISSING = (
+        7632,
+        "A {type} between {registry} and {counterpart}, whose history this import does not bring: import both files together"
+        " (--input twice).",
+    )
+    IMPORT_REGISTRY_TWICE = (7633, "Two files bring the history of registry {registry}; give each registry's file once.")
+    IMPORT_RESULT_DIFFERS = (7634, "The registry records this {record} otherwise than the file: {detail}")
 
     def __init__(self, code: int, message: str) -> None:
         self.code = code

@@ -13,7 +13,7 @@ from registry.core.entries import parse_body
 from registry.interchange.records import dated_record
 from registry.interchange.schemas import FORMAT, VERSION
 from registry.journal.models import JournalEntry
-from registry.parties.models import CooperativeApproach, CreditingProgramme, Entity, Party, Project, Registry, UnitType
+from registry.parties.models import CooperativeApproach, CreditingProgramme, Entity, Party, Project, Registry, UnitType, UsePurpose
 
 #: Journal rows read from the database at a time (the export's memory does not grow with the journal).
 CHUNK = 2000
@@ -48,6 +48,19 @@ def reference_records(registry: Registry) -> Iterator[dict[str, Any]]:
     for approach in CooperativeApproach.objects.prefetch_related("parties").order_by("identifier"):
         parties = sorted(p.alpha3 for p in approach.parties.all())
         yield {"record": "approach", "identifier": approach.identifier, "name": approach.name, "parties": parties}
+    purposes = UsePurpose.objects.select_related("programme").prefetch_related("unit_types").order_by("programme__code", "position", "code")
+    for purpose in purposes:
+        yield {
+            "record": "use_purpose",
+            "code": purpose.code,
+            "programme": purpose.programme.code,
+            "name": purpose.name,
+            "name_ja": purpose.name_ja,
+            "towards_ndc": purpose.towards_ndc,
+            "domestic_only": purpose.domestic_only,
+            "unit_types": sorted(t.code for t in purpose.unit_types.all()),
+            "position": purpose.position,
+        }
     # The registry's own projects and those of units it acquired.
     acquired = Q(blocks__account__registry=registry)
     projects = (

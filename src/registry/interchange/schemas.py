@@ -12,6 +12,8 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
+from registry.core.checks import Check
+
 FORMAT = "registry-interchange"
 VERSION = 1
 
@@ -153,6 +155,18 @@ REFERENCE_SCHEMAS: dict[str, dict[str, Any]] = {
         },
         {"methodology": _TEXT, "sector": _TEXT},
     ),
+    "use_purpose": _record(
+        "use_purpose",
+        {
+            "code": {"type": "string", "pattern": "^[a-z0-9-]+$"},
+            "programme": _CODE,
+            "name": _CODE,
+            "towards_ndc": {"type": "boolean"},
+            "domestic_only": {"type": "boolean"},
+            "unit_types": {"type": "array", "items": _CODE},
+        },
+        {"name_ja": _TEXT, "position": {"type": "integer", "minimum": 0}},
+    ),
     "entity": _record(
         "entity",
         {"id": _POSITIVE, "name": _CODE, "country": {"type": "string", "pattern": "^[A-Z]{2}$"}},
@@ -249,13 +263,14 @@ def schema_name(record: dict[str, Any]) -> str | None:
     return kind if isinstance(kind, str) and kind in SCHEMAS and kind not in ("transaction",) else None
 
 
-def schema_problems(record: dict[str, Any]) -> list[str]:
-    """What is wrong with the shape of one record (empty: nothing)."""
+def schema_problems(record: dict[str, Any]) -> list[tuple[Check, dict[str, Any]]]:
+    """What is wrong with the shape of one record, as checks with their values (empty: nothing)."""
     name = schema_name(record)
     if name is None:
-        return [f"unknown record {record.get('record')!r}" + (f" of type {record.get('type')!r}" if "type" in record else "")]
+        kind = f"{record.get('record')!r}" + (f" of type {record.get('type')!r}" if "type" in record else "")
+        return [(Check.IMPORT_RECORD_UNKNOWN, {"record": kind})]
     problems = []
     for error in sorted(_VALIDATORS[name].iter_errors(record), key=lambda e: list(e.absolute_path)):
         where = "/".join(str(p) for p in error.absolute_path)
-        problems.append(f"{name}: {where + ': ' if where else ''}{error.message}")
+        problems.append((Check.IMPORT_SCHEMA_MISMATCH, {"schema": name, "detail": f"{where + ': ' if where else ''}{error.message}"}))
     return problems

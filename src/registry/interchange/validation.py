@@ -18,6 +18,7 @@ from typing import Any
 
 from registry.accounts.models import FINAL_TYPES, AccountStatus
 from registry.core import entries as e
+from registry.core.checks import Check
 from registry.core.ledger import LedgerConflict
 from registry.interchange.records import effective_of, typed_entry
 from registry.interchange.schemas import REFERENCE_SCHEMAS, schema_problems
@@ -28,13 +29,24 @@ from registry.parties.models import CooperativeApproach, CreditingProgramme, Par
 KEPT_PROBLEMS = 1000
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Problem:
+    """What is wrong on one line: a check with the values its message names."""
+
     line: int
-    message: str
+    check: Check
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def code(self) -> int:
+        return self.check.code
+
+    @property
+    def message(self) -> str:
+        return self.check.format(**self.params)
 
     def __str__(self) -> str:
-        return f"line {self.line}: {self.message}"
+        return f"line {self.line}: [{self.code}] {self.message}"
 
 
 @dataclass
@@ -75,10 +87,10 @@ class Report:
     def valid(self) -> bool:
         return self.problem_count == 0 and self.registry is not None
 
-    def add(self, line: int, message: str) -> None:
+    def add(self, line: int, check: Check, **params: Any) -> None:
         self.problem_count += 1
         if len(self.problems) < KEPT_PROBLEMS:
-            self.problems.append(Problem(line, message))
+            self.problems.append(Problem(line, check, params))
 
 
 Tick = Callable[[int], None]
@@ -89,31 +101,37 @@ def numbered_records(lines: Iterable[str], report: Report) -> Iterator[tuple[int
     for number, text in enumerate(lines, start=1):
         report.lines = number
         if not text.strip():
-            report.add(number, "an empty line (every line holds one JSON object)")
+            report.add(number, Check.IMPORT_EMPTY_LINE)
             continue
         try:
             record = json.loads(text)
         except ValueError as error:
-            report.add(number, f"not JSON: {error}")
+            report.add(number, Check.IMPORT_NOT_JSON, detail=str(error))
             continue
         if not isinstance(record, dict):
-            report.add(number, "not a JSON object")
+            report.add(number, Check.IMPORT_NOT_JSON, detail="not an object")
             continue
         yield number, record
 
 
-def validate(lines: Iterable[str], tick: Tick | None = None) -> Report:
-    """Check every line of an interchange file; the report lists every problem found."""
+def validate(lines: Iterable[str], tick: Tick | None = None, together: frozenset[str] | None = None) -> Report:
+    """Check every line of an interchange file; the report lists every problem found.
+
+    ``together``: the registries whose files are imported at the same time. An external transfer or
+    an acquisition is imported only with the other registry's file (its other half).
+    """
     report = Report()
     with scratched() as replay:
-        _Checker(report, replay).run(lines, tick or (lambda _n: None))
+        _Checker(report, replay, together).run(lines, tick or (lambda _n: None))
     return report
 
 
 class _Checker:
-    def __init__(self, report: Report, replay: Replay) -> None:
+    def __init__(self, report: Report, replay: Replay, together: frozenset[str] | None = None) -> None:
         self.report = report
         self.replay = replay
+        self.together = together
+        self.now = dt.datetime.now(dt.UTC)
         self.known = Known.installed()
         self.registry: str | None = None
         self.previous: tuple[dt.datetime, int] | None = None
@@ -123,10 +141,10 @@ class _Checker:
         for number, record in numbered_records(lines, self.report):
             tick(number)
             shape = schema_problems(record)
-            for message in shape:
-                self.report.add(number, message)
+            for check, params in shape:
+                self.report.add(number, check, **params)
             if number == 1 and record.get("record") != "header":
-                self.report.add(number, "the first line is the header record")
+                self.report.add(number, Check.IMPORT_HEADER_MISSING)
             if shape:
                 continue
             if record["record"] in REFERENCE_SCHEMAS:
@@ -134,17 +152,17 @@ class _Checker:
             else:
                 self._dated(number, record)
         if self.registry is None and self.report.lines == 0:
-            self.report.add(0, "the file is empty")
+            self.report.add(0, Check.IMPORT_FILE_EMPTY)
 
     # Reference data ------------------------------------------------------------------------------
 
     def _reference(self, number: int, record: dict[str, Any]) -> None:
         kind = record["record"]
         if self.previous is not None:
-            self.report.add(number, f"a {kind} record after the first dated record (reference data comes first)")
+            self.report.add(number, Check.IMPORT_REFERENCE_LATE, record=kind)
         if kind == "header":
             if number != 1:
-                self.report.add(number, "a second header")
+                self.report.add(number, Check.IMPORT_HEADER_REPEATED)
                 return
             self.registry = self.report.registry = record["registry"]
             self.known.registries.add(record["registry"])
@@ -173,13 +191,17 @@ class _Checker:
                 if record["approach"] is not None:
                     self._names(number, "cooperative approach", record["approach"], self.known.approaches)
                 self.known.projects.add(record["identifier"])
+            case "use_purpose":
+                self._names(number, "programme", record["programme"], self.known.programmes)
+                for unit_type in record["unit_types"]:
+                    self._names(number, "unit type", unit_type, self.known.unit_types)
             case "entity":
                 self.known.entities.add(record["id"])
 
     def _names(self, number: int, what: str, value: object, known: set[Any]) -> bool:
         if value in known:
             return True
-        self.report.add(number, f"unknown {what} {value!r}")
+        self.report.add(number, Check.IMPORT_REFERENCE_UNKNOWN, what=what.capitalize(), value=value)
         return False
 
     # Dated records -------------------------------------------------------------------------------
@@ -191,16 +213,20 @@ class _Checker:
         effective = effective_of(record)
         if self.previous is not None and effective < self.previous[0]:
             earlier, line = self.previous
-            self.report.add(number, f"date out of order: {record['effective']} is before {earlier.isoformat()} on line {line}")
+            self.report.add(
+                number, Check.IMPORT_DATE_OUT_OF_ORDER, effective=record["effective"], earlier=earlier.isoformat(), earlier_line=line
+            )
         else:
             self.previous = (effective, number)
             self.report.first_effective = self.report.first_effective or effective
             self.report.last_effective = effective
+        if effective > self.now:
+            self.report.add(number, Check.IMPORT_IN_THE_FUTURE, effective=record["effective"], now=self.now.isoformat(timespec="seconds"))
         self.sequence += 1
         try:
             recorded = typed_entry(record, self.registry, self.sequence)
         except e.MalformedEntry as error:
-            self.report.add(number, f"not a record the journal can hold: {error}")
+            self.report.add(number, Check.IMPORT_RECORD_MALFORMED, detail=str(error))
             return
         before = self.report.problem_count
         self._check(number, recorded.entry, effective)
@@ -209,14 +235,14 @@ class _Checker:
         try:
             self.replay.apply(recorded)
         except (LedgerConflict, KeyError, ValueError, OverflowError, sqlite3.Error) as conflict:
-            self.report.add(number, f"serials do not replay: {conflict}")
+            self.report.add(number, Check.IMPORT_SERIALS_DO_NOT_REPLAY, detail=str(conflict))
 
     def _check(self, number: int, entry: e.Entry, effective: dt.datetime) -> None:
         accounts = self.replay.accounts
         match entry:
             case e.AccountOpened():
                 if entry.account in accounts:
-                    self.report.add(number, f"account {entry.account} is opened a second time")
+                    self.report.add(number, Check.IMPORT_ACCOUNT_OPENED_TWICE, account=entry.account)
                 self._entity(number, entry.entity)
             case e.AccountStatusChanged():
                 self._account(number, entry.account)
@@ -224,7 +250,13 @@ class _Checker:
             case e.AuthorizationVersion():
                 versions = self.replay.authorizations.get(entry.identifier, [])
                 if entry.version != len(versions) + 1:
-                    self.report.add(number, f"authorisation {entry.identifier} version {entry.version} follows version {len(versions)}")
+                    self.report.add(
+                        number,
+                        Check.IMPORT_VERSION_OUT_OF_ORDER,
+                        version=entry.version,
+                        authorization=entry.identifier,
+                        previous=len(versions),
+                    )
                 if entry.cooperative_approach:
                     self._names(number, "cooperative approach", entry.cooperative_approach, self.known.approaches)
                 for party in entry.authorized_parties:
@@ -238,9 +270,11 @@ class _Checker:
                 self._account(number, entry.to_account, side="to")
                 self._names(number, "registry", entry.from_registry, self.known.registries)
                 self._blocks(number, entry.blocks, effective, own=False)
+                self._counterpart(number, "acquisition", entry.from_registry)
             case e.ExternalTransfer():
                 self._account(number, entry.from_account, side="from")
                 self._names(number, "registry", entry.to_registry, self.known.registries)
+                self._counterpart(number, "external transfer", entry.to_registry)
             case e.InternalTransfer() | e.Correction() | e.Retirement() | e.Cancellation():
                 self._account(number, entry.from_account, side="from")
                 self._account(number, entry.to_account, side="to")
@@ -253,13 +287,17 @@ class _Checker:
     def _account(self, number: int, account: str, side: str | None = None) -> None:
         found = self.replay.accounts.get(account)
         if found is None:
-            self.report.add(number, f"unknown account {account} (no earlier line opens it)")
+            self.report.add(number, Check.IMPORT_ACCOUNT_UNKNOWN, account=account)
             return
         account_type, status = found
         if side == "from" and account_type in FINAL_TYPES:
-            self.report.add(number, f"units leave the final account {account}")
+            self.report.add(number, Check.IMPORT_UNITS_LEAVE_FINAL, account=account)
         if side is not None and status != AccountStatus.OPEN:
-            self.report.add(number, f"units move through the {status} account {account}")
+            self.report.add(number, Check.IMPORT_ACCOUNT_NOT_OPEN, account=account, status=status)
+
+    def _counterpart(self, number: int, kind: str, other: str) -> None:
+        if self.together is not None and other not in self.together:
+            self.report.add(number, Check.IMPORT_COUNTERPART_MISSING, type=kind, registry=self.registry, counterpart=other)
 
     def _entity(self, number: int, entity: int | None) -> None:
         if entity is not None:
@@ -268,7 +306,9 @@ class _Checker:
     def _blocks(self, number: int, blocks: tuple[e.JournalBlock, ...], effective: dt.datetime, own: bool) -> None:
         for block in blocks:
             if own and block.originating_registry != self.registry:
-                self.report.add(number, f"an issuance of {block.originating_registry} serials in registry {self.registry}")
+                self.report.add(
+                    number, Check.IMPORT_FOREIGN_ISSUANCE, originating_registry=block.originating_registry, registry=self.registry
+                )
             self._names(number, "project", block.project, self.known.projects)
             self._names(number, "unit type", block.unit_type, self.known.unit_types)
             if block.approach is not None:
@@ -279,9 +319,12 @@ class _Checker:
     def _authorised(self, number: int, identifier: str, effective: dt.datetime) -> None:
         versions = self.replay.authorizations.get(identifier)
         if not versions:
-            self.report.add(number, f"an action under authorisation {identifier}, which no earlier line records")
+            self.report.add(number, Check.IMPORT_AUTHORIZATION_UNRECORDED, authorization=identifier)
         elif versions[0].date > effective.date():
             self.report.add(
                 number,
-                f"an action on {effective.date().isoformat()}, before its authorisation {identifier} of {versions[0].date.isoformat()}",
+                Check.IMPORT_BEFORE_AUTHORIZATION,
+                date=effective.date().isoformat(),
+                authorization=identifier,
+                authorization_date=versions[0].date.isoformat(),
             )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
 
 from django.db import transaction
@@ -14,6 +16,23 @@ from registry.parties.models import Registry
 
 #: The journal's ``kind`` of an authorisation's version.
 AUTHORIZATION_VERSION_KIND = "authorization_version"
+
+#: When the actions journaled now took effect, while an import replays them (``taking_effect``).
+_taking_effect: ContextVar[datetime | None] = ContextVar("taking_effect", default=None)
+
+
+@contextmanager
+def taking_effect(moment: datetime) -> Iterator[None]:
+    """Every entry appended inside is an imported action that took effect at ``moment``.
+
+    Only the import of a registry's history (``registry.interchange.importing``) uses it: the
+    services it calls journal as always, dated now, and each entry carries ``moment`` beside.
+    """
+    token = _taking_effect.set(moment)
+    try:
+        yield
+    finally:
+        _taking_effect.reset(token)
 
 
 def lock_registry(registry: Registry) -> Registry:
@@ -33,11 +52,12 @@ def append_entry(
     """Chain ``entry`` onto the registry's journal, inside the caller's ledger transaction.
 
     The head is read afresh under the registry lock, so callers may hold any copy of ``registry``.
-    ``effective`` only for an imported action (when it took effect, before ``at``); a live action
-    is always dated now.
+    ``effective`` only for an imported action (when it took effect, before ``at``; by default the
+    moment of ``taking_effect`` around the call); a live action is always dated now.
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("journal entries are appended only inside a ledger transaction")
+    effective = effective or _taking_effect.get()
     registry = lock_registry(registry)
     sequence = registry.journal_length + 1
     text = write_body(Recorded(registry.registry_id, sequence, at, entry, effective))
