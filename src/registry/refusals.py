@@ -98,7 +98,7 @@ def _value(name: str, value: Any, params: dict[str, Any]) -> str:
         from registry.transactions.models import CancellationKind
 
         return _("、").join(str(CancellationKind(k).label) if k in CancellationKind.values else k for k in text.split(", "))
-    if name in ("detail", "why", "definition", "type", "actor", "programme", "unit_type", "allowed"):
+    if name in ("detail", "why", "definition", "type", "actor", "programme", "unit_type", "allowed", "what"):
         return gettext(text) if text else text
     if name == "title" and translation.get_language() == "ja" and params.get("title_ja"):
         return str(params["title_ja"])

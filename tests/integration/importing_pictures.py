@@ -56,7 +56,11 @@ def balances() -> dict[str, int]:
 
 
 def accounts(registry_ids: list[str]) -> list[tuple[Any, ...]]:
-    return sorted(Account.objects.filter(registry__registry_id__in=registry_ids).values_list("number", "registry__registry_id", "type", "status", "purpose", "entity__name"))
+    return sorted(
+        Account.objects.filter(registry__registry_id__in=registry_ids).values_list(
+            "number", "registry__registry_id", "type", "status", "purpose", "entity__name"
+        )
+    )
 
 
 def article6_records() -> dict[str, list[tuple[Any, ...]]]:

@@ -81,7 +81,10 @@ def test_each_imported_entry_keeps_its_original_date_beside_the_date_of_import(d
     paths, _ = demo_history
     import_history(_operator(), paths)
     original = [json.loads(line)["effective"] for line in paths[0].read_text(encoding="utf-8").splitlines() if '"effective"' in line]
-    stored = [entries.parse_body(b) for b in JournalEntry.objects.filter(registry__registry_id="MNG01").order_by("sequence").values_list("body", flat=True)]
+    stored = [
+        entries.parse_body(b)
+        for b in JournalEntry.objects.filter(registry__registry_id="MNG01").order_by("sequence").values_list("body", flat=True)
+    ]
     assert len(stored) == len(original)
     for recorded, effective in zip(stored, original, strict=True):
         assert recorded.effective is not None and recorded.effective.isoformat().replace("+00:00", "Z") == effective

@@ -88,8 +88,10 @@ def test_export_history_and_import_dry_run_commands(demo, tmp_path: Path):
     call_command("export_history", registry="MNG01", output=str(path), stdout=out)
     assert "records of MNG01" in out.getvalue()
     # Into this installation the history is refused: MNG01 already has live entries.
-    with pytest.raises(CommandError, match="only be imported into an empty registry"):
-        call_command("import", input=str(path), dry_run=True, stdout=io.StringIO(), stderr=io.StringIO())
+    err = io.StringIO()
+    with pytest.raises(CommandError, match="nothing was written"):
+        call_command("import", input=str(path), dry_run=True, stdout=io.StringIO(), stderr=err)
+    assert "[7630] Registry MNG01 already has" in err.getvalue() and "recorded live" in err.getvalue()
 
 
 # Refusals -----------------------------------------------------------------------------------------
@@ -120,7 +122,7 @@ def test_an_overlapping_issuance_is_refused_naming_its_line(mongolia):
     at = _first(lines, _is("issuance"))
     lines.insert(at + 1, lines[at])  # the same serials issued twice
     problems = _problems(lines)
-    assert any(p.startswith(f"line {at + 2}: ") and "overlap" in p for p in problems), problems
+    assert any(p.startswith(f"line {at + 2}: [7619] ") and "overlap" in p for p in problems), problems
 
 
 def test_an_unknown_account_is_refused_naming_its_line(mongolia):
@@ -130,7 +132,7 @@ def test_an_unknown_account_is_refused_naming_its_line(mongolia):
     record["to"] = "MN-999-9999"
     lines[at] = json.dumps(record)
     problems = _problems(lines)
-    assert f"line {at + 1}: unknown account MN-999-9999 (no earlier line opens it)" in problems
+    assert f"line {at + 1}: [7612] Account MN-999-9999 is unknown: no earlier line opens it." in problems
 
 
 def test_an_action_before_its_authorisation_is_refused_naming_its_line(mongolia):
@@ -143,7 +145,7 @@ def test_an_action_before_its_authorisation_is_refused_naming_its_line(mongolia)
     lines[version_line] = json.dumps(version)
     problems = _problems(lines)
     assert any(
-        p.startswith(f"line {at + 1}: an action on ") and f"before its authorisation {record['authorization']}" in p for p in problems
+        p.startswith(f"line {at + 1}: [7618] An action on ") and f"before authorization {record['authorization']}" in p for p in problems
     )
 
 
@@ -155,7 +157,7 @@ def test_a_date_out_of_order_is_refused_naming_its_line(mongolia):
     record["effective"] = "2001-01-01T00:00:00Z"
     lines[at] = json.dumps(record)
     problems = _problems(lines)
-    assert any(p.startswith(f"line {at + 1}: date out of order: 2001-01-01T00:00:00Z is before ") for p in problems), problems
+    assert any(p.startswith(f"line {at + 1}: [7609] Date out of order: 2001-01-01T00:00:00Z is before ") for p in problems), problems
 
 
 def test_a_line_that_breaks_the_schema_or_is_not_json_is_named(mongolia):
@@ -166,8 +168,10 @@ def test_a_line_that_breaks_the_schema_or_is_not_json_is_named(mongolia):
     lines[at] = json.dumps(record)
     lines.append("{not json")
     problems = _problems(lines)
-    assert any(p.startswith(f"line {at + 1}: issuance: Additional properties") for p in problems), problems
-    assert any(p.startswith(f"line {len(lines)}: not JSON") for p in problems)
+    assert any(
+        p.startswith(f"line {at + 1}: [7604] The record does not match the schema of issuance: Additional properties") for p in problems
+    )
+    assert any(p.startswith(f"line {len(lines)}: [7601] The line is not one JSON object") for p in problems)
 
 
 def test_the_import_command_reports_every_problem_and_writes_nothing(mongolia, tmp_path: Path):
@@ -182,32 +186,42 @@ def test_the_import_command_reports_every_problem_and_writes_nothing(mongolia, t
     err = io.StringIO()
     with pytest.raises(CommandError, match="nothing was written"):
         call_command("import", input=str(path), dry_run=True, stdout=io.StringIO(), stderr=err)
-    assert f"{path}:line {at + 1}: unknown account MN-000-0000" in err.getvalue()
+    assert f"{path}:line {at + 1}: [7612] Account MN-000-0000 is unknown" in err.getvalue()
     assert JournalEntry.objects.count() == before
 
 
 @pytest.fixture(scope="module")
-def demo_file(tmp_path_factory, django_db_setup, django_db_blocker) -> Path:
-    """MNG01's demo history as a file, written from a database rolled back afterwards."""
+def demo_files(tmp_path_factory, django_db_setup, django_db_blocker) -> list[Path]:
+    """MNG01's and JPN01's demo histories as files, written from a database rolled back afterwards."""
     from django.db import transaction
 
-    path = tmp_path_factory.mktemp("interchange") / "MNG01.jsonl"
+    directory = tmp_path_factory.mktemp("interchange")
+    paths = [directory / "MNG01.jsonl", directory / "JPN01.jsonl"]
     with django_db_blocker.unblock(), transaction.atomic():
         seed_reference_data()
         seed_demo_ledger()
-        with path.open("w", encoding="utf-8") as out:
-            export_history(Registry.objects.get(registry_id="MNG01"), out)
+        for path in paths:
+            with path.open("w", encoding="utf-8") as out:
+                export_history(Registry.objects.get(registry_id=path.stem), out)
         transaction.set_rollback(True)
-    return path
+    return paths
 
 
-def test_into_an_empty_installation_the_demo_history_checks_clean_and_the_dry_run_writes_nothing(db, demo_file: Path, monkeypatch):
+def test_into_an_empty_installation_the_demo_histories_check_clean_and_the_dry_run_writes_nothing(db, demo_files, monkeypatch):
     command = importlib.import_module("registry.cli.management.commands.import")
 
     monkeypatch.setattr(command, "PROGRESS_FROM_BYTES", 0)  # the streamed path, with its progress bar
     assert not Registry.objects.exists()
     out = io.StringIO()
-    call_command("import", input=str(demo_file), dry_run=True, stdout=out, stderr=io.StringIO())
-    assert "dated records of MNG01" in out.getvalue() and "no problems" in out.getvalue()
-    assert "dry run: nothing was written" in out.getvalue()
+    call_command("import", "--input", str(demo_files[0]), "--input", str(demo_files[1]), "--dry-run", stdout=out, stderr=io.StringIO())
+    assert "dated records of MNG01" in out.getvalue() and "dated records of JPN01" in out.getvalue()
+    assert "no problems" in out.getvalue() and "dry run: nothing was written" in out.getvalue()
     assert not Registry.objects.exists() and not JournalEntry.objects.exists()
+
+
+def test_an_external_transfer_without_the_other_registrys_file_is_refused_with_7632(db, demo_files):
+    err = io.StringIO()
+    with pytest.raises(CommandError, match="nothing was written"):
+        call_command("import", input=str(demo_files[0]), dry_run=True, stdout=io.StringIO(), stderr=err)
+    line = _first(demo_files[0].read_text(encoding="utf-8").splitlines(), _is("external_transfer")) + 1
+    assert f"{demo_files[0]}:line {line}: [7632] An external transfer between MNG01 and JPN01" in err.getvalue()

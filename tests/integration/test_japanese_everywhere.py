@@ -125,6 +125,22 @@ def test_the_detector_finds_english_and_passes_japanese_with_identifiers():
 
 #: A value of each parameter the services put in a failure, in the form they put it.
 PARAMETERS = {
+    # 76xx, the import of a history: values as a file gives them
+    "record": "authorization_version",
+    "schema": "external_transfer",
+    "what": "Cooperative approach",
+    "value": "CA0009",
+    "effective": "2024-03-01T00:00:00Z",
+    "earlier": "2024-05-01T00:00:00Z",
+    "earlier_line": 41,
+    "previous": 1,
+    "version": 3,
+    "date": "2023-04-01",
+    "authorization_date": "2024-06-01",
+    "originating_registry": "JPN01",
+    "count": 7,
+    "counterpart": "JPN01",
+    "imported_at": "2026-12-03T09:00:00Z",
     "created": "2026-12-03T09:00:00Z",
     "key": "AAAA",
     "received": "2026-12-03T09:10:00Z",

@@ -187,7 +187,7 @@ class Check(Enum):
     IMPORT_BEFORE_AUTHORIZATION = (7618, "An action on {date}, before authorization {authorization} of {authorization_date}.")
     IMPORT_SERIALS_DO_NOT_REPLAY = (7619, "The serials do not replay: {detail}")
     IMPORT_FILE_EMPTY = (7620, "The file is empty.")
-    IMPORT_IN_THE_FUTURE = (7621, "The record takes effect on {effective}, after the moment of import ({now}).")
+    IMPORT_IN_THE_FUTURE = (7621, "The record takes effect on {effective}, after the moment of import ({imported_at}).")
     IMPORT_REGISTRY_LIVE = (
         7630,
         "Registry {registry} already has {count} journal entries recorded live: history is imported only into an empty registry,"
@@ -199,8 +199,8 @@ class Check(Enum):
     )
     IMPORT_COUNTERPART_MISSING = (
         7632,
-        "A {type} between {registry} and {counterpart}, whose history this import does not bring: import both files together"
-        " (--input twice).",
+        "An {type} between {registry} and {counterpart}, whose history this import does not bring: import both files together"
+        " (registry import --input=A.jsonl --input=B.jsonl).",
     )
     IMPORT_REGISTRY_TWICE = (7633, "Two files bring the history of registry {registry}; give each registry's file once.")
     IMPORT_RESULT_DIFFERS = (7634, "The registry records this {record} otherwise than the file: {detail}")

@@ -221,7 +221,9 @@ class _Checker:
             self.report.first_effective = self.report.first_effective or effective
             self.report.last_effective = effective
         if effective > self.now:
-            self.report.add(number, Check.IMPORT_IN_THE_FUTURE, effective=record["effective"], now=self.now.isoformat(timespec="seconds"))
+            self.report.add(
+                number, Check.IMPORT_IN_THE_FUTURE, effective=record["effective"], imported_at=self.now.strftime("%Y-%m-%dT%H:%M:%SZ")
+            )
         self.sequence += 1
         try:
             recorded = typed_entry(record, self.registry, self.sequence)

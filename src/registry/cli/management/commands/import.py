@@ -36,7 +36,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        paths = [Path(p) for p in options["input"]]
+        given = options["input"]
+        paths = [Path(p) for p in ([given] if isinstance(given, str) else given)]
         for path in paths:
             if not path.is_file():
                 raise CommandError(f"no file {path}")
