@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction as db
 from django.db.models import Max, Q
 from django.utils import timezone
@@ -330,6 +331,9 @@ class _Writer:
                     self._apply(registry_id, recorded.entry, item)
             except CheckFailed as failure:
                 self._refuse(item.file, item.line, failure.check, failure.params)
+            except (ValueError, LookupError, ObjectDoesNotExist) as error:
+                # A value no service accepts (a purpose, a kind) or a code that names nothing.
+                self._refuse(item.file, item.line, Check.IMPORT_RECORD_MALFORMED, {"detail": str(error)})
             self.imported.records += 1
         self._settle()
 
