@@ -51,7 +51,7 @@ def demo_history(tmp_path_factory, django_db_setup, django_db_blocker):
 def benchmark_history(tmp_path_factory, django_db_setup, django_db_blocker):
     def build() -> None:
         world = prepare_world(clients=1)
-        grow_ledger(world, blocks=300, batch=100)
+        grow_ledger(world, blocks=200, batch=100)
 
     return _exported(tmp_path_factory, django_db_blocker, "benchmark", build, [BENCHMARK_REGISTRY])
 

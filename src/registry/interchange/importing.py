@@ -67,6 +67,10 @@ from registry.units.models import UnitBlock
 
 #: Called with the number of bytes read so far (for a progress bar).
 Progress = Callable[[int], None]
+#: Accounts kept at hand between records (most movements name a few busy accounts again and again).
+ACCOUNTS_REMEMBERED = 4096
+#: The records whose services may record something by themselves (a first transfer, an acquisition).
+WITH_CONSEQUENCES = (e.Issuance, e.UnitsAuthorized, e.ExternalTransfer, e.Cancellation)
 
 
 @dataclass(frozen=True)
@@ -229,7 +233,9 @@ class _Writer:
         self.produced: Counter[tuple[Any, ...]] = Counter()
         self.where: dict[tuple[Any, ...], tuple[int, int]] = {}
         self.group: dt.datetime | None = None
-        self.last_entry = JournalEntry.objects.aggregate(last=Max("pk"))["last"] or 0
+        self.last_entry = 0
+        self.entries_before = JournalEntry.objects.count()
+        self.accounts: dict[str, Account] = {}
         self.import_started = timezone.now()
 
     def close(self) -> None:
@@ -326,6 +332,8 @@ class _Writer:
                 self.group = item.effective
             registry_id = registry_of[item.file]
             recorded = typed_entry(item.record, registry_id, 0)
+            if isinstance(recorded.entry, WITH_CONSEQUENCES):  # what its service writes comes after this entry
+                self.last_entry = JournalEntry.objects.aggregate(last=Max("pk"))["last"] or 0
             try:
                 with taking_effect(item.effective):
                     self._apply(registry_id, recorded.entry, item)
@@ -501,14 +509,20 @@ class _Writer:
             detail = f"the units went to {tx.to_account.number}, not {entry.to_account}"
             self._refuse(item.file, item.line, Check.IMPORT_RESULT_DIFFERS, {"record": "transaction", "detail": detail})
         effective = item.effective
+        if entry is not None and not isinstance(entry, WITH_CONSEQUENCES):
+            Transaction.objects.filter(pk=tx.pk).update(created_at=effective, completed_at=effective)
+            return
         Transaction.objects.filter(Q(pk=tx.pk) | Q(trigger_id=tx.pk) | Q(counterpart_id=tx.pk)).update(
             created_at=effective, completed_at=effective
         )
         FirstTransfer.objects.filter(transaction__trigger_id=tx.pk).update(at=effective)
-        written = JournalEntry.objects.filter(pk__gt=self.last_entry).order_by("pk").values_list("pk", "registry__registry_id", "body")
+        written = (
+            JournalEntry.objects.filter(pk__gt=self.last_entry, kind="transaction")
+            .order_by("pk")
+            .values_list("pk", "registry__registry_id", "body")
+        )
         for pk, registry_id, body in written:
             self.last_entry = pk
-            self.imported.entries += 1
             produced = e.parse_body(body).entry
             match produced:
                 case e.FirstTransferred():
@@ -541,13 +555,20 @@ class _Writer:
 
     def finish(self) -> None:
         """The next serial of each registry follows the last it ever issued."""
+        self.imported.entries = JournalEntry.objects.count() - self.entries_before
         for registry_id in self.imported.registries:
             registry = self._registry(registry_id)
             last = UnitBlock.objects.filter(originating_registry=registry_id).aggregate(last=Max("end"))["last"] or 0
             Registry.objects.filter(pk=registry.pk, next_serial__lte=last).update(next_serial=last + 1)
 
     def _account(self, number: str) -> Account:
-        return Account.objects.select_related("registry").get(number=number)
+        """The account, as the services take it: they lock it and read its status afresh, so a copy
+        read earlier in the import serves (its number, type and registry never change)."""
+        account = self.accounts.pop(number, None) or Account.objects.select_related("registry").get(number=number)
+        self.accounts[number] = account  # most recently used last
+        if len(self.accounts) > ACCOUNTS_REMEMBERED:
+            del self.accounts[next(iter(self.accounts))]
+        return account
 
     def _entity(self, registry_id: str, file_id: int | None) -> Entity | None:
         return None if file_id is None else self.entities[(registry_id, file_id)]
