@@ -21,6 +21,11 @@ AUTHORIZATION_VERSION_KIND = "authorization_version"
 _taking_effect: ContextVar[datetime | None] = ContextVar("taking_effect", default=None)
 
 
+def importing() -> bool:
+    """Whether the actions journaled now are imported history (inside ``taking_effect``)."""
+    return _taking_effect.get() is not None
+
+
 @contextmanager
 def taking_effect(moment: datetime) -> Iterator[None]:
     """Every entry appended inside is an imported action that took effect at ``moment``.

@@ -11,12 +11,18 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone, translation
 
+from registry.journal.services import importing
 from registry.notifications.messages import render
 from registry.notifications.models import Notification
 
 
 def notify(users: Iterable[User], kind: str, **params: Any) -> list[Notification]:
-    """Record ``kind`` for each user; the email goes when the surrounding transaction commits."""
+    """Record ``kind`` for each user; the email goes when the surrounding transaction commits.
+
+    Nobody is told of imported history: it took effect long ago, and was told then.
+    """
+    if importing():
+        return []
     now = timezone.now()
     created = [
         Notification.objects.create(user=user, kind=kind, params=params, created_at=now) for user in {u.pk: u for u in users}.values()
