@@ -160,6 +160,20 @@ MONGOLIA: list[dict[str, Any]] = [
         "purposes": "NDC",
         "ranges": [["MNG01", 1, 600, "MNG01-000002"]],
     },
+    _version("2024-01-10T00:00:00Z", "MN-NDC-01", "NDC", "first_international_transfer", 600)
+    | {
+        "version": 2,
+        "date": "2023-06-01",
+        "authorized_entities": [
+            {
+                "entity": 1,
+                "name": "Darkhan Solar LLC",
+                "country": "MN",
+                "identification_number": "",
+                "conditions": "Transfers to Japanese buyers only",
+            }
+        ],
+    },
     _first_transfer("2024-02-01T05:00:00Z", 4, 3, "external_transfer", "MN-NDC-01", "first_international_transfer", 1, 400, "JPN"),
     _move("2024-02-01T05:00:00Z", 3, "external_transfer", "MNG01-000002", "JPN01-000002", 1, 400, to_registry="JPN01"),
     _version("2025-01-15T00:00:00Z", "MN-OIMP-01", "OIMP", "use_or_cancellation", 300, oimp="CORSIA"),
@@ -326,12 +340,14 @@ JAPAN_ACTIONS_2025 = [
 JAPAN_HOLDINGS_2025 = [_units("JPN01", "MN-NDC-01", 151, 400)]
 
 
-def _authorization(identifier: str, date: str, quantity: int, purposes: str, oimp: str, definition: str) -> dict[str, Any]:
+def _authorization(
+    identifier: str, date: str, quantity: int, purposes: str, oimp: str, definition: str, version: int = 1, entities: str = NA
+) -> dict[str, Any]:
     return {
         "Authorization ID": identifier,
         "Date of authorization": date,
         "Cooperative approach ID": "CA0001",
-        "Version of the authorization": 1,
+        "Version of the authorization": version,
         "Authorized quantity": quantity,
         "Metric": "GHG",
         "Applicable GWP value(s)": "AR5",
@@ -340,7 +356,7 @@ def _authorization(identifier: str, date: str, quantity: int, purposes: str, oim
         "Activity type(s)": NA,
         "Purposes for authorization": purposes,
         "Authorized Party(ies) ID": "JPN",
-        "Authorized entity(ies) ID": NA,
+        "Authorized entity(ies) ID": entities,
         "OIMP authorized by the Party": oimp,
         "Authorized timeframe": NA,
         "Authorization terms and conditions": NA,
@@ -350,9 +366,25 @@ def _authorization(identifier: str, date: str, quantity: int, purposes: str, oim
     }
 
 
+#: Every version of both authorisations: MN-NDC-01 as of 2023, its version 2 of 2024 naming Darkhan
+#: Solar as an authorised entity, and MN-OIMP-01 of 2025.
 MONGOLIA_AUTHORIZATIONS_2025 = [
     _authorization("MN-NDC-01", "01/06/2023", 600, "NDC", NA, NA),
+    _authorization("MN-NDC-01", "01/06/2023", 600, "NDC", NA, NA, version=2, entities="Darkhan Solar LLC"),
     _authorization("MN-OIMP-01", "15/01/2025", 300, "OIMP", "CORSIA", "Use or Cancellation"),
+]
+#: The authorised entity with the conditions version 2 gave it.
+MONGOLIA_ENTITIES_2025 = [
+    {
+        "Date of the authorization": "01/06/2023",
+        "Name": "Darkhan Solar LLC",
+        "Country of incorporation": "MN",
+        "Identification number": NA,
+        "Cooperative approach ID": "CA0001",
+        "Conditions": "Transfers to Japanese buyers only",
+        "Change and revocation conditions": NA,
+        "Additional explanatory information": "",
+    }
 ]
 
 
@@ -373,6 +405,7 @@ def test_the_aef_of_2025_of_both_registries_is_what_the_history_says(operator, f
     assert _table("MNG01", "Table 3 Actions") == MONGOLIA_ACTIONS_2025
     assert _table("MNG01", "Table 4 Holdings") == MONGOLIA_HOLDINGS_2025
     assert _table("MNG01", "Table 2 Authorizations") == MONGOLIA_AUTHORIZATIONS_2025
+    assert _table("MNG01", "Table 5 Authorized entities") == MONGOLIA_ENTITIES_2025
     assert _table("JPN01", "Table 3 Actions") == JAPAN_ACTIONS_2025
     assert _table("JPN01", "Table 4 Holdings") == JAPAN_HOLDINGS_2025
 

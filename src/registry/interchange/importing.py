@@ -21,7 +21,7 @@ import json
 import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,13 @@ from django.utils import timezone
 from registry.accounts.models import Account, AccountStatus, AccountType
 from registry.accounts.services import change_account_status, open_account
 from registry.article6.models import Authorization, FirstTransfer
-from registry.article6.services import AMENDABLE, create_authorization, record_authorization_version
+from registry.article6.services import (
+    AMENDABLE,
+    authorization_version,
+    authorize_entity,
+    create_authorization,
+    record_authorization_version,
+)
 from registry.core import entries as e
 from registry.core.checks import Check, CheckFailed
 from registry.core.serials import SerialRange
@@ -473,13 +479,41 @@ class _Writer:
                 terms=entry.terms,
             )
         else:
+            authorization = Authorization.objects.get(identifier=entry.identifier)
+            added = self._entity_added(registry, authorization, entry)
+            if added is not None:
+                # A version that only authorises one more entity, with Table 5's conditions.
+                authorize_entity(
+                    self.actor,
+                    authorization,
+                    name=added.name,
+                    country=added.country,
+                    identification_number=added.identification_number,
+                    conditions=added.conditions,
+                    change_and_revocation_conditions=added.change_and_revocation_conditions,
+                    explanation=added.explanation,
+                )
+                return
             record_authorization_version(
                 self.actor,
-                Authorization.objects.get(identifier=entry.identifier),
+                authorization,
                 authorized_parties=parties,
                 authorized_entities=[x for x in entities if x is not None],
                 **fields,
             )
+
+    def _entity_added(self, registry: Registry, authorization: Authorization, entry: e.AuthorizationVersion) -> e.AuthorizedEntity | None:
+        """The one entity ``entry`` adds to the version in force, if that is all it changes."""
+        previous = authorization_version(authorization)
+        named = tuple(
+            replace(n, entity=found.pk) for n in entry.authorized_entities if (found := self._entity(registry.registry_id, n.entity))
+        )
+        before = {n.entity for n in previous.authorized_entities}
+        added = [n for n in named if n.entity not in before]
+        if len(added) != 1 or len(named) != len(before) + 1:
+            return None
+        same = replace(entry, version=previous.version, recorded_by=previous.recorded_by, authorized_entities=previous.authorized_entities)
+        return added[0] if same == previous else None
 
     def _issue(self, registry: Registry, to_account: str, block: e.JournalBlock, item: _Dated) -> None:
         # The issuance takes the registry's next serials: the file's, which the check found free.
