@@ -429,3 +429,38 @@ def test_a_first_transfer_the_services_do_not_make_is_refused_with_7634(operator
     (problem,) = refused.value.problems
     assert problem.problem.code == 7634 and "first_transfer of MNG01:601-700" in problem.problem.message
     assert not JournalEntry.objects.exists()
+
+
+def _broken(kind: str) -> tuple[list[dict[str, Any]], int, int]:
+    """Mongolia's history broken one way: the records, the line (1-based) that is wrong, its code."""
+    records = [dict(r) for r in MONGOLIA]
+    issuance = next(i for i, r in enumerate(records) if r.get("type") == "issuance")
+    match kind:
+        case "overlap":  # serials 901-1100 overlap the 1-1000 issued before
+            again = records[issuance] | {"transaction": 11, "blocks": [_block(901, 1100, None, False)]}
+            records.insert(issuance + 1, again)
+            return records, issuance + 2, 7619
+        case "unknown account":
+            at = next(i for i, r in enumerate(records) if r.get("type") == "external_transfer")
+            records[at] = records[at] | {"from": "MNG01-000099"}
+            return records, at + 1, 7612
+        case "before its authorisation":
+            at = next(i for i, r in enumerate(records) if r.get("type") == "authorization" and r["authorization"] == "MN-OIMP-01")
+            records[at] = records[at] | {"effective": "2025-01-14T00:00:00Z"}  # the day before MN-OIMP-01
+            version = next(i for i, r in enumerate(records) if r.get("authorization") == "MN-OIMP-01")
+            records[version] = records[version] | {"effective": "2025-01-10T00:00:00Z", "date": "2025-01-15"}
+            return records, at + 1, 7618
+        case _:  # a date out of order
+            records[issuance] = records[issuance] | {"effective": "2022-12-31T00:00:00Z"}
+            return records, issuance + 1, 7609
+
+
+@pytest.mark.parametrize("kind", ["overlap", "unknown account", "before its authorisation", "date out of order"])
+def test_a_broken_history_is_refused_naming_the_line_and_code_and_nothing_is_written(operator, tmp_path, kind):
+    records, line, code = _broken(kind)
+    files = [_write(tmp_path, "MNG01", records), _write(tmp_path, "JPN01", JAPAN)]
+    with pytest.raises(ImportRefused) as refused:
+        import_history(operator, files)
+    found = [(p.path.name, p.problem.line, p.problem.code) for p in refused.value.problems]
+    assert ("MNG01.jsonl", line, code) in found, found
+    assert not JournalEntry.objects.exists() and not Registry.objects.exists()
