@@ -19,6 +19,7 @@ from registry.article6.aef import build_annual_information
 from registry.interchange.importing import ImportRefused, import_history
 from registry.journal.models import JournalEntry
 from registry.parties.models import Registry
+from registry.transactions.models import Transaction
 from registry.verification import verify
 
 REFERENCE: list[dict[str, Any]] = [
@@ -160,6 +161,9 @@ MONGOLIA: list[dict[str, Any]] = [
         "purposes": "NDC",
         "ranges": [["MNG01", 1, 600, "MNG01-000002"]],
     },
+    # Units sent to the wrong account in 2023, and the correction that moved them back.
+    _move("2023-07-01T00:00:00Z", 12, "internal_transfer", "MNG01-000002", "MNG01-000001", 901, 950),
+    _move("2023-07-02T00:00:00Z", 13, "correction", "MNG01-000001", "MNG01-000002", 901, 950, reason="wrong account", corrects=12),
     _version("2024-01-10T00:00:00Z", "MN-NDC-01", "NDC", "first_international_transfer", 600)
     | {
         "version": 2,
@@ -401,6 +405,8 @@ def test_the_aef_of_2025_of_both_registries_is_what_the_history_says(operator, f
     imported = import_history(operator, files)
     assert imported.registries == ["MNG01", "JPN01"]
     assert verify().ok
+    corrected = Transaction.objects.get(type="correction")
+    assert corrected.corrects.type == "internal_transfer" and corrected.completed_at.date().isoformat() == "2023-07-02"
 
     assert _table("MNG01", "Table 3 Actions") == MONGOLIA_ACTIONS_2025
     assert _table("MNG01", "Table 4 Holdings") == MONGOLIA_HOLDINGS_2025

@@ -28,7 +28,6 @@ from typing import Any
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction as db
 from django.db.models import Max, Q
-from django.utils import timezone
 
 from registry.accounts.models import Account, AccountStatus, AccountType
 from registry.accounts.services import change_account_status, open_account
@@ -242,7 +241,6 @@ class _Writer:
         self.last_entry = 0
         self.entries_before = JournalEntry.objects.count()
         self.accounts: dict[str, Account] = {}
-        self.import_started = timezone.now()
 
     def close(self) -> None:
         self.numbers.close()
