@@ -70,8 +70,9 @@ class TemporaryPasswordMustChange:
 
 
 #: Paths whose refusals are recorded elsewhere (the API, with its problem details) or are not
-#: refusals of anything a person asked for (static files, the load balancer's probe).
-UNRECORDED_PATHS = ("/api/", "/static/", "/health")
+#: refusals of anything a person asked for (static files, the load balancer's probe, what browsers
+#: and crawlers ask for by themselves).
+UNRECORDED_PATHS = ("/api/", "/static/", "/health", "/favicon.ico", "/robots.txt")
 #: Answers that refuse: forbidden, not found (which is also how another account's page answers),
 #: method not allowed, and a request the page could not read.
 REFUSING_STATUSES = frozenset({400, 403, 404, 405})
