@@ -318,3 +318,9 @@ def test_a_refusal_is_recorded_only_once_when_the_view_records_it(registry_in_us
     assert client.get(f"/app/accounts/{world.japanese.number}/").status_code == 404  # the view logs view_account denied
     entries = list(OperationLog.objects.filter(pk__gt=logged))
     assert [(e.action, e.outcome) for e in entries] == [(Operation.VIEW_ACCOUNT, "denied")]
+
+
+def test_an_address_without_its_slash_is_redirected_not_refused(registry_in_use):
+    logged = last_entry()
+    assert client_for(registry_in_use.representative).get("/app/accounts").status_code == 301
+    assert not OperationLog.objects.filter(pk__gt=logged).exists()

@@ -76,7 +76,7 @@ UNRECORDED_PATHS = ("/api/", "/static/", "/health", "/favicon.ico", "/robots.txt
 #: Answers that refuse: forbidden, not found (which is also how another account's page answers),
 #: method not allowed, and a request the page could not read.
 REFUSING_STATUSES = frozenset({400, 403, 404, 405})
-#: Which object a page names, by URL parameter (and, for a number, by the page it is on).
+#: Which object a page's ``pk`` names, by the page's URL name.
 TRANSACTION_PAGES = frozenset({"transaction", "decide", "use-notice"})
 APPLICATION_PAGES = frozenset({"application", "application-document", "application-certificate"})
 
