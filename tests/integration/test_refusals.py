@@ -559,6 +559,7 @@ def test_every_check_code_in_the_table_has_a_refusal_test():
         HERE / "test_api_hostile.py",
         HERE / "test_use_purposes.py",
         HERE / "test_web_confirmation.py",
+        HERE / "test_import_refusals.py",
         HERE.parent / "peers" / "test_peers.py",
         HERE.parent / "unit" / "test_peer_messages.py",
     ):
