@@ -1,7 +1,7 @@
 """The administration site, in the reader's language: its titles, and the names of apps and models.
 
-The names are given here rather than as models' ``verbose_name`` so that translating the admin
-changes no model state (no migrations in every app); django-axes and django-otp speak no Japanese.
+Our apps and models name themselves (``verbose_name``, translated); the names here are those of
+django-axes and django-otp, which speak no Japanese.
 """
 
 from __future__ import annotations
@@ -13,31 +13,13 @@ from django.contrib.admin.apps import AdminConfig
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+#: Django's own apps and ours name themselves (``AppConfig.verbose_name``); these do not, in Japanese.
 APPS = {
-    "parties": _("Parties, programmes and projects"),
-    "accounts": _("Accounts"),
-    "units": _("Unit blocks"),
-    "transactions": _("Transactions"),
-    "journal": _("Journal"),
-    "disclosure": _("Public information"),
     "axes": _("Sign-in attempts"),
     "otp_totp": _("Authenticator apps"),
 }
 
 MODELS = {
-    ("parties", "Party"): _("Parties"),
-    ("parties", "Registry"): _("Registries"),
-    ("parties", "CreditingProgramme"): _("Crediting programmes"),
-    ("parties", "UnitType"): _("Unit types"),
-    ("parties", "CooperativeApproach"): _("Cooperative approaches"),
-    ("parties", "Project"): _("Projects"),
-    ("parties", "Entity"): _("Entities"),
-    ("accounts", "Account"): _("Accounts"),
-    ("units", "UnitBlock"): _("Unit blocks"),
-    ("transactions", "Transaction"): _("Transactions"),
-    ("journal", "JournalEntry"): _("Journal entries"),
-    ("parties", "Notice"): _("Notices"),
-    ("units", "CorsiaEligibility"): _("CORSIA eligibility"),
     ("axes", "AccessAttempt"): _("Sign-in attempts"),
     ("axes", "AccessFailureLog"): _("Failed sign-ins"),
     ("axes", "AccessLog"): _("Sign-ins"),
@@ -63,3 +45,12 @@ class RegistryAdminConfig(AdminConfig):
     """Django's admin, on the registry's own site (in INSTALLED_APPS in place of django.contrib.admin)."""
 
     default_site = "registry.web.admin_site.RegistryAdminSite"
+
+    def ready(self) -> None:
+        super().ready()
+        from django.apps import apps
+
+        # The admin heads every page of an app with its AppConfig's name; these apps name themselves
+        # in English only. An AppConfig's name is no model state: no migration follows.
+        for label, name in APPS.items():
+            apps.get_app_config(label).verbose_name = name
