@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from registry.access.audit import RecordedForm
 from registry.access.login_ids import check_new_login_id
 from registry.accounts.models import Account
 from registry.core.checks import CheckFailed
@@ -208,12 +209,12 @@ def _login_id_field(form: forms.ModelForm[User]) -> str:
         raise forms.ValidationError(refusal_message(failure)) from failure
 
 
-class LoginIdCreationForm(AdminUserCreationForm):
+class LoginIdCreationForm(RecordedForm, AdminUserCreationForm):
     def clean_username(self) -> str:
         return _login_id_field(self)
 
 
-class LoginIdChangeForm(UserChangeForm):  # type: ignore[type-arg]
+class LoginIdChangeForm(RecordedForm, UserChangeForm):  # type: ignore[type-arg]
     def clean_username(self) -> str:
         return _login_id_field(self)
 
