@@ -31,6 +31,7 @@ from registry.notifications.messages import MESSAGES
 from registry.notifications.messages import render as render_notification
 from registry.parties.models import CreditingProgramme, Entity, Party, Project, UsePurpose
 from registry.refusals import refusal_message, template_msgid
+from registry.transactions.models import Transaction
 from registry.transactions.services import propose_movement
 from tests.factories import make_user, sign_in
 from tests.integration.test_applications import opening_form
@@ -316,6 +317,25 @@ def test_every_page_reads_in_japanese(busy, client):
     assert problems == {}, "\n".join(f"{k}: {v}" for k, v in problems.items())
 
 
+def test_a_refused_transaction_says_why_in_japanese(busy):
+    """The refusal kept with a rejected transaction reads in the reader's language, as when it was given."""
+    party = system_account(busy.japan, AccountType.PARTY_HOLDING)
+    with pytest.raises(CheckFailed):
+        propose_movement(
+            actor=busy.people["initiator"],
+            kind="internal_transfer",
+            from_account=busy.japanese,
+            to_account_number=party.number,
+            quantity=10**6,
+        )
+    rejected = Transaction.objects.get(status="rejected")
+    client = Client()
+    sign_in(client, busy.people["initiator"])
+    page = client.get(f"/app/transactions/{rejected.pk}/", HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    assert f"[{rejected.check_code}] " in page and rejected.check_message not in page
+    assert english_in(page, {e.name for e in Entity.objects.all()} | {"sato"}) == []
+
+
 @pytest.mark.parametrize("path", ["/nowhere/", "/app/accounts/JPN01-999999/"])
 def test_an_unknown_page_answers_in_japanese_with_a_way_back(busy, path):
     client = Client()
@@ -342,6 +362,7 @@ def test_every_notification_reads_in_japanese_with_times_in_the_registrys_zone(k
         "zone": "Asia/Tokyo",
         "reason": "数量の誤り",
         "comment": "書類の不足",
+        "refusal": {"code": 7103, "params": {"account": "MNG01-000002"}, "message": "Acquiring account MNG01-000002 is blocked."},
     }
     values = {name: sample.get(name, PARAMETERS.get(name, "tanaka")) for name in params} | {"zone": "Asia/Tokyo"}
     with translation.override("ja"):

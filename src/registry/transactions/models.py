@@ -113,6 +113,8 @@ class Transaction(models.Model):
     )
     check_code = models.PositiveIntegerField(verbose_name=_("check code"), null=True, blank=True)
     check_message = models.TextField(verbose_name=_("check message"), blank=True)
+    # The failed check's values, so the refusal reads in each reader's language (registry.refusals.kept_params).
+    check_params = models.JSONField(verbose_name=_("values of the check"), default=dict, blank=True)
 
     class Meta:
         ordering = ["id"]
