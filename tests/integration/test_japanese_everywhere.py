@@ -467,3 +467,17 @@ def test_every_admin_list_and_form_reads_in_japanese(busy):
                 problems[path] = sorted(set(english))
     assert seen >= 2 * len(objects)
     assert problems == {}, "\n".join(f"{k}: {v}" for k, v in problems.items())
+
+
+def test_the_admin_never_shows_an_authenticators_secret_key(world):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    root = User.objects.create_superuser("root", password="a long pass phrase for root")
+    client = Client()
+    sign_in(client, root)
+    device = TOTPDevice.objects.get(user=root)
+    pages = [
+        client.get(path).content.decode() for path in ("/admin/otp_totp/totpdevice/", f"/admin/otp_totp/totpdevice/{device.pk}/change/")
+    ]
+    assert all(device.name in page and device.key not in page for page in pages)
+    assert client.get("/admin/otp_totp/totpdevice/add/").status_code == 403  # devices are set up by their owners, at sign-in
