@@ -462,7 +462,9 @@ def test_every_admin_list_and_form_reads_in_japanese(busy):
                 continue  # the ledger is read only: no add form
             assert response.status_code == 200, (path, response.status_code)
             seen += 1
-            english = english_in(response.content.decode(), proper_names)
+            page = response.content.decode()
+            assert "日時はすべて Asia/Tokyo, JST" in page, path  # the zone its times are in
+            english = english_in(page, proper_names)
             if english:
                 problems[path] = sorted(set(english))
     assert seen >= 2 * len(objects)

@@ -32,6 +32,13 @@ class RegistryAdminSite(admin.AdminSite):
     site_title = _("Carbon credit registry")
     index_title = _("The ledger, read only, and notices")
 
+    def each_context(self, request: HttpRequest) -> dict[str, Any]:
+        from django.conf import settings
+
+        from registry.parties.hours_text import zone_label
+
+        return {**super().each_context(request), "admin_time_zone": zone_label(settings.TIME_ZONE)}
+
     def get_app_list(self, request: HttpRequest, app_label: str | None = None) -> list[Any]:
         apps = super().get_app_list(request, app_label)
         for app in apps:
