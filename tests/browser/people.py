@@ -51,6 +51,7 @@ def assert_reads_in_japanese(page, *proper_names: str) -> None:
 
     names = {*proper_names, *Entity.objects.values_list("name", flat=True), *Project.objects.values_list("name", flat=True)}
     names |= set(User.objects.values_list("username", flat=True))
+    page.wait_for_load_state()  # after a click that navigates: the page it opened
     html = page.content()
     shown = page.locator("body").inner_text()
     english = english_in(html, names)

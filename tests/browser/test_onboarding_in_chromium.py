@@ -117,6 +117,7 @@ def test_an_administrator_onboards_a_foreign_company_in_japanese(live_server, br
 
     # Approval opens the account and gives a temporary password, shown once.
     admin.goto(f"{base}/app/applications/")
+    assert_reads_in_japanese(admin, *TYPED)
     admin.get_by_role("link", name=reference).click()
     assert "1 Raffles Place, #20-01, Singapore 048616" in admin.locator("#requested-values").inner_text()
     admin.locator("#approve-application").click()
@@ -131,6 +132,7 @@ def test_an_administrator_onboards_a_foreign_company_in_japanese(live_server, br
 
     # A second representative, created and granted on the web from the menu.
     admin.get_by_role("link", name="管理").click()
+    assert_reads_in_japanese(admin, *TYPED)
     admin.get_by_role("link", name="利用者と代表者").click()
     admin.locator("#id_new-login_id").fill("merlion-lee")
     admin.locator("#id_new-name").fill("Lee Jun")
