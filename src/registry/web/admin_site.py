@@ -1,16 +1,20 @@
 """The administration site, in the reader's language: its titles, and the names of apps and models.
 
 Our apps and models name themselves (``verbose_name``, translated); the names here are those of
-django-axes and django-otp, which speak no Japanese.
+django-axes and django-otp, which speak no Japanese. ``in_words`` shows yes/no fields as words in
+lists and pages, for every ModelAdmin of ours.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.contrib import admin
 from django.contrib.admin.apps import AdminConfig
+from django.db import models
 from django.http import HttpRequest
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 #: Django's own apps and ours name themselves (``AppConfig.verbose_name``); these do not, in Japanese.
@@ -25,6 +29,26 @@ MODELS = {
     ("axes", "AccessLog"): _("Sign-ins"),
     ("otp_totp", "TOTPDevice"): _("Authenticator apps (TOTP)"),
 }
+
+
+def yes_or_no(name: str, label: Any) -> Callable[[Any], str]:
+    """A column or line for a yes/no field that reads ``はい``/``いいえ``: Django's own icons say True or False
+    to a screen reader, in English."""
+
+    @admin.display(description=label, ordering=name)
+    def shown(obj: Any) -> str:
+        return gettext("Yes") if getattr(obj, name) else gettext("No")
+
+    return shown
+
+
+def in_words(model_admin: admin.ModelAdmin, names: Sequence[Any]) -> list[Any]:  # type: ignore[type-arg]
+    """``names`` (fields, columns) with each yes/no field shown in words."""
+    swapped = []
+    for name in names:
+        field = next((f for f in model_admin.model._meta.fields if f.name == name), None) if isinstance(name, str) else None
+        swapped.append(yes_or_no(name, field.verbose_name) if isinstance(field, models.BooleanField) else name)
+    return swapped
 
 
 class RegistryAdminSite(admin.AdminSite):
