@@ -11,7 +11,8 @@ import pytest
 from django.contrib.auth.models import User
 
 from registry.installation.seed import seed_reference_data
-from registry.interchange.importing import ImportRefused, check_files, import_history
+from registry.interchange.checking import ImportRefused, check_files
+from registry.interchange.importing import import_history
 from registry.journal.models import JournalEntry
 from tests.integration.test_import_two_registries import JAPAN, MONGOLIA, _block, _move
 

@@ -16,7 +16,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from registry.article6.aef import build_annual_information
-from registry.interchange.importing import ImportRefused, import_history
+from registry.interchange.checking import ImportRefused
+from registry.interchange.importing import import_history
 from registry.journal.models import JournalEntry
 from registry.parties.models import Registry
 from registry.transactions.models import Transaction

@@ -9,8 +9,9 @@ from django.core.management.base import BaseCommand, CommandError
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
 from registry.access.login_ids import find_user
-from registry.interchange.importing import ImportRefused, check_files, import_history
-from registry.interchange.importing import Progress as Tick
+from registry.interchange.checking import ImportRefused, check_files
+from registry.interchange.checking import Progress as Tick
+from registry.interchange.importing import import_history
 
 #: Files smaller than this (together) are read without a progress bar.
 PROGRESS_FROM_BYTES = 1 << 20
