@@ -82,3 +82,10 @@ def test_a_partial_block_of_itmos_arrives_once_and_a_refusal_releases_the_reserv
     assert "1-10" in left and "41-100" in left and "11-40" not in left, left
     for side in (a, b):
         assert side.registry("verify").returncode == 0
+    # The acquiring Party's AEF shows the acquisition with the transferring Party, and no first
+    # transfer: that is the transferring Party's, recorded once, there (tests/peers/test_protocol.py).
+    aef = tmp_path / "aef"
+    b.registry("aef", "--registry", "THA01", "--year", YEAR, "--csv-dir", str(aef))
+    actions = next(p for p in aef.glob("*.csv") if "ction" in p.name).read_text(encoding="utf-8")
+    assert actions.count(",Acquisition,") == 1 and ",First transfer," not in actions, actions
+    assert "CA0002-KOR01-KOR-40-2024" in actions and ",2024,KOR,NA," in actions, actions  # transferring Party: Korea
