@@ -3,13 +3,17 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
+from registry.applications.cleanup import remove_orphaned_documents
 from registry.peers.worker import run_once
 from registry.transactions.models import Transaction, TransactionStatus
 from registry.transactions.services import complete_due_transactions
 
 
 class Command(BaseCommand):
-    help = "Complete every delayed transaction whose time has come (run it every minute, e.g. from cron or a systemd timer)."
+    help = (
+        "Complete every delayed transaction whose time has come and remove documents held for applicants who never"
+        " submitted again (run it every minute, e.g. from cron or a systemd timer)."
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
         due = list(
@@ -26,3 +30,5 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"peers: {sent.sent} sent, completed {sent.completed or '-'}, released {sent.released or '-'}, {sent.failed} without answer"
             )
+        removed = remove_orphaned_documents()
+        self.stdout.write(f"{len(removed)} held document(s) no application refers to removed")
