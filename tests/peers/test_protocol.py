@@ -268,7 +268,7 @@ def send(itmos, quantity: int) -> Transaction:
 def test_an_approved_transfer_to_a_peer_reserves_and_proposes_then_completes_when_accepted(itmos, fake_peer):
     tx = send(itmos, 30)
     tx.refresh_from_db()
-    assert tx.status == TransactionStatus.PROPOSED
+    assert (tx.status, tx.completed_at) == (TransactionStatus.PROPOSED, None)
     assert list(UnitBlock.objects.filter(reserved_by=tx).values_list("start", "end")) == [(1, 30)]
     outbound = OutboundTransfer.objects.get(transaction=tx)
     payload = json.loads(outbound.proposal)["body"]["payload"]
@@ -319,3 +319,8 @@ def test_without_an_answer_the_proposal_is_resent_with_back_off_then_its_state_i
     assert pm.parse_envelope(fake_peer.received[-1]["body"]).kind == "status"
     assert OutboundTransfer.objects.get(pk=outbound.pk).state == OutboundState.RELEASED
     assert verify().ok, verify().problems
+
+
+def test_the_endpoint_is_rate_limited_per_address(peered, settings):
+    settings.REGISTRY_PEER_RATE = "2/60"
+    assert [post(signed("ping", {}))[0] for _ in range(3)] == [200, 200, 429]
