@@ -10,7 +10,7 @@ import os
 
 import pytest
 
-from tests.peers_support import Installation, connect, holdings, postgres_database
+from tests.peers_support import Installation, holdings, pair, postgres_database
 
 YEAR = str(dt.datetime.now(dt.UTC).year)
 
@@ -19,10 +19,7 @@ YEAR = str(dt.datetime.now(dt.UTC).year)
 def installations(tmp_path):
     url = os.environ.get("DATABASE_URL", "")
     second = postgres_database(url, "registry_peer_b") if url.startswith("postgres") else None
-    template = Installation.initialised(tmp_path / "template")
-    a = Installation.create(tmp_path / "a", port=8612, registry=("KR", "KOR", "Korea", "KOR01"), template=template)
-    b = Installation.create(tmp_path / "b", port=8613, registry=("TH", "THA", "Thailand", "THA01"), database_url=second, template=template)
-    connect(a, b)
+    a, b = pair(tmp_path, (8612, 8613), second)
     return a, b
 
 
