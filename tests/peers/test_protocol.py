@@ -324,3 +324,41 @@ def test_without_an_answer_the_proposal_is_resent_with_back_off_then_its_state_i
 def test_the_endpoint_is_rate_limited_per_address(peered, settings):
     settings.REGISTRY_PEER_RATE = "2/60"
     assert [post(signed("ping", {}))[0] for _ in range(3)] == [200, 200, 429]
+
+
+def test_a_representatives_transfer_to_a_peer_takes_four_eyes_and_the_untrusted_delay_before_it_is_proposed(itmos, fake_peer):
+    from registry.access.services import grant_right
+    from registry.transactions.services import approve_transaction, complete_due_transactions, propose_movement
+    from tests.factories import make_user
+
+    proposer, approver = make_user("bat"), make_user("oyun")
+    grant_right(itmos.admin_mn, itmos.seller, proposer, "initiate")
+    grant_right(itmos.admin_mn, itmos.seller, approver, "approve")
+    peer_account(itmos.mongolia, "THA01-000003")
+    tx = propose_movement(
+        actor=proposer, kind="external_transfer", from_account=itmos.seller, to_account_number="THA01-000003", quantity=20
+    )
+    assert tx.status == TransactionStatus.AWAITING_APPROVAL and not OutboundTransfer.objects.exists()
+    with pytest.raises(CheckFailed) as same:
+        approve_transaction(actor=proposer, transaction=tx)
+    assert same.value.code == 2003
+    approve_transaction(actor=approver, transaction=tx)
+    tx.refresh_from_db()
+    assert tx.status == TransactionStatus.DELAYED and not OutboundTransfer.objects.exists()  # not on the trusted list: 26 hours
+    due = tx.execute_after + dt.timedelta(seconds=1)
+    assert complete_due_transactions(due) == []  # handed to the peer, not completed
+    tx.refresh_from_db()
+    assert tx.status == TransactionStatus.PROPOSED and OutboundTransfer.objects.get().transaction == tx
+    assert worker.run_once(due).completed == [tx.pk]
+    assert verify().ok, verify().problems
+
+
+def test_a_peer_account_takes_only_external_transfers(itmos):
+    from registry.transactions.services import transfer_units
+
+    with pytest.raises(CheckFailed) as refused:
+        transfer_units(actor=itmos.admin_mn, from_account=itmos.seller, to_account=peer_account(itmos.mongolia, "THA01-000003"), quantity=1)
+    assert refused.value.code == 7507
+    with pytest.raises(CheckFailed) as malformed:
+        peer_account(itmos.mongolia, "THA01-7x")
+    assert malformed.value.code == 7506
