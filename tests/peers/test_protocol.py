@@ -362,3 +362,40 @@ def test_a_peer_account_takes_only_external_transfers(itmos):
     with pytest.raises(CheckFailed) as malformed:
         peer_account(itmos.mongolia, "THA01-7x")
     assert malformed.value.code == 7506
+
+
+def test_the_peers_page_lists_transfers_waiting_for_an_answer(itmos, fake_peer):
+    from tests.factories import sign_in
+
+    fake_peer.reply = "silence"
+    tx = send(itmos, 30)
+    worker.run_once()
+    client = Client()
+    sign_in(client, itmos.root)
+    page = client.get("/app/peers/", HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    assert "ピアの回答を待っている移転" in page and str(tx) in page and "THA01" in page
+
+
+def test_a_project_or_authorisation_known_here_otherwise_is_refused_with_1511_or_1516(itmos):
+    clash = thai_block(1, 10, project="MN001")  # Mongolia's project here, hosted by Mongolia, not Thailand
+    assert opened_answer(post(signed("transfer_proposal", proposal(itmos.buyer.number, clash, transfer=1)))[1], None).codes == (1511,)
+    taken = proposal(itmos.buyer.number, thai_block(1, 10, authorization="MN-2025-009"), transfer=2)
+    taken["authorizations"] = [THAI_AUTHORIZATION | {"identifier": "MN-2025-009"}]  # Mongolia's own authorisation's id
+    assert opened_answer(post(signed("transfer_proposal", taken))[1], None).codes == (1516,)
+    assert not UnitBlock.objects.filter(originating_registry="THA01").exists()
+
+
+def test_an_answer_that_does_not_verify_settles_nothing_1513(itmos, fake_peer, monkeypatch):
+    tx = send(itmos, 30)
+
+    def forged(peer, message):
+        status, body = fake_peer(peer, message)
+        answer = json.loads(body)
+        answer["body"]["payload"]["outcome"] = "refused"  # tampered on the way: the signature no longer verifies
+        return status, json.dumps(answer).encode()
+
+    monkeypatch.setattr(worker, "post", forged)
+    assert worker.run_once().failed == 1
+    outbound = OutboundTransfer.objects.get(transaction=tx)
+    assert outbound.state == OutboundState.PROPOSED and "[1513]" in outbound.last_error and "1502" in outbound.last_error
+    assert UnitBlock.objects.filter(reserved_by=tx).exists()
