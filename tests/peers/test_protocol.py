@@ -399,3 +399,24 @@ def test_an_answer_that_does_not_verify_settles_nothing_1513(itmos, fake_peer, m
     outbound = OutboundTransfer.objects.get(transaction=tx)
     assert outbound.state == OutboundState.PROPOSED and "[1513]" in outbound.last_error and "1502" in outbound.last_error
     assert UnitBlock.objects.filter(reserved_by=tx).exists()
+
+
+def test_on_the_api_a_peer_account_is_a_destination_and_may_be_trusted(itmos):
+    from registry.access.services import grant_right
+    from registry.api.tokens import create_token
+    from tests.factories import make_user
+
+    initiator = make_user("erp-user")
+    grant_right(itmos.admin_mn, itmos.seller, initiator, "initiate")
+    secret = create_token(initiator, "erp", "write")[1]
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
+    body = {"kind": "external_transfer", "from_account": itmos.seller.number, "to_account": "THA01-000003", "quantity": 5}
+    proposed = client.post("/api/v1/transactions", data=json.dumps(body), content_type="application/json")
+    assert proposed.status_code == 201, proposed.content
+    assert (proposed.json()["status"], proposed.json()["to_account"]) == ("awaiting_approval", "THA01-000003")
+    trusted = client.post(
+        f"/api/v1/accounts/{itmos.seller.number}/trusted", data=json.dumps({"account": "THA01-000003"}), content_type="application/json"
+    )
+    assert trusted.status_code == 201, trusted.content
+    unknown = dict(body, to_account="KOR01-000003")  # no such peer, no such registry here
+    assert client.post("/api/v1/transactions", data=json.dumps(unknown), content_type="application/json").json()["code"] == 7020
