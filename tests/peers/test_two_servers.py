@@ -84,7 +84,7 @@ def test_a_partial_block_of_itmos_arrives_once_and_a_refusal_releases_the_reserv
     # The acquiring Party's AEF shows the acquisition with the transferring Party, and no first
     # transfer: that is the transferring Party's, recorded once, there (tests/peers/test_protocol.py).
     aef = tmp_path / "aef"
-    b.registry("aef", "--registry", "THA01", "--year", YEAR, "--csv-dir", str(aef))
+    b.registry("aef", "--registry", "THA01", "--year", YEAR, "--csv-dir", str(aef), "--output", str(tmp_path / "THA01-AEF.xlsx"))
     actions = next(p for p in aef.glob("*.csv") if "ction" in p.name).read_text(encoding="utf-8")
     assert actions.count(",Acquisition,") == 1 and ",First transfer," not in actions, actions
     assert "CA0002-KOR01-KOR-40-2024" in actions and ",2024,KOR,NA," in actions, actions  # transferring Party: Korea
