@@ -60,6 +60,17 @@ class Authorization(models.Model):
     timeframe_first_vintage = models.PositiveSmallIntegerField(verbose_name=_("first vintage of the timeframe"), null=True, blank=True)
     timeframe_last_vintage = models.PositiveSmallIntegerField(verbose_name=_("last vintage of the timeframe"), null=True, blank=True)
     terms = models.TextField(verbose_name=_("terms"), blank=True)
+    # Set for another Party's authorisation, recorded here (as the transferring registry described
+    # it) for ITMOs acquired from a peer registry: this registry holds them under it, but it is not
+    # this Party's authorisation (AEF Table 2 leaves it out; no first transfer is recorded here for it).
+    authorizing_party = models.ForeignKey(
+        Party,
+        verbose_name=_("authorising Party (another Party's authorisation)"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     class Meta:
         ordering = ["registry", "identifier"]

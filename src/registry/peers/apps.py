@@ -6,3 +6,7 @@ class PeersConfig(AppConfig):
     name = "registry.peers"
     label = "peers"
     verbose_name = _("Peer registries")
+
+    def ready(self) -> None:
+        # The outbox answers the movement engine's ``peer_transfer_due`` (registry.transactions.handoff).
+        from registry.peers import transfers  # noqa: F401

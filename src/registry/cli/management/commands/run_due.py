@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from registry.applications.cleanup import remove_orphaned_documents
+from registry.peers.worker import run_once
 from registry.refusals import kept_refusal_message
 from registry.transactions.models import Transaction, TransactionStatus
 from registry.transactions.services import complete_due_transactions
@@ -24,5 +25,11 @@ class Command(BaseCommand):
         # Those that could no longer complete end refused with their check code (never left waiting).
         for tx in Transaction.objects.filter(pk__in=due, status=TransactionStatus.REJECTED).order_by("pk"):
             self.stdout.write(f"transaction {tx.pk} refused {kept_refusal_message(tx.check_code, tx.check_params, tx.check_message)}")
+        # Transfers to peer registries: proposals (those just completed among them) and state questions.
+        sent = run_once()
+        if sent.sent:
+            self.stdout.write(
+                f"peers: {sent.sent} sent, completed {sent.completed or '-'}, released {sent.released or '-'}, {sent.failed} without answer"
+            )
         removed = remove_orphaned_documents()
         self.stdout.write(f"{len(removed)} held document(s) no application refers to removed")
