@@ -201,6 +201,9 @@ CONTENT_SECURITY_POLICY = {
 REGISTRY_UNTRUSTED_DELAY_HOURS = float(os.environ.get("REGISTRY_UNTRUSTED_DELAY_HOURS", "26"))
 REGISTRY_TRUSTED_ADDITION_DELAY_HOURS = float(os.environ.get("REGISTRY_TRUSTED_ADDITION_DELAY_HOURS", "96"))
 
+# run-due reconciles each registry with each peer registry once this many hours (docs/interoperability.md section 6).
+REGISTRY_RECONCILE_HOURS = float(os.environ.get("REGISTRY_RECONCILE_HOURS", "24"))
+
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",

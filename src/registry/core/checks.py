@@ -42,6 +42,33 @@ class Check(Enum):
     )
     PEER_MESSAGE_REPLAYED = (1504, "Message {message} was received before; a message id is processed once.")
     PEER_MESSAGE_WRONG_RECEIVER = (1505, "Message {message} is addressed to registry {receiver}, which this installation does not host.")
+    # 1530-1549 reconciliation with a peer registry (docs/interoperability.md section 6): the answer,
+    # then every discrepancy between what the two journals and holdings say
+    RECONCILIATION_QUERY_MALFORMED = (1530, "The holdings query is malformed: {detail}")
+    RECONCILIATION_ANSWER_MALFORMED = (1531, "The holdings statement of peer {peer} is malformed: {detail}")
+    RECONCILIATION_DIGEST_MISMATCH = (1532, "The digest of peer {peer}'s holdings statement does not match its content; ask again.")
+    RECONCILIATION_PEER_UNREACHABLE = (
+        1533,
+        "Peer {peer} did not answer the holdings query ({detail}); check its address with 'registry peer list' and try again later.",
+    )
+    RECONCILIATION_PEER_REFUSED = (1534, "Peer {peer} refused the holdings query with check {code}: {detail}")
+    RECONCILIATION_SENT_NOT_RECEIVED = (
+        1540,
+        "Transaction {transaction} of {registry} sent serials {ranges} to {peer}, which records no acquisition of it.",
+    )
+    RECONCILIATION_RECEIVED_NOT_SENT = (
+        1541,
+        "{peer} records an acquisition of serials {ranges} from transaction {transaction} of {registry}, "
+        "which {registry} has no external transfer to {peer} of.",
+    )
+    RECONCILIATION_RANGES_DIFFER = (
+        1542,
+        "Transaction {transaction} of {registry} to {peer}: {registry} records serials {ranges}, {peer} records serials {peer_ranges}.",
+    )
+    RECONCILIATION_HELD_ON_BOTH_SIDES = (
+        1543,
+        "Serials {ranges} are held both in {registry} (account {account}) and in {peer} (account {peer_account}).",
+    )
 
     # 2xxx authentication and permission
     NOT_ADMINISTRATOR = (2001, "{actor} is not an administrator of registry {registry}.")
@@ -160,6 +187,10 @@ class Check(Enum):
     PEER_IS_LOCAL = (7503, "Registry {registry} is hosted by this installation, so it cannot also be a peer.")
     PEER_UNKNOWN = (7504, "Registry {registry} is not a registered peer of this installation (see 'registry peer list').")
     PEER_ADMINISTRATOR_REQUIRED = (7505, "{actor} is not an installation administrator; only they register and remove peers.")
+    RECONCILIATION_DISCREPANCIES = (
+        7511,
+        "Reconciliation of {registry} with peer {peer} found {count} discrepancies (listed above); the registry's administrators are notified.",
+    )
 
     def __init__(self, code: int, message: str) -> None:
         self.code = code

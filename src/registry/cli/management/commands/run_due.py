@@ -3,6 +3,8 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
+from registry.core.checks import CheckFailed
+from registry.peers.reconcile import reconcile_due
 from registry.transactions.models import Transaction, TransactionStatus
 from registry.transactions.services import complete_due_transactions
 
@@ -19,3 +21,14 @@ class Command(BaseCommand):
         # Those that could no longer complete end refused with their check code (never left waiting).
         for tx in Transaction.objects.filter(pk__in=due, status=TransactionStatus.REJECTED).order_by("pk"):
             self.stdout.write(f"transaction {tx.pk} refused [{tx.check_code}] {tx.check_message}")
+        # Reconciliation with each peer registry, once a day (REGISTRY_RECONCILE_HOURS).
+        for registry, peer, result in reconcile_due():
+            if isinstance(result, CheckFailed):
+                self.stdout.write(f"reconcile {registry.registry_id} with {peer.registry_id}: not done [{result.code}] {result.message}")
+            elif result.comparison.agreed:
+                self.stdout.write(f"reconcile {registry.registry_id} with {peer.registry_id}: agreed")
+            else:
+                count = len(result.comparison.discrepancies)
+                self.stdout.write(
+                    f"reconcile {registry.registry_id} with {peer.registry_id}: {count} discrepancies (administrators notified)"
+                )
