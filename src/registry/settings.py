@@ -200,6 +200,13 @@ CONTENT_SECURITY_POLICY = {
 # accounts count only after their own delay (the EU registry's rules, configurable).
 REGISTRY_UNTRUSTED_DELAY_HOURS = float(os.environ.get("REGISTRY_UNTRUSTED_DELAY_HOURS", "26"))
 REGISTRY_TRUSTED_ADDITION_DELAY_HOURS = float(os.environ.get("REGISTRY_TRUSTED_ADDITION_DELAY_HOURS", "96"))
+# The peer protocol (docs/interoperability.md §3): a proposal is resent unchanged for this long,
+# then its state is asked; failed attempts wait 5 s, 10 s, 20 s ... at most 10 minutes.
+REGISTRY_PEER_RESEND_SECONDS = float(os.environ.get("REGISTRY_PEER_RESEND_SECONDS", "240"))
+REGISTRY_PEER_FIRST_RETRY_SECONDS = float(os.environ.get("REGISTRY_PEER_FIRST_RETRY_SECONDS", "5"))
+REGISTRY_PEER_TIMEOUT_SECONDS = float(os.environ.get("REGISTRY_PEER_TIMEOUT_SECONDS", "10"))
+# Messages each peer may send (requests/seconds), counted like the API's rates.
+REGISTRY_PEER_RATE = os.environ.get("REGISTRY_PEER_RATE", "600/60")
 
 # run-due reconciles each registry with each peer registry once this many hours (docs/interoperability.md section 6).
 REGISTRY_RECONCILE_HOURS = float(os.environ.get("REGISTRY_RECONCILE_HOURS", "24"))

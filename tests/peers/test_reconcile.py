@@ -82,12 +82,16 @@ def test_statements_about_a_registry_never_traded_with_are_empty_and_units_used_
 
 def test_the_answer_to_a_holdings_query_is_the_receivers_statement_and_other_payloads_are_1530(traded):
     asker = Peer(registry_id="MNG01")  # as the receiving installation knows the asker
-    body = {"receiver": "JPN01", "sender": "MNG01", "kind": "holdings_query", "payload": {}}
-    answer = reconcile.answer_holdings_query(asker, body)
+    answer = reconcile.answer_holdings_query(asker, {"registry": "JPN01"})
     assert answer == reconcile.statement(traded.japan, "MNG01") and answer["digest"] == core.digest(answer)
-    with pytest.raises(CheckFailed) as failure:
-        reconcile.answer_holdings_query(asker, body | {"payload": {"from": "2026-01-01"}})
-    assert failure.value.code == 1530
+    body = {"receiver": "JPN01", "sender": "MNG01", "kind": "holdings_query", "payload": {"registry": "JPN01"}}
+    assert reconcile.answer_holdings_query(asker, body) == answer  # the whole body does as well
+    every = reconcile.answer_holdings_query(asker, {})  # about every registry of the installation
+    assert every == {"statements": {"JPN01": answer, "MNG01": reconcile.statement(traded.mongolia, "MNG01")}}
+    for query in ({"registry": "THA01"}, {"registry": 1}, {"registry": "JPN01", "from": "2026-01-01"}, body | {"receiver": "MNG01"}):
+        with pytest.raises(CheckFailed) as failure:
+            reconcile.answer_holdings_query(asker, query)
+        assert failure.value.code == 1530, query
 
 
 @pytest.fixture

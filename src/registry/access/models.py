@@ -103,6 +103,8 @@ class Operation(models.TextChoices):
     PEERS = "peers", _("Peer registries page")
     PEER_ADDED = "peer_added", _("Register a peer registry")
     PEER_REMOVED = "peer_removed", _("Remove a peer registry")
+    PEER_MESSAGE_RECEIVED = "peer_message_received", _("Message from a peer registry")
+    PEER_MESSAGE_SENT = "peer_message_sent", _("Message to a peer registry")
 
 
 class OperationLog(models.Model):

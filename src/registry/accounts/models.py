@@ -18,6 +18,10 @@ class AccountType(models.TextChoices):
     VOLUNTARY_CANCELLATION = "voluntary_cancellation", _("Voluntary cancellation account")
     OMGE_CANCELLATION = "omge_cancellation", _("OMGE cancellation account")
     USE = "use", _("Use account")
+    # An account of a registry of another installation, as the sending registry names it: it never
+    # holds units (they leave for the peer when the peer accepts), so transfers to it have a holder
+    # for their trusted list, four eyes and history like any other (docs/interoperability.md).
+    PEER = "peer", _("Account in a peer registry")
 
 
 #: System accounts: at most one of each per registry (use accounts: one per purpose).
@@ -61,7 +65,9 @@ class Account(models.Model):
     """An account of one registry, identified as ``<registry id>-<sequence>`` (``JPN01-000003``)."""
 
     registry = models.ForeignKey(Registry, on_delete=models.PROTECT, related_name="accounts")
-    number = models.CharField(max_length=20, unique=True)
+    # Unique among the installation's own accounts; each hosted registry keeps its own entry for an
+    # account of a peer registry (see ``AccountType.PEER``), so that number may appear once per registry.
+    number = models.CharField(max_length=20)
     type = models.CharField(max_length=30, choices=AccountType.choices)
     status = models.CharField(max_length=10, choices=AccountStatus.choices, default=AccountStatus.OPEN)
     name = models.CharField(max_length=300)
@@ -82,6 +88,8 @@ class Account(models.Model):
                 name="one_system_account_of_each_type",
             ),
             models.UniqueConstraint(fields=["registry", "purpose"], condition=Q(type="use"), name="one_use_account_per_purpose"),
+            models.UniqueConstraint(fields=["number"], condition=~Q(type="peer"), name="account_number_unique"),
+            models.UniqueConstraint(fields=["registry", "number"], name="account_number_unique_per_registry"),
         ]
 
     def __str__(self) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from django.db import transaction
-from django.db.models import F, Sum
+from django.db.models import F, Q, Sum
 from django.utils import timezone
 
 from registry.accounts.models import SYSTEM_TYPES, Account, AccountStatus, AccountType
@@ -16,9 +16,16 @@ from registry.parties.models import Entity, Registry
 from registry.parties.services import Actor, ensure_administrator
 
 
+def destination_account(registry: Registry, number: str) -> Account | None:
+    """The account ``number`` as ``registry`` names it: one of the installation's, or ``registry``'s
+    own entry for an account of a peer registry (each registry keeps its own)."""
+    found = Account.objects.select_related("registry").filter(number=number.strip())
+    return found.filter(Q(registry=registry) | ~Q(type=AccountType.PEER)).first()
+
+
 def get_account(registry: Registry, number: str, missing: Check = Check.ACCOUNT_UNKNOWN) -> Account:
     """The account ``number`` of ``registry``; a number of another registry is refused with 7105."""
-    account = Account.objects.select_related("registry").filter(number=number).first()
+    account = Account.objects.select_related("registry").filter(number=number).exclude(type=AccountType.PEER).first()
     if account is None:
         raise CheckFailed(missing, account=number, registry=registry.registry_id)
     if account.registry_id != registry.pk:

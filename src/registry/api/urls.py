@@ -19,7 +19,7 @@ from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationEr
 from registry.access.audit import client_address
 from registry.access.models import Operation
 from registry.access.services import log_operation
-from registry.api import accounts, administration, inbox, public, transactions
+from registry.api import accounts, administration, inbox, peer, public, transactions
 from registry.api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from registry.api.models import ApiToken
 from registry.api.parsing import AmbiguousJson, StrictParser
@@ -56,6 +56,7 @@ api = NinjaAPI(
 )
 token = TokenAuth()
 api.add_router("/v1/", public.router)
+api.add_router("/v1/", peer.router)
 api.add_router("/v1/", accounts.router, auth=token)
 api.add_router("/v1/", transactions.router, auth=token)
 api.add_router("/v1/", administration.router, auth=token)

@@ -227,6 +227,12 @@ def oimp_purpose(use_account_purpose: str) -> str:
     return "IMP" if use_account_purpose.strip().upper() in INTERNATIONAL_MITIGATION_PURPOSES else "OP"
 
 
+def party_of_registry(registries: dict[str, str], registry_id: str) -> str:
+    """The Party of a registry: of this installation from its row; of a peer installation the ISO
+    alpha-3 code its registry id begins with (``THA01``: ``THA``), as registry ids are made."""
+    return registries.get(registry_id) or registry_id[:3]
+
+
 def action_rows(
     registry: Registry, applied: Applied, registries: dict[str, str], entities: dict[int, str]
 ) -> Iterator[tuple[dict[str, Any], str]]:
@@ -247,10 +253,10 @@ def action_rows(
             extra["Acquiring participating Party ID"] = entry.acquiring_party or NA
         case e.ExternalTransfer():
             action, subtype, counted = "Transfer", NA, "transferred"
-            extra["Acquiring participating Party ID"] = registries[entry.to_registry]
+            extra["Acquiring participating Party ID"] = party_of_registry(registries, entry.to_registry)
         case e.Acquisition():
             action, subtype, counted = "Acquisition", NA, "acquired"
-            extra["Transferring participating Party ID"] = registries[entry.from_registry]
+            extra["Transferring participating Party ID"] = party_of_registry(registries, entry.from_registry)
         case e.Retirement(towards_ndc=True):
             action, subtype, counted = "Use", NA, "used"
             extra |= {

@@ -42,6 +42,22 @@ class Check(Enum):
     )
     PEER_MESSAGE_REPLAYED = (1504, "Message {message} was received before; a message id is processed once.")
     PEER_MESSAGE_WRONG_RECEIVER = (1505, "Message {message} is addressed to registry {receiver}, which this installation does not host.")
+    PEER_MESSAGE_KIND_UNKNOWN = (1506, "Message {message} is of kind {kind}, which this registry does not answer; the kinds are: {kinds}.")
+    PEER_PAYLOAD_INVALID = (1507, "The payload of message {message} is not valid: {detail}")
+    PEER_TRANSFER_VOID = (
+        1508,
+        "Transfer {transfer} was declared void when its sender asked for its state without having had an answer; it is never accepted now.",
+    )
+    PEER_UNITS_ALREADY_HERE = (1509, "Units {ranges} are already in this installation; a transfer cannot bring them a second time.")
+    PEER_ACCOUNT_CANNOT_RECEIVE = (1510, "Account {account} ({account_type}) does not receive units from another registry.")
+    PEER_PROJECT_CONFLICT = (
+        1511,
+        "Project {project} is registered in registry {registry} with another programme or host Party than the transferred units name.",
+    )
+    PEER_REFERENCE_UNKNOWN = (1512, "The {field} {value} that the transferred units name is not known in this installation.")
+    PEER_ANSWER_INVALID = (1513, "The answer of peer {registry} to message {message} is not valid: {detail}")
+    PEER_KIND_NOT_ANSWERED = (1514, "This installation does not answer messages of kind {kind} yet.")
+    PEER_TRANSFER_REFUSED = (1515, "The peer registry refused the transfer with check {code}: {detail}")
     # 1530-1549 reconciliation with a peer registry (docs/interoperability.md section 6): the answer,
     # then every discrepancy between what the two journals and holdings say
     RECONCILIATION_QUERY_MALFORMED = (1530, "The holdings query is malformed: {detail}")
@@ -187,6 +203,12 @@ class Check(Enum):
     PEER_IS_LOCAL = (7503, "Registry {registry} is hosted by this installation, so it cannot also be a peer.")
     PEER_UNKNOWN = (7504, "Registry {registry} is not a registered peer of this installation (see 'registry peer list').")
     PEER_ADMINISTRATOR_REQUIRED = (7505, "{actor} is not an installation administrator; only they register and remove peers.")
+    PEER_ACCOUNT_NUMBER_INVALID = (7506, "{account} is not an account number of peer registry {registry}: write it as {registry}-000007.")
+    PEER_TRANSFER_NOT_EXTERNAL = (7507, "Account {account} is in peer registry {registry}: units go there only by an external transfer.")
+    PEER_TRANSFER_PENDING = (
+        7508,
+        "Transaction {transaction} has been proposed to peer registry {registry}; only the peer's answer ends it now.",
+    )
     RECONCILIATION_DISCREPANCIES = (
         7511,
         "Reconciliation of {registry} with peer {peer} found {count} discrepancies (listed above); the registry's administrators are notified.",

@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import itertools
 import re
 import uuid
 from collections.abc import Callable, Collection, Mapping
@@ -194,3 +195,270 @@ def open_message(
     if seen(envelope.message_id):
         raise CheckFailed(Check.PEER_MESSAGE_REPLAYED, message=envelope.message_id)
     return envelope
+
+
+# Payloads of the kinds (docs/interoperability.md §4, §5) ------------------------------------------
+
+ACK = "ack"
+PING = "ping"
+TRANSFER_PROPOSAL = "transfer_proposal"
+STATUS = "status"
+HOLDINGS_QUERY = "holdings_query"
+KINDS = (PING, TRANSFER_PROPOSAL, STATUS, HOLDINGS_QUERY)
+PROTOCOL_VERSION = 1
+ACCOUNT_NUMBER = re.compile(r"^([A-Z]{3}[0-9]{2})-[0-9]{1,12}$")
+ALPHA3 = re.compile(r"^[A-Z]{3}$")
+CODE = re.compile(r"^[A-Za-z0-9._/-]{1,60}$")
+
+
+@dataclass(frozen=True, slots=True)
+class ProposedBlock:
+    """One block of a proposal, with every attribute the receiver needs to hold it."""
+
+    originating_registry: str
+    start: int
+    end: int
+    unit_type: str
+    programme: str
+    project: str
+    project_name: str
+    host_party: str
+    vintage: int
+    cooperative_approach: str | None
+    first_transferring_party: str | None
+    issuance: int
+    authorization: str | None
+    first_transferred: bool
+    identifier: str
+
+    @property
+    def quantity(self) -> int:
+        return self.end - self.start + 1
+
+    def as_payload(self) -> dict[str, Any]:
+        return {
+            "originating_registry": self.originating_registry,
+            "start": self.start,
+            "end": self.end,
+            "unit_type": self.unit_type,
+            "programme": self.programme,
+            "project": self.project,
+            "project_name": self.project_name,
+            "host_party": self.host_party,
+            "vintage": self.vintage,
+            "cooperative_approach": self.cooperative_approach,
+            "first_transferring_party": self.first_transferring_party,
+            "issuance": self.issuance,
+            "authorization": self.authorization,
+            "first_transferred": self.first_transferred,
+            "identifier": self.identifier,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Proposal:
+    """A ``transfer_proposal``: the sender's transaction ``transfer`` moving ``blocks`` between two accounts."""
+
+    transfer: int
+    transferring_account: str
+    acquiring_account: str
+    blocks: tuple[ProposedBlock, ...]
+
+    @property
+    def quantity(self) -> int:
+        return sum(b.quantity for b in self.blocks)
+
+    def as_payload(self) -> dict[str, Any]:
+        return {
+            "transfer": self.transfer,
+            "transferring_account": self.transferring_account,
+            "acquiring_account": self.acquiring_account,
+            "quantity": self.quantity,
+            "blocks": [b.as_payload() for b in self.blocks],
+        }
+
+
+BLOCK_FIELDS = frozenset(ProposedBlock.__slots__)
+PROPOSAL_FIELDS = frozenset({"transfer", "transferring_account", "acquiring_account", "quantity", "blocks"})
+
+
+class PayloadInvalid(ValueError):
+    """A payload that does not have the form of its kind (1507): the detail says what is wrong."""
+
+
+def _int(value: object, name: str, low: int = 1) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not (low <= value < 2**62):
+        raise PayloadInvalid(f"{name} must be an integer of at least {low}")
+    return value
+
+
+def _text(value: object, name: str, pattern: re.Pattern[str] | None = None, optional: bool = False, limit: int = 300) -> Any:
+    if value is None and optional:
+        return None
+    if not isinstance(value, str) or not value or len(value) > limit or (pattern is not None and not pattern.match(value)):
+        raise PayloadInvalid(f"{name} must be {'a code' if pattern else 'a text'}{' or null' if optional else ''}")
+    return value
+
+
+def parse_proposal(payload: Mapping[str, Any], sender: str, receiver: str) -> Proposal:
+    """The proposal ``payload`` describes, every field checked (``PayloadInvalid`` says which is wrong).
+
+    The transferring account must be of ``sender``, the acquiring one of ``receiver``; the blocks may
+    not overlap each other; ``quantity`` must be their sum (a check against truncation on the way)."""
+    if set(payload) != PROPOSAL_FIELDS:
+        raise PayloadInvalid(f"a transfer proposal has exactly the fields {sorted(PROPOSAL_FIELDS)}")
+    transfer = _int(payload["transfer"], "transfer")
+    for name, owner in (("transferring_account", sender), ("acquiring_account", receiver)):
+        number = payload[name]
+        found = ACCOUNT_NUMBER.match(number) if isinstance(number, str) else None
+        if found is None or found.group(1) != owner:
+            raise PayloadInvalid(f"{name} must be an account number of {owner}, such as {owner}-000007")
+    raw_blocks = payload["blocks"]
+    if not isinstance(raw_blocks, list) or not raw_blocks or len(raw_blocks) > 1000:
+        raise PayloadInvalid("blocks must be a list of 1 to 1000 blocks")
+    blocks = []
+    for index, raw in enumerate(raw_blocks):
+        where = f"blocks[{index}]"
+        if not isinstance(raw, dict) or set(raw) != BLOCK_FIELDS:
+            raise PayloadInvalid(f"{where} must have exactly the fields {sorted(BLOCK_FIELDS)}")
+        start, end = _int(raw["start"], f"{where}.start"), _int(raw["end"], f"{where}.end")
+        if end < start:
+            raise PayloadInvalid(f"{where}: end must not be before start")
+        if not isinstance(raw["first_transferred"], bool):
+            raise PayloadInvalid(f"{where}.first_transferred must be true or false")
+        origin = _text(raw["originating_registry"], f"{where}.originating_registry", REGISTRY_ID)
+        blocks.append(
+            ProposedBlock(
+                originating_registry=origin,
+                start=start,
+                end=end,
+                unit_type=_text(raw["unit_type"], f"{where}.unit_type", CODE),
+                programme=_text(raw["programme"], f"{where}.programme", CODE),
+                project=_text(raw["project"], f"{where}.project", CODE),
+                project_name=_text(raw["project_name"], f"{where}.project_name"),
+                host_party=_text(raw["host_party"], f"{where}.host_party", ALPHA3),
+                vintage=_int(raw["vintage"], f"{where}.vintage", 1900),
+                cooperative_approach=_text(raw["cooperative_approach"], f"{where}.cooperative_approach", CODE, optional=True),
+                first_transferring_party=_text(raw["first_transferring_party"], f"{where}.first_transferring_party", ALPHA3, optional=True),
+                issuance=_int(raw["issuance"], f"{where}.issuance"),
+                authorization=_text(raw["authorization"], f"{where}.authorization", CODE, optional=True),
+                first_transferred=raw["first_transferred"],
+                identifier=_text(raw["identifier"], f"{where}.identifier", limit=120),
+            )
+        )
+    ordered = sorted(blocks, key=lambda b: (b.originating_registry, b.start))
+    for before, after in itertools.pairwise(ordered):
+        if before.originating_registry == after.originating_registry and after.start <= before.end:
+            raise PayloadInvalid(f"blocks {before.identifier} and {after.identifier} overlap")
+    proposal = Proposal(transfer, payload["transferring_account"], payload["acquiring_account"], tuple(blocks))
+    if payload["quantity"] != proposal.quantity:
+        raise PayloadInvalid(f"quantity must be the sum of the blocks ({proposal.quantity})")
+    return proposal
+
+
+def parse_status_query(payload: Mapping[str, Any]) -> int:
+    """The transfer a ``status`` message asks about."""
+    if set(payload) != {"transfer"}:
+        raise PayloadInvalid('a status message has exactly the field "transfer"')
+    return _int(payload["transfer"], "transfer")
+
+
+# Answers ------------------------------------------------------------------------------------------
+
+ACCEPTED = "accepted"
+REFUSED = "refused"
+ACK_FIELDS = frozenset({"answers", "outcome", "codes", "detail", "result"})
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """The payload of an ``ack``: the message it answers, accepted or refused with check codes, and
+    what the kind answers with (``result``: the acquisition, a transfer's state, ...)."""
+
+    answers: str
+    outcome: str
+    codes: tuple[int, ...] = ()
+    detail: str = ""
+    result: Mapping[str, Any] | None = None
+
+    def as_payload(self) -> dict[str, Any]:
+        return {
+            "answers": self.answers,
+            "outcome": self.outcome,
+            "codes": list(self.codes),
+            "detail": self.detail,
+            "result": dict(self.result or {}),
+        }
+
+
+def accepted(answers: str, result: Mapping[str, Any] | None = None) -> Answer:
+    return Answer(answers, ACCEPTED, (), "", result)
+
+
+def refused(answers: str, failure: CheckFailed) -> Answer:
+    return Answer(answers, REFUSED, (failure.code,), failure.message, {})
+
+
+def parse_answer(envelope: Envelope, question: Envelope) -> Answer:
+    """The ``ack`` in ``envelope`` (already opened) if it answers ``question``; ``PayloadInvalid`` otherwise."""
+    if envelope.kind != ACK:
+        raise PayloadInvalid(f"the answer is of kind {envelope.kind}, not {ACK}")
+    if (envelope.sender, envelope.receiver) != (question.receiver, question.sender):
+        raise PayloadInvalid("the answer does not come from the registry asked, to the one asking")
+    payload = envelope.payload
+    if set(payload) != ACK_FIELDS:
+        raise PayloadInvalid(f"an ack has exactly the fields {sorted(ACK_FIELDS)}")
+    if payload["answers"] != question.message_id:
+        raise PayloadInvalid(f"the answer is to message {payload['answers']}, not {question.message_id}")
+    if payload["outcome"] not in (ACCEPTED, REFUSED):
+        raise PayloadInvalid("outcome must be accepted or refused")
+    codes = payload["codes"]
+    if not isinstance(codes, list) or not all(isinstance(c, int) and not isinstance(c, bool) for c in codes):
+        raise PayloadInvalid("codes must be a list of integers")
+    if payload["outcome"] == REFUSED and not codes:
+        raise PayloadInvalid("a refusal names its check codes")
+    if not isinstance(payload["detail"], str) or not isinstance(payload["result"], dict):
+        raise PayloadInvalid("detail must be a text and result an object")
+    return Answer(payload["answers"], payload["outcome"], tuple(codes), payload["detail"], payload["result"])
+
+
+# The sender's timing ------------------------------------------------------------------------------
+
+#: A proposal is resent unchanged until this long after it was created (inside the receiver's
+#: window, so a resent copy is never refused as too old); afterwards the sender asks for the state.
+RESEND_FOR = dt.timedelta(seconds=240)
+FIRST_RETRY = dt.timedelta(seconds=5)
+LONGEST_RETRY = dt.timedelta(minutes=10)
+
+
+def retry_delay(attempts: int, first: dt.timedelta = FIRST_RETRY, longest: dt.timedelta = LONGEST_RETRY) -> dt.timedelta:
+    """How long to wait after the ``attempts``-th failed attempt: 5 s, 10 s, 20 s, ... at most 10 minutes."""
+    if attempts <= 0:
+        return dt.timedelta(0)
+    delay: dt.timedelta = first * (2 ** min(attempts - 1, 30))
+    return min(longest, delay)
+
+
+# What the sender does with an answer (the state machine of §5) ------------------------------------
+
+SETTLE_COMPLETE = "complete"
+SETTLE_RELEASE = "release"
+SETTLE_WAIT = "wait"
+
+
+def settlement(kind: str, answer: Answer) -> str:
+    """What a signed answer to a proposal or to a ``status`` question decides for the transfer.
+
+    A proposal accepted completes it, refused releases it. A ``status`` answer completes on
+    ``accepted``, releases on ``refused`` or ``void`` (the receiver has no record and promises
+    never to accept it), and decides nothing otherwise (the receiver could not answer: ask again).
+    Nothing else (no answer, a transport error, an unsigned refusal) ever decides: never guess."""
+    if kind == TRANSFER_PROPOSAL:
+        return SETTLE_COMPLETE if answer.outcome == ACCEPTED else SETTLE_RELEASE
+    if kind == STATUS and answer.outcome == ACCEPTED:
+        state = (answer.result or {}).get("state")
+        if state == "accepted":
+            return SETTLE_COMPLETE
+        if state in ("refused", "void"):
+            return SETTLE_RELEASE
+    return SETTLE_WAIT

@@ -184,3 +184,18 @@ def get_entity(registry: Registry, key: str) -> Entity:
     if found is None:
         raise CheckFailed(Check.ENTITY_UNKNOWN, entity=key, registry=registry.registry_id)
     return found
+
+
+def party_of_iso_code(alpha3: str) -> Party | None:
+    """The Party of ISO 3166 code ``alpha3``, recorded from the ISO list on first mention (a peer
+    registry's Party, named in its messages); ``None`` if no country has that code."""
+    from django_countries import countries
+
+    found = Party.objects.filter(alpha3=alpha3).first()
+    if found is not None:
+        return found
+    alpha2 = countries.alpha2(alpha3)
+    if not alpha2:
+        return None
+    created, _ = Party.objects.get_or_create(alpha2=alpha2, defaults={"alpha3": alpha3, "name": str(countries.name(alpha2))})
+    return created

@@ -7,7 +7,9 @@ class PeersConfig(AppConfig):
     verbose_name = "Peer registries"
 
     def ready(self) -> None:
+        # The outbox answers the movement engine's ``peer_transfer_due`` (registry.transactions.handoff).
         from registry.notifications.messages import show_parameter
+        from registry.peers import transfers  # noqa: F401
         from registry.peers.reconcile import render_discrepancies
 
         show_parameter("discrepancies", render_discrepancies)

@@ -40,6 +40,94 @@ class Peer(models.Model):
         return f"{self.registry_id} at {self.url}"
 
 
+class SeenMessage(models.Model):
+    """A message a peer sent us that passed the envelope's checks, with the answer we gave.
+
+    The same message again (same id, same body) gets the same answer, so a sender whose answer was
+    lost learns it by resending; the same id with another body is refused (1504). Rows older than
+    the time window plus a margin are forgotten (``prune_seen_messages``): the window refuses
+    such messages anyway (1503).
+    """
+
+    sender = models.CharField(max_length=5)
+    message_id = models.CharField(max_length=36)
+    kind = models.CharField(max_length=40)
+    digest = models.CharField(max_length=64, help_text="SHA-256 of the canonical body")
+    received_at = models.DateTimeField()
+    answer = models.TextField(help_text="the signed answer, as sent")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["sender", "message_id"], name="peer_message_seen_once")]
+        indexes = [models.Index(fields=["received_at"], name="peer_seen_received_at")]
+
+    def __str__(self) -> str:
+        return f"{self.sender} {self.message_id}"
+
+
+class OutboundState(models.TextChoices):
+    PROPOSED = "proposed", "proposed"  # reserved here, proposal in the outbox or sent
+    COMPLETED = "completed", "completed"  # the peer accepted: the units left
+    RELEASED = "released", "released"  # the peer refused, or declared the transfer void: the units are free again
+
+
+class OutboundTransfer(models.Model):
+    """An external transfer to a peer's account: the outbox of its proposal and what became of it.
+
+    Created in the database transaction that reserves the blocks; the proposal (signed once, with
+    its id and time) is resent unchanged until answered or until ``ask_after``; after that the
+    sender asks for the transfer's state (a ``status`` message) until the peer answers.
+    """
+
+    transaction = models.OneToOneField("transactions.Transaction", on_delete=models.PROTECT, related_name="peer_transfer")
+    peer = models.ForeignKey(Peer, on_delete=models.PROTECT, related_name="outbound")
+    state = models.CharField(max_length=10, choices=OutboundState.choices, default=OutboundState.PROPOSED)
+    proposal = models.TextField(help_text="the signed proposal, as sent")
+    proposal_id = models.CharField(max_length=36)
+    created_at = models.DateTimeField()
+    ask_after = models.DateTimeField(help_text="resend the proposal until then; ask for the state afterwards")
+    next_attempt_at = models.DateTimeField()
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    answer = models.TextField(blank=True, help_text="the peer's signed answer that settled it")
+    settled_at = models.DateTimeField(null=True, blank=True)
+    #: the blocks that left, with their issuance (verify counts them as sent away)
+    blocks = models.TextField(default="[]")
+
+    class Meta:
+        indexes = [models.Index(fields=["state", "next_attempt_at"], name="peer_outbound_due")]
+
+    def __str__(self) -> str:
+        return f"T{self.transaction_id} to {self.peer.registry_id}: {self.state}"
+
+
+class InboundState(models.TextChoices):
+    ACCEPTED = "accepted", "accepted"
+    REFUSED = "refused", "refused"
+    VOID = "void", "void"  # asked about before any proposal arrived: never accepted afterwards
+
+
+class InboundTransfer(models.Model):
+    """What this installation decided about one transfer a peer proposed (``sender`` and its
+    transaction number name it): decided once, so every later proposal or question gets the same."""
+
+    sender = models.CharField(max_length=5)
+    transfer = models.BigIntegerField(help_text="the sender's transaction number")
+    state = models.CharField(max_length=10, choices=InboundState.choices)
+    codes = models.CharField(max_length=200, blank=True)
+    detail = models.TextField(blank=True)
+    acquisition = models.OneToOneField(
+        "transactions.Transaction", on_delete=models.PROTECT, null=True, blank=True, related_name="peer_inbound"
+    )
+    message_id = models.CharField(max_length=36, blank=True)
+    decided_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["sender", "transfer"], name="peer_transfer_decided_once")]
+
+    def __str__(self) -> str:
+        return f"{self.sender}-T{self.transfer}: {self.state}"
+
+
 class ReconciliationOutcome(models.TextChoices):
     AGREED = "agreed", _("Agreed")
     DISCREPANCIES = "discrepancies", _("Discrepancies found")

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import urllib.error
-import urllib.request
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,6 +23,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from registry.core import peer_messages as pm
 from registry.core import reconciliation as core
 from registry.core.checks import Check, CheckFailed, check_by_code
 from registry.core.entries import Acquisition, ExternalTransfer, parse_body
@@ -35,14 +34,11 @@ from registry.notifications.services import notify
 from registry.parties.models import Registry
 from registry.peers.keys import signing_key
 from registry.peers.models import Peer, Reconciliation, ReconciliationOutcome
+from registry.peers.worker import post
 from registry.refusals import refusal_message
 from registry.transactions.models import Transaction, TransactionType
 from registry.units.models import UnitBlock
 
-QUERY_KIND = "holdings_query"
-#: Where a peer installation receives messages (docs/interoperability.md section 3).
-PEER_ENDPOINT = "/api/v1/peer/"
-ANSWER_TIMEOUT_SECONDS = 20
 #: A scheduled reconciliation that failed (the peer did not answer) is tried again after this long.
 RETRY_AFTER = dt.timedelta(hours=1)
 
@@ -144,14 +140,24 @@ def _holdings(registry: Registry, exchanged: tuple[core.Span, ...]) -> list[core
 # The receiving side ------------------------------------------------------------------------------
 
 
-def answer_holdings_query(peer: Peer, body: dict[str, Any]) -> dict[str, Any]:
-    """The answer to ``peer``'s verified ``holdings_query`` ``body`` (the envelope's body, opened by
-    the peer endpoint): our receiving registry's statement about the asker. The payload is ``{}``;
-    anything else is refused with 1530 before anything is read."""
-    payload = body.get("payload")
-    if payload != {}:
-        raise CheckFailed(Check.RECONCILIATION_QUERY_MALFORMED, detail="the payload of a holdings query is an empty object")
-    registry = Registry.objects.get(registry_id=body["receiver"])  # the endpoint checked it is hosted here (1505)
+def answer_holdings_query(peer: Peer, query: dict[str, Any]) -> dict[str, Any]:
+    """The answer to ``peer``'s verified ``holdings_query``: our statements about the asker.
+
+    ``query`` is the query's payload (what the peer endpoint hands on) or the whole envelope body.
+    ``{"registry": "JPN01"}`` asks about one registry of ours (the envelope's receiver, when the
+    body is given): the answer is that registry's statement. ``{}`` asks about every registry this
+    installation hosts: ``{"statements": {registry id: statement, ...}}``. Anything else is refused
+    with 1530 before anything is read.
+    """
+    payload = query.get("payload") if "payload" in query else query
+    if payload == {}:
+        return {"statements": {r.registry_id: statement(r, peer.registry_id) for r in Registry.objects.order_by("registry_id")}}
+    if not isinstance(payload, dict) or set(payload) != {"registry"}:
+        raise CheckFailed(Check.RECONCILIATION_QUERY_MALFORMED, detail='the payload of a holdings query is {"registry": registry id}')
+    asked = payload["registry"]
+    registry = Registry.objects.filter(registry_id=asked).first() if isinstance(asked, str) else None
+    if registry is None or ("receiver" in query and query["receiver"] != asked):
+        raise CheckFailed(Check.RECONCILIATION_QUERY_MALFORMED, detail=f"{asked!r} is not a registry this installation hosts")
     return statement(registry, peer.registry_id)
 
 
@@ -165,51 +171,45 @@ class Outcome:
 
 
 def ask_holdings(registry: Registry, peer: Peer, now: dt.datetime | None = None) -> core.Statement:
-    """Send ``peer`` a signed ``holdings_query`` from ``registry`` and return its verified statement."""
-    envelope = new_envelope(registry.registry_id, peer.registry_id, QUERY_KIND, {}, now or timezone.now())
-    request = urllib.request.Request(
-        peer.url.rstrip("/") + PEER_ENDPOINT,
-        data=json.dumps(sign_message(envelope, signing_key())).encode("utf-8"),
-        headers={"Content-Type": "application/json", "Accept": "application/json"},
-        method="POST",
+    """Send ``peer`` a signed ``holdings_query`` from ``registry`` and return its verified statement.
+
+    The query names the registry asked about (the envelope's receiver) in its payload too, since the
+    peer's endpoint hands the kind only the payload. The answer is a signed ``ack`` like any other:
+    its signature, time and the message it answers are checked; its statement is in ``result``.
+    """
+    envelope = new_envelope(
+        registry.registry_id, peer.registry_id, pm.HOLDINGS_QUERY, {"registry": peer.registry_id}, now or timezone.now()
     )
     try:
-        with urllib.request.urlopen(request, timeout=ANSWER_TIMEOUT_SECONDS) as response:
-            answer = json.loads(response.read().decode("utf-8"))
-    except urllib.error.HTTPError as error:
-        raise _refused(peer, error) from None
-    except (urllib.error.URLError, OSError, ValueError) as error:
+        status, content = post(peer, sign_message(envelope, signing_key()))
+    except (OSError, ValueError) as error:  # refused, reset, timed out, unreachable
         raise CheckFailed(Check.RECONCILIATION_PEER_UNREACHABLE, peer=peer.registry_id, detail=str(error)[:200]) from None
-    # The answer is a signed message of the peer's like any other: its signature, receiver and time are
-    # checked the same way. Its id need not be remembered: it must answer this query's fresh id.
-    opened = open_message(
-        answer,
-        peer_keys={peer.registry_id: parse_public_key(peer.public_key)},
-        hosted=[registry.registry_id],
-        now=timezone.now(),
-        seen=lambda _: False,
-    )
-    payload = dict(opened.payload)
-    if payload.get("answers") != envelope.message_id:
-        raise CheckFailed(
-            Check.RECONCILIATION_ANSWER_MALFORMED, peer=peer.registry_id, detail=f"the answer is not to message {envelope.message_id}"
-        )
-    if payload.get("outcome") != "accepted":
-        codes = payload.get("codes") or ["-"]
-        raise CheckFailed(
-            Check.RECONCILIATION_PEER_REFUSED, peer=peer.registry_id, code=codes[0], detail=str(payload.get("detail", ""))[:300]
-        )
-    return core.parse_statement(payload.get("detail"), registry=peer.registry_id, peer=registry.registry_id)
-
-
-def _refused(peer: Peer, error: urllib.error.HTTPError) -> CheckFailed:
-    """A refusal of the query itself (problem details with the peer's check code), or an unreachable peer."""
+    if status != 200:
+        raise _refused(peer, status, content)
     try:
-        problem = json.loads(error.read().decode("utf-8"))
-        code, detail = problem["code"], problem.get("detail", "")
-    except (ValueError, KeyError, TypeError, OSError):
-        return CheckFailed(Check.RECONCILIATION_PEER_UNREACHABLE, peer=peer.registry_id, detail=f"HTTP {error.code}")
-    return CheckFailed(Check.RECONCILIATION_PEER_REFUSED, peer=peer.registry_id, code=code, detail=str(detail)[:300])
+        opened = open_message(
+            json.loads(content),
+            peer_keys={peer.registry_id: parse_public_key(peer.public_key)},
+            hosted=[registry.registry_id],
+            now=timezone.now(),
+            seen=lambda _: False,  # its id need not be remembered: it must answer this query's fresh id
+        )
+        answer = pm.parse_answer(opened, envelope)
+    except ValueError as error:
+        raise CheckFailed(Check.RECONCILIATION_ANSWER_MALFORMED, peer=peer.registry_id, detail=str(error)[:300]) from None
+    if answer.outcome != pm.ACCEPTED:
+        raise CheckFailed(Check.RECONCILIATION_PEER_REFUSED, peer=peer.registry_id, code=answer.codes[0], detail=answer.detail[:300])
+    return core.parse_statement(dict(answer.result or {}), registry=peer.registry_id, peer=registry.registry_id)
+
+
+def _refused(peer: Peer, status: int, content: bytes) -> CheckFailed:
+    """A refusal of the query's envelope (problem details with the peer's check code), or no usable answer."""
+    try:
+        problem = json.loads(content)
+        code, detail = int(problem["code"]), str(problem.get("detail", ""))
+    except (ValueError, KeyError, TypeError):
+        return CheckFailed(Check.RECONCILIATION_PEER_UNREACHABLE, peer=peer.registry_id, detail=f"HTTP {status}")
+    return CheckFailed(Check.RECONCILIATION_PEER_REFUSED, peer=peer.registry_id, code=code, detail=detail[:300])
 
 
 def reconcile(registry: Registry, peer: Peer) -> Outcome:

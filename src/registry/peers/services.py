@@ -17,8 +17,9 @@ from django.utils import timezone
 
 from registry.access.models import Operation
 from registry.access.services import log_operation
+from registry.accounts.models import Account, AccountType
 from registry.core.checks import Check, CheckFailed
-from registry.core.peer_messages import REGISTRY_ID, parse_public_key, public_key_text
+from registry.core.peer_messages import ACCOUNT_NUMBER, REGISTRY_ID, parse_public_key, public_key_text
 from registry.parties.models import Registry
 from registry.parties.services import Actor
 from registry.peers.models import Peer
@@ -100,3 +101,31 @@ def remove_peer(actor: Actor, registry_id: str, ip: str | None = None) -> Peer:
 
 def _target(text: str) -> str:
     return re.sub(r"\s+", " ", text)[:40]
+
+
+# Accounts of peer registries as destinations ---------------------------------------------------------
+
+
+def peer_account(registry: Registry, number: str) -> Account | None:
+    """``registry``'s entry for account ``number`` of a registered peer, made on first use; ``None``
+    if ``number`` does not name a registered peer's registry (it is then one of this installation, or
+    nothing: the caller's own look-up says which). 7506 for a peer's number of the wrong form."""
+    number = number.strip().upper()
+    prefix = number.split("-", 1)[0]
+    if not Peer.objects.registered().filter(registry_id=prefix).exists():
+        return None
+    if not ACCOUNT_NUMBER.match(number):
+        raise CheckFailed(Check.PEER_ACCOUNT_NUMBER_INVALID, account=number, registry=prefix)
+    return mirror_account(registry, number, f"Account {number} of peer registry {prefix}")
+
+
+def mirror_account(registry: Registry, number: str, name: str) -> Account:
+    """The row standing for another installation's account in ``registry``'s books (it holds nothing)."""
+    found = Account.objects.select_related("registry").filter(registry=registry, number=number, type=AccountType.PEER).first()
+    if found is not None:
+        return found
+    try:
+        with transaction.atomic():  # two first uses at once: the constraint keeps one row
+            return Account.objects.create(registry=registry, number=number, type=AccountType.PEER, name=name, opened_at=timezone.now())
+    except IntegrityError:
+        return Account.objects.select_related("registry").get(registry=registry, number=number, type=AccountType.PEER)

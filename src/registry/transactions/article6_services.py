@@ -13,12 +13,14 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 
+from registry.accounts.models import AccountType
 from registry.article6 import rules, services
 from registry.article6.models import AdjustmentKind, Authorization, FirstTransferDefinition
 from registry.core import entries
 from registry.core.checks import Check
 from registry.journal.services import append_entry
 from registry.parties.models import Party
+from registry.parties.services import party_of_iso_code
 from registry.transactions import purposes
 from registry.transactions.blocks import record_blocks
 from registry.transactions.models import CancellationKind, Transaction, TransactionStatus, TransactionType
@@ -43,9 +45,7 @@ def record_on_completion(tx: Transaction, moving: Sequence[UnitBlock], now: date
     if tx.type == TransactionType.EXTERNAL_TRANSFER:
         assert tx.to_account is not None
         moment = FirstTransferDefinition.FIRST_INTERNATIONAL_TRANSFER
-        record_first_transfer(
-            tx, rules.first_transfer_due(moving, moment), now, acquiring_party=tx.to_account.registry.party, definition=moment
-        )
+        record_first_transfer(tx, rules.first_transfer_due(moving, moment), now, acquiring_party=acquiring_party(tx), definition=moment)
     elif tx.type == TransactionType.CANCELLATION and tx.cancellation_kind == CancellationKind.OIMP:
         moment = FirstTransferDefinition.USE_OR_CANCELLATION
         record_first_transfer(tx, rules.first_transfer_due(moving, moment), now, definition=moment)
@@ -55,6 +55,15 @@ def record_on_completion(tx: Transaction, moving: Sequence[UnitBlock], now: date
         foreign = [b for b in moving if rules.is_foreign(b, tx.using_party, hosts)]
         return services.record_adjustments(tx.pk, foreign, tx.using_party, AdjustmentKind.USE, year=tx.ndc_year or now.year)
     return None
+
+
+def acquiring_party(tx: Transaction) -> Party | None:
+    """The Party of the registry an external transfer goes to. A peer registry's Party is the one
+    whose ISO alpha-3 code begins its registry id (``THA01``: Thailand), as registry ids are made."""
+    assert tx.to_account is not None
+    if tx.to_account.type == AccountType.PEER:
+        return party_of_iso_code(tx.to_account.number[:3])
+    return tx.to_account.registry.party
 
 
 def record_first_transfer(

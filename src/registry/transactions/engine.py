@@ -18,7 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from registry.access import permissions
-from registry.accounts.models import FINAL_TYPES, Account, AccountStatus
+from registry.accounts.models import FINAL_TYPES, Account, AccountStatus, AccountType
 from registry.accounts.services import lock_accounts
 from registry.core import entries
 from registry.core.checks import Check, CheckFailed
@@ -28,7 +28,7 @@ from registry.journal.services import append_entry, lock_registries
 from registry.parties.hours import check_open_for_movements
 from registry.parties.models import Registry
 from registry.parties.services import Actor, is_administrator
-from registry.transactions import article6_services, blocks, events
+from registry.transactions import article6_services, blocks, events, handoff
 from registry.transactions.blocks import RequestedRange
 from registry.transactions.models import Transaction, TransactionBlock, TransactionStatus, TransactionType
 from registry.units.models import UnitBlock
@@ -122,8 +122,13 @@ def move(
     by_account_holder = not administrator
     if kind in (TransactionType.INTERNAL_TRANSFER, TransactionType.EXTERNAL_TRANSFER) and to_account.type in FINAL_TYPES:
         raise CheckFailed(Check.TRANSFER_TO_FINAL_ACCOUNT, account=to_account.number, account_type=to_account.get_type_display())
+    if to_account.type == AccountType.PEER and kind != TransactionType.EXTERNAL_TRANSFER:
+        raise CheckFailed(Check.PEER_TRANSFER_NOT_EXTERNAL, account=to_account.number, registry=peer_registry_of(to_account))
     if kind == TransactionType.EXTERNAL_TRANSFER:
-        if to_account.registry_id == registry.pk:
+        if to_account.type == AccountType.PEER:
+            if to_account.registry_id != registry.pk:  # each registry names peer accounts in its own books
+                raise CheckFailed(Check.ACQUIRING_ACCOUNT_UNKNOWN, account=to_account.number, registry=registry.registry_id)
+        elif to_account.registry_id == registry.pk:
             raise CheckFailed(Check.EXTERNAL_TRANSFER_SAME_REGISTRY, account=to_account.number, registry=registry.registry_id)
     elif to_account.registry_id != registry.pk:
         raise CheckFailed(
@@ -199,8 +204,14 @@ def move(
 
 
 def complete(tx: Transaction, moving: Sequence[UnitBlock], now: datetime) -> None:
-    """Record what completion triggers (first transfers, adjustments), move the units, journal it."""
+    """Record what completion triggers (first transfers, adjustments), move the units, journal it.
+
+    A transfer to a peer registry's account does not complete here: its units stay reserved and
+    its proposal goes to the peer (``hand_to_peer``); the peer's answer completes or releases it."""
     assert tx.from_account is not None and tx.to_account is not None
+    if tx.to_account.type == AccountType.PEER:
+        hand_to_peer(tx, moving, now)
+        return
     if tx.type == TransactionType.EXTERNAL_TRANSFER:
         lock_registries([tx.from_account.registry, tx.to_account.registry])
     adjustments = article6_services.record_on_completion(tx, moving, now)
@@ -217,6 +228,47 @@ def complete(tx: Transaction, moving: Sequence[UnitBlock], now: datetime) -> Non
     if tx.type == TransactionType.EXTERNAL_TRANSFER:
         _record_acquisition(tx, arriving, now)
     append_entry(tx.registry, entry, now, transaction_id=tx.pk)
+
+
+def peer_registry_of(account: Account) -> str:
+    """The peer registry an account of type ``peer`` belongs to: the prefix of its number."""
+    return account.number.split("-", 1)[0]
+
+
+def hand_to_peer(tx: Transaction, moving: Sequence[UnitBlock], now: datetime) -> None:
+    """Approved (and past any delay): the units stay reserved, the transaction is ``proposed`` and
+    its signed proposal is put in the outbox, all in the caller's database transaction."""
+    blocks.reserve(moving, tx)
+    tx.status = TransactionStatus.PROPOSED
+    tx.save(update_fields=["status"])
+    answered = [
+        response for _receiver, response in handoff.peer_transfer_due.send(sender=Transaction, transaction=tx, blocks=moving, now=now)
+    ]
+    if not any(answered):
+        # Nobody took the proposal: nothing may wait reserved for an answer that will never come.
+        raise RuntimeError(f"no outbox took transaction {tx.pk} for peer {peer_registry_of(tx.to_account)}")  # type: ignore[arg-type]
+
+
+def complete_at_peer(tx: Transaction, moving: Sequence[UnitBlock], now: datetime) -> None:
+    """The peer accepted ``tx``: first transfers due now, the units leave this installation (their
+    blocks are gone: the peer holds them now), the external transfer is journaled."""
+    assert tx.from_account is not None and tx.to_account is not None
+    lock_registries([tx.registry])
+    adjustments = article6_services.record_on_completion(tx, moving, now)
+    ranges = tuple(entries.Span(*r) for r in sorted((b.originating_registry, b.start, b.end) for b in moving))
+    UnitBlock.objects.filter(pk__in=[b.pk for b in moving]).delete()
+    tx.status = TransactionStatus.COMPLETED
+    tx.completed_at = now
+    tx.save(update_fields=["status", "completed_at"])
+    entry = _movement_entry(tx, ranges, adjustments)
+    events.completed(tx)
+    append_entry(tx.registry, entry, now, transaction_id=tx.pk)
+
+
+def release_from_peer(tx: Transaction, moving: list[UnitBlock], code: int, message: str) -> Transaction:
+    """The peer refused ``tx`` (or declared it void): it ends rejected with the peer's check code
+    and words, its units free again, and both sides here are told."""
+    return refuse_when_due(tx, moving, CheckFailed(Check.PEER_TRANSFER_REFUSED, code=code, detail=message[:1000]))
 
 
 def _movement_entry(
@@ -255,7 +307,8 @@ def _movement_entry(
         case TransactionType.CORRECTION:
             return entries.Correction(**common, corrects=tx.corrects_id)
         case TransactionType.EXTERNAL_TRANSFER:
-            return entries.ExternalTransfer(**common, to_registry=tx.to_account.registry.registry_id)
+            to_registry = peer_registry_of(tx.to_account) if tx.to_account.type == AccountType.PEER else tx.to_account.registry.registry_id
+            return entries.ExternalTransfer(**common, to_registry=to_registry)
         case _:
             return entries.InternalTransfer(**common)
 
@@ -306,6 +359,10 @@ def lock_pending(transaction: Transaction, expected: Status | None, action: str)
     )
     if (expected is not None and tx.status != expected) or Status(tx.status) not in PENDING:
         raise CheckFailed(Check.TRANSACTION_NOT_PENDING, transaction=tx.pk, status=tx.status, action=action)
+    if tx.status == TransactionStatus.PROPOSED and expected != Status.PROPOSED:
+        # The peer may already hold the units: only its answer ends the transaction now.
+        assert tx.to_account is not None
+        raise CheckFailed(Check.PEER_TRANSFER_PENDING, transaction=tx.pk, registry=peer_registry_of(tx.to_account))
     moving = list(UnitBlock.objects.select_for_update(no_key=True).filter(reserved_by=tx).order_by("pk"))
     return tx, moving
 

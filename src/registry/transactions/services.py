@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from registry.access.services import is_trusted
 from registry.accounts.models import Account, AccountType
-from registry.accounts.services import lock_accounts, system_account
+from registry.accounts.services import destination_account, lock_accounts, system_account
 from registry.article6 import rules
 from registry.article6.models import Authorization, FirstTransferDefinition
 from registry.core import entries
@@ -320,7 +320,9 @@ def transfer_externally(
     execute_after: datetime | None = None,
     choice: UnitChoice | None = None,
 ) -> Transaction:
-    """Transfer authorised units to an account of another registry of this installation.
+    """Transfer authorised units to an account of another registry: of this installation, or of a
+    peer installation (an account of type ``peer``: the transfer is then proposed to the peer when
+    approved, and completes when the peer accepts; docs/interoperability.md).
 
     Both registries keep their own books: an ``external_transfer`` in the sender's journal, an
     ``acquisition`` in the receiver's, serials and unique identifiers unchanged. Units authorised
@@ -373,7 +375,7 @@ def propose_movement(
         amount["using_entity"] = get_entity(from_account.registry, using_entity)
     if kind in (TransactionType.INTERNAL_TRANSFER, TransactionType.EXTERNAL_TRANSFER):
         number = (to_account_number or "").strip()
-        target = Account.objects.select_related("registry").filter(number=number).first()
+        target = destination_account(from_account.registry, number)
         if target is None:
             raise CheckFailed(Check.ACQUIRING_ACCOUNT_UNKNOWN, account=number, registry=from_account.registry.registry_id)
         move = transfer_units if kind == TransactionType.INTERNAL_TRANSFER else transfer_externally

@@ -38,6 +38,7 @@ from registry.core.status import PENDING
 from registry.journal.models import JournalEntry
 from registry.journal.replay import Attributes, Replay, project_hosts, scratched
 from registry.parties.models import Registry
+from registry.peers.models import OutboundState, OutboundTransfer
 from registry.transactions.models import Transaction, TransactionStatus, TransactionType
 from registry.units.models import UnitBlock
 from registry.verification import article6_records
@@ -197,13 +198,26 @@ def _verify_no_overlap(report: Report, tick: Progress) -> None:
 
 def _verify_issuances(report: Report) -> None:
     """Streamed from the database: nothing here is held per issuance or per block."""
-    completed = Transaction.objects.filter(type=TransactionType.ISSUANCE, status=TransactionStatus.COMPLETED)
+    # Units enter the installation by issuance, or by acquisition from a peer registry (whose blocks
+    # name the acquisition as where they came from); they leave it only for a peer, by a completed
+    # transfer the outbox records with the blocks' origins.
+    completed = Transaction.objects.filter(
+        Q(type=TransactionType.ISSUANCE) | Q(type=TransactionType.ACQUISITION, peer_inbound__isnull=False),
+        status=TransactionStatus.COMPLETED,
+    )
+    away = sent_to_peers()
     units = Sum(F("end") - F("start") + 1)
     held = UnitBlock.objects.filter(issuance=OuterRef("pk")).values("issuance").annotate(units=units).values("units")
     found = completed.annotate(found=Coalesce(Subquery(held), 0))
-    short = found.filter(Q(quantity__isnull=True) | ~Q(found=F("quantity"))).select_related("registry")
+    short = found.filter(Q(quantity__isnull=True) | ~Q(found=F("quantity")) | Q(pk__in=list(away))).select_related("registry")
     for tx in short.order_by("pk").iterator(chunk_size=2000):
-        report.problems.append(f"issuance {tx} issued {tx.quantity} units, blocks hold {tx.found} of them")
+        left = away.pop(tx.pk, 0)
+        if tx.found + left != tx.quantity:
+            origin = "issuance" if tx.type == TransactionType.ISSUANCE else "acquisition"
+            gone = f" and {left} left for peer registries" if left else ""
+            report.problems.append(f"{origin} {tx} brought {tx.quantity} units, blocks hold {tx.found} of them{gone}")
+    for pk, left in sorted(away.items()):
+        report.problems.append(f"{left} units sent to peer registries name issuance {pk}, which is not a completed issuance")
     stray = UnitBlock.objects.exclude(issuance__in=completed.values("pk")).values("issuance").annotate(units=units).order_by("issuance")
     for row in stray.iterator(chunk_size=2000):
         report.problems.append(f"{row['units']} units in blocks name issuance {row['issuance']}, which is not a completed issuance")
@@ -215,6 +229,15 @@ def _verify_issuances(report: Report) -> None:
     for row in where:
         key = (row["originating_registry"], row["unit_type__code"], row["vintage"])
         report.totals.setdefault(key, defaultdict(int))[row["account__type"]] += row["units"]
+
+
+def sent_to_peers() -> dict[int, int]:
+    """Units that left for peer registries, by the issuance (or acquisition) their blocks named."""
+    away: dict[int, int] = defaultdict(int)
+    for text in OutboundTransfer.objects.filter(state=OutboundState.COMPLETED).values_list("blocks", flat=True).iterator(chunk_size=2000):
+        for _registry, start, end, origin in json.loads(text):
+            away[int(origin)] += int(end) - int(start) + 1
+    return dict(away)
 
 
 def _verify_reservations(report: Report) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from argparse import ArgumentParser
 from typing import Any
 
@@ -12,10 +13,11 @@ from registry.access.login_ids import find_user
 from registry.core.checks import CheckFailed
 from registry.peers.keys import SigningKeyMissing, public_key
 from registry.peers.services import add_peer, registered_peers, remove_peer
+from registry.peers.worker import run_once
 
 
 class Command(BaseCommand):
-    help = "Show this installation's public key; list, add or remove peer registries of other installations."
+    help = "Show this installation's public key; list, add or remove peer registries of other installations; send to them."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         actions = parser.add_subparsers(dest="action", required=True)
@@ -27,6 +29,10 @@ class Command(BaseCommand):
         add.add_argument("--key", required=True, help="the public key 'registry peer key' prints on the peer")
         remove = actions.add_parser("remove", help="remove a registered peer (its messages are refused from then on)")
         remove.add_argument("--registry-id", required=True)
+        run = actions.add_parser("run", help="send what the outbox holds to the peers, until stopped (also a step of run-due)")
+        run.add_argument("--once", action="store_true", help="one pass, then stop")
+        run.add_argument("--seconds", type=float, default=None, help="stop after this many seconds")
+        run.add_argument("--interval", type=float, default=1.0, help="seconds between passes (default 1)")
         for writer in (add, remove):
             writer.add_argument(
                 "--as", dest="actor", default=os.environ.get("REGISTRY_OPERATOR"), help="login of the installation administrator acting"
@@ -40,6 +46,8 @@ class Command(BaseCommand):
             elif action == "list":
                 for peer in registered_peers():
                     self.stdout.write(f"{peer.registry_id}\t{peer.url}\t{peer.public_key}\tadded {peer.added_at:%Y-%m-%d %H:%M} UTC")
+            elif action == "run":
+                self._run(options["once"], options["seconds"], options["interval"])
             elif action == "add":
                 peer = add_peer(self._actor(options["actor"]), options["registry_id"], options["url"], options["key"])
                 self.stdout.write(f"peer {peer.registry_id} registered at {peer.url}")
@@ -50,6 +58,18 @@ class Command(BaseCommand):
             raise CommandError(f"refused [{failure.code}] {failure.message}") from failure
         except SigningKeyMissing as missing:
             raise CommandError(str(missing)) from missing
+
+    def _run(self, once: bool, seconds: float | None, interval: float) -> None:
+        until = None if seconds is None else time.monotonic() + seconds
+        while True:
+            done = run_once()
+            if done.sent:
+                self.stdout.write(
+                    f"{done.sent} sent, completed {done.completed or '-'}, released {done.released or '-'}, {done.failed} without answer"
+                )
+            if once or (until is not None and time.monotonic() >= until):
+                return
+            time.sleep(interval if until is None else max(0.0, min(interval, until - time.monotonic())))
 
     def _actor(self, login: str | None) -> Any:
         if not login:

@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from registry.core.checks import CheckFailed
 from registry.peers.reconcile import reconcile_due
+from registry.peers.worker import run_once
 from registry.transactions.models import Transaction, TransactionStatus
 from registry.transactions.services import complete_due_transactions
 
@@ -21,6 +22,12 @@ class Command(BaseCommand):
         # Those that could no longer complete end refused with their check code (never left waiting).
         for tx in Transaction.objects.filter(pk__in=due, status=TransactionStatus.REJECTED).order_by("pk"):
             self.stdout.write(f"transaction {tx.pk} refused [{tx.check_code}] {tx.check_message}")
+        # Transfers to peer registries: proposals (those just completed among them) and state questions.
+        sent = run_once()
+        if sent.sent:
+            self.stdout.write(
+                f"peers: {sent.sent} sent, completed {sent.completed or '-'}, released {sent.released or '-'}, {sent.failed} without answer"
+            )
         # Reconciliation with each peer registry, once a day (REGISTRY_RECONCILE_HOURS).
         for registry, peer, result in reconcile_due():
             if isinstance(result, CheckFailed):

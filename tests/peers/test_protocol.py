@@ -1,0 +1,298 @@
+"""The peer protocol inside one installation: the endpoint receiving a peer's signed messages (the
+peer's side played by a key of the test), and the sending side's outbox, worker and settlement
+(the peer's answers signed by that key). Two real installations: tests/peers/test_two_servers.py."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from django.contrib.auth import get_user_model
+from django.test import Client
+from django.utils import timezone
+
+from registry.access.models import Operation, OperationLog
+from registry.accounts.models import AccountStatus, AccountType
+from registry.article6.models import FirstTransfer
+from registry.article6.services import create_authorization
+from registry.core import peer_messages as pm
+from registry.core.checks import CheckFailed
+from registry.journal.models import JournalEntry
+from registry.peers import keys, worker
+from registry.peers.models import InboundState, InboundTransfer, OutboundState, OutboundTransfer
+from registry.peers.services import add_peer, peer_account
+from registry.transactions.models import Transaction, TransactionStatus, TransactionType
+from registry.transactions.services import cancel_transaction, transfer_externally
+from registry.units.models import UnitBlock
+from registry.verification.ledger import verify
+
+THA = Ed25519PrivateKey.generate()
+
+
+@pytest.fixture
+def peered(world, tmp_path, settings):
+    settings.REGISTRY_HOME = tmp_path
+    keys.ensure_signing_key()
+    root = get_user_model().objects.create_superuser(username="root", password=None)
+    add_peer(root, "THA01", "http://127.0.0.1:9", pm.public_key_text(THA.public_key()))
+    world.root = root
+    return world
+
+
+def signed(kind: str, payload: dict, *, receiver: str = "MNG01", key=THA, now=None, sender: str = "THA01") -> dict:
+    return pm.sign_message(pm.new_envelope(sender, receiver, kind, payload, now or timezone.now()), key)
+
+
+def post(message: object) -> tuple[int, dict]:
+    response = Client(enforce_csrf_checks=True).post("/api/v1/peer/", data=json.dumps(message), content_type="application/json")
+    return response.status_code, response.json()
+
+
+def thai_block(start: int, end: int, **more) -> dict:
+    block = {
+        "originating_registry": "THA01",
+        "start": start,
+        "end": end,
+        "unit_type": "JCM",
+        "programme": "JCM",
+        "project": "TH001",
+        "project_name": "Solar in Khon Kaen",
+        "host_party": "THA",
+        "vintage": 2024,
+        "cooperative_approach": "CA0001",
+        "first_transferring_party": "THA",
+        "issuance": 9,
+        "authorization": "TH-2025-001",
+        "first_transferred": True,
+        "identifier": f"CA0001-THA01-THA-{start}-{end}-2024",
+    }
+    return block | more
+
+
+def proposal(account: str, *blocks: dict, transfer: int = 41) -> dict:
+    return {
+        "transfer": transfer,
+        "transferring_account": "THA01-000007",
+        "acquiring_account": account,
+        "quantity": sum(b["end"] - b["start"] + 1 for b in blocks),
+        "blocks": list(blocks),
+    }
+
+
+def opened_answer(body: dict, our_key_pem_home) -> pm.Answer:
+    envelope = pm.parse_envelope(body["body"])
+    assert envelope.kind == "ack" and envelope.sender == "MNG01" and envelope.receiver == "THA01"
+    opened = pm.open_message(
+        body, peer_keys={"MNG01": keys.signing_key().public_key()}, hosted={"THA01"}, now=timezone.now(), seen=lambda _: False
+    )
+    return pm.Answer(**{k: (tuple(v) if k == "codes" else v) for k, v in opened.payload.items()})
+
+
+# The receiving side ---------------------------------------------------------------------------------
+
+
+def test_a_proposal_is_acquired_once_with_its_serials_and_a_copy_gets_the_same_signed_answer(peered):
+    message = signed("transfer_proposal", proposal(peered.buyer.number, thai_block(101, 130), thai_block(200, 209)))
+    status, body = post(message)
+    assert status == 200
+    answer = opened_answer(body, None)
+    assert answer.outcome == "accepted" and answer.result["transfer"] == 41
+    acquisition = Transaction.objects.get(pk=answer.result["acquisition"])
+    assert (acquisition.type, acquisition.status, acquisition.quantity) == (TransactionType.ACQUISITION, "completed", 40)
+    assert acquisition.from_account.number == "THA01-000007" and acquisition.from_account.type == AccountType.PEER
+    held = list(UnitBlock.objects.filter(account=peered.buyer).values_list("originating_registry", "start", "end", "first_transferred"))
+    assert held == [("THA01", 101, 130, True), ("THA01", 200, 209, True)]
+    assert JournalEntry.objects.filter(registry=peered.mongolia, transaction=acquisition).count() == 1
+    assert verify().ok, verify().problems
+    again = post(message)
+    assert again == (200, body)  # the first answer, byte for byte: nothing acquired twice
+    assert UnitBlock.objects.filter(account=peered.buyer).count() == 2
+    log = OperationLog.objects.filter(action=Operation.PEER_MESSAGE_RECEIVED).order_by("pk")
+    assert [e.outcome for e in log] == ["accepted", "duplicate: the first answer again"]
+
+
+def test_the_same_id_with_another_body_is_refused_with_1504(peered):
+    message = signed("ping", {})
+    assert post(message)[0] == 200
+    other = json.loads(json.dumps(message))
+    other["body"]["payload"] = {"x": 1}
+    other["signature"] = pm.sign_message(pm.parse_envelope(other["body"]), THA)["signature"]
+    status, problem = post(other)
+    assert (status, problem["code"]) == (409, 1504)
+
+
+@pytest.mark.parametrize(
+    ("tamper", "status", "code"),
+    [
+        (lambda m: m | {"signature": signed("ping", {}, key=Ed25519PrivateKey.generate())["signature"]}, 400, 1502),
+        (lambda m: signed("ping", {}, sender="KOR01"), 403, 7504),
+        (lambda m: signed("ping", {}, receiver="FRA01"), 400, 1505),
+        (lambda m: signed("ping", {}, now=timezone.now() - dt.timedelta(minutes=6)), 400, 1503),
+        (lambda m: {"body": m["body"]}, 400, 1501),
+    ],
+)
+def test_envelope_refusals_are_problems_logged_and_change_nothing(peered, tamper, status, code):
+    got_status, problem = post(tamper(signed("ping", {})))
+    assert (got_status, problem["code"]) == (status, code)
+    assert OperationLog.objects.filter(action=Operation.PEER_MESSAGE_RECEIVED, outcome=f"refused {code}").exists()
+
+
+def test_a_refused_proposal_says_why_signed_and_acquires_nothing(peered):
+    peered.buyer.status = AccountStatus.CLOSED
+    peered.buyer.save()
+    cases = [
+        (proposal(peered.buyer.number, thai_block(1, 10), transfer=1), 7104),
+        (proposal("MNG01-999999", thai_block(1, 10), transfer=2), 7020),
+        (proposal(peered.retirement_mn.number, thai_block(1, 10), transfer=3), 1510),
+        (proposal(peered.seller.number, thai_block(1, 10, unit_type="XX"), transfer=4), 1512),
+    ]
+    for payload, code in cases:
+        answer = opened_answer(post(signed("transfer_proposal", payload))[1], None)
+        assert (answer.outcome, answer.codes) == ("refused", (code,)), answer
+    assert not UnitBlock.objects.filter(originating_registry="THA01").exists()
+    assert set(InboundTransfer.objects.values_list("transfer", "state")) == {(n, "refused") for n in (1, 2, 3, 4)}
+    bad = opened_answer(post(signed("transfer_proposal", {"transfer": 5}))[1], None)
+    assert bad.codes == (1507,)
+    unknown = opened_answer(post(signed("lend", {}))[1], None)
+    assert unknown.codes == (1506,)
+    assert opened_answer(post(signed("holdings_query", {}))[1], None).codes in ((1514,), ())
+
+
+def test_units_already_here_are_refused_with_1509(peered):
+    assert (
+        opened_answer(post(signed("transfer_proposal", proposal(peered.buyer.number, thai_block(1, 10), transfer=7)))[1], None).outcome
+        == "accepted"
+    )
+    again = opened_answer(post(signed("transfer_proposal", proposal(peered.seller.number, thai_block(5, 20), transfer=8)))[1], None)
+    assert again.codes == (1509,)
+
+
+def test_asking_about_a_transfer_never_proposed_makes_it_void_for_ever(peered):
+    state = opened_answer(post(signed("status", {"transfer": 77}))[1], None)
+    assert state.outcome == "accepted" and state.result["state"] == "void"
+    late = opened_answer(post(signed("transfer_proposal", proposal(peered.buyer.number, thai_block(1, 10), transfer=77)))[1], None)
+    assert late.codes == (1508,)
+    assert not UnitBlock.objects.filter(originating_registry="THA01").exists()
+    assert InboundTransfer.objects.get(transfer=77).state == InboundState.VOID
+
+
+# The sending side -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def itmos(peered):
+    authorization = create_authorization(
+        peered.admin_mn,
+        peered.mongolia,
+        identifier="MN-2025-009",
+        date=dt.date(2025, 1, 10),
+        cooperative_approach=peered.approach,
+        purposes="NDC",
+        first_transfer_definition="first_international_transfer",
+        document_reference="Letter",
+    )
+    from registry.transactions.services import issue_units
+
+    issue_units(
+        actor=peered.admin_mn,
+        account=peered.seller,
+        project=peered.project_mn,
+        unit_type=peered.jcm,
+        vintage=2024,
+        quantity=100,
+        first_transferring_party=peered.party_mn,
+        authorization=authorization,
+    )
+    return peered
+
+
+class FakePeer:
+    """THA01's answers, signed with its key: accepted, refused, nothing, or a state."""
+
+    def __init__(self) -> None:
+        self.received: list[dict] = []
+        self.reply = "accept"
+
+    def __call__(self, peer, message):
+        self.received.append(message)
+        envelope = pm.parse_envelope(message["body"])
+        if self.reply == "silence":
+            raise OSError("connection reset")
+        if envelope.kind == "status":
+            answer = pm.accepted(envelope.message_id, {"transfer": envelope.payload["transfer"], "state": self.state, "codes": []})
+        elif self.reply == "accept":
+            answer = pm.accepted(envelope.message_id, {"transfer": envelope.payload["transfer"], "acquisition": 5})
+        else:
+            answer = pm.refused(envelope.message_id, CheckFailed(pm.Check.ACQUIRING_ACCOUNT_CLOSED, account="THA01-000003"))
+        ack = pm.new_envelope("THA01", envelope.sender, "ack", answer.as_payload(), timezone.now())
+        return 200, json.dumps(pm.sign_message(ack, THA)).encode()
+
+
+@pytest.fixture
+def fake_peer(monkeypatch):
+    peer = FakePeer()
+    monkeypatch.setattr(worker, "post", peer)
+    return peer
+
+
+def send(itmos, quantity: int) -> Transaction:
+    to = peer_account(itmos.mongolia, "THA01-000003")
+    return transfer_externally(actor=itmos.admin_mn, from_account=itmos.seller, to_account=to, quantity=quantity)
+
+
+def test_an_approved_transfer_to_a_peer_reserves_and_proposes_then_completes_when_accepted(itmos, fake_peer):
+    tx = send(itmos, 30)
+    tx.refresh_from_db()
+    assert tx.status == TransactionStatus.PROPOSED
+    assert list(UnitBlock.objects.filter(reserved_by=tx).values_list("start", "end")) == [(1, 30)]
+    outbound = OutboundTransfer.objects.get(transaction=tx)
+    payload = json.loads(outbound.proposal)["body"]["payload"]
+    assert payload["blocks"][0]["first_transferred"] is True and payload["blocks"][0]["authorization"] == "MN-2025-009"
+    with pytest.raises(CheckFailed) as refused:
+        cancel_transaction(actor=itmos.admin_mn, transaction=tx)
+    assert refused.value.code == 7508
+    done = worker.run_once()
+    assert done.completed == [tx.pk]
+    tx.refresh_from_db()
+    assert tx.status == TransactionStatus.COMPLETED
+    assert list(UnitBlock.objects.filter(account=itmos.seller).values_list("start", "end")) == [(31, 100)]
+    assert JournalEntry.objects.get(transaction=tx).kind == "transaction"
+    first = FirstTransfer.objects.get()  # recorded once, here, by the first transferring Party
+    assert (first.acquiring_party.alpha3, first.start, first.end) == ("THA", 1, 30)
+    assert verify().ok, verify().problems
+    assert worker.run_once().sent == 0  # settled: nothing more to send
+
+
+def test_a_refused_transfer_releases_its_units(itmos, fake_peer):
+    fake_peer.reply = "refuse"
+    tx = send(itmos, 30)
+    assert worker.run_once().released == [tx.pk]
+    tx.refresh_from_db()
+    assert (tx.status, tx.check_code) == (TransactionStatus.REJECTED, 1515)
+    assert list(UnitBlock.objects.filter(account=itmos.seller).values_list("start", "end", "reserved_by")) == [(1, 100, None)]
+    assert verify().ok, verify().problems
+
+
+def test_without_an_answer_the_proposal_is_resent_with_back_off_then_its_state_is_asked(itmos, fake_peer, settings):
+    fake_peer.reply = "silence"
+    tx = send(itmos, 30)
+    outbound = OutboundTransfer.objects.get(transaction=tx)
+    start = timezone.now()
+    worker.run_once(start)
+    outbound.refresh_from_db()
+    assert outbound.attempts == 1 and outbound.next_attempt_at == start + dt.timedelta(seconds=5)
+    assert worker.run_once(start + dt.timedelta(seconds=1)).sent == 0  # not due yet
+    worker.run_once(start + dt.timedelta(seconds=6))
+    outbound.refresh_from_db()
+    assert outbound.attempts == 2 and outbound.next_attempt_at == start + dt.timedelta(seconds=16)
+    assert {json.dumps(m) for m in fake_peer.received} == {outbound.proposal}  # resent unchanged
+    # Past the resending time the peer is asked; "void" releases, "accepted" would complete.
+    fake_peer.reply, fake_peer.state = "accept", "void"
+    later = outbound.ask_after + dt.timedelta(seconds=1)
+    OutboundTransfer.objects.filter(pk=outbound.pk).update(next_attempt_at=later)
+    assert worker.run_once(later).released == [tx.pk]
+    assert pm.parse_envelope(fake_peer.received[-1]["body"]).kind == "status"
+    assert OutboundTransfer.objects.get(pk=outbound.pk).state == OutboundState.RELEASED
+    assert verify().ok, verify().problems
