@@ -12,12 +12,14 @@ from registry.access import permissions
 from registry.access.models import Operation, TrustedAccount
 from registry.access.services import add_trusted_account, remove_trusted_account
 from registry.accounts.models import Account
+from registry.accounts.services import destination_account
 from registry.api import cursors
 from registry.api.idempotency import apply_once
 from registry.api.problems import ERRORS
 from registry.api.schemas import ACCOUNT_NUMBER, AccountDetailOut, AccountOut, HoldingPage, TrustedIn, TrustedOut
 from registry.api.security import account_for, reachable_accounts, user_of
 from registry.core.checks import Check, CheckFailed
+from registry.peers.services import peer_account
 from registry.units.holdings import blocks_of, holdings_of
 
 router = Router(tags=["accounts"])
@@ -74,7 +76,7 @@ def list_trusted_accounts(request: HttpRequest, number: Number) -> Any:
 
 
 def _other(account: Account, number: str) -> Account:
-    other = Account.objects.filter(number=number).first()
+    other = peer_account(account.registry, number) or destination_account(account.registry, number)
     if other is None:
         raise CheckFailed(Check.ACCOUNT_UNKNOWN, account=number, registry=account.registry.registry_id)
     return other

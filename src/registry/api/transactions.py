@@ -20,6 +20,7 @@ from registry.api.idempotency import apply_once
 from registry.api.problems import ERRORS
 from registry.api.schemas import ACCOUNT_NUMBER, ProposalIn, ReasonIn, TransactionOut, TransactionPage
 from registry.api.security import account_for, administered_registries, reachable_accounts, transaction_for, user_of
+from registry.peers.services import peer_account
 from registry.transactions import services as ledger
 from registry.transactions.blocks import requested_units, unit_choice
 from registry.transactions.models import Transaction, TransactionStatus, TransactionType
@@ -105,6 +106,8 @@ def propose_transaction(request: HttpRequest, proposal: ProposalIn) -> HttpRespo
 
     def write() -> tuple[int, dict[str, Any]]:
         source = account_for(request, proposal.from_account)
+        if proposal.kind == "external_transfer" and proposal.to_account:
+            peer_account(source.registry, proposal.to_account)  # a peer's account: this registry's entry for it
         tx = ledger.propose_movement(
             actor=user_of(request),
             kind=proposal.kind,

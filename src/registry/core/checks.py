@@ -42,7 +42,7 @@ class Check(Enum):
     )
     PEER_MESSAGE_REPLAYED = (1504, "Message {message} was received before; a message id is processed once.")
     PEER_MESSAGE_WRONG_RECEIVER = (1505, "Message {message} is addressed to registry {receiver}, which this installation does not host.")
-    PEER_MESSAGE_KIND_UNKNOWN = (1506, "Message {message} is of kind {kind}, which this registry does not answer; the kinds are: {kinds}.")
+    PEER_MESSAGE_KIND_UNKNOWN = (1506, "Message {message} is of kind {kind}, which this registry does not answer; the kinds are: {known}.")
     PEER_PAYLOAD_INVALID = (1507, "The payload of message {message} is not valid: {detail}")
     PEER_TRANSFER_VOID = (
         1508,

@@ -129,7 +129,7 @@ def _dispatch(envelope: pm.Envelope, now: dt.datetime) -> pm.Answer:
                 return _status(envelope, now)
             if envelope.kind == pm.HOLDINGS_QUERY:
                 return _holdings_query(envelope)
-            raise CheckFailed(Check.PEER_MESSAGE_KIND_UNKNOWN, message=envelope.message_id, kind=envelope.kind, kinds=", ".join(pm.KINDS))
+            raise CheckFailed(Check.PEER_MESSAGE_KIND_UNKNOWN, message=envelope.message_id, kind=envelope.kind, known=", ".join(pm.KINDS))
     except CheckFailed as failure:
         if envelope.kind == pm.TRANSFER_PROPOSAL and failure.check != Check.PEER_PAYLOAD_INVALID:
             _decide_refused(envelope, failure, now)

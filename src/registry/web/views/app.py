@@ -29,6 +29,7 @@ from registry.access.models import Operation, OperationLog, TrustedAccount
 from registry.access.services import add_trusted_account, log_operation, remove_trusted_account, set_movements_suspended
 from registry.access.signin import sign_in_record
 from registry.accounts.models import Account
+from registry.accounts.services import destination_account
 from registry.applications.forms import RequestForm
 from registry.core.checks import CheckFailed
 from registry.notifications.messages import render as render_message
@@ -36,6 +37,7 @@ from registry.notifications.models import Notification
 from registry.notifications.services import mark_read
 from registry.parties.models import Registry
 from registry.parties.services import is_administrator
+from registry.peers.services import peer_account
 from registry.refusals import refusal_message
 from registry.transactions.models import Transaction
 from registry.transactions.visibility import refused_on_request, seen_from, sides_seeing
@@ -190,8 +192,9 @@ def _acting_person(request: HttpRequest, tx: Transaction, person: User | None) -
 def trusted(request: HttpRequest, number: str, action: str) -> HttpResponse:
     account = _account(request, number)
     form = TrustedAccountForm(request.POST)
-    other = Account.objects.filter(number=form.data.get("trusted", "").strip()).first()
     try:
+        trusted_number = form.data.get("trusted", "").strip()
+        other = peer_account(account.registry, trusted_number) or destination_account(account.registry, trusted_number)
         if other is None:
             from registry.core.checks import Check
 

@@ -29,13 +29,15 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from registry.access.models import Operation
 from registry.access.services import is_trusted, log_operation
-from registry.accounts.models import Account
+from registry.accounts.models import Account, AccountType
 from registry.core.checks import Check, CheckFailed
 from registry.core.serials import SerialRange
 from registry.parties.models import Project, Registry
+from registry.peers.services import peer_account
 from registry.refusals import refusal_message
 from registry.transactions import services as ledger
 from registry.transactions.blocks import UnitChoice, requested_units
+from registry.transactions.engine import peer_registry_of
 from registry.transactions.models import Transaction, TransactionStatus, TransactionType
 from registry.units.models import UnitBlock
 from registry.web.forms import ConfirmForm, MovementForm, RejectForm
@@ -97,6 +99,7 @@ def describe(tx: Transaction) -> dict[str, Any]:
             }
         )
     purpose = tx.use_purpose
+    to_peer = tx.to_account.type == AccountType.PEER
     return {
         "type": tx.get_type_display(),
         "kind": tx.type,
@@ -105,7 +108,8 @@ def describe(tx: Transaction) -> dict[str, Any]:
         "from_holder": _holder(tx.from_account),
         "to_number": tx.to_account.number,
         "to_holder": _holder(tx.to_account),
-        "to_registry": tx.to_account.registry.registry_id,
+        "to_registry": peer_registry_of(tx.to_account) if to_peer else tx.to_account.registry.registry_id,
+        "to_peer": to_peer,
         "quantity": tx.quantity,
         "blocks": blocks,
         "unit_types": sorted({b["unit_type"] for b in blocks}),
@@ -144,8 +148,16 @@ def _next_steps(preview: dict[str, Any], registry_zone: str, after_approval: boo
             )
             % {"hours": hours, "when": when.strftime("%Y-%m-%d %H:%M %Z")}
         )
-    elif preview["status"] == TransactionStatus.COMPLETED or after_approval:
+    elif (preview["status"] == TransactionStatus.COMPLETED or after_approval) and not preview.get("to_peer"):
         steps.append(_("It completes at once and cannot be undone."))
+    if preview.get("to_peer"):
+        steps.append(
+            _(
+                "Registry %(registry)s is run by another installation: once approved, the units stay reserved and the transfer is "
+                "proposed to it; it completes when %(registry)s accepts, or ends rejected, the units free again, if it refuses."
+            )
+            % {"registry": preview["to_registry"]}
+        )
     if preview["kind"] in (TransactionType.RETIREMENT, TransactionType.CANCELLATION):
         steps.append(_("Units retired or cancelled never move again; a notice (PDF) is issued when it completes."))
     return steps
@@ -165,6 +177,8 @@ def _proposal(request: HttpRequest, account: Account, form: MovementForm, pinned
     else:
         ranges = [requested_units(p) for p in data["ranges"]] or None
         quantity = data["quantity"]
+    if kind == TransactionType.EXTERNAL_TRANSFER and data["to_account"]:
+        peer_account(account.registry, data["to_account"])  # a peer's account: this registry's entry for it
     return ledger.propose_movement(
         actor=request.user,
         kind=kind,
