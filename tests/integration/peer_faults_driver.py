@@ -14,6 +14,7 @@ import io
 import json
 import os
 import sys
+import uuid
 from typing import Any
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "registry.settings")
@@ -26,7 +27,7 @@ from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.db.models import Sum  # noqa: E402
-from django.utils import translation  # noqa: E402
+from django.utils import timezone, translation  # noqa: E402
 
 from registry.access.models import Operation, OperationLog  # noqa: E402
 from registry.accounts.models import SYSTEM_TYPES, Account, AccountStatus, AccountType  # noqa: E402
@@ -47,8 +48,8 @@ from registry.parties.services import (  # noqa: E402
     register_project,
 )
 from registry.peers.keys import ensure_signing_key, public_key  # noqa: E402
-from registry.peers.models import OutboundState, OutboundTransfer  # noqa: E402
-from registry.peers.services import add_peer, remove_peer  # noqa: E402
+from registry.peers.models import OutboundState, OutboundTransfer, SeenMessage  # noqa: E402
+from registry.peers.services import add_peer, peer_account, remove_peer  # noqa: E402
 from registry.transactions.models import Transaction, TransactionBlock, TransactionType  # noqa: E402
 from registry.transactions.services import issue_units, propose_movement  # noqa: E402
 from registry.units.models import UnitBlock  # noqa: E402
@@ -162,6 +163,7 @@ def transfer(seller: str, to: str, quantity: int | None = None, ranges: list[lis
     admin = account.registry.administrators.get()
     requested = [(account.registry.registry_id, SerialRange(s, e)) for s, e in ranges] if ranges else None
     try:
+        peer_account(account.registry, to)  # this registry's entry for the peer's account, as the CLI makes it
         tx = propose_movement(
             actor=admin,
             kind=TransactionType.EXTERNAL_TRANSFER,
@@ -194,7 +196,35 @@ def state() -> State:
         "unsettled": unsettled,
         "completed": Transaction.objects.filter(type=TransactionType.EXTERNAL_TRANSFER, status="completed").count(),
         "acquired": Transaction.objects.filter(type=TransactionType.ACQUISITION).count(),
+        "outcomes": sorted(
+            {
+                f"{s} {c} {m[:200]}"
+                for s, c, m in Transaction.objects.filter(type=TransactionType.EXTERNAL_TRANSFER).values_list(
+                    "status", "check_code", "check_message"
+                )
+            }
+        ),
     }
+
+
+STALE_SENDER = "ZZZ99"
+
+
+def plant() -> State:
+    """A seen message long past the window: the worker's first pass forgets it, so its absence says the worker runs."""
+    SeenMessage.objects.create(
+        sender=STALE_SENDER,
+        message_id=str(uuid.uuid4()),
+        kind="ping",
+        digest="0" * 64,
+        received_at=timezone.now() - dt.timedelta(days=1),
+        answer="{}",
+    )
+    return {}
+
+
+def worker_running() -> State:
+    return {"running": not SeenMessage.objects.filter(sender=STALE_SENDER).exists()}
 
 
 def log(after: int = 0) -> State:
@@ -247,6 +277,8 @@ COMMANDS = {
     "remove": remove,
     "close": close,
     "double": double,
+    "plant": plant,
+    "worker_running": worker_running,
 }
 
 

@@ -195,7 +195,6 @@ PARAMETERS = {
     "peer": "THA01",
     "peer_ranges": "JPN01:1-9",
     "peer_account": "THA01-000002",
-    "code": 1502,
     "count": 3,
 }
 
