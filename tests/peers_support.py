@@ -211,3 +211,22 @@ def connect(a: Installation, b: Installation) -> None:
 
 def holdings(installation: Installation, account: str) -> str:
     return installation.registry("holdings", "--registry", installation.registry_id, "--account", account).stdout
+
+
+def pair(
+    tmp_path: Path, ports: tuple[int, int] = (8612, 8613), second_database_url: str | None = None, extra_env: dict[str, str] | None = None
+) -> tuple[Installation, Installation]:
+    """Korea's installation (KOR01, SQLite) and Thailand's (THA01, SQLite or ``second_database_url``),
+    each the other's peer, neither serving yet; one ``registry init`` between them."""
+    template = Installation.initialised(tmp_path / "template")
+    a = Installation.create(tmp_path / "a", port=ports[0], registry=("KR", "KOR", "Korea", "KOR01"), template=template, extra_env=extra_env)
+    b = Installation.create(
+        tmp_path / "b",
+        port=ports[1],
+        registry=("TH", "THA", "Thailand", "THA01"),
+        database_url=second_database_url,
+        template=template,
+        extra_env=extra_env,
+    )
+    connect(a, b)
+    return a, b

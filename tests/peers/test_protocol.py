@@ -15,7 +15,8 @@ from django.utils import timezone
 
 from registry.access.models import Operation, OperationLog
 from registry.accounts.models import AccountStatus, AccountType
-from registry.article6.models import FirstTransfer
+from registry.article6.aef import build_annual_information
+from registry.article6.models import Authorization, FirstTransfer
 from registry.article6.services import create_authorization
 from registry.core import peer_messages as pm
 from registry.core.checks import CheckFailed
@@ -71,6 +72,19 @@ def thai_block(start: int, end: int, **more) -> dict:
     return block | more
 
 
+THAI_AUTHORIZATION = {
+    "identifier": "TH-2025-001",
+    "version": 1,
+    "party": "THA",
+    "date": "2025-03-01",
+    "cooperative_approach": "CA0001",
+    "purposes": "NDC",
+    "oimp_purposes": "",
+    "first_transfer_definition": "first_international_transfer",
+    "document_reference": "Letter of Thailand",
+}
+
+
 def proposal(account: str, *blocks: dict, transfer: int = 41) -> dict:
     return {
         "transfer": transfer,
@@ -78,6 +92,7 @@ def proposal(account: str, *blocks: dict, transfer: int = 41) -> dict:
         "acquiring_account": account,
         "quantity": sum(b["end"] - b["start"] + 1 for b in blocks),
         "blocks": list(blocks),
+        "authorizations": [THAI_AUTHORIZATION],
     }
 
 
@@ -105,6 +120,14 @@ def test_a_proposal_is_acquired_once_with_its_serials_and_a_copy_gets_the_same_s
     held = list(UnitBlock.objects.filter(account=peered.buyer).values_list("originating_registry", "start", "end", "first_transferred"))
     assert held == [("THA01", 101, 130, True), ("THA01", 200, 209, True)]
     assert JournalEntry.objects.filter(registry=peered.mongolia, transaction=acquisition).count() == 1
+    # Thailand's authorisation is held here as Thailand's: journaled, never reported as Mongolia's.
+    thai = Authorization.objects.get(identifier="TH-2025-001")
+    assert (thai.registry, thai.authorizing_party.alpha3, thai.purposes) == (peered.mongolia, "THA", "NDC")
+    assert set(UnitBlock.objects.filter(account=peered.buyer).values_list("authorization", flat=True)) == {thai.pk}
+    report = build_annual_information(peered.mongolia, timezone.now().year)
+    assert [r["Action type"] for r in report.actions] == ["Acquisition", "Acquisition"]
+    assert {r["Transferring participating Party ID"] for r in report.actions} == {"THA"}
+    assert "TH-2025-001" not in str(report.authorizations)
     assert verify().ok, verify().problems
     again = post(message)
     assert again == (200, body)  # the first answer, byte for byte: nothing acquired twice
@@ -245,7 +268,7 @@ def send(itmos, quantity: int) -> Transaction:
 def test_an_approved_transfer_to_a_peer_reserves_and_proposes_then_completes_when_accepted(itmos, fake_peer):
     tx = send(itmos, 30)
     tx.refresh_from_db()
-    assert tx.status == TransactionStatus.PROPOSED
+    assert (tx.status, tx.completed_at) == (TransactionStatus.PROPOSED, None)
     assert list(UnitBlock.objects.filter(reserved_by=tx).values_list("start", "end")) == [(1, 30)]
     outbound = OutboundTransfer.objects.get(transaction=tx)
     payload = json.loads(outbound.proposal)["body"]["payload"]
@@ -296,3 +319,8 @@ def test_without_an_answer_the_proposal_is_resent_with_back_off_then_its_state_i
     assert pm.parse_envelope(fake_peer.received[-1]["body"]).kind == "status"
     assert OutboundTransfer.objects.get(pk=outbound.pk).state == OutboundState.RELEASED
     assert verify().ok, verify().problems
+
+
+def test_the_endpoint_is_rate_limited_per_address(peered, settings):
+    settings.REGISTRY_PEER_RATE = "2/60"
+    assert [post(signed("ping", {}))[0] for _ in range(3)] == [200, 200, 429]

@@ -10,7 +10,7 @@ import os
 
 import pytest
 
-from tests.peers_support import Installation, connect, holdings, postgres_database
+from tests.peers_support import Installation, holdings, pair, postgres_database
 
 YEAR = str(dt.datetime.now(dt.UTC).year)
 
@@ -19,10 +19,7 @@ YEAR = str(dt.datetime.now(dt.UTC).year)
 def installations(tmp_path):
     url = os.environ.get("DATABASE_URL", "")
     second = postgres_database(url, "registry_peer_b") if url.startswith("postgres") else None
-    template = Installation.initialised(tmp_path / "template")
-    a = Installation.create(tmp_path / "a", port=8612, registry=("KR", "KOR", "Korea", "KOR01"), template=template)
-    b = Installation.create(tmp_path / "b", port=8613, registry=("TH", "THA", "Thailand", "THA01"), database_url=second, template=template)
-    connect(a, b)
+    a, b = pair(tmp_path, (8612, 8613), second)
     return a, b
 
 
@@ -82,3 +79,10 @@ def test_a_partial_block_of_itmos_arrives_once_and_a_refusal_releases_the_reserv
     assert "1-10" in left and "41-100" in left and "11-40" not in left, left
     for side in (a, b):
         assert side.registry("verify").returncode == 0
+    # The acquiring Party's AEF shows the acquisition with the transferring Party, and no first
+    # transfer: that is the transferring Party's, recorded once, there (tests/peers/test_protocol.py).
+    aef = tmp_path / "aef"
+    b.registry("aef", "--registry", "THA01", "--year", YEAR, "--csv-dir", str(aef))
+    actions = next(p for p in aef.glob("*.csv") if "ction" in p.name).read_text(encoding="utf-8")
+    assert actions.count(",Acquisition,") == 1 and ",First transfer," not in actions, actions
+    assert "CA0002-KOR01-KOR-40-2024" in actions and ",2024,KOR,NA," in actions, actions  # transferring Party: Korea

@@ -151,3 +151,120 @@ def test_a_text_that_is_no_ed25519_public_key_is_refused_with_7501(text: str) ->
     with pytest.raises(CheckFailed) as failure:
         parse_public_key(text)
     assert failure.value.code == 7501
+
+
+# Payloads, answers and the sender's timing ----------------------------------------------------------
+
+from registry.core import peer_messages as pm  # noqa: E402
+
+
+def block(start: int, end: int, origin: str = "KOR01", **more: object) -> dict[str, object]:
+    return {
+        "originating_registry": origin,
+        "start": start,
+        "end": end,
+        "unit_type": "JCM",
+        "programme": "JCM",
+        "project": "KR001",
+        "project_name": "Wind in Jeju",
+        "host_party": "KOR",
+        "vintage": 2024,
+        "cooperative_approach": "CA0002",
+        "first_transferring_party": "KOR",
+        "issuance": 3,
+        "authorization": "KR-2025-001",
+        "first_transferred": True,
+        "identifier": f"CA0002-{origin}-KOR-{start}-{end}-2024",
+    } | more
+
+
+AUTHORIZATION = {
+    "identifier": "KR-2025-001",
+    "version": 1,
+    "party": "KOR",
+    "date": "2025-02-01",
+    "cooperative_approach": "CA0002",
+    "purposes": "NDC",
+    "oimp_purposes": "",
+    "first_transfer_definition": "first_international_transfer",
+    "document_reference": "Letter",
+}
+
+
+def proposal_payload(*blocks: dict[str, object], **more: object) -> dict[str, object]:
+    payload = {
+        "transfer": 42,
+        "transferring_account": "KOR01-000007",
+        "acquiring_account": "THA01-000007",
+        "quantity": sum(int(b["end"]) - int(b["start"]) + 1 for b in blocks),  # type: ignore[call-overload]
+        "blocks": list(blocks),
+        "authorizations": [AUTHORIZATION],
+    }
+    return payload | more
+
+
+def test_a_proposal_parses_into_its_blocks_and_writes_back_the_same_payload():
+    payload = proposal_payload(block(11, 40), block(1, 5, origin="KOR02"))
+    proposal = pm.parse_proposal(payload, "KOR01", "THA01")
+    assert proposal.quantity == 35 and [b.start for b in proposal.blocks] == [11, 1]
+    assert proposal.as_payload() == payload
+    assert pm.parse_proposal(proposal.as_payload(), "KOR01", "THA01") == proposal
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        ({"quantity": 31}, "sum of the blocks"),
+        ({"acquiring_account": "JPN01-000007"}, "acquiring_account"),
+        ({"transferring_account": "THA01-000007"}, "transferring_account"),
+        ({"transfer": 0}, "transfer"),
+        ({"blocks": []}, "1 to 1000"),
+        ({"authorizations": []}, "not in authorizations"),
+        ({"blocks": [block(11, 40), block(30, 50)], "quantity": 51}, "overlap"),
+        ({"blocks": [block(40, 11)]}, "end must not"),
+        ({"blocks": [block(11, 40, vintage="2024")]}, "vintage"),
+        ({"blocks": [block(11, 40, first_transferred=1)]}, "true or false"),
+        ({"blocks": [block(11, 40, host_party="KR")]}, "host_party"),
+        ({"extra": 1}, "exactly the fields"),
+    ],
+)
+def test_a_proposal_not_of_its_form_says_what_is_wrong(change, words):
+    with pytest.raises(pm.PayloadInvalid, match=words):
+        pm.parse_proposal(proposal_payload(block(11, 40)) | change, "KOR01", "THA01")
+
+
+def test_an_answer_is_read_only_if_it_answers_the_question_from_the_registry_asked():
+    question = pm.new_envelope("KOR01", "THA01", "transfer_proposal", {}, NOW)
+    answer = pm.accepted(question.message_id, {"transfer": 42, "acquisition": 7})
+    ack = pm.new_envelope("THA01", "KOR01", "ack", answer.as_payload(), NOW)
+    assert pm.parse_answer(ack, question) == pm.Answer(question.message_id, "accepted", (), "", {"transfer": 42, "acquisition": 7})
+    other = pm.new_envelope("KOR01", "THA01", "status", {"transfer": 42}, NOW)
+    with pytest.raises(pm.PayloadInvalid, match="is to message"):
+        pm.parse_answer(ack, other)
+    from_elsewhere = pm.new_envelope("JPN01", "KOR01", "ack", answer.as_payload(), NOW)
+    with pytest.raises(pm.PayloadInvalid, match="registry asked"):
+        pm.parse_answer(from_elsewhere, question)
+    silent_refusal = pm.Answer(question.message_id, "refused").as_payload()
+    with pytest.raises(pm.PayloadInvalid, match="check codes"):
+        pm.parse_answer(pm.new_envelope("THA01", "KOR01", "ack", silent_refusal, NOW), question)
+
+
+def test_only_a_definite_answer_settles_a_transfer():
+    accepted, refused = pm.Answer("m", "accepted"), pm.Answer("m", "refused", (7104,))
+    assert pm.settlement("transfer_proposal", accepted) == pm.SETTLE_COMPLETE
+    assert pm.settlement("transfer_proposal", refused) == pm.SETTLE_RELEASE
+    for state, decision in (
+        ("accepted", pm.SETTLE_COMPLETE),
+        ("refused", pm.SETTLE_RELEASE),
+        ("void", pm.SETTLE_RELEASE),
+        ("odd", pm.SETTLE_WAIT),
+    ):
+        assert pm.settlement("status", pm.Answer("m", "accepted", result={"state": state})) == decision
+    assert pm.settlement("status", refused) == pm.SETTLE_WAIT  # the question was refused: ask again, never guess
+
+
+def test_retries_double_from_five_seconds_to_at_most_ten_minutes():
+    delays = [pm.retry_delay(n).total_seconds() for n in range(0, 10)]
+    assert delays == [0, 5, 10, 20, 40, 80, 160, 320, 600, 600]
+    assert pm.retry_delay(10_000) == pm.LONGEST_RETRY
+    assert pm.RESEND_FOR < DEFAULT_WINDOW  # a resent proposal is never too old for the receiver

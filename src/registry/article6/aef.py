@@ -197,7 +197,13 @@ def build_annual_information(
             report.reconciliation.opening = _itmos_held(replay)
         report.reconciliation.closing = _itmos_held(replay)
         report.holdings = list(merge_rows(_unit_columns(registry, b, registries) for b in _holding_blocks(replay)))
-        versions = [v for history in replay.authorizations.values() for v in history if v.date < dt.date(year + 1, 1, 1)]
+        # Another Party's authorisations (held here for ITMOs acquired from a peer) are that Party's to report.
+        versions = [
+            v
+            for history in replay.authorizations.values()
+            for v in history
+            if v.date < dt.date(year + 1, 1, 1) and v.authorizing_party is None
+        ]
     report.submission = [
         dict(
             zip(

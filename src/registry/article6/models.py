@@ -55,6 +55,10 @@ class Authorization(models.Model):
     timeframe_first_vintage = models.PositiveSmallIntegerField(null=True, blank=True)
     timeframe_last_vintage = models.PositiveSmallIntegerField(null=True, blank=True)
     terms = models.TextField(blank=True)
+    # Set for another Party's authorisation, recorded here (as the transferring registry described
+    # it) for ITMOs acquired from a peer registry: this registry holds them under it, but it is not
+    # this Party's authorisation (AEF Table 2 leaves it out; no first transfer is recorded here for it).
+    authorizing_party = models.ForeignKey(Party, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
 
     class Meta:
         ordering = ["registry", "identifier"]

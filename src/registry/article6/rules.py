@@ -192,6 +192,8 @@ def first_transfer_due(blocks: Sequence[UnitBlock], moment: FirstTransferDefinit
     proven = _proven(blocks)
 
     def due(version: entries.AuthorizationVersion) -> bool:
+        if version.authorizing_party is not None:
+            return False  # another Party's ITMOs: their first transfer is that Party's to record, never ours
         if moment == FirstTransferDefinition.FIRST_INTERNATIONAL_TRANSFER:
             return Purpose.covers_ndc(version.purposes) or version.first_transfer_definition == moment
         if moment == FirstTransferDefinition.USE_OR_CANCELLATION:

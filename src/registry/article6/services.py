@@ -245,7 +245,41 @@ def authorization_version(authorization: Authorization, recorded_by: str | None 
         timeframe_last_vintage=authorization.timeframe_last_vintage,
         terms=authorization.terms,
         recorded_by=recorded_by,
+        authorizing_party=authorization.authorizing_party.alpha3 if authorization.authorizing_party else None,
     )
+
+
+def record_foreign_authorization(
+    registry: Registry,
+    *,
+    party: Party,
+    identifier: str,
+    version: int,
+    date: dt.date,
+    cooperative_approach: CooperativeApproach,
+    purposes: str,
+    oimp_purposes: str,
+    first_transfer_definition: str,
+    document_reference: str,
+    recorded_by: str,
+) -> Authorization:
+    """Another Party's authorisation as its registry described it, recorded (and journaled) in
+    ``registry`` because ITMOs under it arrive here from a peer registry: the rules of use then
+    read it as they read the Party's own. The caller holds the registry's ledger transaction."""
+    authorization = Authorization.objects.create(
+        registry=registry,
+        identifier=identifier,
+        version=version,
+        date=date,
+        cooperative_approach=cooperative_approach,
+        purposes=Purpose(purposes),
+        oimp_purposes=oimp_purposes,
+        first_transfer_definition=FirstTransferDefinition(first_transfer_definition),
+        document_reference=document_reference,
+        authorizing_party=party,
+    )
+    append_entry(registry, authorization_version(authorization, recorded_by=recorded_by), timezone.now())
+    return authorization
 
 
 def record_first_transfer_rows(

@@ -57,6 +57,10 @@ class Check(Enum):
     PEER_REFERENCE_UNKNOWN = (1512, "The {field} {value} that the transferred units name is not known in this installation.")
     PEER_ANSWER_INVALID = (1513, "The answer of peer {registry} to message {message} is not valid: {detail}")
     PEER_KIND_NOT_ANSWERED = (1514, "This installation does not answer messages of kind {kind} yet.")
+    PEER_AUTHORIZATION_CONFLICT = (
+        1516,
+        "Authorisation {authorization} is recorded in this installation as another Party's than the transferred units name.",
+    )
     PEER_TRANSFER_REFUSED = (1515, "The peer registry refused the transfer with check {code}: {detail}")
     # 1530-1549 reconciliation with a peer registry (docs/interoperability.md section 6): the answer,
     # then every discrepancy between what the two journals and holdings say

@@ -146,6 +146,9 @@ class AuthorizationVersion:
     # The timeframe as years of vintage, added later: left out of the body when open.
     timeframe_first_vintage: int | None = None
     timeframe_last_vintage: int | None = None
+    # Another Party's authorisation (its alpha-3), recorded by this registry for ITMOs it acquired
+    # from a peer registry: held here as that Party's, never reported as this Party's own.
+    authorizing_party: str | None = None
 
 
 # Transactions -------------------------------------------------------------------------------------
@@ -510,6 +513,8 @@ def _authorization_fields(entry: AuthorizationVersion) -> dict[str, Any]:
         fields["timeframe_first_vintage"] = entry.timeframe_first_vintage
     if entry.timeframe_last_vintage is not None:
         fields["timeframe_last_vintage"] = entry.timeframe_last_vintage
+    if entry.authorizing_party is not None:
+        fields["authorizing_party"] = entry.authorizing_party
     return fields
 
 
@@ -678,6 +683,7 @@ def _parse_authorization(r: _Reader) -> AuthorizationVersion:
         recorded_by=r.text_or_null("recorded_by"),
         timeframe_first_vintage=r.optional_number("timeframe_first_vintage"),
         timeframe_last_vintage=r.optional_number("timeframe_last_vintage"),
+        authorizing_party=r.optional_text("authorizing_party") or None,
     )
 
 

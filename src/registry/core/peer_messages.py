@@ -256,13 +256,48 @@ class ProposedBlock:
 
 
 @dataclass(frozen=True, slots=True)
+class ProposedAuthorization:
+    """An authorisation the blocks name, as the authorising Party's registry records it (the version
+    in force): the receiver holds the ITMOs under it and applies the rules of use by it."""
+
+    identifier: str
+    version: int
+    party: str
+    date: str
+    cooperative_approach: str
+    purposes: str
+    oimp_purposes: str
+    first_transfer_definition: str
+    document_reference: str
+
+    def as_payload(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in AUTHORIZATION_FIELDS}
+
+
+AUTHORIZATION_FIELDS = (
+    "identifier",
+    "version",
+    "party",
+    "date",
+    "cooperative_approach",
+    "purposes",
+    "oimp_purposes",
+    "first_transfer_definition",
+    "document_reference",
+)
+DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+@dataclass(frozen=True, slots=True)
 class Proposal:
-    """A ``transfer_proposal``: the sender's transaction ``transfer`` moving ``blocks`` between two accounts."""
+    """A ``transfer_proposal``: the sender's transaction ``transfer`` moving ``blocks`` between two
+    accounts, with the authorisations the blocks name."""
 
     transfer: int
     transferring_account: str
     acquiring_account: str
     blocks: tuple[ProposedBlock, ...]
+    authorizations: tuple[ProposedAuthorization, ...] = ()
 
     @property
     def quantity(self) -> int:
@@ -275,11 +310,12 @@ class Proposal:
             "acquiring_account": self.acquiring_account,
             "quantity": self.quantity,
             "blocks": [b.as_payload() for b in self.blocks],
+            "authorizations": [a.as_payload() for a in self.authorizations],
         }
 
 
 BLOCK_FIELDS = frozenset(ProposedBlock.__slots__)
-PROPOSAL_FIELDS = frozenset({"transfer", "transferring_account", "acquiring_account", "quantity", "blocks"})
+PROPOSAL_FIELDS = frozenset({"transfer", "transferring_account", "acquiring_account", "quantity", "blocks", "authorizations"})
 
 
 class PayloadInvalid(ValueError):
@@ -350,10 +386,41 @@ def parse_proposal(payload: Mapping[str, Any], sender: str, receiver: str) -> Pr
     for before, after in itertools.pairwise(ordered):
         if before.originating_registry == after.originating_registry and after.start <= before.end:
             raise PayloadInvalid(f"blocks {before.identifier} and {after.identifier} overlap")
-    proposal = Proposal(transfer, payload["transferring_account"], payload["acquiring_account"], tuple(blocks))
+    authorizations = _authorizations(payload["authorizations"])
+    named = {a.identifier for a in authorizations}
+    for block in blocks:
+        if block.authorization is not None and block.authorization not in named:
+            raise PayloadInvalid(f"authorisation {block.authorization} of block {block.identifier} is not in authorizations")
+    proposal = Proposal(transfer, payload["transferring_account"], payload["acquiring_account"], tuple(blocks), authorizations)
     if payload["quantity"] != proposal.quantity:
         raise PayloadInvalid(f"quantity must be the sum of the blocks ({proposal.quantity})")
     return proposal
+
+
+def _authorizations(raw: object) -> tuple[ProposedAuthorization, ...]:
+    if not isinstance(raw, list) or len(raw) > 1000:
+        raise PayloadInvalid("authorizations must be a list")
+    found = []
+    for index, item in enumerate(raw):
+        where = f"authorizations[{index}]"
+        if not isinstance(item, dict) or set(item) != set(AUTHORIZATION_FIELDS):
+            raise PayloadInvalid(f"{where} must have exactly the fields {sorted(AUTHORIZATION_FIELDS)}")
+        found.append(
+            ProposedAuthorization(
+                identifier=_text(item["identifier"], f"{where}.identifier", CODE),
+                version=_int(item["version"], f"{where}.version"),
+                party=_text(item["party"], f"{where}.party", ALPHA3),
+                date=_text(item["date"], f"{where}.date", DATE),
+                cooperative_approach=_text(item["cooperative_approach"], f"{where}.cooperative_approach", CODE),
+                purposes=_text(item["purposes"], f"{where}.purposes"),
+                oimp_purposes=item["oimp_purposes"] if isinstance(item["oimp_purposes"], str) else _text(None, f"{where}.oimp_purposes"),
+                first_transfer_definition=_text(item["first_transfer_definition"], f"{where}.first_transfer_definition", CODE),
+                document_reference=_text(item["document_reference"], f"{where}.document_reference"),
+            )
+        )
+    if len({a.identifier for a in found}) != len(found):
+        raise PayloadInvalid("authorizations names an authorisation twice")
+    return tuple(found)
 
 
 def parse_status_query(payload: Mapping[str, Any]) -> int:

@@ -27,6 +27,7 @@ from registry.access.services import log_operation
 from registry.accounts.models import Account, AccountStatus, AccountType
 from registry.accounts.services import lock_accounts
 from registry.article6.models import Authorization
+from registry.article6.services import record_foreign_authorization
 from registry.core import entries
 from registry.core import peer_messages as pm
 from registry.core.checks import Check, CheckFailed
@@ -226,8 +227,9 @@ def acquire(sender: str, proposal: pm.Proposal, now: dt.datetime) -> Transaction
     ]
     if here:
         raise CheckFailed(Check.PEER_UNITS_ALREADY_HERE, blocks=here, ranges=", ".join(here))
-    attributes = [_attributes(registry, b) for b in proposal.blocks]
     registry = lock_registry(registry)
+    authorizations = {a.identifier: a for a in proposal.authorizations}
+    attributes = [_attributes(registry, b, authorizations, sender) for b in proposal.blocks]
     acquisition = Transaction.objects.create(
         registry=registry,
         type=TransactionType.ACQUISITION,
@@ -279,7 +281,9 @@ def acquire(sender: str, proposal: pm.Proposal, now: dt.datetime) -> Transaction
     return acquisition
 
 
-def _attributes(registry: Registry, block: pm.ProposedBlock) -> dict[str, Any]:
+def _attributes(
+    registry: Registry, block: pm.ProposedBlock, authorizations: dict[str, pm.ProposedAuthorization], sender: str
+) -> dict[str, Any]:
     """The rows this installation names the block's attributes by: reference data (unit type,
     programme, approach, Parties) must be known or creatable; the project is registered in the
     receiving registry on first arrival (1511 if it exists there with other attributes)."""
@@ -303,9 +307,9 @@ def _attributes(registry: Registry, block: pm.ProposedBlock) -> dict[str, Any]:
     )
     if not created and (project.programme_id != programme.pk or project.host_party_id != host.pk):
         raise CheckFailed(Check.PEER_PROJECT_CONFLICT, project=block.project, registry=registry.registry_id)
-    # An authorisation of this installation (units coming back home) is theirs again; a foreign
-    # Party's authorisation is named in the proposal and journal of the sender, not recorded here.
-    authorization = Authorization.objects.filter(identifier=block.authorization).first() if block.authorization else None
+    authorization = None
+    if block.authorization is not None:
+        authorization = _authorization(registry, authorizations[block.authorization], sender)
     return {
         "unit_type": unit_type,
         "project": project,
@@ -313,6 +317,37 @@ def _attributes(registry: Registry, block: pm.ProposedBlock) -> dict[str, Any]:
         "first_transferring_party": first_transferring,
         "authorization": authorization,
     }
+
+
+def _authorization(registry: Registry, described: pm.ProposedAuthorization, sender: str) -> Authorization:
+    """The authorisation ITMOs arrive under: this installation's own (units coming back), the other
+    Party's as recorded here before, or that Party's, recorded and journaled now as its registry
+    describes it (1516 if the identifier is taken by another Party's, 1512 for an unknown approach)."""
+    known = Authorization.objects.select_related("registry__party", "authorizing_party").filter(identifier=described.identifier).first()
+    if known is not None:
+        party_of_known = known.authorizing_party or known.registry.party
+        if party_of_known.alpha3 != described.party or (known.authorizing_party is not None and known.registry_id != registry.pk):
+            raise CheckFailed(Check.PEER_AUTHORIZATION_CONFLICT, authorization=described.identifier)
+        return known
+    approach = CooperativeApproach.objects.filter(identifier=described.cooperative_approach).first()
+    if approach is None:
+        raise CheckFailed(Check.PEER_REFERENCE_UNKNOWN, field="cooperative approach", value=described.cooperative_approach)
+    try:
+        return record_foreign_authorization(
+            registry,
+            party=party(described.party),
+            identifier=described.identifier,
+            version=described.version,
+            date=dt.date.fromisoformat(described.date),
+            cooperative_approach=approach,
+            purposes=described.purposes,
+            oimp_purposes=described.oimp_purposes,
+            first_transfer_definition=described.first_transfer_definition,
+            document_reference=described.document_reference,
+            recorded_by=f"peer {sender}",
+        )
+    except ValueError as invalid:  # a purpose or first-transfer moment this registry does not know
+        raise CheckFailed(Check.PEER_REFERENCE_UNKNOWN, field="authorisation", value=f"{described.identifier} ({invalid})") from None
 
 
 def party(alpha3: str) -> Party:

@@ -22,7 +22,7 @@ from django.dispatch import receiver
 from registry.access.models import Operation
 from registry.access.services import log_operation
 from registry.article6 import rules
-from registry.article6.models import FirstTransferDefinition
+from registry.article6.models import Authorization, FirstTransferDefinition
 from registry.core import peer_messages as pm
 from registry.core.checks import Check, CheckFailed
 from registry.core.status import Status
@@ -60,6 +60,21 @@ def proposed_block(block: UnitBlock, first_transferred: bool) -> pm.ProposedBloc
     )
 
 
+def proposed_authorization(authorization: Authorization) -> pm.ProposedAuthorization:
+    party = authorization.authorizing_party or authorization.registry.party
+    return pm.ProposedAuthorization(
+        identifier=authorization.identifier,
+        version=authorization.version,
+        party=party.alpha3,
+        date=authorization.date.isoformat(),
+        cooperative_approach=authorization.cooperative_approach.identifier,
+        purposes=authorization.purposes,
+        oimp_purposes=authorization.oimp_purposes,
+        first_transfer_definition=authorization.first_transfer_definition,
+        document_reference=authorization.document_reference,
+    )
+
+
 @receiver(peer_transfer_due, dispatch_uid="registry.peers.enqueue_proposal")
 def enqueue_proposal(sender: object, transaction: Transaction, blocks: Sequence[UnitBlock], now: dt.datetime, **_: Any) -> bool:
     """Sign the proposal of ``transaction`` and put it in the outbox (the caller's database transaction)."""
@@ -77,6 +92,9 @@ def enqueue_proposal(sender: object, transaction: Transaction, blocks: Sequence[
         transferring_account=transaction.from_account.number,
         acquiring_account=transaction.to_account.number,
         blocks=tuple(proposed_block(b, b.first_transferred or b.pk in due) for b in ordered),
+        authorizations=tuple(
+            proposed_authorization(a) for a in sorted({b.authorization for b in ordered if b.authorization}, key=lambda a: a.identifier)
+        ),
     )
     envelope = pm.new_envelope(transaction.registry.registry_id, peer_id, pm.TRANSFER_PROPOSAL, proposal.as_payload(), now)
     OutboundTransfer.objects.create(

@@ -240,7 +240,8 @@ def hand_to_peer(tx: Transaction, moving: Sequence[UnitBlock], now: datetime) ->
     its signed proposal is put in the outbox, all in the caller's database transaction."""
     blocks.reserve(moving, tx)
     tx.status = TransactionStatus.PROPOSED
-    tx.save(update_fields=["status"])
+    tx.completed_at = None  # an administrator's transfer was created completing at once: it completes when the peer accepts
+    tx.save(update_fields=["status", "completed_at"])
     answered = [
         response for _receiver, response in handoff.peer_transfer_due.send(sender=Transaction, transaction=tx, blocks=moving, now=now)
     ]

@@ -3,6 +3,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
+from registry.applications.cleanup import remove_orphaned_documents
 from registry.core.checks import CheckFailed
 from registry.peers.reconcile import reconcile_due
 from registry.peers.worker import run_once
@@ -11,7 +12,10 @@ from registry.transactions.services import complete_due_transactions
 
 
 class Command(BaseCommand):
-    help = "Complete every delayed transaction whose time has come (run it every minute, e.g. from cron or a systemd timer)."
+    help = (
+        "Complete every delayed transaction whose time has come and remove documents held for applicants who never"
+        " submitted again (run it every minute, e.g. from cron or a systemd timer)."
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
         due = list(
@@ -39,3 +43,5 @@ class Command(BaseCommand):
                 self.stdout.write(
                     f"reconcile {registry.registry_id} with {peer.registry_id}: {count} discrepancies (administrators notified)"
                 )
+        removed = remove_orphaned_documents()
+        self.stdout.write(f"{len(removed)} held document(s) no application refers to removed")
