@@ -126,6 +126,9 @@ class Installation:
     def cli(self, *arguments: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([REGISTRY, *arguments], env=self.env, capture_output=True, text=True, timeout=120, cwd=ROOT)
 
+    def tail(self, process: str) -> str:
+        return (self.logs / f"{self.name}-{process}.log").read_text(errors="replace")[-1500:]
+
     def signing_key(self) -> Ed25519PrivateKey:
         key = serialization.load_pem_private_key((self.home / "peer_signing_key.pem").read_bytes(), password=None)
         assert isinstance(key, Ed25519PrivateKey)
@@ -395,6 +398,8 @@ def settled(pair: Pair, seconds: float = 60) -> tuple[dict[str, Any], dict[str, 
     while True:
         for thread in pair.restarts:
             thread.join()
+        for side in (pair.japan, pair.thailand):
+            assert side.worker is not None and side.worker.poll() is None, f"the {side.name} worker died: {side.tail('worker')}"
         japan, thailand = pair.japan.ask("state"), pair.thailand.ask("state")
         if japan["unsettled"] == thailand["unsettled"] == 0:
             return japan, thailand
@@ -542,7 +547,7 @@ def _block(start: int, end: int, origin: str = "MNG01") -> dict[str, Any]:
         "cooperative_approach": "CA0001",
         "first_transferring_party": "MNG",
         "issuance": 1,
-        "authorization": "MN-2025-001",
+        "authorization": None,
         "first_transferred": True,
         "identifier": f"CA0001-{origin}-MNG-{start}-{end}-2024",
     }
@@ -556,6 +561,7 @@ def _proposal(account: str, *blocks: dict[str, Any], transfer: int) -> dict[str,
         "acquiring_account": account,
         "quantity": quantity,
         "blocks": list(blocks),
+        "authorizations": [],
     }
 
 
