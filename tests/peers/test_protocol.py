@@ -324,3 +324,99 @@ def test_without_an_answer_the_proposal_is_resent_with_back_off_then_its_state_i
 def test_the_endpoint_is_rate_limited_per_address(peered, settings):
     settings.REGISTRY_PEER_RATE = "2/60"
     assert [post(signed("ping", {}))[0] for _ in range(3)] == [200, 200, 429]
+
+
+def test_a_representatives_transfer_to_a_peer_takes_four_eyes_and_the_untrusted_delay_before_it_is_proposed(itmos, fake_peer):
+    from registry.access.services import grant_right
+    from registry.transactions.services import approve_transaction, complete_due_transactions, propose_movement
+    from tests.factories import make_user
+
+    proposer, approver = make_user("bat"), make_user("oyun")
+    grant_right(itmos.admin_mn, itmos.seller, proposer, "initiate")
+    grant_right(itmos.admin_mn, itmos.seller, approver, "approve")
+    peer_account(itmos.mongolia, "THA01-000003")
+    tx = propose_movement(
+        actor=proposer, kind="external_transfer", from_account=itmos.seller, to_account_number="THA01-000003", quantity=20
+    )
+    assert tx.status == TransactionStatus.AWAITING_APPROVAL and not OutboundTransfer.objects.exists()
+    with pytest.raises(CheckFailed) as same:
+        approve_transaction(actor=proposer, transaction=tx)
+    assert same.value.code == 2003
+    approve_transaction(actor=approver, transaction=tx)
+    tx.refresh_from_db()
+    assert tx.status == TransactionStatus.DELAYED and not OutboundTransfer.objects.exists()  # not on the trusted list: 26 hours
+    due = tx.execute_after + dt.timedelta(seconds=1)
+    assert complete_due_transactions(due) == []  # handed to the peer, not completed
+    tx.refresh_from_db()
+    assert tx.status == TransactionStatus.PROPOSED and OutboundTransfer.objects.get().transaction == tx
+    assert worker.run_once(due).completed == [tx.pk]
+    assert verify().ok, verify().problems
+
+
+def test_a_peer_account_takes_only_external_transfers(itmos):
+    from registry.transactions.services import transfer_units
+
+    with pytest.raises(CheckFailed) as refused:
+        transfer_units(actor=itmos.admin_mn, from_account=itmos.seller, to_account=peer_account(itmos.mongolia, "THA01-000003"), quantity=1)
+    assert refused.value.code == 7507
+    with pytest.raises(CheckFailed) as malformed:
+        peer_account(itmos.mongolia, "THA01-7x")
+    assert malformed.value.code == 7506
+
+
+def test_the_peers_page_lists_transfers_waiting_for_an_answer(itmos, fake_peer):
+    from tests.factories import sign_in
+
+    fake_peer.reply = "silence"
+    tx = send(itmos, 30)
+    worker.run_once()
+    client = Client()
+    sign_in(client, itmos.root)
+    page = client.get("/app/peers/", HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    assert "ピアの回答を待っている移転" in page and str(tx) in page and "THA01" in page
+
+
+def test_a_project_or_authorisation_known_here_otherwise_is_refused_with_1511_or_1516(itmos):
+    clash = thai_block(1, 10, project="MN001")  # Mongolia's project here, hosted by Mongolia, not Thailand
+    assert opened_answer(post(signed("transfer_proposal", proposal(itmos.buyer.number, clash, transfer=1)))[1], None).codes == (1511,)
+    taken = proposal(itmos.buyer.number, thai_block(1, 10, authorization="MN-2025-009"), transfer=2)
+    taken["authorizations"] = [THAI_AUTHORIZATION | {"identifier": "MN-2025-009"}]  # Mongolia's own authorisation's id
+    assert opened_answer(post(signed("transfer_proposal", taken))[1], None).codes == (1516,)
+    assert not UnitBlock.objects.filter(originating_registry="THA01").exists()
+
+
+def test_an_answer_that_does_not_verify_settles_nothing_1513(itmos, fake_peer, monkeypatch):
+    tx = send(itmos, 30)
+
+    def forged(peer, message):
+        status, body = fake_peer(peer, message)
+        answer = json.loads(body)
+        answer["body"]["payload"]["outcome"] = "refused"  # tampered on the way: the signature no longer verifies
+        return status, json.dumps(answer).encode()
+
+    monkeypatch.setattr(worker, "post", forged)
+    assert worker.run_once().failed == 1
+    outbound = OutboundTransfer.objects.get(transaction=tx)
+    assert outbound.state == OutboundState.PROPOSED and "[1513]" in outbound.last_error and "1502" in outbound.last_error
+    assert UnitBlock.objects.filter(reserved_by=tx).exists()
+
+
+def test_on_the_api_a_peer_account_is_a_destination_and_may_be_trusted(itmos):
+    from registry.access.services import grant_right
+    from registry.api.tokens import create_token
+    from tests.factories import make_user
+
+    initiator = make_user("erp-user")
+    grant_right(itmos.admin_mn, itmos.seller, initiator, "initiate")
+    secret = create_token(initiator, "erp", "write")[1]
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
+    body = {"kind": "external_transfer", "from_account": itmos.seller.number, "to_account": "THA01-000003", "quantity": 5}
+    proposed = client.post("/api/v1/transactions", data=json.dumps(body), content_type="application/json")
+    assert proposed.status_code == 201, proposed.content
+    assert (proposed.json()["status"], proposed.json()["to_account"]) == ("awaiting_approval", "THA01-000003")
+    trusted = client.post(
+        f"/api/v1/accounts/{itmos.seller.number}/trusted", data=json.dumps({"account": "THA01-000003"}), content_type="application/json"
+    )
+    assert trusted.status_code == 201, trusted.content
+    unknown = dict(body, to_account="KOR01-000003")  # no such peer, no such registry here
+    assert client.post("/api/v1/transactions", data=json.dumps(unknown), content_type="application/json").json()["code"] == 7020

@@ -10,7 +10,7 @@ import os
 
 import pytest
 
-from tests.peers_support import Installation, holdings, pair, postgres_database
+from tests.peers_support import Installation, pair, postgres_database, verified_holdings
 
 YEAR = str(dt.datetime.now(dt.UTC).year)
 
@@ -56,13 +56,18 @@ def issue_itmos(a: Installation) -> str:
 def test_a_partial_block_of_itmos_arrives_once_and_a_refusal_releases_the_reservation(installations, tmp_path):
     a, b = installations
     seller = issue_itmos(a)
-    buyer = b.open_account("Bangkok Energy Co", "TH")
     # Thailand takes part in the approach too: its registry knows it (reference data of both Parties).
-    b.python(
+    buyer = b.python(
         """
+        from django.contrib.auth.models import User
+        from registry.accounts.models import AccountType
+        from registry.accounts.services import open_account
         from registry.parties.models import Registry
-        from registry.parties.services import create_cooperative_approach, create_party
-        create_cooperative_approach("CA0002", "Korea and Thailand", [create_party("KR", "KOR", "Korea"), Registry.objects.get(registry_id="THA01").party])
+        from registry.parties.services import create_cooperative_approach, create_party, register_entity
+        admin, thailand = User.objects.get(username="admin"), Registry.objects.get(registry_id="THA01")
+        create_cooperative_approach("CA0002", "Korea and Thailand", [create_party("KR", "KOR", "Korea"), thailand.party])
+        entity = register_entity(admin, thailand, name="Bangkok Energy Co", country="TH")
+        result(open_account(admin, thailand, account_type=AccountType.ENTITY_HOLDING, name="Bangkok Energy Co", entity=entity).number)
         """
     )
     with a.serving(), b.serving():
@@ -73,12 +78,9 @@ def test_a_partial_block_of_itmos_arrives_once_and_a_refusal_releases_the_reserv
         a.registry("transfer-external", "--registry", "KOR01", "--from", seller, "--to", "THA01-999999", "--range", "41-50")
         refused = a.registry("peer", "run", "--once").stdout
         assert "released [" in refused, refused
-    received = holdings(b, buyer)
-    assert "KOR01" in received and "11-40" in received and "30" in received, received
-    left = holdings(a, seller)
-    assert "1-10" in left and "41-100" in left and "11-40" not in left, left
-    for side in (a, b):
-        assert side.registry("verify").returncode == 0
+    # Verified on both sides: the units are on exactly one side, none reserved any more.
+    assert verified_holdings(b)[buyer] == [["KOR01", 11, 40, False]]
+    assert verified_holdings(a)[seller] == [["KOR01", 1, 10, False], ["KOR01", 41, 100, False]]
     # The acquiring Party's AEF shows the acquisition with the transferring Party, and no first
     # transfer: that is the transferring Party's, recorded once, there (tests/peers/test_protocol.py).
     aef = tmp_path / "aef"

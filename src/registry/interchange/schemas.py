@@ -185,7 +185,7 @@ DATED_SCHEMAS: dict[str, dict[str, Any]] = {
             "terms": _TEXT,
             "recorded_by": _NULLABLE_TEXT,
         },
-        {"timeframe_first_vintage": _INT, "timeframe_last_vintage": _INT},
+        {"timeframe_first_vintage": _INT, "timeframe_last_vintage": _INT, "authorizing_party": _ALPHA3},
     ),
     "issuance": _transaction(
         "issuance",

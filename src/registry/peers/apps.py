@@ -1,10 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class PeersConfig(AppConfig):
     name = "registry.peers"
     label = "peers"
-    verbose_name = "Peer registries"
+    verbose_name = _("Peer registries")
 
     def ready(self) -> None:
         # The outbox answers the movement engine's ``peer_transfer_due`` (registry.transactions.handoff).

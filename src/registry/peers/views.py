@@ -14,6 +14,7 @@ from registry.access.services import log_operation
 from registry.core.checks import CheckFailed
 from registry.peers.forms import PeerForm
 from registry.peers.keys import SigningKeyMissing, public_key
+from registry.peers.models import OutboundState, OutboundTransfer
 from registry.peers.services import add_peer, check_new_peer, get_peer, registered_peers, remove_peer
 from registry.refusals import refusal_message
 
@@ -66,5 +67,9 @@ def peers(request: HttpRequest) -> HttpResponse:
         "preview_add": preview_add,
         "preview_remove": preview_remove,
         "own_key": own_key,
+        # What the worker still has to settle: an operator sees a peer that stopped answering.
+        "waiting": OutboundTransfer.objects.filter(state=OutboundState.PROPOSED)
+        .select_related("transaction__registry", "peer")
+        .order_by("created_at")[:200],
     }
     return render(request, "peers/peers.html", context)

@@ -24,7 +24,7 @@ from django.utils import timezone
 from registry.access.models import Operation
 from registry.access.services import log_operation
 from registry.core import peer_messages as pm
-from registry.core.checks import CheckFailed
+from registry.core.checks import Check, CheckFailed
 from registry.peers.keys import signing_key
 from registry.peers.models import OutboundState, OutboundTransfer, Peer, SeenMessage
 from registry.peers.protocol import hosted_registries
@@ -88,7 +88,8 @@ def exchange(peer: Peer, message: dict[str, object], now: dt.datetime) -> tuple[
         )
         return pm.parse_answer(opened, question), json.dumps(parsed)
     except (ValueError, CheckFailed) as error:
-        raise NoAnswer(f"unusable answer: {error}") from None
+        unusable = CheckFailed(Check.PEER_ANSWER_INVALID, registry=peer.registry_id, message=question.message_id, detail=str(error))
+        raise NoAnswer(str(unusable)) from None
 
 
 def run_once(now: dt.datetime | None = None) -> Round:

@@ -497,7 +497,8 @@ def complete_due_transactions(at: datetime | None = None) -> list[Transaction]:
                 engine.check_acquiring(tx.to_account)
                 article6_services.check_movement(tx, moving)
                 engine.complete(tx, moving, now)
-                done.append(tx)
+                if tx.status == TransactionStatus.COMPLETED:  # not one handed to a peer registry, which completes on its answer
+                    done.append(tx)
         except CheckFailed as failure:
             if failure.check == Check.TRANSACTION_NOT_PENDING:
                 continue  # cancelled meanwhile: nothing left to do

@@ -7,6 +7,7 @@ from registry.applications.cleanup import remove_orphaned_documents
 from registry.core.checks import CheckFailed
 from registry.peers.reconcile import reconcile_due
 from registry.peers.worker import run_once
+from registry.refusals import kept_refusal_message
 from registry.transactions.models import Transaction, TransactionStatus
 from registry.transactions.services import complete_due_transactions
 
@@ -25,7 +26,7 @@ class Command(BaseCommand):
         self.stdout.write(f"{len(done)} delayed transaction(s) completed" + (f": {', '.join(str(t.pk) for t in done)}" if done else ""))
         # Those that could no longer complete end refused with their check code (never left waiting).
         for tx in Transaction.objects.filter(pk__in=due, status=TransactionStatus.REJECTED).order_by("pk"):
-            self.stdout.write(f"transaction {tx.pk} refused [{tx.check_code}] {tx.check_message}")
+            self.stdout.write(f"transaction {tx.pk} refused {kept_refusal_message(tx.check_code, tx.check_params, tx.check_message)}")
         # Transfers to peer registries: proposals (those just completed among them) and state questions.
         sent = run_once()
         if sent.sent:
