@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("parties", "0007_use_purpose_names"),
-        ("peers", "0002_protocol"),
+        ("peers", "0003_protocol"),
     ]
 
     operations = [
