@@ -49,7 +49,7 @@ class SeenMessage(models.Model):
 
     The same message again (same id, same body) gets the same answer, so a sender whose answer was
     lost learns it by resending; the same id with another body is refused (1504). Rows older than
-    the time window plus a margin are forgotten (``prune_seen_messages``): the window refuses
+    the time window plus a margin are forgotten (``registry.peers.worker.forget_seen_messages``): the window refuses
     such messages anyway (1503).
     """
 
@@ -63,6 +63,8 @@ class SeenMessage(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["sender", "message_id"], name="peer_message_seen_once")]
         indexes = [models.Index(fields=["received_at"], name="peer_seen_received_at")]
+        verbose_name = _("message received from a peer")
+        verbose_name_plural = _("messages received from peers")
 
     def __str__(self) -> str:
         return f"{self.sender} {self.message_id}"
@@ -99,6 +101,8 @@ class OutboundTransfer(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["state", "next_attempt_at"], name="peer_outbound_due")]
+        verbose_name = _("transfer to a peer registry")
+        verbose_name_plural = _("transfers to peer registries")
 
     def __str__(self) -> str:
         return f"T{self.transaction_id} to {self.peer.registry_id}: {self.state}"
@@ -127,6 +131,8 @@ class InboundTransfer(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["sender", "transfer"], name="peer_transfer_decided_once")]
+        verbose_name = _("transfer from a peer registry")
+        verbose_name_plural = _("transfers from peer registries")
 
     def __str__(self) -> str:
         return f"{self.sender}-T{self.transfer}: {self.state}"
