@@ -165,6 +165,8 @@ class Reconciliation(models.Model):
     class Meta:
         ordering = ["-started_at", "-pk"]
         indexes = [models.Index(fields=["registry", "peer", "started_at"], name="reconciliation_latest")]
+        verbose_name = _("reconciliation with a peer registry")
+        verbose_name_plural = _("reconciliations with peer registries")
 
     def __str__(self) -> str:
         return f"{self.registry_id} with {self.peer.registry_id} at {self.started_at:%Y-%m-%d %H:%M}: {self.outcome}"

@@ -32,6 +32,8 @@ class Migration(migrations.Migration):
                 ("registry", models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="+", to="parties.registry")),
             ],
             options={
+                "verbose_name": "reconciliation with a peer registry",
+                "verbose_name_plural": "reconciliations with peer registries",
                 "ordering": ["-started_at", "-pk"],
                 "indexes": [models.Index(fields=["registry", "peer", "started_at"], name="reconciliation_latest")],
             },
