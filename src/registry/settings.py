@@ -210,6 +210,9 @@ REGISTRY_PEER_TIMEOUT_SECONDS = float(os.environ.get("REGISTRY_PEER_TIMEOUT_SECO
 # Messages each peer may send (requests/seconds), counted like the API's rates.
 REGISTRY_PEER_RATE = os.environ.get("REGISTRY_PEER_RATE", "600/60")
 
+# run-due reconciles each registry with each peer registry once this many hours (docs/interoperability.md section 6).
+REGISTRY_RECONCILE_HOURS = float(os.environ.get("REGISTRY_RECONCILE_HOURS", "24"))
+
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",

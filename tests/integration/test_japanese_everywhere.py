@@ -54,8 +54,8 @@ NOT_ENGLISH = {
 _IDENTIFIER = re.compile(r"^\W*(?:\S*[\d_/:@<>=#]\S*|[A-Z]{2,}s?|[A-Z])\W*$")
 _WORD = re.compile(r"[A-Za-z][A-Za-z']+")
 _COMMAND = re.compile(
-    r"\bregistry (?:peer [a-z]+|[a-z][a-z-]*)"
-)  # an operator's command, typed as shown (registry create-authorization, registry peer key)
+    r"\bregistry (?:peer [a-z]+|[a-z][a-z-]*)(?: --[a-z][a-z-]*)*"
+)  # an operator's command, typed as shown (registry create-authorization, registry peer key, registry reconcile --peer)
 _CAPITALS = re.compile(r"^[A-Z]{2,}s?$")  # JCM, NDC, ITMOs, JST: codes, not words
 
 
@@ -212,6 +212,10 @@ PARAMETERS = {
     "vintages": "2024-2024",
     "why": "units in a final account never move again",
     "zone": "Asia/Tokyo",
+    "peer": "THA01",
+    "peer_ranges": "JPN01:1-9",
+    "peer_account": "THA01-000002",
+    "count": 3,
 }
 
 

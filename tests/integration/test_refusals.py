@@ -561,7 +561,10 @@ def test_every_check_code_in_the_table_has_a_refusal_test():
         HERE / "test_web_confirmation.py",
         HERE / "test_import_refusals.py",
         HERE.parent / "peers" / "test_peers.py",
+        HERE.parent / "peers" / "test_reconcile.py",
         HERE.parent / "peers" / "test_protocol.py",
+        HERE.parent / "unit" / "test_reconciliation.py",
+        HERE / "test_peers_faults.py",
         HERE.parent / "unit" / "test_peer_messages.py",
     ):
         text = path.read_text(encoding="utf-8")

@@ -62,6 +62,33 @@ class Check(Enum):
         "Authorisation {authorization} is recorded in this installation as another Party's than the transferred units name.",
     )
     PEER_TRANSFER_REFUSED = (1515, "The peer registry refused the transfer with check {code}: {detail}")
+    # 1530-1549 reconciliation with a peer registry (docs/interoperability.md section 6): the answer,
+    # then every discrepancy between what the two journals and holdings say
+    RECONCILIATION_QUERY_MALFORMED = (1530, "The holdings query is malformed: {detail}")
+    RECONCILIATION_ANSWER_MALFORMED = (1531, "The holdings statement of peer {peer} is malformed: {detail}")
+    RECONCILIATION_DIGEST_MISMATCH = (1532, "The digest of peer {peer}'s holdings statement does not match its content; ask again.")
+    RECONCILIATION_PEER_UNREACHABLE = (
+        1533,
+        "Peer {peer} did not answer the holdings query ({detail}); check its address with 'registry peer list' and try again later.",
+    )
+    RECONCILIATION_PEER_REFUSED = (1534, "Peer {peer} refused the holdings query with check {code}: {detail}")
+    RECONCILIATION_SENT_NOT_RECEIVED = (
+        1540,
+        "Transaction {transaction} of {registry} sent serials {ranges} to {peer}, which records no acquisition of it.",
+    )
+    RECONCILIATION_RECEIVED_NOT_SENT = (
+        1541,
+        "{peer} records an acquisition of serials {ranges} from transaction {transaction} of {registry}, "
+        "which {registry} has no external transfer to {peer} of.",
+    )
+    RECONCILIATION_RANGES_DIFFER = (
+        1542,
+        "Transaction {transaction} of {registry} to {peer}: {registry} records serials {ranges}, {peer} records serials {peer_ranges}.",
+    )
+    RECONCILIATION_HELD_ON_BOTH_SIDES = (
+        1543,
+        "Serials {ranges} are held both in {registry} (account {account}) and in {peer} (account {peer_account}).",
+    )
 
     # 2xxx authentication and permission
     NOT_ADMINISTRATOR = (2001, "{actor} is not an administrator of registry {registry}.")
@@ -188,6 +215,10 @@ class Check(Enum):
     PEER_TRANSFER_PENDING = (
         7508,
         "Transaction {transaction} has been proposed to peer registry {registry}; only the peer's answer ends it now.",
+    )
+    RECONCILIATION_DISCREPANCIES = (
+        7511,
+        "Reconciliation of {registry} with peer {peer} found {count} discrepancies (listed above); the registry's administrators are notified.",
     )
     # 76xx importing a registry's history (docs/interchange.md): each problem names its line
     IMPORT_NOT_JSON = (7601, "The line is not one JSON object: {detail}")

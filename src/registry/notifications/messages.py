@@ -38,6 +38,10 @@ MESSAGES = {
     "application_returned": _("Application %(reference)s was returned for correction: %(comment)s (correct it at %(link)s)"),
     "application_approved": _("Application %(reference)s was approved. %(outcome)s"),
     "application_rejected": _("Application %(reference)s was rejected: %(comment)s"),
+    "reconciliation_discrepancies": _(
+        "Reconciliation of registry %(registry)s with peer registry %(peer)s found %(count)s discrepancies: %(discrepancies)s "
+        "Check them with 'registry reconcile --peer %(peer)s'."
+    ),
     "sign_in_failures": _(
         "%(count)s sign-ins with your login ID failed since your last sign-in (the latest from address %(address)s). "
         "If it was not you, tell your registry administrator."

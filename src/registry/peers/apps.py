@@ -9,4 +9,8 @@ class PeersConfig(AppConfig):
 
     def ready(self) -> None:
         # The outbox answers the movement engine's ``peer_transfer_due`` (registry.transactions.handoff).
+        from registry.notifications.messages import show_parameter
         from registry.peers import transfers  # noqa: F401
+        from registry.peers.reconcile import render_discrepancies
+
+        show_parameter("discrepancies", render_discrepancies)

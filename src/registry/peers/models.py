@@ -136,3 +136,37 @@ class InboundTransfer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sender}-T{self.transfer}: {self.state}"
+
+
+class ReconciliationOutcome(models.TextChoices):
+    AGREED = "agreed", _("Agreed")
+    DISCREPANCIES = "discrepancies", _("Discrepancies found")
+    FAILED = "failed", _("Not completed")
+
+
+class Reconciliation(models.Model):
+    """One comparison of ``registry``'s books with ``peer``'s (docs/interoperability.md section 6).
+
+    ``discrepancies`` keeps each one as its check code and parameters, so it reads in any language;
+    ``detail`` says why a reconciliation that could not complete (the peer did not answer) failed.
+    """
+
+    registry = models.ForeignKey("parties.Registry", on_delete=models.PROTECT, related_name="+")
+    peer = models.ForeignKey(Peer, on_delete=models.PROTECT, related_name="reconciliations")
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField()
+    outcome = models.CharField(max_length=20, choices=ReconciliationOutcome.choices)
+    discrepancies = models.JSONField(default=list)
+    in_flight = models.PositiveIntegerField(default=0)
+    our_digest = models.CharField(max_length=64, blank=True)
+    their_digest = models.CharField(max_length=64, blank=True)
+    detail = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+        indexes = [models.Index(fields=["registry", "peer", "started_at"], name="reconciliation_latest")]
+        verbose_name = _("reconciliation with a peer registry")
+        verbose_name_plural = _("reconciliations with peer registries")
+
+    def __str__(self) -> str:
+        return f"{self.registry_id} with {self.peer.registry_id} at {self.started_at:%Y-%m-%d %H:%M}: {self.outcome}"

@@ -4,6 +4,8 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from registry.applications.cleanup import remove_orphaned_documents
+from registry.core.checks import CheckFailed
+from registry.peers.reconcile import reconcile_due
 from registry.peers.worker import run_once
 from registry.refusals import kept_refusal_message
 from registry.transactions.models import Transaction, TransactionStatus
@@ -31,5 +33,16 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"peers: {sent.sent} sent, completed {sent.completed or '-'}, released {sent.released or '-'}, {sent.failed} without answer"
             )
+        # Reconciliation with each peer registry, once a day (REGISTRY_RECONCILE_HOURS).
+        for registry, peer, result in reconcile_due():
+            if isinstance(result, CheckFailed):
+                self.stdout.write(f"reconcile {registry.registry_id} with {peer.registry_id}: not done [{result.code}] {result.message}")
+            elif result.comparison.agreed:
+                self.stdout.write(f"reconcile {registry.registry_id} with {peer.registry_id}: agreed")
+            else:
+                count = len(result.comparison.discrepancies)
+                self.stdout.write(
+                    f"reconcile {registry.registry_id} with {peer.registry_id}: {count} discrepancies (administrators notified)"
+                )
         removed = remove_orphaned_documents()
         self.stdout.write(f"{len(removed)} held document(s) no application refers to removed")

@@ -1,0 +1,646 @@
+"""Two installations on loopback, each its own server process, worker and database (SQLite and
+PostgreSQL, then both on PostgreSQL), trading ITMOs in both directions through a proxy that injects
+faults: a lost proposal, a lost answer, a duplicated, a reordered and a replayed message, a bad
+signature, a proposal delayed past the time limit, and each server (with its worker) SIGKILLed
+mid-transfer and restarted. Afterwards ``registry verify`` passes on both sides, ``registry
+reconcile`` finds nothing, no serial is held on both sides, and the units on both sides (held,
+used and cancelled: every block, final accounts included) equal those issued. Then the bad input
+of the issue, sent to a real server: each refused with its check code, logged, nothing changed on
+either side; and a tampered book that reconciliation names (1543, 7511) and a refused query (1534).
+
+Japan's installation hosts JPN01 and MNG01 (as ``registry init`` makes it); Thailand's hosts THA01.
+MNG01 sells to THA01, THA01 sells to JPN01: partial blocks by quantity and by serial range.
+
+Runs in the PostgreSQL phase of the suite (``DATABASE_URL`` a PostgreSQL server, where it makes its
+own databases); skipped without one. Bounded by ``REGISTRY_PEER_FAULT_TRANSFERS`` (default 30 per
+pairing: about 90 s with the set-up on two shared cores); ``REGISTRY_PEER_FAULT_PORTS`` (a first port, eight used from
+it) keeps it to given ports; ``REGISTRY_PEER_FAULT_SEED`` repeats a run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import http.client
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from registry.benchmarks.run import free_port, wait_until_listening
+from registry.core import peer_messages as pm
+
+ROOT = Path(__file__).resolve().parents[2]
+REGISTRY = str(Path(sys.executable).parent / "registry")
+TRANSFERS = int(os.environ.get("REGISTRY_PEER_FAULT_TRANSFERS", "30"))
+ISSUED = 1000  # units each selling registry issues (peer_faults_driver.ISSUED)
+RESEND_SECONDS = 8  # the time limit: a proposal unanswered this long is resolved by asking
+
+pytestmark = pytest.mark.skipif(
+    not os.environ.get("DATABASE_URL", "").startswith("postgres"),
+    reason="two installations with their own databases run in the PostgreSQL phase (DATABASE_URL)",
+)
+
+
+# One installation: its server, its worker and an operator (the driver), each a process --------------
+
+
+class Installation:
+    def __init__(self, name: str, database: str | None, port: int, logs: Path) -> None:
+        self.name, self.port, self.logs = name, port, logs
+        self.home = Path(tempfile.mkdtemp(prefix=f"registry-peer-{name}-"))
+        self.env = {
+            **os.environ,
+            "REGISTRY_HOME": str(self.home),
+            "PYTHONPATH": str(ROOT),
+            "REGISTRY_SECURE": "0",
+            "REGISTRY_UNTRUSTED_DELAY_HOURS": "0",
+            "REGISTRY_PEER_RESEND_SECONDS": str(RESEND_SECONDS),
+            "REGISTRY_PEER_FIRST_RETRY_SECONDS": "0.2",
+            "REGISTRY_PEER_TIMEOUT_SECONDS": "5",
+            "REGISTRY_PEER_RATE": "100000/60",
+            "REGISTRY_API_ANONYMOUS_RATE": "100000/60",
+            "LANG": "C.UTF-8",
+        }
+        self.env.pop("DATABASE_URL", None)
+        if database:
+            self.env["DATABASE_URL"] = database
+        self.server: subprocess.Popen[bytes] | None = None
+        self.worker: subprocess.Popen[bytes] | None = None
+        log = open(logs / f"{name}-driver.log", "ab")  # noqa: SIM115 (kept open while the driver runs)
+        self.driver = subprocess.Popen(
+            [sys.executable, "-m", "tests.integration.peer_faults_driver"],
+            env=self.env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            cwd=ROOT,
+        )
+        self._ask_lock = threading.Lock()
+
+    def ask(self, op: str, **arguments: Any) -> dict[str, Any]:
+        assert self.driver.stdin is not None and self.driver.stdout is not None
+        with self._ask_lock:
+            self.driver.stdin.write((json.dumps({"op": op, **arguments}) + "\n").encode())
+            self.driver.stdin.flush()
+            line = self.driver.stdout.readline()
+        assert line, f"the {self.name} driver stopped (see {self.logs})"
+        answer: dict[str, Any] = json.loads(line)
+        assert "error" not in answer, answer
+        return answer
+
+    def start(self) -> None:
+        log = open(self.logs / f"{self.name}-server.log", "ab")  # noqa: SIM115
+        self.server = subprocess.Popen(
+            [REGISTRY, "runserver", f"127.0.0.1:{self.port}", "--noreload", "--skip-checks"], env=self.env, stdout=log, stderr=log, cwd=ROOT
+        )
+        wait_until_listening(self.port, self.server)
+        log = open(self.logs / f"{self.name}-worker.log", "ab")  # noqa: SIM115
+        self.ask("plant")
+        self.worker = subprocess.Popen([REGISTRY, "peer", "run", "--interval", "0.2"], env=self.env, stdout=log, stderr=log, cwd=ROOT)
+        deadline = time.monotonic() + 120
+        while not self.ask("worker_running")["running"]:  # its first pass forgot the stale message planted
+            assert self.worker.poll() is None and time.monotonic() < deadline, f"the {self.name} worker did not start"
+            time.sleep(0.1)
+
+    def kill(self) -> None:
+        """SIGKILL the server and the worker: no clean-up, whatever they were doing."""
+        for process in (self.server, self.worker):
+            if process is not None and process.poll() is None:
+                os.kill(process.pid, signal.SIGKILL)
+                process.wait()
+
+    def cli(self, *arguments: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([REGISTRY, *arguments], env=self.env, capture_output=True, text=True, timeout=120, cwd=ROOT)
+
+    def tail(self, process: str) -> str:
+        return (self.logs / f"{self.name}-{process}.log").read_text(errors="replace")[-1500:]
+
+    def signing_key(self) -> Ed25519PrivateKey:
+        key = serialization.load_pem_private_key((self.home / "peer_signing_key.pem").read_bytes(), password=None)
+        assert isinstance(key, Ed25519PrivateKey)
+        return key
+
+    def close(self) -> None:
+        self.kill()
+        if self.driver.poll() is None:
+            assert self.driver.stdin is not None
+            self.driver.stdin.close()
+            try:
+                self.driver.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.kill(self.driver.pid, signal.SIGKILL)
+
+
+# The fault-injecting proxy between the two -----------------------------------------------------------
+
+
+@dataclass
+class Rule:
+    """What to do with the next message of ``kind`` (``transfer_proposal``, ``status``, or ``*``)."""
+
+    action: str
+    kind: str = "transfer_proposal"
+    transfer: int | None = None  # the delayed transfer, once its first proposal is held
+    held: bytes = b""
+
+
+@dataclass
+class Event:
+    action: str
+    kind: str
+    transfer: object
+    status: int | None = None
+    answers: list[bytes] = field(default_factory=list)
+
+
+class FaultProxy(ThreadingHTTPServer):
+    """Forwards ``POST /api/v1/peer/`` to the receiving server, doing to the next matching messages
+    what its rules say; every fault it applied is an ``Event`` the test checks the outcome of."""
+
+    daemon_threads = True
+
+    def __init__(self, port: int, target: int, kill_target: Callable[[], None]) -> None:
+        super().__init__(("127.0.0.1", port), _Forward)
+        self.target, self.kill_target = target, kill_target
+        self.rules: list[Rule] = []
+        self.events: list[Event] = []
+        self.lock = threading.Lock()
+        self.after_next: list[bytes] = []  # reordered: sent after the next message passes
+        self.last_proposal: tuple[bytes, bytes] | None = None
+
+    def add(self, rule: Rule) -> None:
+        with self.lock:
+            self.rules.append(rule)
+
+    def take(self, kind: str, transfer: object) -> Rule | None:
+        with self.lock:
+            for rule in self.rules:
+                if rule.action == "delay" and rule.transfer is not None:
+                    if rule.transfer == transfer and kind == "transfer_proposal":
+                        return Rule("drop")  # every resent copy of the delayed proposal is lost too
+                    continue
+                if rule.kind in (kind, "*"):
+                    if rule.action != "delay":
+                        self.rules.remove(rule)
+                    return rule
+        return None
+
+    def forward(self, body: bytes) -> tuple[int, bytes]:
+        connection = http.client.HTTPConnection("127.0.0.1", self.target, timeout=10)
+        try:
+            connection.request("POST", "/api/v1/peer/", body=body, headers={"Content-Type": "application/json"})
+            response = connection.getresponse()
+            return response.status, response.read()
+        finally:
+            connection.close()
+
+    def replay_last_proposal(self) -> tuple[bytes, tuple[int, bytes]]:
+        assert self.last_proposal is not None
+        body, first_answer = self.last_proposal
+        return first_answer, self.forward(body)
+
+    def pending_rules(self) -> list[str]:
+        with self.lock:
+            return [r.action for r in self.rules]
+
+
+class _Forward(BaseHTTPRequestHandler):
+    server: FaultProxy
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        try:
+            envelope = json.loads(body)["body"]
+            kind, transfer = envelope["kind"], envelope["payload"].get("transfer")
+        except (ValueError, KeyError, TypeError, AttributeError):
+            kind, transfer = "?", None
+        proxy = self.server
+        rule = proxy.take(kind, transfer)
+        action = rule.action if rule else "forward"
+        event = Event(action, kind, transfer)
+        try:
+            if action == "drop":  # a lost message: the connection closes, nothing reached the receiver
+                self.close_connection = True
+                return
+            if action == "hold":  # reordered: lost now, delivered after the next message
+                with proxy.lock:
+                    proxy.after_next.append(body)
+                proxy.events.append(event)
+                self.close_connection = True
+                return
+            if action == "delay" and rule is not None:  # past the time limit: delivered after the sender asked
+                with proxy.lock:
+                    rule.transfer, rule.held = transfer, body
+                proxy.events.append(event)
+                self.close_connection = True
+                return
+            if action == "corrupt":
+                message = json.loads(body)
+                signature = message["signature"]
+                message["signature"] = ("B" if signature[0] != "B" else "C") + signature[1:]
+                body = json.dumps(message).encode()
+            if action == "kill":
+                threading.Timer(0.02, proxy.kill_target).start()
+            status, answer = proxy.forward(body)
+            event.status, event.answers = status, [answer]
+            if action == "duplicate":
+                again = proxy.forward(body)
+                event.answers.append(again[1])
+                status, answer = again
+            if kind == "transfer_proposal" and status == 200 and action == "forward":
+                proxy.last_proposal = (body, (status, answer))
+            self._release_held(kind, transfer)
+            if action == "lose_answer":  # the receiver acted; its answer never reaches the sender
+                proxy.events.append(event)
+                self.close_connection = True
+                return
+        except OSError as error:  # the receiver is down (killed, restarting)
+            event.status = 502
+            status, answer = 502, json.dumps({"detail": str(error)}).encode()
+        if action != "forward":
+            proxy.events.append(event)
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
+
+    def _release_held(self, kind: str, transfer: object) -> None:
+        proxy = self.server
+        with proxy.lock:
+            held, proxy.after_next = proxy.after_next, []
+            delayed = [r for r in proxy.rules if r.action == "delay" and r.transfer == transfer and kind == "status"]
+            for rule in delayed:
+                proxy.rules.remove(rule)
+        for body in held:
+            status, answer = proxy.forward(body)
+            proxy.events.append(Event("held delivered", "transfer_proposal", None, status, [answer]))
+        for rule in delayed:  # the sender has asked and been answered: now the late proposal arrives
+            status, answer = proxy.forward(rule.held)
+            proxy.events.append(Event("late delivered", "transfer_proposal", rule.transfer, status, [answer]))
+
+
+# The two installations and the proxies, per pairing of databases --------------------------------------
+
+
+def _ports() -> list[int]:
+    first = os.environ.get("REGISTRY_PEER_FAULT_PORTS")
+    return list(range(int(first), int(first) + 4)) if first else [free_port() for _ in range(4)]
+
+
+def _database(url: str, name: str) -> str:
+    """A fresh database ``name`` on the PostgreSQL server of ``url``."""
+    import psycopg
+
+    base = url.rsplit("/", 1)[0]
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as db:
+        db.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        db.execute(f'CREATE DATABASE "{name}"')
+    return f"{base}/{name}"
+
+
+@dataclass
+class Pair:
+    japan: Installation
+    thailand: Installation
+    to_thailand: FaultProxy
+    to_japan: FaultProxy
+    japanese: dict[str, Any]
+    thai: dict[str, Any]
+    restarts: list[threading.Thread] = field(default_factory=list)
+
+    def kill_and_restart(self, side: Installation) -> Callable[[], None]:
+        def act() -> None:
+            side.kill()
+            time.sleep(0.3)
+            side.start()
+
+        def later() -> None:
+            thread = threading.Thread(target=act)
+            self.restarts.append(thread)
+            thread.start()
+
+        return later
+
+
+@pytest.fixture(scope="module", params=["sqlite+postgresql", "postgresql+postgresql"])
+def pair(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
+    url = os.environ["DATABASE_URL"]
+    logs = tmp_path_factory.mktemp(f"peer-faults-{request.param}")
+    japan_db = None if request.param.startswith("sqlite") else _database(url, "registry_peer_japan")
+    ports = _ports()
+    japan = Installation("japan", japan_db, ports[0], logs)
+    thailand = Installation("thailand", _database(url, "registry_peer_thailand"), ports[1], logs)
+    proxies: list[FaultProxy] = []
+    try:
+        japanese, thai = both(lambda: japan.ask("setup_japan"), lambda: thailand.ask("setup_thailand"))
+        holder: dict[str, Pair] = {}
+        to_thailand = FaultProxy(ports[2], thailand.port, lambda: holder["pair"].kill_and_restart(thailand)())
+        to_japan = FaultProxy(ports[3], japan.port, lambda: holder["pair"].kill_and_restart(japan)())
+        proxies = [to_thailand, to_japan]
+        for proxy in proxies:
+            threading.Thread(target=proxy.serve_forever, daemon=True).start()
+        japan.ask("peer", registry_id="THA01", url=f"http://127.0.0.1:{ports[2]}", key=thai["key"])
+        for registry_id in ("JPN01", "MNG01"):
+            thailand.ask("peer", registry_id=registry_id, url=f"http://127.0.0.1:{ports[3]}", key=japanese["key"])
+        both(japan.start, thailand.start)
+        holder["pair"] = Pair(japan, thailand, to_thailand, to_japan, japanese, thai)
+        # One unit each way before any fault: both workers are up and the path works.
+        japan.ask("transfer", seller=japanese["seller"], to=thai["buyer"], quantity=1)
+        thailand.ask("transfer", seller=thai["seller"], to=japanese["buyer"], quantity=1)
+        first = settled(holder["pair"], seconds=90)
+        assert first[0]["completed"] == first[1]["completed"] == 1, (first[0]["outcomes"], first[1]["outcomes"])
+        yield holder["pair"]
+    finally:
+        for proxy in proxies:
+            proxy.shutdown()
+            proxy.server_close()
+        japan.close()
+        thailand.close()
+
+
+def both(first: Callable[[], Any], second: Callable[[], Any]) -> tuple[Any, Any]:
+    """Run the two installations' steps at once (each is its own processes): the run's set-up time halves."""
+    results: dict[int, Any] = {}
+
+    def run(index: int, step: Callable[[], Any]) -> None:
+        results[index] = step()
+
+    threads = [threading.Thread(target=run, args=(i, step)) for i, step in enumerate((first, second))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(results) == 2, "a step failed (see its output above)"
+    return results[0], results[1]
+
+
+def settled(pair: Pair, seconds: float = 60) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Both sides' state once no transfer is unsettled (the workers resolve every one by asking)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        for thread in pair.restarts:
+            thread.join()
+        for side in (pair.japan, pair.thailand):
+            assert side.worker is not None and side.worker.poll() is None, f"the {side.name} worker died: {side.tail('worker')}"
+        japan, thailand = pair.japan.ask("state"), pair.thailand.ask("state")
+        if japan["unsettled"] == thailand["unsettled"] == 0:
+            return japan, thailand
+        assert time.monotonic() < deadline, f"still unsettled: {japan['unsettled']} in Japan, {thailand['unsettled']} in Thailand"
+        time.sleep(0.3)
+
+
+def held_serials(state: dict[str, Any]) -> dict[str, list[tuple[int, int]]]:
+    found: dict[str, list[tuple[int, int]]] = {}
+    for origin, start, end, _account, account_type, _reserved in state["blocks"]:
+        assert account_type != "peer", "an account of a peer registry never holds units"
+        found.setdefault(origin, []).append((start, end))
+    return found
+
+
+def overlap(first: list[tuple[int, int]], second: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    return [(max(a, c), min(b, d)) for a, b in first for c, d in second if max(a, c) <= min(b, d)]
+
+
+# The run --------------------------------------------------------------------------------------------
+
+#: The faults, in the order injected, spread over the run: (direction, rules added together).
+FAULTS: list[tuple[str, list[Rule]]] = [
+    ("to_thailand", [Rule("drop")]),  # a lost proposal
+    ("to_japan", [Rule("lose_answer")]),  # a lost answer
+    ("to_thailand", [Rule("duplicate")]),  # a duplicated message
+    ("to_japan", [Rule("hold")]),  # a reordered message (it arrives after the next one)
+    ("to_thailand", [Rule("corrupt")]),  # a bad signature
+    # a delay past the time limit: every copy of one proposal is lost until its sender has asked
+    # for its state (and the first answer to that question is lost too); then the proposal arrives
+    ("to_japan", [Rule("lose_answer", kind="status"), Rule("delay")]),
+    ("to_thailand", [Rule("kill", kind="*")]),  # Thailand's server and worker SIGKILLed mid-transfer
+    ("to_japan", [Rule("kill", kind="*")]),  # Japan's
+    ("to_thailand", [Rule("hold", kind="*")]),
+]
+
+
+def test_transfers_in_both_directions_through_faults_leave_both_books_whole_and_reconciled(pair):
+    seed = int(os.environ.get("REGISTRY_PEER_FAULT_SEED", str(random.randrange(10**6))))
+    rng = random.Random(seed)
+    print(f"REGISTRY_PEER_FAULT_SEED={seed}")
+    sellers = {
+        "to_thailand": (pair.japan, pair.japanese["seller"], pair.thai["buyer"]),
+        "to_japan": (pair.thailand, pair.thai["seller"], pair.japanese["buyer"]),
+    }
+    # By quantity the lowest serials go first; by range, from the top down: the two never ask for the same units.
+    top = {"to_thailand": ISSUED, "to_japan": ISSUED}
+    at = {round(i * TRANSFERS / (len(FAULTS) + 1)) + 1: fault for i, fault in enumerate(FAULTS)}
+    began = time.monotonic()
+    for step in range(TRANSFERS):
+        if step in at:
+            chosen, rules = at[step]
+            for rule in rules:
+                getattr(pair, chosen).add(Rule(rule.action, rule.kind))
+        else:
+            chosen = rng.choice(["to_thailand", "to_japan"])
+        side, seller, buyer = sellers[chosen]
+        if rng.random() < 0.5:
+            answer = side.ask("transfer", seller=seller, to=buyer, quantity=rng.randint(1, 12))
+        else:  # a range inside a block: the rest of the block stays, in pieces on either side
+            end = top[chosen] - rng.randint(0, 3)
+            start = end - rng.randint(0, 9)
+            top[chosen] = start - 1
+            answer = side.ask("transfer", seller=seller, to=buyer, ranges=[[start, end]])
+        assert "transaction" in answer, answer
+        time.sleep(rng.uniform(0, 0.15))
+    # A fault still waiting for its message (its direction was quiet since): one more transfer that way.
+    for _extra in range(12):
+        waiting = [d for d in sellers if getattr(pair, d).pending_rules()]
+        if not waiting:
+            break
+        side, seller, buyer = sellers[waiting[0]]
+        assert "transaction" in side.ask("transfer", seller=seller, to=buyer, quantity=1)
+        time.sleep(1.0)
+    print(f"{TRANSFERS} transfers proposed in {time.monotonic() - began:.1f} s")
+    japan, thailand = settled(pair)
+    print(f"settled after {time.monotonic() - began:.1f} s")
+    for name, proxy in (("to_thailand", pair.to_thailand), ("to_japan", pair.to_japan)):
+        print(name, [(e.action, e.kind, e.transfer, e.status) for e in proxy.events])
+    print({k: v for k, v in japan.items() if k != "blocks"}, {k: v for k, v in thailand.items() if k != "blocks"})
+    assert pair.to_thailand.pending_rules() == pair.to_japan.pending_rules() == [], "every fault was injected"
+
+    # Each fault happened and was survived as the protocol says.
+    events = {(e.action, proxy): e for proxy, p in (("to_thailand", pair.to_thailand), ("to_japan", pair.to_japan)) for e in p.events}
+    duplicated = events["duplicate", "to_thailand"]
+    assert duplicated.status == 200 and duplicated.answers[0] == duplicated.answers[1], "a copy gets the first answer, byte for byte"
+    bad = events["corrupt", "to_thailand"]
+    assert (bad.status, json.loads(bad.answers[0])["code"]) == (400, 1502)
+    late = events["late delivered", "to_japan"]
+    late_answer = pm.parse_envelope(json.loads(late.answers[0])["body"]).payload
+    assert late.status == 200 and late_answer["outcome"] == "refused" and late_answer["codes"] == [1508], late_answer
+    assert events["held delivered", "to_japan"].status == 200 and events["held delivered", "to_thailand"].status == 200
+    first_answer, again = pair.to_thailand.replay_last_proposal()  # a replayed message: the first answer, nothing more
+    assert again == first_answer
+    assert pair.japan.ask("state")["blocks"] == japan["blocks"] and pair.thailand.ask("state")["blocks"] == thailand["blocks"]
+
+    # The books: whole on each side, and together.
+    verified = both(lambda: pair.japan.cli("verify"), lambda: pair.thailand.cli("verify"))
+    for result in verified:
+        assert result.returncode == 0, result.stdout + result.stderr
+    reconciled = (
+        *both(
+            lambda: pair.japan.cli("reconcile", "--peer", "THA01"),
+            lambda: pair.thailand.cli("reconcile", "--peer", "JPN01", "--registry", "THA01"),
+        ),
+        pair.thailand.cli("reconcile", "--peer", "MNG01", "--registry", "THA01"),
+    )
+    for result in reconciled:
+        assert result.returncode == 0 and "DISCREPANCY" not in result.stdout, result.stdout + result.stderr
+        assert "agree" in result.stdout
+    ours, theirs = held_serials(japan), held_serials(thailand)
+    for origin in ("MNG01", "THA01"):
+        assert overlap(ours.get(origin, []), theirs.get(origin, [])) == [], f"serials of {origin} held on both sides"
+        on_both = sum(e - s + 1 for s, e in ours.get(origin, []) + theirs.get(origin, []))
+        issued = (japan["issued"] | thailand["issued"])[origin]
+        assert on_both == issued, f"{origin}: {on_both} units on both sides, {issued} issued"
+    assert japan["completed"] == thailand["acquired"] and thailand["completed"] == japan["acquired"]
+    assert japan["completed"] > 0 and thailand["completed"] > 0
+
+
+# Bad input, sent to a real server ------------------------------------------------------------------------
+
+
+def _send(pair: Pair, message: object) -> tuple[int, dict[str, Any]]:
+    status, body = pair.to_thailand.forward(json.dumps(message).encode())
+    return status, json.loads(body)
+
+
+def _signed(
+    pair: Pair, kind: str, payload: dict[str, Any], *, sender: str = "JPN01", key: Ed25519PrivateKey | None = None, now=None
+) -> dict:
+    envelope = pm.new_envelope(sender, "THA01", kind, payload, now or dt.datetime.now(dt.UTC))
+    return pm.sign_message(envelope, key or pair.japan.signing_key())
+
+
+def _refused_code(answer: dict[str, Any]) -> int:
+    payload = pm.parse_envelope(answer["body"]).payload
+    assert payload["outcome"] == "refused", payload
+    return int(payload["codes"][0])
+
+
+def _block(start: int, end: int, origin: str = "MNG01") -> dict[str, Any]:
+    return {
+        "originating_registry": origin,
+        "start": start,
+        "end": end,
+        "unit_type": "JCM",
+        "programme": "JCM",
+        "project": "MN001",
+        "project_name": "Solar MN001",
+        "host_party": "MNG",
+        "vintage": 2024,
+        "cooperative_approach": "CA0001",
+        "first_transferring_party": "MNG",
+        "issuance": 1,
+        "authorization": None,
+        "first_transferred": True,
+        "identifier": f"CA0001-{origin}-MNG-{start}-{end}-2024",
+    }
+
+
+def _proposal(account: str, *blocks: dict[str, Any], transfer: int) -> dict[str, Any]:
+    quantity = sum(b["end"] - b["start"] + 1 for b in blocks)
+    return {
+        "transfer": transfer,
+        "transferring_account": "JPN01-000007",
+        "acquiring_account": account,
+        "quantity": quantity,
+        "blocks": list(blocks),
+        "authorizations": [],
+    }
+
+
+def test_bad_input_is_refused_with_its_code_logged_and_changes_nothing_on_either_side(pair):
+    settled(pair)
+    books = pair.japan.ask("books"), pair.thailand.ask("books")
+    since = pair.thailand.ask("log")["last"]
+    stranger = Ed25519PrivateKey.generate()
+    fresh = _signed(pair, "ping", {})
+    assert _send(pair, fresh)[0] == 200
+    reused = json.loads(json.dumps(fresh))
+    reused["body"]["payload"] = {"again": 1}  # the same message id with another body, correctly signed
+    reused["signature"] = pm.sign_message(pm.parse_envelope(reused["body"]), pair.japan.signing_key())["signature"]
+    envelope_refusals = [
+        (_signed(pair, "ping", {}, sender="KOR01", key=stranger), 403, 7504),  # an unknown peer
+        (_signed(pair, "ping", {}, key=stranger), 400, 1502),  # a signature that does not verify
+        (_signed(pair, "ping", {}, now=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=6)), 400, 1503),  # outside its window
+        (reused, 409, 1504),  # seen before
+    ]
+    for message, status, code in envelope_refusals:
+        answered, problem = _send(pair, message)
+        assert (answered, problem["code"]) == (status, code), problem
+    thai_serial = max(e for o, _s, e, *_ in pair.thailand.ask("state")["blocks"] if o == "THA01")
+    buyer = pair.thai["buyer"]
+    proposal_refusals = [
+        (_proposal(buyer, _block(thai_serial, thai_serial, origin="THA01"), transfer=900001), 1509),  # units already held here
+        (_proposal("THA01-999999", _block(5001, 5010), transfer=900002), 7020),  # no such account
+    ]
+    for payload, code in proposal_refusals:
+        answered, answer = _send(pair, _signed(pair, "transfer_proposal", payload))
+        assert answered == 200 and _refused_code(answer) == code, answer
+    pair.thailand.ask("close", number=buyer)  # a closed account
+    answered, answer = _send(pair, _signed(pair, "transfer_proposal", _proposal(buyer, _block(5011, 5020), transfer=900003)))
+    assert answered == 200 and _refused_code(answer) == 7104, answer
+    pair.thailand.ask("remove", registry_id="JPN01")  # a removed peer
+    answered, problem = _send(pair, _signed(pair, "ping", {}))
+    assert (answered, problem["code"]) == (403, 7504)
+    # nothing changed on either side, and every refusal is in the receiver's log with its code
+    assert (pair.japan.ask("books"), pair.thailand.ask("books")) == books
+    outcomes = [outcome for _pk, _target, outcome in pair.thailand.ask("log", after=since)["entries"]]
+    expected = [
+        "accepted",
+        "refused 7504",
+        "refused 1502",
+        "refused 1503",
+        "refused 1504",
+        "refused 1509",
+        "refused 7020",
+        "refused 7104",
+        "refused 7504",
+    ]
+    assert outcomes == expected
+    # a query of a removed peer is refused too: reconciliation says so (1534) and changes nothing
+    refused = pair.japan.cli("reconcile", "--peer", "THA01", "--registry", "JPN01", "--language", "ja")
+    assert refused.returncode != 0 and "[1534]" in refused.stderr and "7504" in refused.stderr, refused.stderr
+    pair.thailand.ask("peer", registry_id="JPN01", url=f"http://127.0.0.1:{pair.to_japan.server_address[1]}", key=pair.japanese["key"])
+
+
+def test_reconciliation_names_serials_held_on_both_sides_and_tells_the_administrators(pair):
+    settled(pair)
+    doubled = pair.thailand.ask("double")  # tampered: serials JPN01's buyer holds are back in THA01's books
+    origin, start, end = doubled["range"]
+    found = pair.japan.cli("reconcile", "--peer", "THA01", "--registry", "JPN01")
+    assert found.returncode == 1, found.stdout + found.stderr
+    assert f"DISCREPANCY [1543] Serials {origin}:{start}-{end} are held both in JPN01" in found.stdout
+    assert "[7511] Reconciliation of JPN01 with peer THA01 found 1 discrepancies" in found.stdout
+    japanese = pair.japan.cli("reconcile", "--peer", "THA01", "--registry", "JPN01", "--language", "ja")
+    assert japanese.returncode == 1 and "不一致 [1543]" in japanese.stdout and "[7511]" in japanese.stdout, japanese.stdout
+    shown = pair.japan.cli(
+        "shell",
+        "-c",
+        "from registry.notifications.models import Notification as N; print(N.objects.filter(kind='reconciliation_discrepancies').count())",
+    )
+    assert shown.stdout.strip().splitlines()[-1] == "2", shown.stdout + shown.stderr
