@@ -154,7 +154,6 @@ PARAMETERS = {
     "known": "transfer_proposal",
     "transfer": "THA01-T41",
     "code": 7104,
-    "value": "XX",
     "accepted": "JC-RE-E",
     "country": "SG",
     "minutes": 60,
@@ -215,7 +214,6 @@ PARAMETERS = {
     "peer": "THA01",
     "peer_ranges": "JPN01:1-9",
     "peer_account": "THA01-000002",
-    "count": 3,
 }
 
 

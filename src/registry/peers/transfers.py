@@ -118,7 +118,7 @@ def settle(outbound: OutboundTransfer, kind: str, answer: pm.Answer, answer_text
     if decision == pm.SETTLE_WAIT:
         return decision
     with db.atomic():
-        locked = OutboundTransfer.objects.select_for_update().select_related("transaction", "peer").get(pk=outbound.pk)
+        locked = OutboundTransfer.objects.select_for_update(of=("self",)).select_related("transaction", "peer").get(pk=outbound.pk)
         if locked.state != OutboundState.PROPOSED:
             return pm.SETTLE_WAIT
         tx, moving = engine.lock_pending(locked.transaction, Status.PROPOSED, "completed")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from argparse import ArgumentParser
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError, connection
 
 from registry.access.login_ids import find_user
 from registry.core.checks import CheckFailed
@@ -63,7 +65,17 @@ class Command(BaseCommand):
     def _run(self, once: bool, seconds: float | None, interval: float) -> None:
         until = None if seconds is None else time.monotonic() + seconds
         while True:
-            done = run_once()
+            try:
+                done = run_once()
+            except DatabaseError:
+                # A deadlock, a lost connection or a database restart ends this pass, not the worker:
+                # every settlement is its own transaction, so nothing is half done; try again next pass.
+                if once:
+                    raise
+                logging.getLogger("registry.peers").exception("peer worker pass failed; retrying")
+                connection.close()
+                time.sleep(interval)
+                continue
             if done.sent:
                 self.stdout.write(
                     f"{done.sent} sent, completed {done.completed or '-'}, released {done.released or '-'}, {done.failed} without answer"
