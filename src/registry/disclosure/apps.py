@@ -4,3 +4,23 @@ from django.apps import AppConfig
 class Config(AppConfig):
     name = "registry.disclosure"
     label = "disclosure"
+
+    def ready(self) -> None:
+        from registry.disclosure import published
+        from registry.parties import models as parties
+        from registry.units.models import CorsiaEligibility
+
+        # What the kept public pages name besides the ledger (see registry.disclosure.published).
+        published.watch(
+            [
+                parties.Party,
+                parties.Registry,
+                parties.CreditingProgramme,
+                parties.UnitType,
+                parties.CooperativeApproach,
+                parties.Project,
+                parties.Entity,
+                parties.Notice,
+                CorsiaEligibility,
+            ]
+        )

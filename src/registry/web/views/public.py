@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from registry.accounts.models import AccountType
+from registry.disclosure import published
 from registry.disclosure.figures import units_held
 from registry.parties.models import Notice, Registry
 from registry.replica import reads_from_replica
@@ -15,6 +16,7 @@ from registry.replica import reads_from_replica
 
 @require_GET
 @reads_from_replica
+@published.page("home")
 def home(request: HttpRequest) -> HttpResponse:
     registries = []
     for registry in Registry.objects.select_related("party"):
