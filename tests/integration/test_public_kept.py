@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from django.contrib.sessions.models import Session
 from django.test import Client
 from django.utils import timezone
 
@@ -16,22 +17,28 @@ from tests.factories import sign_in
 TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([A-Za-z0-9]{64})"')
 
 
-def test_a_kept_page_costs_one_query_and_gives_each_visitor_a_token_of_their_own(world, django_assert_num_queries):
-    first, second = Client(), Client()
-    page = first.get("/public/", HTTP_ACCEPT_LANGUAGE="en")
-    # The journal lengths; then the session this visitor's token lives in (look-up, and its insert
-    # in a savepoint here, in a transaction of its own in a server).
-    with django_assert_num_queries(5):
-        kept = second.get("/public/", HTTP_ACCEPT_LANGUAGE="en")
-    assert kept.content.replace(TOKEN.search(kept.content.decode())[1].encode(), b"") == page.content.replace(
-        TOKEN.search(page.content.decode())[1].encode(), b""
-    )
+def test_a_kept_page_costs_one_query_and_stores_no_session_for_a_visitor_without_one(world, django_assert_num_queries):
+    page = Client().get("/public/", HTTP_ACCEPT_LANGUAGE="en")
+    with django_assert_num_queries(1):  # the registries' journal lengths
+        kept = Client().get("/public/", HTTP_ACCEPT_LANGUAGE="en")
+    assert kept.content == page.content and not TOKEN.search(kept.content.decode())
+    assert not Session.objects.exists()
+    changed = Client(enforce_csrf_checks=True).post("/i18n/setlang/", {"language": "ja", "next": "/public/"})
+    assert changed.status_code == 302 and changed.cookies["django_language"].value == "ja"
+
+
+def test_a_visitor_with_a_session_gets_a_kept_page_with_their_own_token_and_needs_it(world):
+    first, second = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    for visitor in (first, second):
+        visitor.get("/login/")  # the sign-in form: a session, for its token
+    page, kept = (visitor.get("/public/", HTTP_ACCEPT_LANGUAGE="en") for visitor in (first, second))
+    tokens = [TOKEN.search(answer.content.decode())[1] for answer in (page, kept)]
+    assert kept.content.replace(tokens[1].encode(), b"") == page.content.replace(tokens[0].encode(), b"")
     assert b"\x00" not in kept.content
-    for client, answer in ((first, page), (second, kept)):
-        token = TOKEN.search(answer.content.decode())[1]
-        changed = client.post("/i18n/setlang/", {"language": "ja", "next": "/public/", "csrfmiddlewaretoken": token})
-        assert changed.status_code == 302  # each visitor's own token is accepted
-    assert Client(enforce_csrf_checks=True).post("/i18n/setlang/", {"language": "ja", "csrfmiddlewaretoken": token}).status_code == 403
+    assert second.post("/i18n/setlang/", {"language": "ja", "next": "/public/"}).status_code == 403
+    for visitor, token in zip((first, second), tokens, strict=True):
+        changed = visitor.post("/i18n/setlang/", {"language": "ja", "next": "/public/", "csrfmiddlewaretoken": token})
+        assert changed.status_code == 302
 
 
 def test_a_transfer_shows_on_the_front_page_and_in_the_amounts_at_once(world, client):

@@ -15,10 +15,13 @@ for another state:
 
 The ledger's movements, what the public pages mostly show, are therefore never served stale; the
 reference data, which an administrator edits now and then and which decides no movement (the
-services read it afresh), at most a minute late. Each process keeps its answers in its own memory (an answer under a key never changes). Only
-anonymous requests without a message waiting are served kept pages: nothing a user sees of their
-own (sign-in state, messages) is ever kept. The CSRF token of the language form is taken out of a
-kept page and each request gets its own.
+services read it afresh), at most a minute late. Each process keeps its answers in its own memory
+(an answer under a key never changes).
+
+Only anonymous requests without a message waiting are served kept pages: nothing a user sees of
+their own (sign-in state, messages) is ever kept. A visitor with a session gets the page whose
+language form carries a CSRF token, with the token taken out when it was kept and this visitor's
+own put in; a visitor without one, the page without a token (``web.views.public.change_language``).
 """
 
 from __future__ import annotations
@@ -60,7 +63,7 @@ def _kept() -> Any:
     return caches["figures"]
 
 
-def state_key(request: HttpRequest, name: str) -> str:
+def state_key(request: HttpRequest, name: str, *variant: object) -> str:
     """The key of ``name``'s answer to ``request`` in the present state (one small query)."""
     # Bare SQL on the connection the ORM would read the registries from (the replica, for the public
     # views): building the query took longer than running it.
@@ -69,7 +72,7 @@ def state_key(request: HttpRequest, name: str) -> str:
         heads = ",".join(f"{pk}:{length}" for pk, length in cursor.fetchall())
     what = (
         f"{name}|{request.get_full_path()}|{translation.get_language()}|{timezone.get_current_timezone_name()}"
-        f"|{int(time.time() // MINUTE)}|{heads}|{_current}"
+        f"|{int(time.time() // MINUTE)}|{heads}|{_current}|{variant}"
     )
     return "public-" + hashlib.sha256(what.encode()).hexdigest()
 
@@ -90,7 +93,9 @@ def page(name: str) -> Callable[[Callable[P, HttpResponse]], Callable[P, HttpRes
             assert isinstance(request, HttpRequest)
             if not _anonymous_without_messages(request):
                 return view(*args, **kwargs)
-            key = state_key(request, name)
+            # With a session the language form carries a token, without one it does not (see
+            # registry.web.views.public.change_language): two pages.
+            key = state_key(request, name, not request.session.is_empty())
             found: tuple[bytes, str] | None = _kept().get(key)
             if found is None:
                 response = view(*args, **kwargs)
