@@ -66,6 +66,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "registry.access.audit.RecordOrigin",
+    "registry.web.middleware.RecordRefusals",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -245,6 +246,8 @@ REGISTRY_BLOCK_IDENTIFIER_FORMAT = os.environ.get(
 # Uploaded application documents: PDF only, at most this size, kept outside the web root and
 # passed to a virus scanner (a dotted path to callable(bytes, name) that raises to refuse).
 REGISTRY_UPLOADS = Path(os.environ.get("REGISTRY_UPLOADS", REGISTRY_HOME / "uploads"))
+# Documents kept for an applicant who did not submit again are removed by run-due after this long.
+REGISTRY_HELD_DOCUMENT_HOURS = float(os.environ.get("REGISTRY_HELD_DOCUMENT_HOURS", "24"))
 REGISTRY_UPLOAD_MAX_BYTES = int(os.environ.get("REGISTRY_UPLOAD_MAX_BYTES", str(10 * 1024 * 1024)))
 REGISTRY_VIRUS_SCANNER = os.environ.get("REGISTRY_VIRUS_SCANNER", "")
 # Applications (with their documents) one client address may send, "applications/seconds".

@@ -7,8 +7,9 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from django import forms
 from django.conf import settings
 from django.db import models
 from django.http import HttpRequest, HttpResponse
@@ -69,3 +70,44 @@ class RecordOrigin:
         channel = Channel.API if request.path.startswith("/api/") else Channel.WEB
         with acting_from(channel, client_address(request)):
             return self.get_response(request)
+
+
+@dataclass
+class RequestRefusals:
+    """What one web request was refused for, gathered while it runs: whether something already put
+    the refusal on record (a view's ``log_operation`` with ``denied`` or ``refused ...``), and the
+    forms that came back invalid. ``registry.web.middleware.RecordRefusals`` records the rest."""
+
+    recorded: bool = False
+    invalid_forms: list[str] = field(default_factory=list)
+
+
+_refusals: ContextVar[RequestRefusals | None] = ContextVar("registry_refusals", default=None)
+
+
+@contextlib.contextmanager
+def gathering_refusals() -> Iterator[RequestRefusals]:
+    gathered = RequestRefusals()
+    token = _refusals.set(gathered)
+    try:
+        yield gathered
+    finally:
+        _refusals.reset(token)
+
+
+def refusal_recorded() -> None:
+    """A refusal of the current request is on record: the middleware need not add one."""
+    if (gathered := _refusals.get()) is not None:
+        gathered.recorded = True
+
+
+class RecordedForm(forms.BaseForm):
+    """Every form of the registry: a submission it finds invalid is noted for the request's record
+    (which fields, never their values: a refused form may hold a password)."""
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        errors = getattr(self, "_errors", None)  # full_clean's result, read without cleaning again
+        if self.is_bound and errors and (gathered := _refusals.get()) is not None:
+            fields = ", ".join(sorted(errors))
+            gathered.invalid_forms.append(f"{type(self).__name__} ({fields})")

@@ -10,7 +10,7 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from registry.access.audit import current_origin
+from registry.access.audit import current_origin, refusal_recorded
 from registry.access.login_ids import check_new_login_id
 from registry.access.models import Operation, OperationLog, Representative, TemporaryPassword, TrustedAccount
 from registry.access.signals import password_initialised
@@ -37,6 +37,8 @@ def log_operation(
         outcome=outcome[:200],
         ip=ip or origin.address,
     )
+    if action in (Operation.REQUEST_REFUSED, Operation.LOGIN_FAILED) or outcome.startswith(("denied", "refused")):
+        refusal_recorded()
 
 
 @transaction.atomic

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from registry.access.audit import RecordedForm
 from registry.applications.models import REQUIRED_FOR_OPENING, DocumentKind
 
 PDF_INPUT = {"accept": "application/pdf"}
@@ -20,7 +21,7 @@ def _document_field(kind: DocumentKind) -> forms.FileField:
     )
 
 
-class CompanyFields(forms.Form):
+class CompanyFields(RecordedForm, forms.Form):
     name = forms.CharField(label=_("Company name"), max_length=300)
     name_ja = forms.CharField(label=_("Company name in Japanese (if any)"), max_length=300, required=False)
     country = forms.CharField(label=_("Country of incorporation (ISO code, e.g. SG)"), max_length=2)
@@ -60,7 +61,7 @@ class CorrectionForm(CompanyFields):
 CREDENTIAL_CHOICES = [("", "—"), ("reissue_login_id", _("Reissue my login ID")), ("initialise_password", _("Initialise my password"))]
 
 
-class RequestCorrectionForm(forms.Form):
+class RequestCorrectionForm(RecordedForm, forms.Form):
     """Forms 2 and 5 returned for correction (the fields the form has; Forms 3 and 4 have none)."""
 
     name = forms.CharField(label=_("New account name (Form 2)"), max_length=300, required=False)
@@ -75,12 +76,12 @@ class RequestCorrectionForm(forms.Form):
                 del self.fields[name]
 
 
-class RequestForm(forms.Form):
+class RequestForm(RecordedForm, forms.Form):
     name = forms.CharField(label=_("New account name (Form 2)"), max_length=300, required=False)
     head_office = forms.CharField(label=_("New head office (Form 2)"), max_length=500, required=False)
     action = forms.ChoiceField(label=_("Credentials (Form 5)"), required=False, choices=CREDENTIAL_CHOICES)
     new_login_id = forms.CharField(label=_("New login ID (Form 5)"), max_length=150, required=False)
 
 
-class ReviewForm(forms.Form):
+class ReviewForm(RecordedForm, forms.Form):
     comment = forms.CharField(label=_("Comment to the applicant"), required=False, widget=forms.Textarea(attrs={"rows": 3}))

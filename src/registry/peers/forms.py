@@ -1,8 +1,10 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from registry.access.audit import RecordedForm
 
-class PeerForm(forms.Form):
+
+class PeerForm(RecordedForm, forms.Form):
     registry_id = forms.CharField(label=_("Registry id"), max_length=5, help_text=_("For example THA01."))
     url = forms.CharField(label=_("Address (URL)"), max_length=300, help_text=_("For example https://registry.example.th"))
     key = forms.CharField(

@@ -13,6 +13,7 @@ from django.contrib.auth.models import User
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
+from registry.access.audit import RecordedForm
 from registry.access.login_ids import check_new_login_id
 from registry.accounts.models import Account
 from registry.core.checks import CheckFailed
@@ -108,12 +109,12 @@ def _login_id_field(form: forms.ModelForm[User]) -> str:
         raise forms.ValidationError(f"[{failure.code}] {failure.message}") from failure
 
 
-class LoginIdCreationForm(AdminUserCreationForm):
+class LoginIdCreationForm(RecordedForm, AdminUserCreationForm):
     def clean_username(self) -> str:
         return _login_id_field(self)
 
 
-class LoginIdChangeForm(UserChangeForm):  # type: ignore[type-arg]
+class LoginIdChangeForm(RecordedForm, UserChangeForm):  # type: ignore[type-arg]
     def clean_username(self) -> str:
         return _login_id_field(self)
 

@@ -12,13 +12,14 @@ from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 from django_countries.fields import LazyTypedChoiceField  # type: ignore[attr-defined]
 
+from registry.access.audit import RecordedForm
 from registry.accounts.models import Right
 from registry.parties.models import UnitType, UsePurpose
 
 BLANK_COUNTRY = [("", "—")]
 
 
-class LoginForm(forms.Form):
+class LoginForm(RecordedForm, forms.Form):
     username = forms.CharField(
         label=_("Login ID"), max_length=150, widget=forms.TextInput(attrs={"autocomplete": "username", "autofocus": True})
     )
@@ -32,13 +33,13 @@ class LoginForm(forms.Form):
     )
 
 
-class TokenForm(forms.Form):
+class TokenForm(RecordedForm, forms.Form):
     token = forms.CharField(
         label=_("One-time code"), max_length=6, widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"})
     )
 
 
-class MovementForm(forms.Form):
+class MovementForm(RecordedForm, forms.Form):
     """A proposal as a holder makes it: what, from where to where, which units, for what use."""
 
     KINDS = [
@@ -98,11 +99,11 @@ class MovementForm(forms.Form):
         return [part.strip() for part in self.cleaned_data["ranges"].replace(";", ",").replace("\n", ",").split(",") if part.strip()]
 
 
-class RejectForm(forms.Form):
+class RejectForm(RecordedForm, forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=500)
 
 
-class ConfirmForm(forms.Form):
+class ConfirmForm(RecordedForm, forms.Form):
     """The last step of every irreversible action: the authenticator's one-time code."""
 
     token = forms.CharField(
@@ -113,27 +114,27 @@ class ConfirmForm(forms.Form):
     )
 
 
-class TrustedAccountForm(forms.Form):
+class TrustedAccountForm(RecordedForm, forms.Form):
     trusted = forms.CharField(label=_("Account number to trust"), max_length=20)
 
 
-class GrantRightForm(forms.Form):
+class GrantRightForm(RecordedForm, forms.Form):
     username = forms.CharField(label=_("Login ID"), max_length=150)
     account = forms.CharField(label=_("Account number"), max_length=20)
     right = forms.ChoiceField(label=_("Right"), choices=Right.choices)
 
 
-class UserForm(forms.Form):
+class UserForm(RecordedForm, forms.Form):
     username = forms.CharField(label=_("Login ID"), max_length=150)
     new_login = forms.CharField(label=_("New login ID"), required=False, max_length=150)
 
 
-class SuspensionForm(forms.Form):
+class SuspensionForm(RecordedForm, forms.Form):
     suspended = forms.BooleanField(label=_("Suspend user-initiated movements"), required=False)
     notice = forms.CharField(label=_("Notice shown to users"), required=False, max_length=500)
 
 
-class OperatingHoursForm(forms.Form):
+class OperatingHoursForm(RecordedForm, forms.Form):
     """Days and times in the registry's own zone (the page names the zone)."""
 
     days = forms.TypedMultipleChoiceField(
@@ -146,7 +147,7 @@ class OperatingHoursForm(forms.Form):
     closes_at = forms.TimeField(label=_("Closes at"), required=False, widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
 
 
-class MaintenanceForm(forms.Form):
+class MaintenanceForm(RecordedForm, forms.Form):
     """A maintenance window; the view reads its times in the registry's zone."""
 
     starts_at = forms.DateTimeField(
@@ -163,7 +164,7 @@ class MaintenanceForm(forms.Form):
     body_en = forms.CharField(label=_("Details in English"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class NewPasswordForm(PasswordChangeForm):
+class NewPasswordForm(RecordedForm, PasswordChangeForm):
     """Django's password change, refusing to keep the old (perhaps temporary) password."""
 
     def clean(self) -> dict[str, Any]:
@@ -174,18 +175,18 @@ class NewPasswordForm(PasswordChangeForm):
         return cleaned
 
 
-class NewUserForm(forms.Form):
+class NewUserForm(RecordedForm, forms.Form):
     login_id = forms.CharField(label=_("Login ID"), max_length=150)
     name = forms.CharField(label=_("Name"), max_length=150, required=False)
     email = forms.EmailField(label=_("Email"), required=False)
 
 
-class RevokeRightForm(forms.Form):
+class RevokeRightForm(RecordedForm, forms.Form):
     username = forms.CharField(label=_("Login ID"), max_length=150)
     account = forms.CharField(label=_("Account number"), max_length=20)
 
 
-class AuthorizedEntityForm(forms.Form):
+class AuthorizedEntityForm(RecordedForm, forms.Form):
     """An entity to authorise under an authorisation, with the conditions of AEF Table 5."""
 
     authorization = forms.ChoiceField(label=_("Authorisation"))

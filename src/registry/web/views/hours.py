@@ -68,6 +68,8 @@ def registry_hours(request: HttpRequest, registry_id: str) -> HttpResponse:
                     announce_maintenance(request.user, registry, **maintenance_form.cleaned_data)
                     messages.success(request, _("The maintenance window is announced."))
                     return redirect("registry-hours", registry_id=registry_id)
+            elif action is not None:
+                raise Http404  # no such action: refused, and on record as every refusal
         except CheckFailed as failure:
             messages.error(request, refusal_message(failure))
             log_operation(

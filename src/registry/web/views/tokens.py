@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from registry.access.audit import RecordedForm
 from registry.access.models import Operation
 from registry.access.permissions import visible_accounts
 from registry.access.services import log_operation
@@ -22,7 +23,7 @@ from registry.core.checks import CheckFailed
 from registry.refusals import refusal_message
 
 
-class TokenForm(forms.Form):
+class TokenForm(RecordedForm, forms.Form):
     name = forms.CharField(label=_("Name"), max_length=100)
     scope = forms.ChoiceField(label=_("Scope"), choices=Scope.choices)
     accounts = forms.ModelMultipleChoiceField(

@@ -3,12 +3,16 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
+from registry.applications.cleanup import remove_orphaned_documents
 from registry.transactions.models import Transaction, TransactionStatus
 from registry.transactions.services import complete_due_transactions
 
 
 class Command(BaseCommand):
-    help = "Complete every delayed transaction whose time has come (run it every minute, e.g. from cron or a systemd timer)."
+    help = (
+        "Complete every delayed transaction whose time has come and remove documents held for applicants who never"
+        " submitted again (run it every minute, e.g. from cron or a systemd timer)."
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
         due = list(
@@ -19,3 +23,5 @@ class Command(BaseCommand):
         # Those that could no longer complete end refused with their check code (never left waiting).
         for tx in Transaction.objects.filter(pk__in=due, status=TransactionStatus.REJECTED).order_by("pk"):
             self.stdout.write(f"transaction {tx.pk} refused [{tx.check_code}] {tx.check_message}")
+        removed = remove_orphaned_documents()
+        self.stdout.write(f"{len(removed)} held document(s) no application refers to removed")
