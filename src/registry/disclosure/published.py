@@ -38,7 +38,7 @@ from django.core.cache import caches
 from django.db import connections, router, transaction
 from django.db.models import Model
 from django.db.models.signals import post_delete, post_save
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.middleware.csrf import get_token
 from django.utils import timezone, translation
 
@@ -83,12 +83,12 @@ def _anonymous_without_messages(request: HttpRequest) -> bool:
     return "_messages" not in request.session
 
 
-def page(name: str) -> Callable[[Callable[P, HttpResponse]], Callable[P, HttpResponse]]:
+def page(name: str) -> Callable[[Callable[P, HttpResponseBase]], Callable[P, HttpResponseBase]]:
     """Keep the page a view renders (status 200, HTML) for anonymous visitors."""
 
-    def decorate(view: Callable[P, HttpResponse]) -> Callable[P, HttpResponse]:
+    def decorate(view: Callable[P, HttpResponseBase]) -> Callable[P, HttpResponseBase]:
         @wraps(view)
-        def serve(*args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+        def serve(*args: P.args, **kwargs: P.kwargs) -> HttpResponseBase:
             request = args[0]
             assert isinstance(request, HttpRequest)
             if not _anonymous_without_messages(request):
@@ -99,7 +99,7 @@ def page(name: str) -> Callable[[Callable[P, HttpResponse]], Callable[P, HttpRes
             found: tuple[bytes, str] | None = _kept().get(key)
             if found is None:
                 response = view(*args, **kwargs)
-                if response.status_code != 200 or response.streaming:
+                if response.status_code != 200 or not isinstance(response, HttpResponse):
                     return response
                 found = (TOKEN.sub(rb"\1" + TOKEN_PLACE + rb"\2", response.content), response["Content-Type"])
                 _kept().set(key, found, timeout=MINUTE)
