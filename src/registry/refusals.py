@@ -63,6 +63,36 @@ def refusal_message(failure: CheckFailed) -> str:
     return f"[{failure.code}] {text}"
 
 
+def kept_params(failure: CheckFailed) -> dict[str, Any]:
+    """The failure's values as a record keeps them in JSON (times marked as such), so that the refusal
+    can be worded later in its reader's language (``kept_refusal_message``)."""
+    kept: dict[str, Any] = {}
+    for name, value in failure.params.items():
+        if isinstance(value, datetime):
+            kept[name] = {"datetime": value.isoformat()}
+        elif value is None or isinstance(value, str | int | float | bool):
+            kept[name] = value
+        else:
+            kept[name] = str(value)
+    return kept
+
+
+def kept_refusal_message(code: int | None, params: dict[str, Any], message: str) -> str:
+    """A refusal on record (a rejected transaction) in the active language, from the values kept with
+    it; as recorded when they were not kept (a record older than ``kept_params``)."""
+    check = next((c for c in Check if c.code == code), None)
+    if check is None or (not params and _PLACEHOLDER.search(check.template)):
+        return f"[{code}] {message}"
+    values = {
+        name: datetime.fromisoformat(value["datetime"]) if isinstance(value, dict) and set(value) == {"datetime"} else value
+        for name, value in params.items()
+    }
+    try:
+        return refusal_message(CheckFailed(check, (), **values))
+    except (KeyError, ValueError, TypeError):  # values that no longer fit the check's wording
+        return f"[{code}] {message}"
+
+
 def _readable(check: Check, params: dict[str, Any]) -> dict[str, str]:
     shown = {name: _value(name, value, params) for name, value in params.items()}
     for name in _PLACEHOLDER.findall(check.template):

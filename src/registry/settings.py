@@ -89,7 +89,8 @@ WSGI_APPLICATION = "registry.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # Before the apps' own: our copies of the admin templates whose words Django leaves in English.
+        "DIRS": [Path(__file__).resolve().parent / "web" / "templates" / "admin_overrides"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [

@@ -41,3 +41,19 @@ def next_code(device: TOTPDevice) -> str:
     code (it lets the device accept a code again)."""
     TOTPDevice.objects.filter(pk=device.pk).update(last_t=-1, throttling_failure_count=0, throttling_failure_timestamp=None)
     return code(device.bin_key)
+
+
+def assert_reads_in_japanese(page, *proper_names: str) -> None:
+    """The page as the browser shows it leaves no English, raw key or UTC time (the same detector as
+    ``tests/integration/test_japanese_everywhere.py``); ``proper_names`` are what people typed."""
+    from registry.parties.models import Entity, Project
+    from tests.integration.test_japanese_everywhere import english_in
+
+    names = {*proper_names, *Entity.objects.values_list("name", flat=True), *Project.objects.values_list("name", flat=True)}
+    names |= set(User.objects.values_list("username", flat=True))
+    page.wait_for_load_state()  # after a click that navigates: the page it opened
+    html = page.content()
+    shown = page.locator("body").inner_text()
+    english = english_in(html, names)
+    assert english == [], (page.url, english, [line for line in shown.splitlines() if any(w in line for w in english)])
+    assert "+00:00" not in shown and "UTC" not in shown, page.url

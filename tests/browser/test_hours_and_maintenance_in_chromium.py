@@ -13,7 +13,7 @@ from django.utils.dates import WEEKDAYS
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from registry.parties.services import add_administrator
-from tests.browser.people import PASSWORD, code, representative
+from tests.browser.people import PASSWORD, assert_reads_in_japanese, code, representative
 from tests.factories import make_world
 
 TOKYO = zoneinfo.ZoneInfo("Asia/Tokyo")
@@ -43,6 +43,7 @@ def test_jcredit_hours_maintenance_banner_and_refusal_in_japanese(live_server, b
     page.get_by_role("button", name="J-クレジット登録簿の受付時間にする（平日 9:00～23:00 JST）").click()
     assert "受付時間を 月～金 09:00～23:00 に設定しました。" in page.locator(".messages").inner_text()
     assert "このページの日時はすべて登録簿のタイムゾーン（Asia/Tokyo, JST）で表示・入力します。" in page.locator("main").inner_text()
+    assert_reads_in_japanese(page)
 
     start = (timezone.now() + timedelta(days=2)).astimezone(TOKYO).replace(hour=10, minute=0, second=0, microsecond=0)
     page.get_by_label("開始日時").fill(f"{start:%Y-%m-%dT%H:%M}")
@@ -52,6 +53,7 @@ def test_jcredit_hours_maintenance_banner_and_refusal_in_japanese(live_server, b
     page.get_by_role("button", name="告知する").click()
     banner = f"日本 カーボン・クレジット登録簿（JPN01）のメンテナンス予定：{start:%Y-%m-%d} 10:00 JST～{start:%Y-%m-%d} 13:00 JST"
     assert banner in page.locator(".banners").inner_text()
+    assert_reads_in_japanese(page, "System update")  # the English title, as typed, in its field
 
     # Closed all of today (in Tokyo): the representative's transfer is refused, in Japanese.
     with translation.override("ja"):
@@ -59,6 +61,7 @@ def test_jcredit_hours_maintenance_banner_and_refusal_in_japanese(live_server, b
     page.get_by_label(today).uncheck()
     page.get_by_role("button", name="受付時間を保存する").click()
     assert "受付時間を" in page.locator(".messages").inner_text()
+    assert_reads_in_japanese(page, "System update")
 
     holder_page = browser.new_context(locale="ja-JP").new_page()
     sign_in_in_japanese(holder_page, base, "yamada", holder)
@@ -72,6 +75,8 @@ def test_jcredit_hours_maintenance_banner_and_refusal_in_japanese(live_server, b
     assert "[2007] 登録簿 JPN01 で口座名義人が移転できるのは" in refusal
     assert "（Asia/Tokyo, JST）です。現在は" in refusal
     assert f"{now:%H}:" in refusal  # the registry's local time, not UTC
+    assert_reads_in_japanese(holder_page)
     public = browser.new_context(locale="ja-JP").new_page()
     public.goto(f"{base}/public/")
     assert banner in public.locator(".banners").inner_text()
+    assert_reads_in_japanese(public)

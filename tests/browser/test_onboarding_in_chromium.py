@@ -13,10 +13,23 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from registry.accounts.models import Account
 from registry.transactions.models import Transaction
-from tests.browser.people import code, next_code
+from tests.browser.people import assert_reads_in_japanese, code, next_code
 from tests.factories import make_world, trust, valid_pdf
 
 ADMIN_PASSWORD = "a long pass phrase for the admin"
+#: What the applicant typed and uploaded: data, not words of the registry's pages.
+TYPED = (
+    "merlion-tan",
+    "incorporation.pdf",  # the names of the files uploaded
+    "authorization.pdf",
+    "passport.pdf",
+    "passport-clear.pdf",
+    "Merlion Carbon Pte. Ltd.",
+    "1 Raffles Place, #20-01, Singapore 048616",
+    "1 Raffles Place, Singapore",
+    "Tan Wei Ling",
+    "Lee Jun",
+)
 
 
 def first_sign_in(page, base: str, login: str, temporary: str, new_password: str) -> None:
@@ -30,6 +43,7 @@ def first_sign_in(page, base: str, login: str, temporary: str, new_password: str
     page.locator("#id_token").fill(code(secret))
     page.locator("main form button[type=submit]").click()
     page.wait_for_url(f"{base}/app/password/")  # nothing else opens before the password is changed
+    assert_reads_in_japanese(page, *TYPED)
     assert "他の人が設定したもの" in page.locator("#password-must-change").inner_text()
     page.locator("#id_old_password").fill(temporary)
     page.locator("#id_new_password1").fill(new_password)
@@ -54,6 +68,7 @@ def test_an_administrator_onboards_a_foreign_company_in_japanese(live_server, br
     applicant = browser.new_context(locale="ja-JP").new_page()
     applicant.goto(f"{base}/apply/account/")
     assert "必要書類" in applicant.locator("main").inner_text()
+    assert_reads_in_japanese(applicant)
     applicant.locator("#id_registry").select_option("JPN01")
     applicant.locator("#id_name").fill("Merlion Carbon Pte. Ltd.")
     applicant.locator("#id_country").fill("SG")
@@ -69,6 +84,7 @@ def test_an_administrator_onboards_a_foreign_company_in_japanese(live_server, br
     applicant.wait_for_url(re.compile(r".*/apply/A\d{8}-[0-9A-F]{6}/.+/$"))
     assert applicant.locator("#application-status").inner_text() == "申請済み"
     reference = re.search(r"/apply/([^/]+)/", applicant.url).group(1)
+    assert_reads_in_japanese(applicant, *TYPED)
     assert any(reference in m.body and "weiling@merlion.example" in m.to for m in mail.outbox)  # the summary, by email
 
     # The administrator signs in, finds it waiting on the home page, and returns it.
@@ -79,8 +95,10 @@ def test_an_administrator_onboards_a_foreign_company_in_japanese(live_server, br
     admin.locator("#id_token").fill(code(admin_device.bin_key))
     admin.locator("form button[type=submit]").last.click()
     admin.wait_for_url(f"{base}/app/")
+    assert_reads_in_japanese(admin, *TYPED)
     admin.locator("#worklist").get_by_role("link", name=reference).click()
     assert "パスポート" in admin.locator("#documents").inner_text()
+    assert_reads_in_japanese(admin, *TYPED)
     admin.locator("#id_comment").fill("旅券の写しが読めません。")
     admin.locator("#return").click()
     assert admin.locator("#application-status").inner_text() == "差戻し"
@@ -91,6 +109,7 @@ def test_an_administrator_onboards_a_foreign_company_in_japanese(live_server, br
     link = re.search(r"https?://\S+/apply/\S+/", returned[-1].body).group(0)
     applicant.goto(link)
     assert "旅券の写しが読めません。" in applicant.locator("main").inner_text()
+    assert_reads_in_japanese(applicant, *TYPED)
     applicant.locator("#id_head_office").fill("1 Raffles Place, #20-01, Singapore 048616")
     applicant.locator("#id_passport").set_input_files(str(files["passport-clear"]))
     applicant.locator("main section form button[type=submit]").click()
@@ -98,11 +117,13 @@ def test_an_administrator_onboards_a_foreign_company_in_japanese(live_server, br
 
     # Approval opens the account and gives a temporary password, shown once.
     admin.goto(f"{base}/app/applications/")
+    assert_reads_in_japanese(admin, *TYPED)
     admin.get_by_role("link", name=reference).click()
     assert "1 Raffles Place, #20-01, Singapore 048616" in admin.locator("#requested-values").inner_text()
     admin.locator("#approve-application").click()
     assert admin.locator("#application-status").inner_text() == "承認済み"
     temporary = admin.locator("#temporary-password").inner_text()
+    assert_reads_in_japanese(admin, *TYPED, temporary)
     account = Account.objects.get(entity__name="Merlion Carbon Pte. Ltd.")
 
     # The representative's first sign-in: second factor, then a password of their own.
@@ -111,6 +132,7 @@ def test_an_administrator_onboards_a_foreign_company_in_japanese(live_server, br
 
     # A second representative, created and granted on the web from the menu.
     admin.get_by_role("link", name="管理").click()
+    assert_reads_in_japanese(admin, *TYPED)
     admin.get_by_role("link", name="利用者と代表者").click()
     admin.locator("#id_new-login_id").fill("merlion-lee")
     admin.locator("#id_new-name").fill("Lee Jun")
@@ -121,6 +143,7 @@ def test_an_administrator_onboards_a_foreign_company_in_japanese(live_server, br
     admin.locator("#grant-right").click()
     table = admin.locator("#representatives").inner_text()
     assert "merlion-tan" in table and "merlion-lee (Lee Jun)" in table
+    assert_reads_in_japanese(admin, *TYPED, second_temporary)
     second = browser.new_context(locale="ja-JP").new_page()
     first_sign_in(second, base, "merlion-lee", second_temporary, "Lee's own pass phrase 22")
 
@@ -128,17 +151,21 @@ def test_an_administrator_onboards_a_foreign_company_in_japanese(live_server, br
     world.issue(300, account=account, vintage=2022)
     trust(world, (account, world.japanese))
     first.goto(f"{base}/app/accounts/{account.number}/")
+    assert_reads_in_japanese(first, *TYPED)
     first.locator("#id_kind").select_option("internal_transfer")
     first.locator("#id_to_account").fill(world.japanese.number)
     first.locator("#id_quantity").fill("120")
     first.locator("form[action$='/propose/'] button[type=submit]").click()
     first.locator("#id_token").fill(next_code(TOTPDevice.objects.get(user__username="merlion-tan", confirmed=True)))
+    assert_reads_in_japanese(first, *TYPED)  # the confirmation, before the irreversible step
     first.locator("#confirm").click()
     first.wait_for_url(re.compile(r".*/app/transactions/\d+/$"))
+    assert_reads_in_japanese(first, *TYPED)
     number = int(re.search(r"/transactions/(\d+)/", first.url).group(1))
     second.goto(f"{base}/app/transactions/{number}/")
     second.locator("#approve").click()
     second.locator("#id_token").fill(next_code(TOTPDevice.objects.get(user__username="merlion-lee", confirmed=True)))
     second.locator("#confirm").click()
     assert second.locator("#status").inner_text() == "完了"
+    assert_reads_in_japanese(second, *TYPED)
     assert Transaction.objects.get(pk=number).status == "completed"

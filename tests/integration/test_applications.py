@@ -211,7 +211,7 @@ def test_form_4_says_the_account_must_be_empty_and_is_not_sent_while_it_holds_un
     assert "この口座は 10 ユニットを保有しています" in account_page
     response = client.post(f"/app/accounts/{world.japanese.number}/request/", {"form": "form4"}, follow=True)
     assert not Application.objects.filter(form="form4").exists()
-    assert f"[7202] 口座 {world.japanese.number} はまだ 10 ユニットを保有しています" in response.content.decode()
+    assert f"[7202] 口座 {world.japanese.number} にはまだ 10 ユニットが保有されているため、閉鎖できません。" in response.content.decode()
 
 
 def test_form_5_initialises_the_password_and_reissues_the_login_id(world, representative):

@@ -29,8 +29,9 @@ from registry.core.checks import Check, CheckFailed
 from registry.disclosure.services import announce_maintenance
 from registry.notifications.messages import MESSAGES
 from registry.notifications.messages import render as render_notification
-from registry.parties.models import Entity, Project
+from registry.parties.models import CreditingProgramme, Entity, Party, Project, UsePurpose
 from registry.refusals import refusal_message, template_msgid
+from registry.transactions.models import Transaction
 from registry.transactions.services import propose_movement
 from tests.factories import make_user, sign_in
 from tests.integration.test_applications import opening_form
@@ -45,6 +46,9 @@ NOT_ENGLISH = {
     "OpenAPI",  # a format's name
     "Excel",  # a product's name
     "Tokyo",  # Asia/Tokyo, the zone's name (also caught as an identifier when written whole)
+    "Control",  # keys on the keyboard, named in Django's own Japanese help of multiple choices
+    "Command",  # idem
+    "Mac",  # idem
 }
 
 _IDENTIFIER = re.compile(r"^\W*(?:\S*[\d_/:@<>=#]\S*|[A-Z]{2,}s?|[A-Z])\W*$")
@@ -216,8 +220,8 @@ def test_a_maintenance_refusal_says_until_when_in_the_registrys_time(world):
 # Every page ---------------------------------------------------------------------------------------
 
 #: Patterns that are not pages: files, redirects, the API (machine readable), form posts. Of the
-#: Django admin only the index is checked: the column and field names of its lists and forms are
-#: the models' field names, not translated yet; the administrators' own pages under /app/ are.
+#: Django admin only the index is walked here: its lists and forms, one of each model, are read by
+#: ``test_every_admin_list_and_form_reads_in_japanese`` below.
 NOT_PAGES = re.compile(r"^(api/|i18n/|static/|health$|logout/$|admin/(?!$))|\.(pdf|xlsx|csv|<str:extension>)$")
 
 
@@ -313,6 +317,25 @@ def test_every_page_reads_in_japanese(busy, client):
     assert problems == {}, "\n".join(f"{k}: {v}" for k, v in problems.items())
 
 
+def test_a_refused_transaction_says_why_in_japanese(busy):
+    """The refusal kept with a rejected transaction reads in the reader's language, as when it was given."""
+    party = system_account(busy.japan, AccountType.PARTY_HOLDING)
+    with pytest.raises(CheckFailed):
+        propose_movement(
+            actor=busy.people["initiator"],
+            kind="internal_transfer",
+            from_account=busy.japanese,
+            to_account_number=party.number,
+            quantity=10**6,
+        )
+    rejected = Transaction.objects.get(status="rejected")
+    client = Client()
+    sign_in(client, busy.people["initiator"])
+    page = client.get(f"/app/transactions/{rejected.pk}/", HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    assert f"[{rejected.check_code}] " in page and rejected.check_message not in page
+    assert english_in(page, {e.name for e in Entity.objects.all()} | {"sato"}) == []
+
+
 @pytest.mark.parametrize("path", ["/nowhere/", "/app/accounts/JPN01-999999/"])
 def test_an_unknown_page_answers_in_japanese_with_a_way_back(busy, path):
     client = Client()
@@ -339,6 +362,7 @@ def test_every_notification_reads_in_japanese_with_times_in_the_registrys_zone(k
         "zone": "Asia/Tokyo",
         "reason": "数量の誤り",
         "comment": "書類の不足",
+        "refusal": {"code": 7103, "params": {"account": "MNG01-000002"}, "message": "Acquiring account MNG01-000002 is blocked."},
     }
     values = {name: sample.get(name, PARAMETERS.get(name, "tanaka")) for name in params} | {"zone": "Asia/Tokyo"}
     with translation.override("ja"):
@@ -376,3 +400,86 @@ def test_a_forbidden_page_is_styled_in_japanese_with_a_way_back(world):
     assert response.status_code == 403
     page = response.content.decode()
     assert "このページは開けません" in page and 'href="/app/"' in page
+
+
+# The Django admin ---------------------------------------------------------------------------------
+
+
+def _one_of_each_admin_model(busy) -> dict[type, object]:
+    """One object of every model the admin shows, made the way the registry makes them."""
+    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+    from django.contrib import admin
+    from django.contrib.auth.models import Group
+
+    from registry.units.models import CorsiaEligibility
+
+    attempt = {
+        "user_agent": "Mozilla/5.0",
+        "ip_address": "127.0.0.1",
+        "username": "sato",
+        "http_accept": "text/html",
+        "path_info": "/login/",
+    }
+    AccessAttempt.objects.create(**attempt, get_data="", post_data="", failures_since_start=1)
+    AccessFailureLog.objects.create(**attempt, locked_out=False)
+    AccessLog.objects.create(**attempt)
+    Group.objects.get_or_create(name="auditors")
+    programme = CreditingProgramme.objects.order_by("pk").first()
+    CorsiaEligibility.objects.get_or_create(
+        programme=programme, first_vintage=2021, defaults={"last_vintage": 2026, "compliance_period": "2024-2026"}
+    )
+    objects = {model: model.objects.order_by("pk").first() for model in admin.site._registry}
+    missing = [model.__name__ for model, obj in objects.items() if obj is None]
+    assert not missing, f"make one {missing} for the admin's pages"
+    return objects
+
+
+def test_every_admin_list_and_form_reads_in_japanese(busy):
+    """Each model the admin shows: its list, its add form and the page of one object, as a superuser in Japanese."""
+    from django.urls import reverse
+
+    root = User.objects.create_superuser("root", password="a long pass phrase for root")
+    client = Client()
+    sign_in(client, root)
+    objects = _one_of_each_admin_model(busy)
+    proper_names = {e.name for e in Entity.objects.all()} | {p.name for p in Project.objects.all()}
+    proper_names |= {u.username for u in User.objects.all()} | {"Mozilla/5.0", "auditors", "test"}  # a device's name
+    # Reference data that administrators keep in English beside its Japanese (``name`` and ``name_ja``),
+    # and codes of programmes and purposes, are data: what the registry names itself is translated.
+    proper_names |= {p.name for p in Party.objects.all()} | {c.code for c in CreditingProgramme.objects.all()}
+    proper_names |= {p.name for p in UsePurpose.objects.all()} | {p.code for p in UsePurpose.objects.all()}
+    seen, problems = 0, {}
+    for model, obj in objects.items():
+        meta = model._meta
+        paths = [
+            reverse(f"admin:{meta.app_label}_{meta.model_name}_changelist"),
+            reverse(f"admin:{meta.app_label}_{meta.model_name}_add"),
+            reverse(f"admin:{meta.app_label}_{meta.model_name}_change", args=[obj.pk]),
+        ]
+        for path in paths:
+            response = client.get(path, HTTP_ACCEPT_LANGUAGE="ja")
+            if response.status_code == 403 and path.endswith("/add/"):
+                continue  # the ledger is read only: no add form
+            assert response.status_code == 200, (path, response.status_code)
+            seen += 1
+            page = response.content.decode()
+            assert "日時はすべて Asia/Tokyo, JST" in page, path  # the zone its times are in
+            english = english_in(page, proper_names)
+            if english:
+                problems[path] = sorted(set(english))
+    assert seen >= 2 * len(objects)
+    assert problems == {}, "\n".join(f"{k}: {v}" for k, v in problems.items())
+
+
+def test_the_admin_never_shows_an_authenticators_secret_key(world):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    root = User.objects.create_superuser("root", password="a long pass phrase for root")
+    client = Client()
+    sign_in(client, root)
+    device = TOTPDevice.objects.get(user=root)
+    pages = [
+        client.get(path).content.decode() for path in ("/admin/otp_totp/totpdevice/", f"/admin/otp_totp/totpdevice/{device.pk}/change/")
+    ]
+    assert all(device.name in page and device.key not in page for page in pages)
+    assert client.get("/admin/otp_totp/totpdevice/add/").status_code == 403  # devices are set up by their owners, at sign-in

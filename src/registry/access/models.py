@@ -17,13 +17,15 @@ APPROVING = frozenset({Right.APPROVE, Right.INITIATE_AND_APPROVE})
 class Representative(models.Model):
     """A person allowed to act for an account, with one right."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="representations")
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="representatives")
-    right = models.CharField(max_length=30, choices=Right.choices)
-    granted_at = models.DateTimeField()
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="representations")
+    account = models.ForeignKey(Account, verbose_name=_("account"), on_delete=models.CASCADE, related_name="representatives")
+    right = models.CharField(verbose_name=_("right"), max_length=30, choices=Right.choices)
+    granted_at = models.DateTimeField(verbose_name=_("granted at"))
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "account"], name="one_right_per_user_and_account")]
+        verbose_name = _("representative")
+        verbose_name_plural = _("representatives")
 
     def __str__(self) -> str:
         return f"{self.user} {self.right} {self.account}"
@@ -32,11 +34,11 @@ class Representative(models.Model):
 class TrustedAccount(models.Model):
     """``trusted`` is on ``account``'s trusted list from ``effective_at`` until ``removed_at``."""
 
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="trusted_list")
-    trusted = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
-    added_at = models.DateTimeField()
-    effective_at = models.DateTimeField()
-    removed_at = models.DateTimeField(null=True, blank=True)
+    account = models.ForeignKey(Account, verbose_name=_("account"), on_delete=models.CASCADE, related_name="trusted_list")
+    trusted = models.ForeignKey(Account, verbose_name=_("trusted account"), on_delete=models.CASCADE, related_name="+")
+    added_at = models.DateTimeField(verbose_name=_("added at"))
+    effective_at = models.DateTimeField(verbose_name=_("effective at"))
+    removed_at = models.DateTimeField(verbose_name=_("removed at"), null=True, blank=True)
 
     class Meta:
         ordering = ["account", "trusted__number"]
@@ -45,6 +47,8 @@ class TrustedAccount(models.Model):
                 fields=["account", "trusted"], condition=models.Q(removed_at__isnull=True), name="trusted_once_while_listed"
             )
         ]
+        verbose_name = _("trusted account")
+        verbose_name_plural = _("trusted accounts")
 
     def __str__(self) -> str:
         return f"{self.account} trusts {self.trusted}"
@@ -108,18 +112,22 @@ class Operation(models.TextChoices):
 class OperationLog(models.Model):
     """What each person did, and every refused attempt (for the access and operation log screens)."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    registry = models.ForeignKey(Registry, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    at = models.DateTimeField()
-    action = models.CharField(max_length=60, choices=Operation.choices)
-    channel = models.CharField(max_length=10, choices=Channel.choices, blank=True)
-    target = models.CharField(max_length=200, blank=True)
-    outcome = models.CharField(max_length=200, blank=True)
-    ip = models.GenericIPAddressField(null=True, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    registry = models.ForeignKey(Registry, verbose_name=_("registry"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    at = models.DateTimeField(verbose_name=_("at"))
+    action = models.CharField(verbose_name=_("action"), max_length=60, choices=Operation.choices)
+    channel = models.CharField(verbose_name=_("channel"), max_length=10, choices=Channel.choices, blank=True)
+    target = models.CharField(verbose_name=_("target"), max_length=200, blank=True)
+    outcome = models.CharField(verbose_name=_("outcome"), max_length=200, blank=True)
+    ip = models.GenericIPAddressField(verbose_name=_("IP address"), null=True, blank=True)
 
     class Meta:
         ordering = ["-at"]
         indexes = [models.Index(fields=["user", "at"]), models.Index(fields=["registry", "at"])]
+        verbose_name = _("operation log entry")
+        verbose_name_plural = _("operation log entries")
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.user} {self.action} {self.target} {self.outcome}"
@@ -129,8 +137,14 @@ class TemporaryPassword(models.Model):
     """``user``'s password was set by someone else (an administrator, an approval): the user must
     choose their own at the next sign-in before doing anything else."""
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="temporary_password")
-    set_at = models.DateTimeField()
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="temporary_password"
+    )
+    set_at = models.DateTimeField(verbose_name=_("set at"))
+
+    class Meta:
+        verbose_name = _("temporary password")
+        verbose_name_plural = _("temporary passwords")
 
     def __str__(self) -> str:
         return f"{self.user} must change the password set at {self.set_at:%Y-%m-%d %H:%M}"

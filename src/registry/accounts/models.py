@@ -60,18 +60,23 @@ class Right(models.TextChoices):
 class Account(models.Model):
     """An account of one registry, identified as ``<registry id>-<sequence>`` (``JPN01-000003``)."""
 
-    registry = models.ForeignKey(Registry, on_delete=models.PROTECT, related_name="accounts")
-    number = models.CharField(max_length=20, unique=True)
-    type = models.CharField(max_length=30, choices=AccountType.choices)
-    status = models.CharField(max_length=10, choices=AccountStatus.choices, default=AccountStatus.OPEN)
-    name = models.CharField(max_length=300)
-    entity = models.ForeignKey(Entity, on_delete=models.PROTECT, null=True, blank=True, related_name="accounts")
-    purpose = models.CharField(max_length=100, blank=True, help_text="For use accounts: the purpose, e.g. CORSIA.")
-    transaction_limit = models.BigIntegerField(
-        null=True, blank=True, help_text="most units one transaction of its representatives may move"
+    registry = models.ForeignKey(Registry, verbose_name=_("registry"), on_delete=models.PROTECT, related_name="accounts")
+    number = models.CharField(verbose_name=_("account number"), max_length=20, unique=True)
+    type = models.CharField(verbose_name=_("account type"), max_length=30, choices=AccountType.choices)
+    status = models.CharField(verbose_name=_("status"), max_length=10, choices=AccountStatus.choices, default=AccountStatus.OPEN)
+    name = models.CharField(verbose_name=_("name"), max_length=300)
+    entity = models.ForeignKey(Entity, verbose_name=_("entity"), on_delete=models.PROTECT, null=True, blank=True, related_name="accounts")
+    purpose = models.CharField(
+        verbose_name=_("purpose"), max_length=100, blank=True, help_text=_("For use accounts: the purpose, e.g. CORSIA.")
     )
-    opened_at = models.DateTimeField()
-    closed_at = models.DateTimeField(null=True, blank=True)
+    transaction_limit = models.BigIntegerField(
+        verbose_name=_("transaction limit"),
+        null=True,
+        blank=True,
+        help_text=_("most units one transaction of its representatives may move"),
+    )
+    opened_at = models.DateTimeField(verbose_name=_("opened at"))
+    closed_at = models.DateTimeField(verbose_name=_("closed at"), null=True, blank=True)
 
     class Meta:
         ordering = ["number"]
@@ -83,6 +88,8 @@ class Account(models.Model):
             ),
             models.UniqueConstraint(fields=["registry", "purpose"], condition=Q(type="use"), name="one_use_account_per_purpose"),
         ]
+        verbose_name = _("account")
+        verbose_name_plural = _("accounts")
 
     def __str__(self) -> str:
         return self.number

@@ -3,10 +3,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class Config(AppConfig):
     name = "registry.api"
+    verbose_name = _("API tokens")
     label = "api"
 
     def ready(self) -> None:

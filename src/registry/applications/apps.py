@@ -1,8 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class Config(AppConfig):
     name = "registry.applications"
+    verbose_name = _("Applications")
     label = "applications"
 
     def ready(self) -> None:

@@ -49,6 +49,7 @@ from registry.core.checks import Check, CheckFailed
 from registry.notifications.services import email, notify
 from registry.parties.models import Registry
 from registry.parties.services import Actor, ensure_administrator, register_entity
+from registry.refusals import refusal_message
 
 OPENING_FIELDS = ("name", "country", "identification_number", "head_office", "manager_name", "email", "login_id")
 REVIEWABLE = (Status.SUBMITTED, Status.UNDER_REVIEW)
@@ -70,7 +71,7 @@ class ApplicationInvalid(Exception):
     the documents that passed, to offer again."""
 
     def __init__(self, problems: dict[str, CheckFailed], held: dict[str, HeldDocument]) -> None:
-        super().__init__("; ".join(f"[{p.code}] {p.message}" for p in problems.values()))
+        super().__init__("; ".join(refusal_message(p) for p in problems.values()))
         self.problems = problems
         self.held = held
 

@@ -21,7 +21,6 @@ from registry.access import permissions
 from registry.access.models import Operation
 from registry.access.services import log_operation
 from registry.accounts.models import Account
-from registry.accounts.services import held_quantity
 from registry.applications import documents, labels, services, uploads
 from registry.applications.forms import CorrectionForm, OpeningForm, RequestCorrectionForm, RequestForm, ReviewForm
 from registry.applications.models import Application, DocumentKind, Form, Status
@@ -72,7 +71,7 @@ def _admit(request: HttpRequest) -> str | None:
         uploads.admit_application(request.META.get("REMOTE_ADDR"), int(request.META.get("CONTENT_LENGTH") or 0))
     except CheckFailed as failure:
         log_operation(None, Operation.APPLICATION_SUBMITTED, target=request.path, outcome=f"refused {failure.code}")
-        return f"[{failure.code}] {failure.message}"
+        return refusal_message(failure)
     return None
 
 
@@ -243,13 +242,7 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def _closing_refusal_text(account: Account | None) -> str:
     """Form 4 for an account that holds units: the refusal, in the reader's language (7202)."""
     refusal = services.closing_refusal(account) if account is not None else None
-    if refusal is None:
-        return ""
-    return _("[%(code)s] Account %(account)s still holds %(quantity)s units: transfer, retire or cancel them before closing it.") % {
-        "code": refusal.code,
-        "account": account.number if account else "",
-        "quantity": f"{held_quantity(account):,}" if account else "",
-    }
+    return refusal_message(refusal) if refusal is not None else ""
 
 
 @login_required

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from registry.parties.models import CooperativeApproach, Entity, Party, Registry
 
@@ -35,29 +36,35 @@ class FirstTransferDefinition(models.TextChoices):
 class Authorization(models.Model):
     """A Party's authorisation of ITMOs for use towards NDCs and/or other international mitigation purposes."""
 
-    registry = models.ForeignKey(Registry, on_delete=models.PROTECT, related_name="authorizations")
-    identifier = models.CharField(max_length=60, unique=True)
-    version = models.PositiveSmallIntegerField(default=1)
-    date = models.DateField()
-    cooperative_approach = models.ForeignKey(CooperativeApproach, on_delete=models.PROTECT, related_name="authorizations")
-    purposes = models.CharField(max_length=20, choices=Purpose.choices)
-    oimp_purposes = models.CharField(max_length=200, blank=True, help_text="e.g. CORSIA")
-    first_transfer_definition = models.CharField(max_length=40, choices=FirstTransferDefinition.choices)
-    authorized_quantity = models.BigIntegerField(null=True, blank=True)
-    document_reference = models.CharField(max_length=300)
-    authorized_parties = models.ManyToManyField(Party, blank=True, related_name="authorizations")
-    authorized_entities: models.ManyToManyField[Entity, AuthorizedEntity] = models.ManyToManyField(
-        Entity, blank=True, related_name="authorizations", through="AuthorizedEntity"
+    registry = models.ForeignKey(Registry, verbose_name=_("registry"), on_delete=models.PROTECT, related_name="authorizations")
+    identifier = models.CharField(verbose_name=_("authorisation identifier"), max_length=60, unique=True)
+    version = models.PositiveSmallIntegerField(verbose_name=_("version"), default=1)
+    date = models.DateField(verbose_name=_("date"))
+    cooperative_approach = models.ForeignKey(
+        CooperativeApproach, verbose_name=_("cooperative approach"), on_delete=models.PROTECT, related_name="authorizations"
     )
-    sectors = models.CharField(max_length=300, blank=True)
-    activity_types = models.CharField(max_length=300, blank=True)
+    purposes = models.CharField(verbose_name=_("purposes"), max_length=20, choices=Purpose.choices)
+    oimp_purposes = models.CharField(verbose_name=_("OIMP purposes"), max_length=200, blank=True, help_text=_("e.g. CORSIA"))
+    first_transfer_definition = models.CharField(
+        verbose_name=_("definition of the first transfer"), max_length=40, choices=FirstTransferDefinition.choices
+    )
+    authorized_quantity = models.BigIntegerField(verbose_name=_("authorised quantity"), null=True, blank=True)
+    document_reference = models.CharField(verbose_name=_("document reference"), max_length=300)
+    authorized_parties = models.ManyToManyField(Party, verbose_name=_("authorised Parties"), blank=True, related_name="authorizations")
+    authorized_entities: models.ManyToManyField[Entity, AuthorizedEntity] = models.ManyToManyField(
+        Entity, verbose_name=_("authorised entities"), blank=True, related_name="authorizations", through="AuthorizedEntity"
+    )
+    sectors = models.CharField(verbose_name=_("sectors"), max_length=300, blank=True)
+    activity_types = models.CharField(verbose_name=_("activity types"), max_length=300, blank=True)
     # The authorised timeframe, as years of vintage (inclusive); an open end is unbounded.
-    timeframe_first_vintage = models.PositiveSmallIntegerField(null=True, blank=True)
-    timeframe_last_vintage = models.PositiveSmallIntegerField(null=True, blank=True)
-    terms = models.TextField(blank=True)
+    timeframe_first_vintage = models.PositiveSmallIntegerField(verbose_name=_("first vintage of the timeframe"), null=True, blank=True)
+    timeframe_last_vintage = models.PositiveSmallIntegerField(verbose_name=_("last vintage of the timeframe"), null=True, blank=True)
+    terms = models.TextField(verbose_name=_("terms"), blank=True)
 
     class Meta:
         ordering = ["registry", "identifier"]
+        verbose_name = _("authorisation")
+        verbose_name_plural = _("authorisations")
 
     def __str__(self) -> str:
         return self.identifier
@@ -80,17 +87,21 @@ class Authorization(models.Model):
 class AuthorizedEntity(models.Model):
     """An entity authorised under an authorisation, with the conditions of AEF Table 5."""
 
-    authorization = models.ForeignKey(Authorization, on_delete=models.PROTECT, related_name="entity_authorizations")
-    entity = models.ForeignKey(Entity, on_delete=models.PROTECT, related_name="entity_authorizations")
-    conditions = models.TextField(blank=True)
-    change_and_revocation_conditions = models.TextField(blank=True)
-    explanation = models.TextField(blank=True, help_text="additional explanatory information")
+    authorization = models.ForeignKey(
+        Authorization, verbose_name=_("authorisation"), on_delete=models.PROTECT, related_name="entity_authorizations"
+    )
+    entity = models.ForeignKey(Entity, verbose_name=_("entity"), on_delete=models.PROTECT, related_name="entity_authorizations")
+    conditions = models.TextField(verbose_name=_("conditions"), blank=True)
+    change_and_revocation_conditions = models.TextField(verbose_name=_("conditions of change and revocation"), blank=True)
+    explanation = models.TextField(verbose_name=_("explanation"), blank=True, help_text=_("additional explanatory information"))
 
     class Meta:
         # The table Django made for the plain many-to-many relation before it carried conditions.
         db_table = "article6_authorization_authorized_entities"
         ordering = ["authorization", "entity__name"]
         constraints = [models.UniqueConstraint(fields=["authorization", "entity"], name="authorized_entity_once")]
+        verbose_name = _("authorised entity")
+        verbose_name_plural = _("authorised entities")
 
     def __str__(self) -> str:
         return f"{self.authorization} {self.entity}"
@@ -99,19 +110,29 @@ class AuthorizedEntity(models.Model):
 class FirstTransfer(models.Model):
     """Serials first transferred, once and for all (PostgreSQL refuses overlapping rows)."""
 
-    transaction = models.ForeignKey("transactions.Transaction", on_delete=models.PROTECT, related_name="first_transfers")
-    authorization = models.ForeignKey(Authorization, on_delete=models.PROTECT, related_name="first_transfers")
-    first_transferring_party = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="+")
-    acquiring_party = models.ForeignKey(Party, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    originating_registry = models.CharField(max_length=5)
-    start = models.BigIntegerField()
-    end = models.BigIntegerField()
-    vintage = models.PositiveSmallIntegerField()
-    at = models.DateTimeField()
+    transaction = models.ForeignKey(
+        "transactions.Transaction", verbose_name=_("transaction"), on_delete=models.PROTECT, related_name="first_transfers"
+    )
+    authorization = models.ForeignKey(
+        Authorization, verbose_name=_("authorisation"), on_delete=models.PROTECT, related_name="first_transfers"
+    )
+    first_transferring_party = models.ForeignKey(
+        Party, verbose_name=_("first transferring Party"), on_delete=models.PROTECT, related_name="+"
+    )
+    acquiring_party = models.ForeignKey(
+        Party, verbose_name=_("acquiring Party"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    originating_registry = models.CharField(verbose_name=_("originating registry"), max_length=5)
+    start = models.BigIntegerField(verbose_name=_("first serial number"))
+    end = models.BigIntegerField(verbose_name=_("last serial number"))
+    vintage = models.PositiveSmallIntegerField(verbose_name=_("vintage"))
+    at = models.DateTimeField(verbose_name=_("at"))
 
     class Meta:
         ordering = ["originating_registry", "start"]
         constraints = [models.UniqueConstraint(fields=["originating_registry", "start"], name="first_transfer_start_unique")]
+        verbose_name = _("first transfer")
+        verbose_name_plural = _("first transfers")
 
     def __str__(self) -> str:
         return f"{self.originating_registry} {self.start}-{self.end}"
@@ -125,16 +146,22 @@ class AdjustmentKind(models.TextChoices):
 class CorrespondingAdjustment(models.Model):
     """One Party's adjustment: ``quantity`` is added (first transfer) or subtracted (use) for ``year``."""
 
-    party = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="corresponding_adjustments")
-    kind = models.CharField(max_length=20, choices=AdjustmentKind.choices)
-    transaction = models.ForeignKey("transactions.Transaction", on_delete=models.PROTECT, related_name="corresponding_adjustments")
-    authorization = models.ForeignKey(Authorization, on_delete=models.PROTECT, related_name="corresponding_adjustments")
-    quantity = models.BigIntegerField()
-    vintage = models.PositiveSmallIntegerField()
-    year = models.PositiveSmallIntegerField(help_text="the year the adjustment is applied to")
+    party = models.ForeignKey(Party, verbose_name=_("Party"), on_delete=models.PROTECT, related_name="corresponding_adjustments")
+    kind = models.CharField(verbose_name=_("kind"), max_length=20, choices=AdjustmentKind.choices)
+    transaction = models.ForeignKey(
+        "transactions.Transaction", verbose_name=_("transaction"), on_delete=models.PROTECT, related_name="corresponding_adjustments"
+    )
+    authorization = models.ForeignKey(
+        Authorization, verbose_name=_("authorisation"), on_delete=models.PROTECT, related_name="corresponding_adjustments"
+    )
+    quantity = models.BigIntegerField(verbose_name=_("quantity"))
+    vintage = models.PositiveSmallIntegerField(verbose_name=_("vintage"))
+    year = models.PositiveSmallIntegerField(verbose_name=_("year"), help_text=_("the year the adjustment is applied to"))
 
     class Meta:
         ordering = ["party", "year", "pk"]
+        verbose_name = _("corresponding adjustment")
+        verbose_name_plural = _("corresponding adjustments")
 
     def __str__(self) -> str:
         sign = "+" if self.kind == AdjustmentKind.FIRST_TRANSFER else "-"

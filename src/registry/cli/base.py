@@ -16,6 +16,7 @@ from registry.core.checks import Check, CheckFailed
 from registry.core.serials import SerialRange
 from registry.parties.models import Registry
 from registry.parties.services import get_registry
+from registry.refusals import refusal_message
 from registry.transactions.blocks import RequestedRange, UnitChoice, requested_units, unit_choice
 
 
@@ -63,7 +64,7 @@ class RegistryCommand(BaseCommand):
             self.run(**options)
         except CheckFailed as failure:
             blocks = f" (blocks: {', '.join(failure.blocks)})" if failure.blocks else ""
-            raise CommandError(f"refused [{failure.code}] {failure.message}{blocks}") from failure
+            raise CommandError(f"refused {refusal_message(failure)}{blocks}") from failure
 
     def run(self, **options: Any) -> None:
         raise NotImplementedError

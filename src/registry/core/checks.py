@@ -147,7 +147,10 @@ class Check(Enum):
     ACQUIRING_ACCOUNT_CLOSED = (7104, "Acquiring account {account} is closed.")
     ACCOUNT_OTHER_REGISTRY = (7105, "Account {account} belongs to registry {account_registry}, not {registry}.")
     SYSTEM_ACCOUNT_EXISTS = (7201, "Registry {registry} already has a {account_type} account ({account}).")
-    ACCOUNT_NOT_EMPTY = (7202, "Account {account} still holds {quantity} units and cannot be closed.")
+    ACCOUNT_NOT_EMPTY = (
+        7202,
+        "Account {account} still holds {quantity} units and cannot be closed: transfer, retire or cancel them first.",
+    )
     ENTITY_REQUIRED = (7203, "An {account_type} account needs an entity holder; other accounts must not have one.")
     ACCOUNT_STATUS_UNCHANGED = (7204, "Account {account} is already {status}.")
     ACCOUNT_CLOSED_FOR_GOOD = (7205, "Account {account} is closed; a closed account is never reopened.")

@@ -30,8 +30,8 @@ MESSAGES = {
     "transaction_rejected": _("Transaction %(transaction)s was rejected by %(by)s: %(reason)s"),
     "transaction_cancelled": _("Transaction %(transaction)s was cancelled by %(by)s."),
     "transaction_refused_when_due": _(
-        "Transaction %(transaction)s (%(quantity)s units from account %(account)s) could not complete when its time came and was refused "
-        "[%(code)s]: %(message)s Its units are free again."
+        "Transaction %(transaction)s (%(quantity)s units from account %(account)s) could not complete when its time came and was refused: "
+        "%(refusal)s Its units are free again."
     ),
     "application_submitted": _("Application %(reference)s (%(form)s) is received; an administrator will review it. Follow it at %(link)s"),
     "application_to_review": _("New application %(reference)s (%(form)s) in registry %(registry)s from %(applicant)s awaits review."),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class PeerQuerySet(models.QuerySet["Peer"]):
@@ -19,13 +20,15 @@ class Peer(models.Model):
     the same registry may be registered again afterwards, as a new row.
     """
 
-    registry_id = models.CharField(max_length=5)
-    url = models.URLField(max_length=300)
-    public_key = models.CharField(max_length=43)
-    added_at = models.DateTimeField()
-    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    removed_at = models.DateTimeField(null=True, blank=True)
-    removed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    registry_id = models.CharField(verbose_name=_("registry ID"), max_length=5)
+    url = models.URLField(verbose_name=_("URL"), max_length=300)
+    public_key = models.CharField(verbose_name=_("public key"), max_length=43)
+    added_at = models.DateTimeField(verbose_name=_("added at"))
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("added by"), on_delete=models.PROTECT, related_name="+")
+    removed_at = models.DateTimeField(verbose_name=_("removed at"), null=True, blank=True)
+    removed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("removed by"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     objects = PeerQuerySet.as_manager()
 
@@ -34,6 +37,8 @@ class Peer(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["registry_id"], condition=models.Q(removed_at__isnull=True), name="peer_registered_once")
         ]
+        verbose_name = _("peer registry")
+        verbose_name_plural = _("peer registries")
 
     def __str__(self) -> str:
         return f"{self.registry_id} at {self.url}"

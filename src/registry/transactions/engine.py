@@ -28,6 +28,7 @@ from registry.journal.services import append_entry, lock_registries
 from registry.parties.hours import check_open_for_movements
 from registry.parties.models import Registry
 from registry.parties.services import Actor, is_administrator
+from registry.refusals import kept_params
 from registry.transactions import article6_services, blocks, events
 from registry.transactions.blocks import RequestedRange
 from registry.transactions.models import Transaction, TransactionBlock, TransactionStatus, TransactionType
@@ -89,6 +90,7 @@ def _record_refusal(kind: TransactionType, failure: CheckFailed, request: dict[s
         created_at=timezone.now(),
         check_code=failure.code,
         check_message=failure.message,
+        check_params=kept_params(failure),
     )
 
 
@@ -335,7 +337,8 @@ def refuse_when_due(tx: Transaction, moving: list[UnitBlock], failure: CheckFail
     tx.status = TransactionStatus.REJECTED
     tx.check_code = failure.code
     tx.check_message = failure.message
-    tx.save(update_fields=["status", "check_code", "check_message"])
+    tx.check_params = kept_params(failure)
+    tx.save(update_fields=["status", "check_code", "check_message", "check_params"])
     events.refused_when_due(tx)
     return tx
 

@@ -74,4 +74,5 @@ def ended(tx: Transaction, by: User | None) -> None:
 def refused_when_due(tx: Transaction) -> None:
     """A delayed transaction that failed a check at its time: both sides hear of it."""
     people = ([tx.proposed_by] if tx.proposed_by else []) + _representatives(tx.from_account) + _representatives(tx.to_account)
-    notify(people, "transaction_refused_when_due", **_about(tx), code=tx.check_code, message=tx.check_message)
+    refusal = {"code": tx.check_code, "params": tx.check_params, "message": tx.check_message}
+    notify(people, "transaction_refused_when_due", **_about(tx), refusal=refusal)

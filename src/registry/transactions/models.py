@@ -46,49 +46,81 @@ class Transaction(models.Model):
     message, so that the registry can show why; it never changed a holding.
     """
 
-    registry = models.ForeignKey(Registry, on_delete=models.PROTECT, related_name="transactions")
-    type = models.CharField(max_length=30, choices=TransactionType.choices)
-    status = models.CharField(max_length=20, choices=TransactionStatus.choices)
-    from_account = models.ForeignKey(Account, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    to_account = models.ForeignKey(Account, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    quantity = models.BigIntegerField(null=True, blank=True)
-    purpose = models.CharField(max_length=100, blank=True)
+    registry = models.ForeignKey(Registry, verbose_name=_("registry"), on_delete=models.PROTECT, related_name="transactions")
+    type = models.CharField(verbose_name=_("transaction type"), max_length=30, choices=TransactionType.choices)
+    status = models.CharField(verbose_name=_("status"), max_length=20, choices=TransactionStatus.choices)
+    from_account = models.ForeignKey(
+        Account, verbose_name=_("transferring account"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    to_account = models.ForeignKey(
+        Account, verbose_name=_("acquiring account"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    quantity = models.BigIntegerField(verbose_name=_("quantity"), null=True, blank=True)
+    purpose = models.CharField(verbose_name=_("purpose"), max_length=100, blank=True)
     # A cancellation's kind and, for OIMP, its purpose (e.g. CORSIA): fields of their own, never folded into ``purpose``.
-    cancellation_kind = models.CharField(max_length=20, choices=CancellationKind.choices, blank=True)
-    oimp_purpose = models.CharField(max_length=100, blank=True)
-    reason = models.TextField(blank=True)
-    corrects = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True, related_name="corrected_by")
-    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    created_at = models.DateTimeField()
-    execute_after = models.DateTimeField(null=True, blank=True)
-    completed_at = models.DateTimeField(null=True, blank=True)
+    cancellation_kind = models.CharField(
+        verbose_name=_("kind of cancellation"), max_length=20, choices=CancellationKind.choices, blank=True
+    )
+    oimp_purpose = models.CharField(verbose_name=_("OIMP purpose"), max_length=100, blank=True)
+    reason = models.TextField(verbose_name=_("reason"), blank=True)
+    corrects = models.OneToOneField(
+        "self", verbose_name=_("corrected transaction"), on_delete=models.PROTECT, null=True, blank=True, related_name="corrected_by"
+    )
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("proposed by"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("decided by"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(verbose_name=_("created at"))
+    execute_after = models.DateTimeField(verbose_name=_("execute after"), null=True, blank=True)
+    completed_at = models.DateTimeField(verbose_name=_("completed at"), null=True, blank=True)
     # Article 6: who uses the units and for what; the authorisation an authorisation transaction
     # applies; the other registry's half of an external transfer; what triggered a first transfer.
-    using_party = models.ForeignKey(Party, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    using_entity = models.ForeignKey(Entity, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    towards_ndc = models.BooleanField(default=False)
-    ndc_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    using_party = models.ForeignKey(Party, verbose_name=_("using Party"), on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    using_entity = models.ForeignKey(
+        Entity, verbose_name=_("using entity"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    towards_ndc = models.BooleanField(verbose_name=_("towards the NDC"), default=False)
+    ndc_year = models.PositiveSmallIntegerField(verbose_name=_("NDC year"), null=True, blank=True)
     # A retirement's or cancellation's use as the holder declares it (a J-Credit nullification's
     # purpose, detailed aim, credit user and country of use). ``credit_user`` is a name: the user
     # need not be an entity of the registry; ``using_entity`` is set when it is one.
-    use_purpose = models.ForeignKey(UsePurpose, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    aim = models.TextField(blank=True)
-    credit_user = models.CharField(max_length=300, blank=True)
+    use_purpose = models.ForeignKey(
+        UsePurpose, verbose_name=_("purpose of use"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    aim = models.TextField(verbose_name=_("aim"), blank=True)
+    credit_user = models.CharField(verbose_name=_("credit user"), max_length=300, blank=True)
     use_country = models.CharField(
-        max_length=2, blank=True, help_text="ISO 3166 alpha-2 code of the country where the offset emissions occur"
+        verbose_name=_("country of use"),
+        max_length=2,
+        blank=True,
+        help_text=_("ISO 3166 alpha-2 code of the country where the offset emissions occur"),
     )
     authorization = models.ForeignKey(
-        "article6.Authorization", on_delete=models.PROTECT, null=True, blank=True, related_name="transactions"
+        "article6.Authorization",
+        verbose_name=_("authorisation"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="transactions",
     )
-    counterpart = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    trigger = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="triggered")
-    check_code = models.PositiveIntegerField(null=True, blank=True)
-    check_message = models.TextField(blank=True)
+    counterpart = models.OneToOneField(
+        "self", verbose_name=_("counterpart"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    trigger = models.ForeignKey(
+        "self", verbose_name=_("trigger"), on_delete=models.PROTECT, null=True, blank=True, related_name="triggered"
+    )
+    check_code = models.PositiveIntegerField(verbose_name=_("check code"), null=True, blank=True)
+    check_message = models.TextField(verbose_name=_("check message"), blank=True)
+    # The failed check's values, so the refusal reads in each reader's language (registry.refusals.kept_params).
+    check_params = models.JSONField(verbose_name=_("values of the check"), default=dict, blank=True)
 
     class Meta:
         ordering = ["id"]
         indexes = [models.Index(fields=["registry", "status"], name="transaction_registry_status")]
+        verbose_name = _("transaction")
+        verbose_name_plural = _("transactions")
 
     def __str__(self) -> str:
         return f"{self.registry.registry_id}-T{self.pk}"
@@ -97,15 +129,22 @@ class Transaction(models.Model):
 class TransactionBlock(models.Model):
     """A serial range a transaction moved (or issued), as it was when the transaction named it."""
 
-    transaction = models.ForeignKey(Transaction, on_delete=models.PROTECT, related_name="blocks")
-    originating_registry = models.CharField(max_length=5)
-    start = models.BigIntegerField()
-    end = models.BigIntegerField()
-    vintage = models.PositiveSmallIntegerField()
-    identifier = models.CharField(max_length=120, blank=True, help_text="the block's unique identifier when the transaction named it")
+    transaction = models.ForeignKey(Transaction, verbose_name=_("transaction"), on_delete=models.PROTECT, related_name="blocks")
+    originating_registry = models.CharField(verbose_name=_("originating registry"), max_length=5)
+    start = models.BigIntegerField(verbose_name=_("first serial number"))
+    end = models.BigIntegerField(verbose_name=_("last serial number"))
+    vintage = models.PositiveSmallIntegerField(verbose_name=_("vintage"))
+    identifier = models.CharField(
+        verbose_name=_("block identifier"),
+        max_length=120,
+        blank=True,
+        help_text=_("the block's unique identifier when the transaction named it"),
+    )
 
     class Meta:
         ordering = ["transaction", "originating_registry", "start"]
+        verbose_name = _("block of a transaction")
+        verbose_name_plural = _("blocks of transactions")
 
     def __str__(self) -> str:
         return f"{self.originating_registry} {self.start}-{self.end}"

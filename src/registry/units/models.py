@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 
 from registry.accounts.models import Account
 from registry.parties.models import CooperativeApproach, CreditingProgramme, Party, Project, UnitType
@@ -18,20 +19,33 @@ class UnitBlock(models.Model):
     A serial of one originating registry is in exactly one block of the whole installation.
     """
 
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="blocks")
-    originating_registry = models.CharField(max_length=5)
-    start = models.BigIntegerField()
-    end = models.BigIntegerField()
-    unit_type = models.ForeignKey(UnitType, on_delete=models.PROTECT, related_name="+")
-    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="blocks")
-    vintage = models.PositiveSmallIntegerField()
-    cooperative_approach = models.ForeignKey(CooperativeApproach, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    first_transferring_party = models.ForeignKey(Party, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    issuance = models.ForeignKey("transactions.Transaction", on_delete=models.PROTECT, related_name="issued_blocks")
-    authorization = models.ForeignKey("article6.Authorization", on_delete=models.PROTECT, null=True, blank=True, related_name="blocks")
-    first_transferred = models.BooleanField(default=False)
+    account = models.ForeignKey(Account, verbose_name=_("account"), on_delete=models.PROTECT, related_name="blocks")
+    originating_registry = models.CharField(verbose_name=_("originating registry"), max_length=5)
+    start = models.BigIntegerField(verbose_name=_("first serial number"))
+    end = models.BigIntegerField(verbose_name=_("last serial number"))
+    unit_type = models.ForeignKey(UnitType, verbose_name=_("unit type"), on_delete=models.PROTECT, related_name="+")
+    project = models.ForeignKey(Project, verbose_name=_("project"), on_delete=models.PROTECT, related_name="blocks")
+    vintage = models.PositiveSmallIntegerField(verbose_name=_("vintage"))
+    cooperative_approach = models.ForeignKey(
+        CooperativeApproach, verbose_name=_("cooperative approach"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    first_transferring_party = models.ForeignKey(
+        Party, verbose_name=_("first transferring Party"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    issuance = models.ForeignKey(
+        "transactions.Transaction", verbose_name=_("issuance"), on_delete=models.PROTECT, related_name="issued_blocks"
+    )
+    authorization = models.ForeignKey(
+        "article6.Authorization", verbose_name=_("authorisation"), on_delete=models.PROTECT, null=True, blank=True, related_name="blocks"
+    )
+    first_transferred = models.BooleanField(verbose_name=_("first transferred"), default=False)
     reserved_by = models.ForeignKey(
-        "transactions.Transaction", on_delete=models.PROTECT, null=True, blank=True, related_name="reserved_blocks"
+        "transactions.Transaction",
+        verbose_name=_("reserved by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reserved_blocks",
     )
 
     #: The fields two touching blocks of one holder must share to be merged.
@@ -63,6 +77,8 @@ class UnitBlock(models.Model):
             models.Index(fields=["reserved_by"], name="block_reserved_by"),
             models.Index(fields=["issuance"], name="block_issuance"),
         ]
+        verbose_name = _("unit block")
+        verbose_name_plural = _("unit blocks")
 
     def __str__(self) -> str:
         return f"{self.originating_registry} {self.start}-{self.end}"
@@ -78,17 +94,21 @@ class UnitBlock(models.Model):
 class CorsiaEligibility(models.Model):
     """Vintages of a programme's units and whether CORSIA accepts them (maintained by administrators)."""
 
-    programme = models.ForeignKey(CreditingProgramme, on_delete=models.CASCADE, related_name="corsia_eligibility")
-    first_vintage = models.PositiveSmallIntegerField()
-    last_vintage = models.PositiveSmallIntegerField()
-    eligible = models.BooleanField(default=True)
-    compliance_period = models.CharField(max_length=100, help_text="e.g. First phase (2024-2026)")
-    note = models.CharField(max_length=300, blank=True)
+    programme = models.ForeignKey(
+        CreditingProgramme, verbose_name=_("crediting programme"), on_delete=models.CASCADE, related_name="corsia_eligibility"
+    )
+    first_vintage = models.PositiveSmallIntegerField(verbose_name=_("first vintage"))
+    last_vintage = models.PositiveSmallIntegerField(verbose_name=_("last vintage"))
+    eligible = models.BooleanField(verbose_name=_("eligible"), default=True)
+    compliance_period = models.CharField(verbose_name=_("compliance period"), max_length=100, help_text=_("e.g. First phase (2024-2026)"))
+    note = models.CharField(verbose_name=_("note"), max_length=300, blank=True)
 
     class Meta:
         db_table = "disclosure_corsiaeligibility"  # made by the disclosure app before the units app owned it
         ordering = ["programme", "first_vintage"]
-        verbose_name_plural = "CORSIA eligibility"
+        verbose_name = _("CORSIA eligibility")
+        verbose_name_plural = _("CORSIA eligibility")
 
     def __str__(self) -> str:
-        return f"{self.programme} {self.first_vintage}-{self.last_vintage}: {'eligible' if self.eligible else 'not eligible'}"
+        verdict = _("eligible") if self.eligible else _("not eligible")
+        return f"{self.programme} {self.first_vintage}-{self.last_vintage}: {verdict}"

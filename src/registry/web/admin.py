@@ -4,26 +4,42 @@ from __future__ import annotations
 
 from typing import Any
 
-from django import forms
 from django.conf import settings
 from django.contrib import admin
-from django.contrib.auth.admin import UserAdmin
-from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
-from django.contrib.auth.models import User
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from registry.access.audit import RecordedForm
-from registry.access.login_ids import check_new_login_id
 from registry.accounts.models import Account
-from registry.core.checks import CheckFailed
 from registry.journal.models import JournalEntry
 from registry.parties.models import CooperativeApproach, CreditingProgramme, Entity, Notice, Party, Project, Registry, UnitType, UsePurpose
 from registry.transactions.models import Transaction
 from registry.units.models import CorsiaEligibility, UnitBlock
+from registry.web import admin_people  # noqa: F401  (users, groups, authenticator apps, sign-in attempts: the people, not the ledger)
+from registry.web.admin_site import in_words
 
 
-class ReadOnly(admin.ModelAdmin):  # type: ignore[type-arg]
+@admin.display(description=gettext_lazy("name"), ordering="name")
+def translated_name(obj: Any) -> str:
+    """A registry's, programme's, approach's or unit type's name in the reader's language, as on the web pages."""
+    from registry.web.templatetags.registry_text import shown_name
+
+    return shown_name(obj)
+
+
+class Translated(admin.ModelAdmin):  # type: ignore[type-arg]
+    """The lists show yes/no fields in words."""
+
+    def get_list_display(self, request: HttpRequest) -> list[Any]:
+        return in_words(self, super().get_list_display(request))
+
+
+class ReadOnly(Translated):
+    """A model the admin only shows: its page reads yes/no fields in words and names in the reader's language."""
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[Any]:
+        return in_words(self, super().get_fields(request, obj))
+
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
@@ -36,9 +52,22 @@ class ReadOnly(admin.ModelAdmin):  # type: ignore[type-arg]
 
 @admin.register(Account)
 class AccountAdmin(ReadOnly):
-    list_display = ("number", "registry", "type", "status", "name", "entity")
+    list_display = ("number", "registry", "type", "status", "shown_name", "entity")
     list_filter = ("registry", "type", "status")
     search_fields = ("number", "name")
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[Any]:
+        return ["shown_name" if name == "name" else name for name in super().get_fields(request, obj)]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[Any]:
+        return ["shown_name"]
+
+    @admin.display(description=gettext_lazy("name"), ordering="name")
+    def shown_name(self, account: Account) -> str:
+        """A system account's name in the reader's language, as the web pages show it."""
+        from registry.web.templatetags.registry_text import account_name
+
+        return account_name(account)
 
 
 @admin.register(UnitBlock)
@@ -50,25 +79,64 @@ class UnitBlockAdmin(ReadOnly):
 
 @admin.register(Transaction)
 class TransactionAdmin(ReadOnly):
-    list_display = ("pk", "registry", "type", "status", "from_account", "to_account", "quantity", "check_code", "created_at")
+    list_display = ("id", "registry", "type", "status", "from_account", "to_account", "quantity", "check_code", "created_at")
     list_filter = ("registry", "type", "status")
 
 
 @admin.register(JournalEntry)
 class JournalEntryAdmin(ReadOnly):
-    list_display = ("registry", "sequence", "kind", "transaction", "recorded_at", "hash")
-    list_filter = ("registry", "kind")
+    list_display = ("registry", "sequence", "kind_shown", "transaction", "recorded_at", "hash")
+
+    #: The journal's entry kinds (``registry.core.entries.entry_kind``) in words.
+    KINDS = {
+        "transaction": gettext_lazy("Transaction"),
+        "account_opened": gettext_lazy("Account opened"),
+        "account_status_changed": gettext_lazy("Account status changed"),
+        "authorization_version": gettext_lazy("Version of an authorisation"),
+    }
+
+    class KindFilter(admin.SimpleListFilter):
+        title = gettext_lazy("kind")
+        parameter_name = "kind"
+
+        def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+            return list(JournalEntryAdmin.KINDS.items())
+
+        def queryset(self, request: HttpRequest, queryset: Any) -> Any:
+            return queryset.filter(kind=self.value()) if self.value() else queryset
+
+    list_filter = ("registry", KindFilter)
+
+    @admin.display(description=gettext_lazy("kind"), ordering="kind")
+    def kind_shown(self, entry: JournalEntry) -> str:
+        return str(self.KINDS.get(entry.kind, entry.kind))
 
 
-for model in (Party, Registry, CreditingProgramme, UnitType, CooperativeApproach, Project, Entity):
+class NamedByTheRegistry(ReadOnly):
+    """Reference data whose names the registry gives and translates (``Joint Crediting Mechanism``)."""
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[Any]:
+        return [translated_name if name == "name" else name for name in super().get_fields(request, obj)]
+
+
+for model in (Party, Project, Entity):
     admin.site.register(model, ReadOnly)
+for named in (Registry, CreditingProgramme, UnitType, CooperativeApproach):
+    admin.site.register(named, NamedByTheRegistry)
 
 
 @admin.register(Notice)
-class NoticeAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class NoticeAdmin(Translated):
     """Notices and maintenance windows are not ledger data: administrators edit them here."""
 
-    list_display = ("title_en", "kind", "registry", "published_at", "starts_at", "ends_at")
+    list_display = ("title", "kind", "registry", "published_at", "starts_at", "ends_at")
+
+    @admin.display(description=gettext_lazy("title"), ordering="title_en")
+    def title(self, notice: Notice) -> str:
+        """The title in the reader's language."""
+        from django.utils.translation import get_language
+
+        return notice.title_ja if get_language() == "ja" and notice.title_ja else notice.title_en
 
     def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         field = super().formfield_for_dbfield(db_field, request, **kwargs)
@@ -81,12 +149,12 @@ class NoticeAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(CorsiaEligibility)
-class CorsiaEligibilityAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class CorsiaEligibilityAdmin(Translated):
     list_display = ("programme", "first_vintage", "last_vintage", "eligible", "compliance_period")
 
 
 @admin.register(UsePurpose)
-class UsePurposeAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class UsePurposeAdmin(Translated):
     """The purposes of use per programme and the credit types each accepts are reference data that
     administrators maintain; a purpose once used is deactivated, never deleted (the ledger refers to it)."""
 
@@ -96,35 +164,3 @@ class UsePurposeAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
-
-
-def _login_id_field(form: forms.ModelForm[User]) -> str:
-    """The form's login ID under the one rule of ``registry.access.login_ids`` (2020, 2021)."""
-    typed = form.cleaned_data["username"]
-    if form.instance.pk is not None and typed == form.instance.username:
-        return str(typed)  # unchanged: users made before the rule keep their ID
-    try:
-        return check_new_login_id(typed, field=_("Login ID"), for_user=form.instance if form.instance.pk else None)
-    except CheckFailed as failure:
-        raise forms.ValidationError(f"[{failure.code}] {failure.message}") from failure
-
-
-class LoginIdCreationForm(RecordedForm, AdminUserCreationForm):
-    def clean_username(self) -> str:
-        return _login_id_field(self)
-
-
-class LoginIdChangeForm(RecordedForm, UserChangeForm):  # type: ignore[type-arg]
-    def clean_username(self) -> str:
-        return _login_id_field(self)
-
-
-class RegistryUserAdmin(UserAdmin):  # type: ignore[type-arg]
-    """Django's user administration, with the registry's login ID rule."""
-
-    add_form = LoginIdCreationForm
-    form = LoginIdChangeForm
-
-
-admin.site.unregister(User)
-admin.site.register(User, RegistryUserAdmin)

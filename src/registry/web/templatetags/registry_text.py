@@ -54,6 +54,14 @@ def account_name(account: Account) -> str:
 
 
 @register.filter
+def refusal(tx: Any) -> str:
+    """A rejected transaction's refusal in the reader's language (``[7101] ...``)."""
+    from registry.refusals import kept_refusal_message
+
+    return kept_refusal_message(tx.check_code, tx.check_params or {}, tx.check_message)
+
+
+@register.filter
 def block_status(value: str) -> str:
     """A block's status in the credit search (held, retired, cancelled) in words."""
     from django.utils.translation import gettext_lazy as _

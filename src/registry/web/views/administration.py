@@ -29,6 +29,7 @@ from registry.applications.models import Application, Status
 from registry.core.checks import CheckFailed
 from registry.parties.models import Notice, NoticeKind, Registry
 from registry.parties.services import is_administrator
+from registry.refusals import refusal_message
 from registry.transactions.models import Transaction, TransactionStatus
 from registry.web.forms import GrantRightForm, NewUserForm, RevokeRightForm, UserForm
 
@@ -164,7 +165,7 @@ def people(request: HttpRequest, registry_id: str) -> HttpResponse:
             else:
                 raise Http404
         except CheckFailed as failure:
-            messages.error(request, f"[{failure.code}] {failure.message}")
+            messages.error(request, refusal_message(failure))
             log_operation(
                 request.user,
                 PEOPLE_ACTIONS.get(action, Operation.REGISTRY_ADMIN),

@@ -17,6 +17,7 @@ from registry.article6.services import authorize_entity
 from registry.core.checks import CheckFailed
 from registry.parties.models import Registry
 from registry.parties.services import is_administrator
+from registry.refusals import refusal_message
 from registry.web.forms import AuthorizedEntityForm
 
 
@@ -57,7 +58,7 @@ def authorizations(request: HttpRequest, registry_id: str) -> HttpResponse:
                     explanation=data["explanation"],
                 )
             except CheckFailed as failure:
-                messages.error(request, f"[{failure.code}] {failure.message}")
+                messages.error(request, refusal_message(failure))
                 log_operation(request.user, Operation.AUTHORIZE_ENTITY, registry=registry, outcome=f"refused {failure.code}")
             else:
                 log_operation(

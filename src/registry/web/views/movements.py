@@ -91,7 +91,8 @@ def describe(tx: Transaction) -> dict[str, Any]:
             {
                 "identifier": b.identifier,
                 "quantity": b.quantity,
-                "unit_type": f"{holding.unit_type.code} ({holding.unit_type.name})" if holding else "",
+                # The reference data's names are in the catalogue (as ``shown_name`` reads them on pages).
+                "unit_type": f"{holding.unit_type.code} ({_(holding.unit_type.name)})" if holding else "",
                 "project": holding.project.identifier if holding else "",
                 "pinned": f"{b.originating_registry}:{b.start}-{b.end}",
             }

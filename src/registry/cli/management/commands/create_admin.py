@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from registry.access.login_ids import check_new_login_id, find_user
 from registry.core.checks import CheckFailed
 from registry.parties.models import Registry
+from registry.refusals import refusal_message
 
 
 class Command(BaseCommand):
@@ -40,7 +41,7 @@ class Command(BaseCommand):
             try:
                 user = user_model(username=check_new_login_id(options["username"], field="--username"))
             except CheckFailed as failure:
-                raise CommandError(f"refused [{failure.code}] {failure.message}") from failure
+                raise CommandError(f"refused {refusal_message(failure)}") from failure
         try:
             validate_password(password, user)
         except ValidationError as error:

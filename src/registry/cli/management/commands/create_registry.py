@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from registry.core.checks import CheckFailed
 from registry.parties.services import create_party, create_registry
+from registry.refusals import refusal_message
 
 
 class Command(BaseCommand):
@@ -22,5 +23,5 @@ class Command(BaseCommand):
             party = create_party(options["party"], options["alpha3"], options["party_name"])
             registry = create_registry(party, options["registry_id"], options["name"] or f"{party.name} Registry")
         except CheckFailed as failure:
-            raise CommandError(f"refused [{failure.code}] {failure.message}") from failure
+            raise CommandError(f"refused {refusal_message(failure)}") from failure
         self.stdout.write(f"registry {registry.registry_id} of {party.name} ready")

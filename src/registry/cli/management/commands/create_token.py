@@ -14,6 +14,7 @@ from registry.api.tokens import create_token
 from registry.core.checks import CheckFailed
 from registry.parties.models import Registry
 from registry.parties.services import is_administrator
+from registry.refusals import refusal_message
 
 
 class Command(BaseCommand):
@@ -54,7 +55,7 @@ class Command(BaseCommand):
         try:
             token, secret = create_token(user, options["name"], options["scope"], accounts, days=options["days"])
         except CheckFailed as failure:
-            raise CommandError(f"refused [{failure.code}] {failure.message}") from failure
+            raise CommandError(f"refused {refusal_message(failure)}") from failure
         targets: list[Registry | None] = [*reached] or [None]  # a user who sees no registry yet: logged without one
         for target in targets:
             log_operation(

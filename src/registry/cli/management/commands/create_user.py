@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from registry.access.login_ids import check_new_login_id
 from registry.access.services import require_password_change
 from registry.core.checks import CheckFailed
+from registry.refusals import refusal_message
 
 
 class Command(BaseCommand):
@@ -26,7 +27,7 @@ class Command(BaseCommand):
         try:
             username = check_new_login_id(options["username"], field="--username")
         except CheckFailed as failure:
-            raise CommandError(f"refused [{failure.code}] {failure.message}") from failure
+            raise CommandError(f"refused {refusal_message(failure)}") from failure
         user = User(username=username, email=options["email"])
         try:
             validate_password(password, user)

@@ -12,6 +12,7 @@ from registry.access.login_ids import find_user
 from registry.core.checks import CheckFailed
 from registry.peers.keys import SigningKeyMissing, public_key
 from registry.peers.services import add_peer, registered_peers, remove_peer
+from registry.refusals import refusal_message
 
 
 class Command(BaseCommand):
@@ -47,7 +48,7 @@ class Command(BaseCommand):
                 peer = remove_peer(self._actor(options["actor"]), options["registry_id"])
                 self.stdout.write(f"peer {peer.registry_id} removed")
         except CheckFailed as failure:
-            raise CommandError(f"refused [{failure.code}] {failure.message}") from failure
+            raise CommandError(f"refused {refusal_message(failure)}") from failure
         except SigningKeyMissing as missing:
             raise CommandError(str(missing)) from missing
 

@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from registry.applications.cleanup import remove_orphaned_documents
+from registry.refusals import kept_refusal_message
 from registry.transactions.models import Transaction, TransactionStatus
 from registry.transactions.services import complete_due_transactions
 
@@ -22,6 +23,6 @@ class Command(BaseCommand):
         self.stdout.write(f"{len(done)} delayed transaction(s) completed" + (f": {', '.join(str(t.pk) for t in done)}" if done else ""))
         # Those that could no longer complete end refused with their check code (never left waiting).
         for tx in Transaction.objects.filter(pk__in=due, status=TransactionStatus.REJECTED).order_by("pk"):
-            self.stdout.write(f"transaction {tx.pk} refused [{tx.check_code}] {tx.check_message}")
+            self.stdout.write(f"transaction {tx.pk} refused {kept_refusal_message(tx.check_code, tx.check_params, tx.check_message)}")
         removed = remove_orphaned_documents()
         self.stdout.write(f"{len(removed)} held document(s) no application refers to removed")
