@@ -7,7 +7,6 @@ urlpatterns = [
     admin_login,
     path("admin/", admin.site.urls),
     path("api/", include("registry.api.urls")),
-    path("i18n/", include("django.conf.urls.i18n")),
     path("public/", include("registry.disclosure.urls")),
     path("", include("registry.applications.urls")),
     path("", include("registry.peers.urls")),

@@ -167,6 +167,23 @@ def test_public_operations_are_rate_limited_per_address(people, client, settings
     assert answers == [200, 200, 429]
 
 
+def test_the_previous_window_counts_with_the_present_one_read_in_the_same_statement(db, django_assert_num_queries):
+    import time
+
+    from django.core.cache import cache
+
+    from registry.api.security import _spend
+
+    if time.time() % 60 > 57:
+        time.sleep(3)  # the whole test inside one window
+    window = int(time.time() // 60)
+    assert _spend("test-rate", "2/60") is None  # the window's first request: its row is added
+    cache.set(f"test-rate-{window - 1}", 10**9, timeout=120)  # the previous window was flooded
+    with django_assert_num_queries(4):  # savepoint, the two rows read (one locked), the update, release
+        assert _spend("test-rate", "2/60") is not None
+    assert cache.get(f"test-rate-{window}") == 2
+
+
 def test_a_refusal_replayed_with_its_key_is_the_same_refusal_and_recorded_once(people, client):
     key = {"HTTP_IDEMPOTENCY_KEY": "too-many"}
     first = post(client, "/api/v1/transactions", proposal(people, 1000), people.admin_token, **key)

@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest
 from ninja import Field, Path, Query, Router, Schema
+from ninja.decorators import decorate_view
 
 from registry.api import cursors
 from registry.api.problems import PUBLIC_ERRORS
@@ -21,7 +22,7 @@ from registry.api.schemas import (
     RegistryOut,
 )
 from registry.core.checks import Check, CheckFailed, check_by_code
-from registry.disclosure import figures
+from registry.disclosure import figures, published
 from registry.parties.models import Registry
 from registry.parties.services import get_registry
 from registry.replica import reads_from_replica
@@ -60,9 +61,14 @@ def list_registries(request: HttpRequest) -> list[dict[str, str]]:
 
 
 @router.get("/registries/{registry_id}/amounts", response={200: list[AmountOut], **PUBLIC_ERRORS}, operation_id="getAmounts")
+@decorate_view(published.with_etag)
 def get_amounts(request: HttpRequest, registry_id: RegistryId) -> Any:
     """Units recorded in each type of account, per unit type."""
-    return [{**row, "label": str(row["label"])} for row in figures.amounts_by_account_type(get_registry(registry_id))]
+    return published.answer(
+        request,
+        "amounts",
+        lambda: [{**row, "label": str(row["label"])} for row in figures.amounts_by_account_type(get_registry(registry_id))],
+    )
 
 
 @router.get(
@@ -99,8 +105,13 @@ class SearchQuery(Schema):
 
 
 @router.get("/search", response={200: FoundPage, **PUBLIC_ERRORS}, operation_id="searchCredits")
+@decorate_view(published.with_etag)
 def search_credits(request: HttpRequest, query: Query[SearchQuery]) -> Any:
     """Blocks matching every filter given, in serial order; what the public may see of them (never holders)."""
-    blocks = figures.search_blocks(**query.dict(exclude={"cursor", "limit"}))
-    page, next_cursor = cursors.page_of_blocks(blocks, ("originating_registry",), query.cursor, query.limit)
-    return {"items": list(figures.found_rows(page)), "next_cursor": next_cursor}
+
+    def compute() -> dict[str, Any]:
+        blocks = figures.search_blocks(**query.dict(exclude={"cursor", "limit"}))
+        page, next_cursor = cursors.page_of_blocks(blocks, ("originating_registry",), query.cursor, query.limit)
+        return {"items": list(figures.found_rows(page)), "next_cursor": next_cursor}
+
+    return published.answer(request, "search", compute)

@@ -46,13 +46,17 @@ def _spend(key: str, rate: str) -> float | None:
     limit, seconds = (int(part) for part in rate.split("/"))
     now = time.time()
     window = int(now // seconds)
-    current = f"{key}-{window}"
+    current, before = f"{key}-{window}", f"{key}-{window - 1}"
     try:
         try:
-            count = cache.incr(current)
+            if (incr_reading := getattr(cache, "incr_reading", None)) is not None:  # registry.api.shared_cache's
+                count, previous = incr_reading(current, before)  # the count and the previous window's in one statement
+                previous = previous or 0
+            else:
+                count, previous = cache.incr(current), cache.get(before, 0)
         except ValueError:  # the window's first request (the key names its window: never reused)
             count = 1 if cache.add(current, 1, timeout=2 * seconds) else cache.incr(current)
-        previous = cache.get(f"{key}-{window - 1}", 0)
+            previous = cache.get(before, 0)
     except OUTAGES:
         # The database cache takes no writes (full, read-only, down): let the request on, to be
         # answered 503 by its operation, or served if it only reads.

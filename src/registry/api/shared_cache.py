@@ -22,7 +22,16 @@ from django.db import connections, router, transaction
 
 class DatabaseCache(DjangoDatabaseCache):
     def incr(self, key: Any, delta: int = 1, version: int | None = None) -> Any:
+        return self.incr_reading(key, None, delta, version)[0]
+
+    def incr_reading(self, key: Any, other: Any, delta: int = 1, version: int | None = None) -> tuple[Any, Any]:
+        """``incr(key)``, and the value of ``other`` (``None`` if absent) read by the same statement.
+
+        ``other``'s expiry is not looked at: a rate limit's previous window, the one caller, is
+        read only while it lives (its row outlives the window after it).
+        """
         stored_key = self.make_and_validate_key(key, version=version)
+        other_key = None if other is None else self.make_and_validate_key(other, version=version)
         db = router.db_for_write(self.cache_model_class)
         connection = connections[db]
         quote = connection.ops.quote_name
@@ -33,21 +42,39 @@ class DatabaseCache(DjangoDatabaseCache):
         sqlite = connection.vendor == "sqlite"
         with connection.cursor() as cursor:
             if own_transaction and sqlite:
-                cursor.execute("PRAGMA synchronous")
-                sync = int(cursor.fetchone()[0])
+                sync = _synchronous(connection, cursor)
                 cursor.execute("PRAGMA synchronous = NORMAL")
             try:
                 with transaction.atomic(using=db):
                     if own_transaction and connection.vendor == "postgresql":
                         cursor.execute("SET LOCAL synchronous_commit = off")
-                    cursor.execute(f"SELECT {value_column} FROM {table} WHERE {key_column} = %s{lock}", [stored_key])
-                    row = cursor.fetchone()
-                    if row is None:
+                    cursor.execute(
+                        f"SELECT {key_column}, {value_column} FROM {table} WHERE {key_column} IN (%s, %s){lock}",
+                        [stored_key, other_key or stored_key],
+                    )
+                    rows = {found_key: _decoded(found) for found_key, found in cursor.fetchall()}
+                    if stored_key not in rows:
                         raise ValueError(f"Key '{key}' not found")
-                    value = pickle.loads(base64.b64decode(row[0].encode())) + delta  # our own rows, written by Django's cache
+                    value = rows[stored_key] + delta  # our own rows, written by Django's cache
                     encoded = base64.b64encode(pickle.dumps(value, self.pickle_protocol)).decode("latin1")
                     cursor.execute(f"UPDATE {table} SET {value_column} = %s WHERE {key_column} = %s", [encoded, stored_key])
             finally:
                 if own_transaction and sqlite:
                     cursor.execute(f"PRAGMA synchronous = {sync}")
-        return value
+        return value, None if other_key is None else rows.get(other_key)
+
+
+def _decoded(value: str) -> Any:
+    return pickle.loads(base64.b64decode(value.encode()))
+
+
+def _synchronous(connection: Any, cursor: Any) -> int:
+    """SQLite's ``synchronous`` setting of this connection, read once per connection (it is put
+    back after each counter)."""
+    raw = connection.connection
+    known: tuple[int, int] | None = getattr(connection, "registry_synchronous", None)
+    if known is None or known[0] != id(raw):
+        cursor.execute("PRAGMA synchronous")
+        known = (id(raw), int(cursor.fetchone()[0]))
+        connection.registry_synchronous = known
+    return known[1]

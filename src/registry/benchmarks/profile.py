@@ -104,3 +104,52 @@ def profile_api_transfers(world: World, transfers: int) -> dict[str, Any]:
         "parts_ms_profiled": parts,
         "statements": [s[:120] for s in statements],
     }
+
+
+def profile_public_pages(paths: list[str], requests: int) -> dict[str, Any]:
+    """Each of ``paths`` asked ``requests`` times by an anonymous client without cookies (as the load
+    generator asks) through the whole stack in this process: milliseconds of CPU per request, the
+    statements one request sends, and the functions that took most of the time (cProfile, cumulative)."""
+    client = Client(HTTP_HOST="127.0.0.1")
+
+    def get(path: str) -> int:
+        client.cookies.clear()
+        return client.get(path, secure=True).status_code
+
+    found: dict[str, Any] = {}
+    for path in paths:
+        for _ in range(5):
+            get(path)
+        statements: list[str] = []
+
+        def record(execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any, statements: list[str] = statements) -> Any:
+            statements.append(sql)
+            return execute(sql, params, many, context)
+
+        with connection.execute_wrapper(record):
+            status = get(path)
+        cpu = time.process_time()
+        began = time.perf_counter()
+        for _ in range(requests):
+            get(path)
+        wall_ms = (time.perf_counter() - began) * 1000 / requests
+        cpu_ms = (time.process_time() - cpu) * 1000 / requests
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for _ in range(requests):
+            get(path)
+        profiler.disable()
+        stats = pstats.Stats(profiler)
+        top = sorted(
+            ((figures[3] * 1000 / requests, f"{filename.rsplit('site-packages/', 1)[-1]}:{function}")
+             for (filename, _line, function), figures in stats.stats.items()),  # type: ignore[attr-defined]
+            reverse=True,
+        )[:25]  # fmt: skip
+        found[path] = {
+            "status": status,
+            "cpu_ms": cpu_ms,
+            "wall_ms": wall_ms,
+            "statements": [s[:120] for s in statements],
+            "top_ms_profiled": top,
+        }
+    return found

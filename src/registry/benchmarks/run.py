@@ -318,8 +318,9 @@ def wait_until_listening(port: int, server: subprocess.Popen[Any], seconds: floa
 
 def _load(env: dict[str, str], options: Options, world: dict[str, Any]) -> tuple[list[Figures], dict[str, dict[str, float]]]:
     """Serve the scratch registry with gunicorn (2 workers, 4 threads each) and load it on loopback:
-    the pages, then transfers over the API, each checked in the database."""
-    port = free_port()
+    the pages, then transfers over the API, each checked in the database. REGISTRY_BENCH_PORT
+    chooses the port (on a shared machine), otherwise any free one."""
+    port = int(os.environ.get("REGISTRY_BENCH_PORT") or free_port())
     server = subprocess.Popen(
         [str(Path(sys.executable).with_name("gunicorn")), "registry.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2",
          "--threads", "4", "--log-level", "warning"],

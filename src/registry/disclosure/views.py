@@ -10,7 +10,7 @@ from django.utils import timezone, translation
 from django.views.decorators.http import require_GET
 
 from registry import csvfiles
-from registry.disclosure import figures
+from registry.disclosure import figures, published
 from registry.parties.hours_text import describe_hours, zone_label
 from registry.parties.models import Notice, Registry
 from registry.replica import reads_from_replica
@@ -28,6 +28,7 @@ def _registry(registry_id: str) -> Registry:
 
 @require_GET
 @reads_from_replica
+@published.page("index")
 def index(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     registries = Registry.objects.select_related("party").order_by("registry_id")
     notices = Notice.objects.filter(published_at__lte=timezone.now())[:10]

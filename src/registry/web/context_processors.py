@@ -11,6 +11,7 @@ from registry.disclosure.services import maintenance_to_announce
 from registry.parties.local_time import local_time
 from registry.parties.models import Registry
 from registry.parties.services import is_administrator
+from registry.web.views.public import has_session
 
 
 def announcements(request: HttpRequest) -> dict[str, Any]:
@@ -36,4 +37,9 @@ def announcements(request: HttpRequest) -> dict[str, Any]:
     administered: list[Registry] = []
     if request.user.is_authenticated:
         administered = [r for r in registries.values() if is_administrator(request.user, r)]
-    return {"maintenance_banners": banners, "suspended_registries": suspended, "administered_registries": administered}
+    return {
+        "maintenance_banners": banners,
+        "suspended_registries": suspended,
+        "administered_registries": administered,
+        "language_token": has_session(request),  # see change_language
+    }

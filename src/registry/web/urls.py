@@ -6,6 +6,7 @@ from registry.web.views import administration, app, auth, authorizations, hours,
 urlpatterns = [
     path("", public.home, name="home"),
     path("health", public.health, name="health"),
+    path("i18n/setlang/", public.change_language, name="set_language"),
     path("login/", auth.login_view, name="login"),
     path("logout/", auth.logout_view, name="logout"),
     path("2fa/setup/", auth.setup_second_factor, name="2fa-setup"),

@@ -19,10 +19,10 @@ from registry.units.models import UnitBlock
 
 
 class Command(BaseCommand):
-    help = "internal: one step of 'registry bench' (setup, worker, grow, latency, own, acknowledged, profile)"
+    help = "internal: one step of 'registry bench' (setup, worker, grow, latency, own, acknowledged, profile, profile-pages)"
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("step", choices=["setup", "worker", "grow", "latency", "own", "acknowledged", "profile"])
+        parser.add_argument("step", choices=["setup", "worker", "grow", "latency", "own", "acknowledged", "profile", "profile-pages"])
         parser.add_argument("--clients", type=int, default=8)
         parser.add_argument("--role", choices=["transfer", "raw"], default="transfer")
         parser.add_argument("--index", type=int, default=0)
@@ -68,6 +68,13 @@ class Command(BaseCommand):
 
             call_command("migrate", verbosity=0)
             result = profile_api_transfers(prepare_world(1), options["samples"])
+        elif step == "profile-pages":
+            from registry.benchmarks.profile import profile_public_pages
+            from registry.benchmarks.run import LOAD_PATHS
+
+            call_command("migrate", verbosity=0)
+            prepare_world(1)
+            result = profile_public_pages(LOAD_PATHS, options["samples"])
         elif step == "acknowledged":
             answers = [json.loads(line) for line in options["answers"].read_text(encoding="utf-8").splitlines() if line]
             result = measure.acknowledged_transfers(load_world(), answers)

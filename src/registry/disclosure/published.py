@@ -1,0 +1,169 @@
+"""Public answers kept per state of what they show: the front page, the public index, the amounts
+and the credit search are read far more often than the ledger changes.
+
+An answer is kept under a key naming everything it depends on, so a kept answer is never served
+for another state:
+
+- the ledger: each registry's journal length (every change of holdings and every completed
+  transaction appends to its registry's journal), read in one small query per request;
+- the minute: what a page shows by the clock (a notice whose publication time comes, maintenance
+  starting, "as of") is at most a minute old, and so is the reference data a page names
+  (registries' hours and suspensions, notices, entities, projects, programmes, unit types,
+  approaches, Parties, the CORSIA list) as another server process shows it; the process that saves
+  or deletes such a row forgets its kept answers once that commits (a generation in the key);
+- the request: its path with the query, the language and the time zone.
+
+The ledger's movements, what the public pages mostly show, are therefore never served stale; the
+reference data, which an administrator edits now and then and which decides no movement (the
+services read it afresh), at most a minute late. Each process keeps its answers in its own memory
+(an answer under a key never changes).
+
+Only anonymous requests without a message waiting are served kept pages: nothing a user sees of
+their own (sign-in state, messages) is ever kept. A visitor with a session gets the page whose
+language form carries a CSRF token, with the token taken out when it was kept and this visitor's
+own put in; a visitor without one, the page without a token (``web.views.public.change_language``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import re
+import time
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, ParamSpec, TypeVar
+
+from django.core.cache import caches
+from django.db import connections, router, transaction
+from django.db.models import Model
+from django.db.models.signals import post_delete, post_save
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.middleware.csrf import get_token
+from django.utils import timezone, translation
+
+from registry.parties.models import Registry
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+_generation = itertools.count()
+_current = next(_generation)
+#: A kept answer lives this long at most, and a page's clock-dependent parts are this old at most.
+MINUTE = 60
+#: The fields of a registry that its journal length already covers: its saves move no generation.
+LEDGER_FIELDS = frozenset({"journal_head", "journal_length", "next_serial"})
+#: The form field Django renders for ``{% csrf_token %}``, and what stands for it in a kept page.
+TOKEN = re.compile(rb'(name="csrfmiddlewaretoken" value=")[A-Za-z0-9]{64}(")')
+TOKEN_PLACE = b"\x00csrf\x00"
+HEADS = f"SELECT id, journal_length FROM {Registry._meta.db_table} ORDER BY id"
+
+
+def _kept() -> Any:
+    return caches["figures"]
+
+
+def state_key(request: HttpRequest, name: str, *variant: object) -> str:
+    """The key of ``name``'s answer to ``request`` in the present state (one small query)."""
+    # Bare SQL on the connection the ORM would read the registries from (the replica, for the public
+    # views): building the query took longer than running it.
+    with connections[router.db_for_read(Registry)].cursor() as cursor:
+        cursor.execute(HEADS)
+        heads = ",".join(f"{pk}:{length}" for pk, length in cursor.fetchall())
+    what = (
+        f"{name}|{request.get_full_path()}|{translation.get_language()}|{timezone.get_current_timezone_name()}"
+        f"|{int(time.time() // MINUTE)}|{heads}|{_current}|{variant}"
+    )
+    return "public-" + hashlib.sha256(what.encode()).hexdigest()
+
+
+def _anonymous_without_messages(request: HttpRequest) -> bool:
+    if request.user.is_authenticated or "messages" in request.COOKIES:
+        return False
+    return "_messages" not in request.session
+
+
+def page(name: str) -> Callable[[Callable[P, HttpResponseBase]], Callable[P, HttpResponseBase]]:
+    """Keep the page a view renders (status 200, HTML) for anonymous visitors."""
+
+    def decorate(view: Callable[P, HttpResponseBase]) -> Callable[P, HttpResponseBase]:
+        @wraps(view)
+        def serve(*args: P.args, **kwargs: P.kwargs) -> HttpResponseBase:
+            request = args[0]
+            assert isinstance(request, HttpRequest)
+            if not _anonymous_without_messages(request):
+                return view(*args, **kwargs)
+            # With a session the language form carries a token, without one it does not (see
+            # registry.web.views.public.change_language): two pages.
+            key = state_key(request, name, not request.session.is_empty())
+            found: tuple[bytes, str] | None = _kept().get(key)
+            if found is None:
+                response = view(*args, **kwargs)
+                if response.status_code != 200 or not isinstance(response, HttpResponse):
+                    return response
+                found = (TOKEN.sub(rb"\1" + TOKEN_PLACE + rb"\2", response.content), response["Content-Type"])
+                _kept().set(key, found, timeout=MINUTE)
+                return response
+            content, content_type = found
+            if TOKEN_PLACE in content:
+                content = content.replace(TOKEN_PLACE, get_token(request).encode())
+            return HttpResponse(content, content_type=content_type)
+
+        return serve
+
+    return decorate
+
+
+def answer(request: HttpRequest, name: str, compute: Callable[[], R]) -> R:
+    """What a public API operation returns, kept (before the API validates and renders it, so every
+    answer is still checked against its schema); ``with_etag`` names it to the client."""
+    key = state_key(request, name)
+    request.public_etag = f'"{key[7:39]}"'  # type: ignore[attr-defined]
+    found: R | None = _kept().get(key)
+    if found is None:
+        found = compute()
+        _kept().set(key, found, timeout=MINUTE)
+    return found
+
+
+def with_etag(view: Callable[P, HttpResponse]) -> Callable[P, HttpResponse]:
+    """The ETag of a kept API answer on its response; ``304 Not Modified`` for a client that sends it."""
+
+    @wraps(view)
+    def serve(*args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+        request = args[0]
+        assert isinstance(request, HttpRequest)
+        response = view(*args, **kwargs)
+        etag: str | None = getattr(request, "public_etag", None)
+        if etag is None or response.status_code != 200:
+            return response
+        if etag in [tag.strip() for tag in request.headers.get("If-None-Match", "").split(",")]:
+            not_modified = HttpResponse(status=304)
+            not_modified["ETag"] = etag
+            return not_modified
+        response["ETag"] = etag
+        return response
+
+    return serve
+
+
+def _next_generation() -> None:
+    global _current
+    _current = next(_generation)
+
+
+def _changed(sender: type[Model], instance: Model, **kwargs: Any) -> None:
+    fields = kwargs.get("update_fields")
+    if sender is Registry and fields is not None and frozenset(fields) <= LEDGER_FIELDS:
+        return
+    # At once, for what this process reads next (in this transaction too), and again after the
+    # commit: a page another thread made meanwhile from the rows as they were is not kept.
+    _next_generation()
+    transaction.on_commit(_next_generation, using=kwargs.get("using"))
+
+
+def watch(models: list[type[Model]]) -> None:
+    """Forget this process's kept answers whenever a row of ``models`` is saved or deleted."""
+    for model in models:
+        post_save.connect(_changed, sender=model, dispatch_uid=f"public-{model._meta.label}-save")
+        post_delete.connect(_changed, sender=model, dispatch_uid=f"public-{model._meta.label}-delete")
