@@ -266,7 +266,7 @@ class _Forward(BaseHTTPRequestHandler):
                 status, answer = again
             if kind == "transfer_proposal" and status == 200 and action == "forward":
                 proxy.last_proposal = (body, (status, answer))
-            self._release_held(kind, transfer)
+            self._release_held(kind, transfer, status)
             if action == "lose_answer":  # the receiver acted; its answer never reaches the sender
                 proxy.events.append(event)
                 self.close_connection = True
@@ -282,11 +282,14 @@ class _Forward(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(answer)
 
-    def _release_held(self, kind: str, transfer: object) -> None:
+    def _release_held(self, kind: str, transfer: object, status: int) -> None:
         proxy = self.server
         with proxy.lock:
             held, proxy.after_next = proxy.after_next, []
-            delayed = [r for r in proxy.rules if r.action == "delay" and r.transfer == transfer and kind == "status"]
+            # The late proposal arrives only once the receiver has really answered the sender's question
+            # (a 503 or 429 under load decided nothing there, so the proposal would rightly be accepted).
+            asked = kind == "status" and status == 200
+            delayed = [r for r in proxy.rules if r.action == "delay" and r.transfer == transfer and asked]
             for rule in delayed:
                 proxy.rules.remove(rule)
         for body in held:
