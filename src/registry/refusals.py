@@ -99,7 +99,35 @@ def _readable(check: Check, params: dict[str, Any]) -> dict[str, str]:
         shown.setdefault(name, "")
     if check in (Check.OUTSIDE_OPERATING_HOURS, Check.MAINTENANCE_WINDOW):
         shown.update(_opening(check, params))
+    if check == Check.PEER_TRANSFER_REFUSED and "checks" in params:
+        shown["detail"] = peer_checks_message(params["checks"])
     return shown
+
+
+def peer_checks_message(checks: Any) -> str:
+    """A peer registry's refusal codes with their values (``transfers.peer_refusal``), worded from
+    this registry's own catalogue in the active language; a code this registry does not know, or
+    values that do not fit its wording, say so (the peer's own words follow in the message)."""
+    import json
+
+    try:
+        items = json.loads(checks) if isinstance(checks, str) else checks
+    except ValueError:
+        items = []
+    texts = []
+    for item in items if isinstance(items, list) else []:
+        code = item.get("code") if isinstance(item, dict) else None
+        check = next((c for c in Check if c.code == code), None)
+        values = item.get("params") if isinstance(item, dict) else None
+        try:
+            if check is None or not isinstance(values, dict):
+                raise KeyError(code)
+            texts.append(refusal_message(CheckFailed(check, (), **values)))
+        except (KeyError, ValueError, TypeError):
+            texts.append(
+                gettext("[%(code)s] a check this registry does not know; the peer's own words say what it means.") % {"code": code}
+            )
+    return " ".join(texts) or gettext("The peer gave no check code.")
 
 
 def _value(name: str, value: Any, params: dict[str, Any]) -> str:

@@ -281,7 +281,11 @@ def test_an_approved_transfer_to_a_peer_reserves_and_proposes_then_completes_whe
     tx.refresh_from_db()
     assert tx.status == TransactionStatus.COMPLETED
     assert list(UnitBlock.objects.filter(account=itmos.seller).values_list("start", "end")) == [(31, 100)]
-    assert JournalEntry.objects.get(transaction=tx).kind == "transaction"
+    # Reserved when proposed, then sent: both journaled, in that order.
+    assert list(JournalEntry.objects.filter(transaction=tx).order_by("sequence").values_list("kind", flat=True)) == [
+        "peer_transfer_reserved",
+        "transaction",
+    ]
     first = FirstTransfer.objects.get()  # recorded once, here, by the first transferring Party
     assert (first.acquiring_party.alpha3, first.start, first.end) == ("THA", 1, 30)
     assert verify().ok, verify().problems

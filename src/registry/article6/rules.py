@@ -180,6 +180,21 @@ def check_international_transfer(moving: Sequence[UnitBlock]) -> None:
         raise fail(Check.NOT_AUTHORIZED_FOR_TRANSFER, unauthorized)
 
 
+def first_transfer_abroad_due(blocks: Sequence[UnitBlock]) -> list[UnitBlock]:
+    """The blocks of another Party's ITMOs not yet first transferred whose authorisation (as
+    journaled here) puts their first transfer at their use or cancellation: that Party's registry
+    records it (2/CMA.3 annex para 2(b)), told by a notice from here."""
+    proven = _proven(blocks)
+    return [
+        b
+        for b in blocks
+        if b.authorization_id in proven
+        and not b.first_transferred
+        and proven[b.authorization_id].authorizing_party is not None
+        and proven[b.authorization_id].first_transfer_definition == FirstTransferDefinition.USE_OR_CANCELLATION
+    ]
+
+
 def first_transfer_due(blocks: Sequence[UnitBlock], moment: FirstTransferDefinition) -> list[UnitBlock]:
     """The blocks not yet first transferred whose first transfer happens at ``moment``, by their
     authorisation as journaled.

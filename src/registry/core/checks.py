@@ -61,7 +61,7 @@ class Check(Enum):
         1516,
         "Authorisation {authorization} is recorded in this installation as another Party's than the transferred units name.",
     )
-    PEER_TRANSFER_REFUSED = (1515, "The peer registry refused the transfer with check {code}: {detail}")
+    PEER_TRANSFER_REFUSED = (1515, "Peer registry {registry} refused the transfer with check {code}: {detail} In its own words: {words}")
     # 1530-1549 reconciliation with a peer registry (docs/interoperability.md section 6): the answer,
     # then every discrepancy between what the two journals and holdings say
     RECONCILIATION_QUERY_MALFORMED = (1530, "The holdings query is malformed: {detail}")
@@ -264,6 +264,20 @@ class Check(Enum):
     )
     IMPORT_REGISTRY_TWICE = (7633, "Two files bring the history of registry {registry}; give each registry's file once.")
     IMPORT_RESULT_DIFFERS = (7634, "The registry records this {record} otherwise than the file: {detail}")
+    # A first transfer at use or cancellation in a peer registry (docs/interoperability.md §5a)
+    PEER_NOTICE_PEER_UNKNOWN = (
+        1517,
+        "Units {ranges} are first transferred by this use, and registry {registry} of the authorising Party records it;"
+        " it is not a registered peer, so it cannot be told: register it (registry peer add) first.",
+    )
+    PEER_NOTICE_UNITS_NOT_SENT = (
+        1518,
+        "Units {ranges} did not leave registry {registry} for a peer registry: their first transfer is not its to record.",
+    )
+    PEER_NOTICE_NOT_AT_USE = (
+        1519,
+        "Authorisation {authorization} of registry {registry} does not define the first transfer at use or cancellation ({definition}).",
+    )
 
     def __init__(self, code: int, message: str) -> None:
         self.code = code

@@ -288,8 +288,27 @@ class UnitsAuthorized:
 
 
 @dataclass(frozen=True, slots=True)
+class UsedUnits:
+    """Units of this registry used or cancelled in a peer registry, with the attributes they left with."""
+
+    originating_registry: str
+    start: int
+    end: int
+    unit_type: str
+    project: str
+    vintage: int
+    approach: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class FirstTransferred:
-    """The first transfer of ``ranges`` and, since they are journaled, the Party's ``adjustments``."""
+    """The first transfer of ``ranges`` and, since they are journaled, the Party's ``adjustments``.
+
+    ``used_in``: first transferred at their use or cancellation in that peer registry (its
+    transaction ``trigger``), after they had left this one; ``ranges`` then name the account that
+    used them there, ``units`` their attributes, and the ledger here is not touched. Both are left
+    out of the body otherwise, so earlier hashes stay.
+    """
 
     transaction: int
     trigger: int
@@ -300,11 +319,47 @@ class FirstTransferred:
     acquiring_party: str | None
     ranges: tuple[HeldSpan, ...]
     adjustments: tuple[Adjustment, ...] | None = None
+    used_in: str | None = None
+    units: tuple[UsedUnits, ...] = ()
 
+
+# The state of a transfer to a peer registry's account while the peer decides ---------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PeerTransferReserved:
+    """Units of ``from_account`` reserved for ``transaction``, proposed to peer ``to_registry`` by the
+    signed message ``proposal`` (now in the outbox). They stay held here, and move for nothing
+    else, until the peer's answer ends the transfer: an ``ExternalTransfer`` of the same
+    ``transaction`` (accepted: they left) or a ``PeerTransferReleased`` (refused or void)."""
+
+    transaction: int
+    from_account: str
+    to_account: str
+    to_registry: str
+    proposal: str
+    ranges: tuple[Span, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PeerTransferReleased:
+    """The reservation of ``transaction`` released: the peer refused it with ``codes`` (``outcome``
+    ``refused``), or declared it void after a status question (``void``); the units are free here."""
+
+    transaction: int
+    to_registry: str
+    outcome: str  # "refused" or "void"
+    codes: tuple[int, ...]
+    ranges: tuple[Span, ...]
+
+
+PeerTransferState: TypeAlias = PeerTransferReserved | PeerTransferReleased
+PEER_TRANSFER_RESERVED = "peer_transfer_reserved"
+PEER_TRANSFER_RELEASED = "peer_transfer_released"
 
 Movement: TypeAlias = InternalTransfer | Correction | Retirement | Cancellation | ExternalTransfer
 TransactionEntry: TypeAlias = Issuance | Movement | Acquisition | UnitsAuthorized | FirstTransferred
-Entry: TypeAlias = TransactionEntry | AccountEvent | AuthorizationVersion
+Entry: TypeAlias = TransactionEntry | AccountEvent | AuthorizationVersion | PeerTransferState
 
 
 @dataclass(frozen=True, slots=True)
@@ -352,6 +407,10 @@ def entry_kind(entry: Entry) -> str:
             return "account_status_changed"
         case AuthorizationVersion():
             return "authorization_version"
+        case PeerTransferReserved():
+            return PEER_TRANSFER_RESERVED
+        case PeerTransferReleased():
+            return PEER_TRANSFER_RELEASED
         case _:
             return "transaction"
 
@@ -386,6 +445,23 @@ def _fields(entry: Entry) -> dict[str, Any]:
             return {"account": entry.account, "type": entry.type, "status": entry.status, "entity": entry.entity, "purpose": entry.purpose}
         case AuthorizationVersion():
             return _authorization_fields(entry)
+        case PeerTransferReserved():
+            return {
+                "transaction": entry.transaction,
+                "from": entry.from_account,
+                "to": entry.to_account,
+                "to_registry": entry.to_registry,
+                "proposal": entry.proposal,
+                "ranges": _spans(entry.ranges),
+            }
+        case PeerTransferReleased():
+            return {
+                "transaction": entry.transaction,
+                "to_registry": entry.to_registry,
+                "outcome": entry.outcome,
+                "codes": list(entry.codes),
+                "ranges": _spans(entry.ranges),
+            }
         case Issuance():
             actor = "by" if entry.legacy else "proposed_by"
             return _typed(entry) | {actor: entry.proposed_by, "to": entry.to_account, "blocks": [_block(b) for b in entry.blocks]}
@@ -417,6 +493,11 @@ def _fields(entry: Entry) -> dict[str, Any]:
             }
             if entry.adjustments is not None:
                 body["adjustments"] = [_adjustment(a) for a in entry.adjustments]
+            if entry.used_in is not None:
+                body["used_in"] = entry.used_in
+                body["units"] = [
+                    [u.originating_registry, u.start, u.end, u.unit_type, u.project, u.vintage, u.approach] for u in entry.units
+                ]
             return body
         case _:
             return _movement_fields(entry)
@@ -432,7 +513,7 @@ def _movement_fields(entry: Movement) -> dict[str, Any]:
         "approved_by": entry.approved_by,
         "from": entry.from_account,
         "to": entry.to_account,
-        "ranges": [[r.originating_registry, r.start, r.end] for r in entry.ranges],
+        "ranges": _spans(entry.ranges),
     }
     match entry:
         case Cancellation(legacy=True):
@@ -462,6 +543,10 @@ def _movement_fields(entry: Movement) -> dict[str, Any]:
             if value := getattr(entry, name):
                 body[name] = value
     return body
+
+
+def _spans(ranges: tuple[Span, ...]) -> list[list[Any]]:
+    return [[r.originating_registry, r.start, r.end] for r in ranges]
 
 
 def _block(block: JournalBlock) -> dict[str, Any]:
@@ -569,6 +654,15 @@ def _parse_entry(kind: str, r: _Reader) -> Entry:
         return cls(r.text("account"), r.text("type"), r.text("status"), r.number_or_null("entity"), r.text("purpose"))
     if kind == "authorization_version":
         return _parse_authorization(r)
+    if kind == PEER_TRANSFER_RESERVED:
+        return PeerTransferReserved(
+            r.number("transaction"), r.text("from"), r.text("to"), r.text("to_registry"), r.text("proposal"), _spans_of(r)
+        )
+    if kind == PEER_TRANSFER_RELEASED:
+        codes = r.items("codes")
+        if not all(isinstance(c, int) and not isinstance(c, bool) for c in codes):
+            raise MalformedEntry("codes are check codes")
+        return PeerTransferReleased(r.number("transaction"), r.text("to_registry"), r.text("outcome"), tuple(codes), _spans_of(r))
     if kind != "transaction":
         raise MalformedEntry(f"unknown entry kind {kind!r}")
     kind = r.text("type")
@@ -595,6 +689,8 @@ def _parse_entry(kind: str, r: _Reader) -> Entry:
             r.text_or_null("acquiring_party"),
             _held_spans(r),
             _adjustments(r),
+            r.optional_text("used_in") or None,
+            _used_units(r),
         )
     if kind in MOVEMENT_TYPES:
         return _parse_movement(kind, transaction, r)
@@ -608,7 +704,7 @@ def _parse_movement(kind: str, transaction: int, r: _Reader) -> Movement:
         "approved_by": r.text_or_null("approved_by"),
         "from_account": r.text("from"),
         "to_account": r.text("to"),
-        "ranges": tuple(Span(*_row(row, (str, int, int))) for row in r.items("ranges")),
+        "ranges": _spans_of(r),
         "reason": r.optional_text("reason"),
         "using_entity": r.optional_number("using_entity"),
     }
@@ -723,6 +819,22 @@ def _blocks(r: _Reader, key: str) -> tuple[JournalBlock, ...]:
         )
         b.finish()
     return tuple(blocks)
+
+
+def _used_units(r: _Reader) -> tuple[UsedUnits, ...]:
+    if "units" not in r.body:
+        return ()
+    found = []
+    for row in r.items("units"):
+        if not isinstance(row, list) or len(row) != 7 or not (row[6] is None or isinstance(row[6], str)):
+            raise MalformedEntry(f"used units are [registry, start, end, unit type, project, vintage, approach], not {row!r}")
+        registry, start, end, unit_type, project, vintage = _row(row[:6], (str, int, int, str, str, int))
+        found.append(UsedUnits(registry, start, end, unit_type, project, vintage, row[6]))
+    return tuple(found)
+
+
+def _spans_of(r: _Reader) -> tuple[Span, ...]:
+    return tuple(Span(*_row(row, (str, int, int))) for row in r.items("ranges"))
 
 
 def _held_spans(r: _Reader) -> tuple[HeldSpan, ...]:

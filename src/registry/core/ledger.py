@@ -115,6 +115,12 @@ class Ledger(Generic[A]):
             self._put(piece.with_attributes(change(piece.attributes)))
         return taken
 
+    def check_held(self, originating_registry: str, wanted: SerialRange, holder: str) -> None:
+        """``LedgerConflict`` unless every serial of ``wanted`` is held by ``holder`` (nothing changes)."""
+        for block in self._covering(originating_registry, wanted):
+            if block.holder != holder:
+                raise LedgerConflict(f"{originating_registry} serials {wanted} are held by {block.holder}, not {holder}")
+
     def blocks(self) -> Iterator[Block[A]]:
         """Every block, sorted by originating registry and first serial."""
         return self._store.blocks()

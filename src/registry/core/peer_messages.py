@@ -204,7 +204,8 @@ PING = "ping"
 TRANSFER_PROPOSAL = "transfer_proposal"
 STATUS = "status"
 HOLDINGS_QUERY = "holdings_query"
-KINDS = (PING, TRANSFER_PROPOSAL, STATUS, HOLDINGS_QUERY)
+FIRST_TRANSFER_NOTICE = "first_transfer_notice"
+KINDS = (PING, TRANSFER_PROPOSAL, STATUS, HOLDINGS_QUERY, FIRST_TRANSFER_NOTICE)
 PROTOCOL_VERSION = 1
 ACCOUNT_NUMBER = re.compile(r"^([A-Z]{3}[0-9]{2})-[0-9]{1,12}$")
 ALPHA3 = re.compile(r"^[A-Z]{3}$")
@@ -423,6 +424,119 @@ def _authorizations(raw: object) -> tuple[ProposedAuthorization, ...]:
     return tuple(found)
 
 
+@dataclass(frozen=True, slots=True)
+class NoticedBlock:
+    """Units of the receiver's registry used or cancelled at the sender, as the sender holds them."""
+
+    originating_registry: str
+    start: int
+    end: int
+    unit_type: str
+    project: str
+    vintage: int
+    cooperative_approach: str | None
+    authorization: str
+    identifier: str
+
+    def as_payload(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in NOTICED_BLOCK_FIELDS}
+
+
+NOTICED_BLOCK_FIELDS = (
+    "originating_registry",
+    "start",
+    "end",
+    "unit_type",
+    "project",
+    "vintage",
+    "cooperative_approach",
+    "authorization",
+    "identifier",
+)
+NOTICE_FIELDS = frozenset({"notice", "used_at", "use", "using_account", "using_party", "oimp_purpose", "blocks"})
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """A ``first_transfer_notice``: the sender's transaction ``notice`` (a ``use``, so far
+    ``cancellation`` for OIMP) used ``blocks`` authorised by the receiver's Party at ``used_at``,
+    from ``using_account``, by ``using_party``, for ``oimp_purpose``."""
+
+    notice: int
+    used_at: dt.datetime
+    use: str
+    using_account: str
+    using_party: str
+    oimp_purpose: str
+    blocks: tuple[NoticedBlock, ...]
+
+    def as_payload(self) -> dict[str, Any]:
+        return {
+            "notice": self.notice,
+            "used_at": self.used_at.isoformat(),
+            "use": self.use,
+            "using_account": self.using_account,
+            "using_party": self.using_party,
+            "oimp_purpose": self.oimp_purpose,
+            "blocks": [b.as_payload() for b in self.blocks],
+        }
+
+
+def parse_notice(payload: Mapping[str, Any], sender: str) -> Notice:
+    """The notice ``payload`` describes, every field checked (``PayloadInvalid`` says which is wrong)."""
+    if set(payload) != NOTICE_FIELDS:
+        raise PayloadInvalid(f"a first-transfer notice has exactly the fields {sorted(NOTICE_FIELDS)}")
+    account = payload["using_account"]
+    found = ACCOUNT_NUMBER.match(account) if isinstance(account, str) else None
+    if found is None or found.group(1) != sender:
+        raise PayloadInvalid(f"using_account must be an account number of {sender}")
+    try:
+        used_at = dt.datetime.fromisoformat(_text(payload["used_at"], "used_at", limit=40))
+    except ValueError:
+        raise PayloadInvalid("used_at must be a time in ISO 8601 with its offset") from None
+    if used_at.tzinfo is None:
+        raise PayloadInvalid("used_at must be a time in ISO 8601 with its offset")
+    if payload["use"] != "cancellation":
+        raise PayloadInvalid('use must be "cancellation"')
+    raw = payload["blocks"]
+    if not isinstance(raw, list) or not raw or len(raw) > 1000:
+        raise PayloadInvalid("blocks must be a list of 1 to 1000 blocks")
+    blocks = []
+    for index, item in enumerate(raw):
+        where = f"blocks[{index}]"
+        if not isinstance(item, dict) or set(item) != set(NOTICED_BLOCK_FIELDS):
+            raise PayloadInvalid(f"{where} must have exactly the fields {list(NOTICED_BLOCK_FIELDS)}")
+        start, end = _int(item["start"], f"{where}.start"), _int(item["end"], f"{where}.end")
+        if end < start:
+            raise PayloadInvalid(f"{where}: end must not be before start")
+        blocks.append(
+            NoticedBlock(
+                originating_registry=_text(item["originating_registry"], f"{where}.originating_registry", REGISTRY_ID),
+                start=start,
+                end=end,
+                unit_type=_text(item["unit_type"], f"{where}.unit_type", CODE),
+                project=_text(item["project"], f"{where}.project", CODE),
+                vintage=_int(item["vintage"], f"{where}.vintage", 1900),
+                cooperative_approach=_text(item["cooperative_approach"], f"{where}.cooperative_approach", CODE, optional=True),
+                authorization=_text(item["authorization"], f"{where}.authorization", CODE),
+                identifier=_text(item["identifier"], f"{where}.identifier", limit=120),
+            )
+        )
+    ordered = sorted(blocks, key=lambda b: (b.originating_registry, b.start))
+    for before, after in itertools.pairwise(ordered):
+        if before.originating_registry == after.originating_registry and after.start <= before.end:
+            raise PayloadInvalid(f"blocks {before.identifier} and {after.identifier} overlap")
+    return Notice(
+        notice=_int(payload["notice"], "notice"),
+        used_at=used_at,
+        use="cancellation",
+        using_account=account,
+        using_party=_text(payload["using_party"], "using_party", ALPHA3),
+        oimp_purpose=payload["oimp_purpose"] if isinstance(payload["oimp_purpose"], str) else _text(None, "oimp_purpose"),
+        blocks=tuple(blocks),
+    )
+
+
 def parse_status_query(payload: Mapping[str, Any]) -> int:
     """The transfer a ``status`` message asks about."""
     if set(payload) != {"transfer"}:
@@ -435,6 +549,8 @@ def parse_status_query(payload: Mapping[str, Any]) -> int:
 ACCEPTED = "accepted"
 REFUSED = "refused"
 ACK_FIELDS = frozenset({"answers", "outcome", "codes", "detail", "result"})
+#: Written with a refusal only: one object per code, the values its message is worded with.
+ACK_PARAMETERS = "parameters"
 
 
 @dataclass(frozen=True, slots=True)
@@ -447,15 +563,21 @@ class Answer:
     codes: tuple[int, ...] = ()
     detail: str = ""
     result: Mapping[str, Any] | None = None
+    #: one object per code: the values the receiver's message for it was worded with, so the
+    #: asker words the refusal in its own readers' languages (left out of an acceptance)
+    parameters: tuple[Mapping[str, Any], ...] = ()
 
     def as_payload(self) -> dict[str, Any]:
-        return {
+        payload = {
             "answers": self.answers,
             "outcome": self.outcome,
             "codes": list(self.codes),
             "detail": self.detail,
             "result": dict(self.result or {}),
         }
+        if self.parameters:
+            payload[ACK_PARAMETERS] = [dict(p) for p in self.parameters]
+        return payload
 
 
 def accepted(answers: str, result: Mapping[str, Any] | None = None) -> Answer:
@@ -463,7 +585,36 @@ def accepted(answers: str, result: Mapping[str, Any] | None = None) -> Answer:
 
 
 def refused(answers: str, failure: CheckFailed) -> Answer:
-    return Answer(answers, REFUSED, (failure.code,), failure.message, {})
+    return Answer(answers, REFUSED, (failure.code,), failure.message, {}, (wire_parameters(failure.params),))
+
+
+def wire_parameters(params: Mapping[str, Any]) -> dict[str, Any]:
+    """A check's values as JSON carries them: texts, numbers, truth values and null as they are,
+    a time in ISO 8601, a list of texts as it is, anything else as its text."""
+    wired: dict[str, Any] = {}
+    for name, value in params.items():
+        if value is None or isinstance(value, str | int | float | bool):
+            wired[name] = value
+        elif isinstance(value, dt.datetime):
+            wired[name] = value.isoformat()
+        elif isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
+            wired[name] = list(value)
+        else:
+            wired[name] = str(value)
+    return wired
+
+
+def parse_parameters(raw: object, codes: tuple[int, ...]) -> tuple[dict[str, Any], ...]:
+    """The ``parameters`` of a refusal (one object per code, or none); ``PayloadInvalid`` otherwise."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or len(raw) != len(codes) or not all(isinstance(p, dict) for p in raw):
+        raise PayloadInvalid("parameters must be a list of one object per code")
+    for item in raw:
+        for name, value in item.items():
+            if not isinstance(name, str) or not (value is None or isinstance(value, str | int | float | bool | list)):
+                raise PayloadInvalid("a parameter is a text, a number, true or false, null or a list")
+    return tuple(raw)
 
 
 def parse_answer(envelope: Envelope, question: Envelope) -> Answer:
@@ -473,8 +624,8 @@ def parse_answer(envelope: Envelope, question: Envelope) -> Answer:
     if (envelope.sender, envelope.receiver) != (question.receiver, question.sender):
         raise PayloadInvalid("the answer does not come from the registry asked, to the one asking")
     payload = envelope.payload
-    if set(payload) != ACK_FIELDS:
-        raise PayloadInvalid(f"an ack has exactly the fields {sorted(ACK_FIELDS)}")
+    if not ACK_FIELDS <= set(payload) <= ACK_FIELDS | {ACK_PARAMETERS}:
+        raise PayloadInvalid(f"an ack has exactly the fields {sorted(ACK_FIELDS)}, and a refusal may have {ACK_PARAMETERS!r}")
     if payload["answers"] != question.message_id:
         raise PayloadInvalid(f"the answer is to message {payload['answers']}, not {question.message_id}")
     if payload["outcome"] not in (ACCEPTED, REFUSED):
@@ -486,7 +637,8 @@ def parse_answer(envelope: Envelope, question: Envelope) -> Answer:
         raise PayloadInvalid("a refusal names its check codes")
     if not isinstance(payload["detail"], str) or not isinstance(payload["result"], dict):
         raise PayloadInvalid("detail must be a text and result an object")
-    return Answer(payload["answers"], payload["outcome"], tuple(codes), payload["detail"], payload["result"])
+    parameters = parse_parameters(payload.get(ACK_PARAMETERS), tuple(codes))
+    return Answer(payload["answers"], payload["outcome"], tuple(codes), payload["detail"], payload["result"], parameters)
 
 
 # The sender's timing ------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from typing import IO, Any
 
 from django.db.models import Q
 
-from registry.core.entries import parse_body
+from registry.core.entries import PEER_TRANSFER_RELEASED, PEER_TRANSFER_RESERVED, parse_body
 from registry.interchange.records import dated_record
 from registry.interchange.schemas import FORMAT, VERSION
 from registry.journal.models import JournalEntry
@@ -95,7 +95,11 @@ def reference_records(registry: Registry) -> Iterator[dict[str, Any]]:
 def history_records(registry: Registry) -> Iterator[dict[str, Any]]:
     """Every record of the registry's history: reference data, then its journal in order."""
     yield from reference_records(registry)
-    bodies = JournalEntry.objects.filter(registry=registry).order_by("sequence").values_list("body", flat=True)
+    # The reservation and release of a transfer to a peer are the peer protocol's state, not history
+    # an import can carry (its outbox, signatures and the peer's answers stay here): the transfer is
+    # in the history when the peer accepts it, as its external transfer (docs/interchange.md).
+    journal = JournalEntry.objects.filter(registry=registry).exclude(kind__in=[PEER_TRANSFER_RESERVED, PEER_TRANSFER_RELEASED])
+    bodies = journal.order_by("sequence").values_list("body", flat=True)
     for body in bodies.iterator(chunk_size=CHUNK):
         yield dated_record(parse_body(body))
 

@@ -16,10 +16,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from registry.core import entries as e
-from registry.core.ledger import Ledger
+from registry.core.ledger import Ledger, LedgerConflict
 from registry.core.serials import Block, SerialRange
 from registry.journal.scratch import ScratchStore
 from registry.parties.models import Project
@@ -95,10 +95,22 @@ class Replay:
     #: retirements and cancellations by transaction: their purpose, kind, using Party and entity
     uses: dict[int, e.Retirement | e.Cancellation] = field(default_factory=dict)
     hosts: Hosts | None = None
+    #: transfers to peer registries proposed and not yet answered: their units are reserved
+    reservations: dict[int, e.PeerTransferReserved] = field(default_factory=dict)
+    #: transfers to peer registries whose reservation the peer's refusal (or void) released
+    released: dict[int, e.PeerTransferReleased] = field(default_factory=dict)
 
     def apply(self, recorded: e.Recorded) -> Applied:
         entry = recorded.entry
+        if self.reservations and not isinstance(entry, e.PeerTransferState):
+            self._check_not_reserved(entry)
         match entry:
+            case e.PeerTransferReserved():
+                self._reserve(entry)
+                return Applied(recorded, [])
+            case e.PeerTransferReleased():
+                self._release(entry)
+                return Applied(recorded, [])
             case e.AccountOpened() | e.AccountStatusChanged():
                 self.accounts[entry.account] = (entry.type, entry.status)
                 return Applied(recorded, [])
@@ -113,6 +125,11 @@ class Replay:
                     self.ledger.add(piece)
                 return Applied(recorded, pieces)
             case e.ExternalTransfer():
+                reserved = self.reservations.pop(entry.transaction, None)
+                if reserved is not None and not _same_spans(reserved.ranges, entry.ranges):
+                    raise LedgerConflict(
+                        f"transaction {entry.transaction} sends {_spans(entry.ranges)}, it reserved {_spans(reserved.ranges)}"
+                    )
                 return Applied(recorded, self._each(entry.ranges, lambda o, r: self.ledger.remove(o, r, entry.from_account)))
             case e.UnitsAuthorized():
                 authorized = entry.authorization
@@ -122,6 +139,21 @@ class Replay:
                         entry.ranges, lambda o, r, h: self.ledger.restate(o, r, h, lambda a: a._replace(authorization=authorized))
                     ),
                 )
+            case e.FirstTransferred(used_in=str() as used_in):
+                # Used in a peer registry after they left: they are not in this ledger any more.
+                pieces = [
+                    Block(
+                        u.originating_registry,
+                        SerialRange(u.start, u.end),
+                        used_in,
+                        Attributes(
+                            u.unit_type, u.project, u.vintage, u.approach, entry.first_transferring_party, 0, entry.authorization, True
+                        ),
+                    )
+                    for u in entry.units
+                ]
+                self._first_transferred(recorded.took_effect, entry, pieces)
+                return Applied(recorded, pieces)
             case e.FirstTransferred():
                 pieces = self._each_held(
                     entry.ranges, lambda o, r, h: self.ledger.restate(o, r, h, lambda a: a._replace(first_transferred=True))
@@ -136,6 +168,42 @@ class Replay:
                 if isinstance(entry, e.Retirement) and entry.towards_ndc:
                     self._used(recorded.took_effect, entry, pieces)
                 return Applied(recorded, pieces)
+
+    def _reserve(self, entry: e.PeerTransferReserved) -> None:
+        """The units must be held by the sending account and reserved for nothing else."""
+        if entry.transaction in self.reservations or entry.transaction in self.released:
+            raise LedgerConflict(f"transaction {entry.transaction} reserves units a second time")
+        for span in entry.ranges:
+            self.ledger.check_held(span.originating_registry, SerialRange(span.start, span.end), entry.from_account)
+        self._check_not_reserved(entry)
+        self.reservations[entry.transaction] = entry
+
+    def _release(self, entry: e.PeerTransferReleased) -> None:
+        reserved = self.reservations.pop(entry.transaction, None)
+        if reserved is None:
+            raise LedgerConflict(f"transaction {entry.transaction} releases units it never reserved")
+        if not _same_spans(reserved.ranges, entry.ranges):
+            raise LedgerConflict(f"transaction {entry.transaction} releases {_spans(entry.ranges)}, it reserved {_spans(reserved.ranges)}")
+        self.released[entry.transaction] = entry
+
+    def _check_not_reserved(self, entry: e.Entry) -> None:
+        """Reserved units move only by the transfer they are reserved for (or are restated in place)."""
+        match entry:
+            case e.InternalTransfer() | e.Correction() | e.Retirement() | e.Cancellation() | e.ExternalTransfer():
+                spans, own = entry.ranges, entry.transaction
+            case e.PeerTransferReserved():
+                spans, own = entry.ranges, entry.transaction
+            case _:
+                return
+        for other in self.reservations.values():
+            if other.transaction == own:
+                continue
+            for span in spans:
+                for held in other.ranges:
+                    if span.originating_registry == held.originating_registry and span.start <= held.end and held.start <= span.end:
+                        raise LedgerConflict(
+                            f"{span.originating_registry} serials {span.start}-{span.end} are reserved for transaction {other.transaction}"
+                        )
 
     def _first_transferred(self, at: datetime, entry: e.FirstTransferred, pieces: list[Block[Attributes]]) -> None:
         for piece in pieces:
@@ -188,6 +256,25 @@ class Replay:
     def current_authorizations(self) -> dict[str, e.AuthorizationVersion]:
         """The version in force of each authorisation (the last one recorded)."""
         return {identifier: versions[-1] for identifier, versions in self.authorizations.items()}
+
+
+def _same_spans(a: tuple[e.Span, ...], b: tuple[e.Span, ...]) -> bool:
+    """Whether ``a`` and ``b`` name the same serials, however cut."""
+
+    def merged(spans: tuple[e.Span, ...]) -> list[list[Any]]:
+        out: list[list[Any]] = []
+        for s in sorted(spans, key=lambda s: (s.originating_registry, s.start)):
+            if out and out[-1][0] == s.originating_registry and out[-1][2] + 1 == s.start:
+                out[-1][2] = s.end
+            else:
+                out.append([s.originating_registry, s.start, s.end])
+        return out
+
+    return merged(a) == merged(b)
+
+
+def _spans(ranges: tuple[e.Span, ...]) -> str:
+    return ", ".join(f"{s.originating_registry} {s.start}-{s.end}" for s in ranges)
 
 
 def _summed(pieces: list[Block[Attributes]], party: str, kind: str, year: int | None) -> tuple[e.Adjustment, ...]:

@@ -10,7 +10,9 @@ class PeersConfig(AppConfig):
     def ready(self) -> None:
         # The outbox answers the movement engine's ``peer_transfer_due`` (registry.transactions.handoff).
         from registry.notifications.messages import show_parameter
-        from registry.peers import transfers  # noqa: F401
+
+        # The notices answer ``first_transfer_abroad_due`` (a use of another Party's ITMOs).
+        from registry.peers import notices, transfers  # noqa: F401
         from registry.peers.reconcile import render_discrepancies
 
         show_parameter("discrepancies", render_discrepancies)

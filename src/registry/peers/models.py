@@ -123,6 +123,8 @@ class InboundTransfer(models.Model):
     state = models.CharField(max_length=10, choices=InboundState.choices)
     codes = models.CharField(max_length=200, blank=True)
     detail = models.TextField(blank=True)
+    #: the values of each code's message (``codes`` order), answered with the refusal so the sender words it itself
+    parameters = models.JSONField(default=list, blank=True)
     acquisition = models.OneToOneField(
         "transactions.Transaction", on_delete=models.PROTECT, null=True, blank=True, related_name="peer_inbound"
     )
@@ -136,6 +138,58 @@ class InboundTransfer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sender}-T{self.transfer}: {self.state}"
+
+
+class NoticeState(models.TextChoices):
+    PENDING = "pending", _("Waiting for the peer")
+    RECORDED = "recorded", _("Recorded by the peer")
+    REFUSED = "refused", _("Refused by the peer")
+
+
+class OutboundNotice(models.Model):
+    """A ``first_transfer_notice`` to the registry of the Party that authorised ITMOs used or
+    cancelled here (docs/interoperability.md §5a): created in the database transaction of the use,
+    sent by the worker until that registry answers. Each attempt is signed anew (a new message id,
+    the same payload): the receiver knows the notice by ``(sender, notice)`` and answers a copy as
+    it answered the first, so the window of an envelope never ends the retries."""
+
+    transaction = models.ForeignKey("transactions.Transaction", on_delete=models.PROTECT, related_name="peer_notices")
+    peer = models.ForeignKey(Peer, on_delete=models.PROTECT, related_name="notices")
+    state = models.CharField(max_length=10, choices=NoticeState.choices, default=NoticeState.PENDING)
+    payload = models.JSONField(help_text="the notice's payload, the same in every attempt")
+    created_at = models.DateTimeField()
+    next_attempt_at = models.DateTimeField()
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    answer = models.TextField(blank=True, help_text="the peer's signed answer that settled it")
+    settled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["transaction", "peer"], name="peer_notice_once_per_peer")]
+        indexes = [models.Index(fields=["state", "next_attempt_at"], name="peer_notice_due")]
+        verbose_name = _("first-transfer notice to a peer registry")
+        verbose_name_plural = _("first-transfer notices to peer registries")
+
+    def __str__(self) -> str:
+        return f"T{self.transaction_id} to {self.peer.registry_id}: {self.state}"
+
+
+class InboundNotice(models.Model):
+    """A peer's ``first_transfer_notice`` recorded here: the first transfers it made, so a copy of
+    the notice is answered with them again and never records them twice."""
+
+    sender = models.CharField(max_length=5)
+    notice = models.BigIntegerField(help_text="the sender's transaction number of the use or cancellation")
+    first_transfers = models.JSONField(default=list, help_text="the first_transfer transactions recorded for it")
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["sender", "notice"], name="peer_notice_recorded_once")]
+        verbose_name = _("first-transfer notice from a peer registry")
+        verbose_name_plural = _("first-transfer notices from peer registries")
+
+    def __str__(self) -> str:
+        return f"{self.sender}-T{self.notice}"
 
 
 class ReconciliationOutcome(models.TextChoices):

@@ -35,6 +35,7 @@ from registry.core.serials import SerialRange
 from registry.journal.services import append_entry, lock_registry
 from registry.parties.models import CooperativeApproach, CreditingProgramme, Party, Project, Registry, UnitType
 from registry.parties.services import party_of_iso_code
+from registry.peers import notices
 from registry.peers.keys import signing_key
 from registry.peers.models import InboundState, InboundTransfer, Peer, SeenMessage
 from registry.peers.services import mirror_account
@@ -130,6 +131,8 @@ def _dispatch(envelope: pm.Envelope, now: dt.datetime) -> pm.Answer:
                 return _status(envelope, now)
             if envelope.kind == pm.HOLDINGS_QUERY:
                 return _holdings_query(envelope)
+            if envelope.kind == pm.FIRST_TRANSFER_NOTICE:
+                return notices.answer_notice(envelope, now)
             raise CheckFailed(Check.PEER_MESSAGE_KIND_UNKNOWN, message=envelope.message_id, kind=envelope.kind, known=", ".join(pm.KINDS))
     except CheckFailed as failure:
         if envelope.kind == pm.TRANSFER_PROPOSAL and failure.check != Check.PEER_PAYLOAD_INVALID:
@@ -161,7 +164,13 @@ def _answer_decided(envelope: pm.Envelope, decided: InboundTransfer) -> pm.Answe
     if decided.state == InboundState.ACCEPTED:
         return pm.accepted(envelope.message_id, {"transfer": decided.transfer, "acquisition": decided.acquisition_id})
     codes = tuple(int(c) for c in decided.codes.split()) or (Check.PEER_TRANSFER_VOID.code,)
-    return pm.Answer(envelope.message_id, pm.REFUSED, codes, decided.detail, {})
+    return pm.Answer(envelope.message_id, pm.REFUSED, codes, decided.detail, {}, _parameters(decided, codes))
+
+
+def _parameters(decided: InboundTransfer, codes: tuple[int, ...]) -> tuple[dict[str, Any], ...]:
+    """The values of each refusal code, as kept (none for a decision kept before they were)."""
+    kept = [p for p in decided.parameters or [] if isinstance(p, dict)]
+    return tuple(kept) if len(kept) == len(codes) else ()
 
 
 def _decide_refused(envelope: pm.Envelope, failure: CheckFailed, now: dt.datetime) -> None:
@@ -176,6 +185,7 @@ def _decide_refused(envelope: pm.Envelope, failure: CheckFailed, now: dt.datetim
             "state": InboundState.REFUSED,
             "codes": str(failure.code),
             "detail": failure.message,
+            "parameters": [pm.wire_parameters(failure.params)],
             "message_id": envelope.message_id,
             "decided_at": now,
         },
@@ -368,16 +378,21 @@ def _status(envelope: pm.Envelope, now: dt.datetime) -> pm.Answer:
     transfer = pm.parse_status_query(envelope.payload)
     decided = _decided(envelope.sender, transfer)
     if decided is None:
+        void = CheckFailed(Check.PEER_TRANSFER_VOID, transfer=f"{envelope.sender}-T{transfer}")
         decided = InboundTransfer.objects.create(
             sender=envelope.sender,
             transfer=transfer,
             state=InboundState.VOID,
-            codes=str(Check.PEER_TRANSFER_VOID.code),
-            detail=CheckFailed(Check.PEER_TRANSFER_VOID, transfer=f"{envelope.sender}-T{transfer}").message,
+            codes=str(void.code),
+            detail=void.message,
+            parameters=[pm.wire_parameters(void.params)],
             message_id=envelope.message_id,
             decided_at=now,
         )
-    result: dict[str, Any] = {"transfer": transfer, "state": decided.state, "codes": [int(c) for c in decided.codes.split()]}
+    codes = tuple(int(c) for c in decided.codes.split())
+    result: dict[str, Any] = {"transfer": transfer, "state": decided.state, "codes": list(codes)}
+    if parameters := _parameters(decided, codes):
+        result["parameters"] = list(parameters)
     if decided.acquisition_id is not None:
         result["acquisition"] = decided.acquisition_id
     return pm.accepted(envelope.message_id, result)

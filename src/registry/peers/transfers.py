@@ -24,7 +24,7 @@ from registry.access.services import log_operation
 from registry.article6 import rules
 from registry.article6.models import Authorization, FirstTransferDefinition
 from registry.core import peer_messages as pm
-from registry.core.checks import Check, CheckFailed
+from registry.core.checks import Check, CheckFailed, check_by_code
 from registry.core.status import Status
 from registry.peers.keys import signing_key
 from registry.peers.models import OutboundState, OutboundTransfer, Peer
@@ -76,8 +76,9 @@ def proposed_authorization(authorization: Authorization) -> pm.ProposedAuthoriza
 
 
 @receiver(peer_transfer_due, dispatch_uid="registry.peers.enqueue_proposal")
-def enqueue_proposal(sender: object, transaction: Transaction, blocks: Sequence[UnitBlock], now: dt.datetime, **_: Any) -> bool:
-    """Sign the proposal of ``transaction`` and put it in the outbox (the caller's database transaction)."""
+def enqueue_proposal(sender: object, transaction: Transaction, blocks: Sequence[UnitBlock], now: dt.datetime, **_: Any) -> str:
+    """Sign the proposal of ``transaction`` and put it in the outbox (the caller's database
+    transaction); the proposal's message id."""
     assert transaction.from_account is not None and transaction.to_account is not None
     peer_id = engine.peer_registry_of(transaction.to_account)
     peer = Peer.objects.registered().filter(registry_id=peer_id).first()
@@ -107,7 +108,7 @@ def enqueue_proposal(sender: object, transaction: Transaction, blocks: Sequence[
         next_attempt_at=now,
         blocks=json.dumps([[b.originating_registry, b.start, b.end, b.issuance_id] for b in ordered]),
     )
-    return True
+    return envelope.message_id  # the movement engine journals the reservation with it
 
 
 def settle(outbound: OutboundTransfer, kind: str, answer: pm.Answer, answer_text: str, now: dt.datetime) -> str:
@@ -126,7 +127,9 @@ def settle(outbound: OutboundTransfer, kind: str, answer: pm.Answer, answer_text
             engine.complete_at_peer(tx, moving, now)
             locked.state = OutboundState.COMPLETED
         else:
-            engine.release_from_peer(tx, moving, *peer_refusal(locked.peer.registry_id, answer))
+            outcome = "void" if (answer.result or {}).get("state") == "void" else "refused"
+            codes, failure = peer_refusal(locked.peer.registry_id, answer)
+            engine.release_from_peer(tx, moving, outcome, codes, failure, now)
             locked.state = OutboundState.RELEASED
         locked.answer, locked.settled_at = answer_text, now
         locked.save(update_fields=["state", "answer", "settled_at"])
@@ -140,8 +143,34 @@ def settle(outbound: OutboundTransfer, kind: str, answer: pm.Answer, answer_text
     return decision
 
 
-def peer_refusal(peer: str, answer: pm.Answer) -> tuple[int, str]:
-    """The first code of the peer's refusal (or of the state it reports) and its words."""
-    codes = list(answer.codes) or list((answer.result or {}).get("codes") or [])
-    code = int(codes[0]) if codes else Check.PEER_TRANSFER_VOID.code
-    return code, f"{peer}: {answer.detail}" if answer.detail else peer
+def peer_refusal(peer: str, answer: pm.Answer) -> tuple[tuple[int, ...], CheckFailed]:
+    """The peer's refusal (or the refused or void state it reports) as this registry's 1515: the
+    peer's check codes with their parameters, worded from this registry's own catalogue
+    (``registry.refusals`` words them again in each reader's language), the peer's own words kept
+    beside them as ``words``."""
+    result = answer.result or {}
+    codes = tuple(int(c) for c in (answer.codes or result.get("codes") or ())) or (Check.PEER_TRANSFER_VOID.code,)
+    parameters = list(answer.parameters or result.get("parameters") or [])
+    parameters += [{}] * (len(codes) - len(parameters))
+    checks = [
+        {"code": code, "params": dict(params) if isinstance(params, dict) else {}} for code, params in zip(codes, parameters, strict=False)
+    ]
+    return codes, CheckFailed(
+        Check.PEER_TRANSFER_REFUSED,
+        registry=peer,
+        code=codes[0],
+        detail=peer_checks_text(checks),
+        words=(answer.detail or "-")[:1000],
+        checks=json.dumps(checks, ensure_ascii=False, sort_keys=True)[:4000],
+    )
+
+
+def peer_checks_text(checks: Sequence[dict[str, Any]]) -> str:
+    """The peer's checks in this registry's English wording (the record's ``check_message``)."""
+    texts = []
+    for item in checks:
+        try:
+            texts.append(check_by_code(int(item["code"])).format(**item["params"]))
+        except (KeyError, ValueError, IndexError, TypeError):
+            texts.append(f"check {item['code']} (not a check of this registry; see the peer's words)")
+    return " ".join(texts)

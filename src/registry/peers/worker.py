@@ -27,6 +27,7 @@ from registry.core import peer_messages as pm
 from registry.core.checks import Check, CheckFailed
 from registry.peers.keys import signing_key
 from registry.peers.models import OutboundState, OutboundTransfer, Peer, SeenMessage
+from registry.peers.notices import send_due_notices
 from registry.peers.protocol import hosted_registries
 from registry.peers.transfers import settle
 
@@ -45,6 +46,8 @@ class Round:
     completed: list[int] = field(default_factory=list)
     released: list[int] = field(default_factory=list)
     failed: int = 0
+    #: first-transfer notices answered (recorded or refused by the peer)
+    notices: list[int] = field(default_factory=list)
 
 
 class NoAnswer(Exception):
@@ -125,6 +128,10 @@ def run_once(now: dt.datetime | None = None) -> Round:
             done.released.append(outbound.transaction_id)
         else:
             _wait(outbound, kind, f"answered without deciding: {answer.outcome} {list(answer.codes)} {answer.detail}", attempt_at)
+    settled, unanswered = send_due_notices(moment, exchange)
+    done.notices += settled
+    done.sent += len(settled) + unanswered
+    done.failed += unanswered
     forget_seen_messages(moment)
     return done
 

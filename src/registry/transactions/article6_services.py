@@ -21,9 +21,9 @@ from registry.core.checks import Check
 from registry.journal.services import append_entry
 from registry.parties.models import Party
 from registry.parties.services import party_of_iso_code
-from registry.transactions import purposes
+from registry.transactions import handoff, purposes
 from registry.transactions.blocks import record_blocks
-from registry.transactions.models import CancellationKind, Transaction, TransactionStatus, TransactionType
+from registry.transactions.models import CancellationKind, Transaction, TransactionBlock, TransactionStatus, TransactionType
 from registry.units.models import UnitBlock
 
 
@@ -49,12 +49,23 @@ def record_on_completion(tx: Transaction, moving: Sequence[UnitBlock], now: date
     elif tx.type == TransactionType.CANCELLATION and tx.cancellation_kind == CancellationKind.OIMP:
         moment = FirstTransferDefinition.USE_OR_CANCELLATION
         record_first_transfer(tx, rules.first_transfer_due(moving, moment), now, definition=moment)
+        tell_authorizing_registries(tx, rules.first_transfer_abroad_due(moving), now)
     elif tx.type == TransactionType.RETIREMENT and tx.towards_ndc:
         assert tx.using_party is not None
         hosts = rules.project_hosts(moving)
         foreign = [b for b in moving if rules.is_foreign(b, tx.using_party, hosts)]
         return services.record_adjustments(tx.pk, foreign, tx.using_party, AdjustmentKind.USE, year=tx.ndc_year or now.year)
     return None
+
+
+def tell_authorizing_registries(tx: Transaction, blocks: Sequence[UnitBlock], now: datetime) -> None:
+    """Another Party's ITMOs first transferred by this use: a notice to that Party's registry, which
+    records the first transfer (never this one), goes into the outbox in this database transaction."""
+    if not blocks:
+        return
+    answered = [r for _receiver, r in handoff.first_transfer_abroad_due.send(sender=Transaction, transaction=tx, blocks=blocks, now=now)]
+    if not any(answered):
+        raise RuntimeError(f"no outbox took the first-transfer notice of transaction {tx.pk}")
 
 
 def acquiring_party(tx: Transaction) -> Party | None:
@@ -123,3 +134,61 @@ def record_first_transfer(
 
 def _holder(block: UnitBlock) -> str:
     return str(block.account.number)
+
+
+def record_first_transfer_used_abroad(
+    authorization: Authorization,
+    blocks: Sequence[UnitBlock],
+    *,
+    used_in: str,
+    use: int,
+    use_type: str,
+    using_account: str,
+    identifiers: Sequence[str],
+    projects: Sequence[str],
+    unit_types: Sequence[str],
+    used_at: datetime,
+    now: datetime,
+) -> Transaction:
+    """The first transfer, once and for all, of this Party's ITMOs ``blocks`` (rows not saved: the
+    units left for a peer registry) at their use or cancellation in peer registry ``used_in`` (its
+    transaction ``use``), dated at the use: a ``first_transfer`` transaction of the authorising
+    registry, its ``FirstTransfer`` rows, the Party's addition for each vintage, journaled. The
+    caller checked that the units left this registry and were never first transferred."""
+    party = authorization.registry.party
+    tx = Transaction.objects.create(
+        registry=authorization.registry,
+        type=TransactionType.FIRST_TRANSFER,
+        status=TransactionStatus.COMPLETED,
+        quantity=sum(b.quantity for b in blocks),
+        authorization=authorization,
+        reason=f"used in peer registry {used_in}, its transaction {use}",
+        created_at=now,
+        completed_at=now,
+    )
+    TransactionBlock.objects.bulk_create(
+        TransactionBlock(
+            transaction=tx, originating_registry=b.originating_registry, start=b.start, end=b.end, vintage=b.vintage, identifier=identifier
+        )
+        for b, identifier in zip(blocks, identifiers, strict=True)
+    )
+    services.record_first_transfer_rows(tx.pk, authorization, None, blocks, used_at)
+    approach = authorization.cooperative_approach.identifier
+    entry = entries.FirstTransferred(
+        transaction=tx.pk,
+        trigger=use,
+        trigger_type=use_type,
+        authorization=authorization.identifier,
+        definition=FirstTransferDefinition.USE_OR_CANCELLATION,
+        first_transferring_party=party.alpha3,
+        acquiring_party=None,
+        ranges=tuple(entries.HeldSpan(b.originating_registry, b.start, b.end, using_account) for b in blocks),
+        adjustments=services.record_adjustments(tx.pk, blocks, party, AdjustmentKind.FIRST_TRANSFER, year=None),
+        used_in=used_in,
+        units=tuple(
+            entries.UsedUnits(b.originating_registry, b.start, b.end, unit_type, project, b.vintage, approach)
+            for b, unit_type, project in zip(blocks, unit_types, projects, strict=True)
+        ),
+    )
+    append_entry(authorization.registry, entry, now, transaction_id=tx.pk, effective=used_at)
+    return tx

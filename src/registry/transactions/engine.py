@@ -244,12 +244,25 @@ def hand_to_peer(tx: Transaction, moving: Sequence[UnitBlock], now: datetime) ->
     tx.status = TransactionStatus.PROPOSED
     tx.completed_at = None  # an administrator's transfer was created completing at once: it completes when the peer accepts
     tx.save(update_fields=["status", "completed_at"])
+    assert tx.from_account is not None and tx.to_account is not None
+    # What is reserved, read before the outbox sees the blocks.
+    ranges = tuple(entries.Span(*r) for r in sorted((b.originating_registry, b.start, b.end) for b in moving))
     answered = [
         response for _receiver, response in handoff.peer_transfer_due.send(sender=Transaction, transaction=tx, blocks=moving, now=now)
     ]
-    if not any(answered):
+    proposals = [response for response in answered if isinstance(response, str) and response]
+    if not proposals:
         # Nobody took the proposal: nothing may wait reserved for an answer that will never come.
-        raise RuntimeError(f"no outbox took transaction {tx.pk} for peer {peer_registry_of(tx.to_account)}")  # type: ignore[arg-type]
+        raise RuntimeError(f"no outbox took transaction {tx.pk} for peer {peer_registry_of(tx.to_account)}")
+    entry = entries.PeerTransferReserved(
+        transaction=tx.pk,
+        from_account=tx.from_account.number,
+        to_account=tx.to_account.number,
+        to_registry=peer_registry_of(tx.to_account),
+        proposal=proposals[0],
+        ranges=ranges,
+    )
+    append_entry(tx.registry, entry, now, transaction_id=tx.pk)
 
 
 def complete_at_peer(tx: Transaction, moving: Sequence[UnitBlock], now: datetime) -> None:
@@ -268,10 +281,20 @@ def complete_at_peer(tx: Transaction, moving: Sequence[UnitBlock], now: datetime
     append_entry(tx.registry, entry, now, transaction_id=tx.pk)
 
 
-def release_from_peer(tx: Transaction, moving: list[UnitBlock], code: int, message: str) -> Transaction:
-    """The peer refused ``tx`` (or declared it void): it ends rejected with the peer's check code
-    and words, its units free again, and both sides here are told."""
-    return refuse_when_due(tx, moving, CheckFailed(Check.PEER_TRANSFER_REFUSED, code=code, detail=message[:1000]))
+def release_from_peer(
+    tx: Transaction, moving: list[UnitBlock], outcome: str, codes: Sequence[int], failure: CheckFailed, now: datetime
+) -> Transaction:
+    """The peer refused ``tx`` (``outcome`` ``refused``) or declared it void (``void``): it ends
+    rejected with ``failure`` (1515, the peer's codes and words), its units free again, the release
+    journaled, and both sides here are told."""
+    assert tx.to_account is not None
+    ranges = tuple(entries.Span(*r) for r in sorted((b.originating_registry, b.start, b.end) for b in moving))
+    released = refuse_when_due(tx, moving, failure)
+    entry = entries.PeerTransferReleased(
+        transaction=tx.pk, to_registry=peer_registry_of(tx.to_account), outcome=outcome, codes=tuple(codes), ranges=ranges
+    )
+    append_entry(tx.registry, entry, now, transaction_id=tx.pk)
+    return released
 
 
 def _movement_entry(

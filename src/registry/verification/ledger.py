@@ -30,7 +30,17 @@ from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 
 from registry.accounts.models import FINAL_TYPES, Account, AccountStatus
-from registry.core.entries import Acquisition, Cancellation, Correction, Entry, ExternalTransfer, InternalTransfer, Retirement, parse_body
+from registry.core.entries import (
+    Acquisition,
+    Cancellation,
+    Correction,
+    Entry,
+    ExternalTransfer,
+    InternalTransfer,
+    Retirement,
+    Span,
+    parse_body,
+)
 from registry.core.journal import StoredEntry, verify_chain
 from registry.core.ledger import LedgerConflict
 from registry.core.serials import Block, SerialRange, merge_adjacent
@@ -103,6 +113,7 @@ def _verify_replay(registry: Registry, report: Report, tick: Progress) -> None:
             except (LedgerConflict, KeyError, TypeError, ValueError, OverflowError, sqlite3.ProgrammingError) as conflict:
                 report.problems.append(f"{where} entry {entry.sequence} does not replay: {conflict!r}")
         article6_records.compare(registry, replay, report.problems)
+        _verify_peer_transfers(registry, replay, report)
 
         expected = iter(replay.blocks())
         actual = merge_adjacent(_stored_blocks(registry))
@@ -112,6 +123,74 @@ def _verify_replay(registry: Registry, report: Report, tick: Progress) -> None:
                     f"{registry.registry_id} blocks differ from the replayed journal: journal says {_show(replayed)}, database holds {_show(stored)}"
                 )
                 return
+
+
+def _verify_peer_transfers(registry: Registry, replay: Replay, report: Report) -> None:
+    """Transfers to peer registries as the journal proves them: each one the journal leaves reserved
+    is ``proposed`` with its outbox ``proposed``, between the same accounts, and reserves exactly the
+    blocks journaled; each one released is ``rejected`` and its outbox ``released``; and no
+    transaction is ``proposed`` to a peer without a journaled reservation."""
+    where = f"{registry.registry_id} transfer to a peer"
+    proposed = Transaction.objects.filter(registry=registry, status=TransactionStatus.PROPOSED).select_related("from_account", "to_account")
+    rows = {tx.pk: tx for tx in proposed}
+    for pk, reserved in sorted(replay.reservations.items()):
+        tx = rows.pop(pk, None) or Transaction.objects.filter(pk=pk, registry=registry).select_related("from_account", "to_account").first()
+        if tx is None:
+            report.problems.append(f"{where}: the journal reserves units for transaction {pk}, which does not exist")
+            continue
+        if tx.status != TransactionStatus.PROPOSED:
+            report.problems.append(f"{where}: transaction {pk} is {tx.status}, the journal says it is proposed to {reserved.to_registry}")
+        accounts = (tx.from_account.number if tx.from_account else None, tx.to_account.number if tx.to_account else None)
+        if accounts != (reserved.from_account, reserved.to_account):
+            report.problems.append(
+                f"{where}: transaction {pk} is from {accounts[0]} to {accounts[1]},"
+                f" the journal says from {reserved.from_account} to {reserved.to_account}"
+            )
+        _compare_outbox(where, pk, OutboundState.PROPOSED, report)
+        held = merge_adjacent(
+            Block(o, SerialRange(a, b), h, None)
+            for o, a, b, h in UnitBlock.objects.filter(reserved_by_id=pk)
+            .order_by("originating_registry", "start")
+            .values_list("originating_registry", "start", "end", "account__number")
+        )
+        found = [(b.originating_registry, b.range.start, b.range.end, b.holder) for b in held]
+        journaled = [(s.originating_registry, s.start, s.end, reserved.from_account) for s in _merged_spans(reserved.ranges)]
+        if found != journaled:
+            report.problems.append(
+                f"{where}: transaction {pk} reserves {_show_spans(found)}, the journal reserved {_show_spans(journaled)}"
+            )
+    for pk in sorted(rows):
+        report.problems.append(f"{where}: transaction {pk} is proposed to a peer registry, but the journal reserved nothing for it")
+    released = Transaction.objects.filter(registry=registry, pk__in=list(replay.released)).values_list("pk", "status")
+    status_of = dict(released)
+    for pk, entry in sorted(replay.released.items()):
+        status = status_of.get(pk)
+        if status != TransactionStatus.REJECTED:
+            report.problems.append(
+                f"{where}: transaction {pk} is {status or 'missing'}, the journal says {entry.to_registry} {entry.outcome} it"
+            )
+        _compare_outbox(where, pk, OutboundState.RELEASED, report)
+
+
+def _compare_outbox(where: str, pk: int, expected: OutboundState, report: Report) -> None:
+    state = OutboundTransfer.objects.filter(transaction_id=pk).values_list("state", flat=True).first()
+    if state != expected:
+        report.problems.append(f"{where}: the outbox says transaction {pk} is {state or 'not proposed'}, the journal says {expected}")
+
+
+def _merged_spans(spans: tuple[Span, ...]) -> list[Span]:
+    merged: list[Span] = []
+    for span in sorted(spans, key=lambda s: (s.originating_registry, s.start)):
+        last = merged[-1] if merged else None
+        if last is not None and last.originating_registry == span.originating_registry and last.end + 1 == span.start:
+            merged[-1] = Span(last.originating_registry, last.start, span.end)
+        else:
+            merged.append(span)
+    return merged
+
+
+def _show_spans(spans: list[tuple[str, int, int, str]]) -> str:
+    return ", ".join(f"{o} {a}-{b} in {h}" for o, a, b, h in spans) or "nothing"
 
 
 def _check_accounts_may_move(entry: Entry, replay: Replay, report: Report, where: str) -> None:
@@ -258,10 +337,13 @@ def _verify_reservations(report: Report) -> None:
 def _verify_journal_covers_transactions(report: Report) -> None:
     """Every completed transaction is journaled exactly once; asked of the database, not counted here."""
     completed = Transaction.objects.filter(status=TransactionStatus.COMPLETED)
-    unjournaled = completed.exclude(Exists(JournalEntry.objects.filter(transaction=OuterRef("pk")))).values_list("pk", flat=True)
+    unjournaled = completed.exclude(Exists(JournalEntry.objects.filter(transaction=OuterRef("pk"), kind="transaction"))).values_list(
+        "pk", flat=True
+    )
     for pk in unjournaled.order_by("pk").iterator(chunk_size=5000):
         report.problems.append(f"completed transaction {pk} has no journal entry")
-    of_transactions = JournalEntry.objects.filter(transaction__isnull=False)
+    # A transfer to a peer's reservation and release name their transaction too, and are proven above.
+    of_transactions = JournalEntry.objects.filter(transaction__isnull=False, kind="transaction")
     stray = of_transactions.exclude(transaction__status=TransactionStatus.COMPLETED).values_list("transaction_id", flat=True)
     for pk in stray.distinct().order_by("transaction_id").iterator(chunk_size=5000):
         report.problems.append(f"journal entry for transaction {pk}, which is not completed")

@@ -1,0 +1,224 @@
+"""A first transfer at use or cancellation, recorded by the registry of the Party that authorised it
+(docs/interoperability.md §5a).
+
+ITMOs whose authorisation puts the first transfer at their "Use or Cancellation" may travel to a
+peer registry before it happens; when they are used or cancelled there, only the authorising Party
+records the first transfer and its corresponding adjustment (2/CMA.3 annex para 2(b)). The using
+registry stores a signed ``first_transfer_notice`` in its outbox in the database transaction of
+the use (``enqueue_notices``, or the use is refused 1517 when the authorising registry is not a
+registered peer); the worker sends it until answered (``send_due_notices``); the authorising
+registry checks it and records the first transfer dated at the use (``answer_notice``), once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction as db
+from django.dispatch import receiver
+
+from registry.access.models import Operation
+from registry.access.services import log_operation
+from registry.accounts.models import AccountType
+from registry.article6 import rules
+from registry.article6.models import Authorization, FirstTransfer, FirstTransferDefinition
+from registry.core import peer_messages as pm
+from registry.core.checks import Check, CheckFailed
+from registry.core.serials import SerialRange
+from registry.journal.services import journaled_authorizations
+from registry.parties.models import Registry
+from registry.peers.keys import signing_key
+from registry.peers.models import InboundNotice, NoticeState, OutboundNotice, Peer
+from registry.transactions.article6_services import record_first_transfer_used_abroad
+from registry.transactions.blocks import blocks_overlapping
+from registry.transactions.handoff import first_transfer_abroad_due
+from registry.transactions.models import Transaction, TransactionBlock, TransactionStatus, TransactionType
+from registry.units.holdings import identifier_of
+from registry.units.models import UnitBlock
+
+# The using registry ---------------------------------------------------------------------------------
+
+
+@receiver(first_transfer_abroad_due, dispatch_uid="registry.peers.enqueue_notices")
+def enqueue_notices(sender: object, transaction: Transaction, blocks: Sequence[UnitBlock], now: dt.datetime, **_: Any) -> bool:
+    """One notice per authorising registry (the registry the units were issued in) into the outbox,
+    in the caller's database transaction; 1517 if that registry is not a registered peer."""
+    assert transaction.from_account is not None
+    by_registry: dict[str, list[UnitBlock]] = defaultdict(list)
+    for block in sorted(blocks, key=lambda b: (b.originating_registry, b.start)):
+        by_registry[block.originating_registry].append(block)
+    for registry_id, group in sorted(by_registry.items()):
+        peer = Peer.objects.registered().filter(registry_id=registry_id).first()
+        if peer is None:
+            raise rules.fail(Check.PEER_NOTICE_PEER_UNKNOWN, group, registry=registry_id)
+        notice = pm.Notice(
+            notice=transaction.pk,
+            used_at=now,
+            use="cancellation",
+            using_account=transaction.from_account.number,
+            using_party=transaction.registry.party.alpha3,
+            oimp_purpose=transaction.oimp_purpose,
+            blocks=tuple(
+                pm.NoticedBlock(
+                    originating_registry=b.originating_registry,
+                    start=b.start,
+                    end=b.end,
+                    unit_type=b.unit_type.code,
+                    project=b.project.identifier,
+                    vintage=b.vintage,
+                    cooperative_approach=b.cooperative_approach.identifier if b.cooperative_approach else None,
+                    authorization=b.authorization.identifier if b.authorization else "",
+                    identifier=identifier_of(b),
+                )
+                for b in group
+            ),
+        )
+        OutboundNotice.objects.create(transaction=transaction, peer=peer, payload=notice.as_payload(), created_at=now, next_attempt_at=now)
+    return True
+
+
+def send_due_notices(moment: dt.datetime, exchange: Any) -> tuple[list[int], int]:
+    """Send each pending notice whose attempt is due, signed anew: recorded or refused on a signed
+    answer, tried again later (5 s, 10 s, ... at most 10 minutes) without one. The notices settled
+    and the number of attempts that got no answer."""
+    from registry.peers.worker import NoAnswer
+
+    settled: list[int] = []
+    failed = 0
+    due = OutboundNotice.objects.filter(state=NoticeState.PENDING, next_attempt_at__lte=moment).select_related(
+        "peer", "transaction__registry"
+    )
+    for notice in list(due.order_by("next_attempt_at", "pk")[:500]):
+        envelope = pm.new_envelope(
+            notice.transaction.registry.registry_id, notice.peer.registry_id, pm.FIRST_TRANSFER_NOTICE, notice.payload, moment
+        )
+        try:
+            answer, text = exchange(notice.peer, pm.sign_message(envelope, signing_key()), moment)
+        except NoAnswer as missing:
+            _wait(notice, str(missing), moment)
+            failed += 1
+            continue
+        _settle(notice, answer, text, moment)
+        settled.append(notice.pk)
+    return settled, failed
+
+
+def _settle(notice: OutboundNotice, answer: pm.Answer, text: str, now: dt.datetime) -> None:
+    with db.atomic():
+        locked = OutboundNotice.objects.select_for_update().get(pk=notice.pk)
+        if locked.state != NoticeState.PENDING:
+            return
+        locked.state = NoticeState.RECORDED if answer.outcome == pm.ACCEPTED else NoticeState.REFUSED
+        locked.answer, locked.settled_at = text, now
+        if answer.outcome != pm.ACCEPTED:
+            locked.last_error = f"{list(answer.codes)} {answer.detail}"[:1000]
+        locked.save(update_fields=["state", "answer", "settled_at", "last_error"])
+    log_operation(
+        None,
+        Operation.PEER_MESSAGE_SENT,
+        registry=notice.transaction.registry,
+        target=f"{pm.FIRST_TRANSFER_NOTICE} T{notice.transaction_id} to {notice.peer.registry_id}",
+        outcome=f"{locked.state} {' '.join(str(c) for c in answer.codes)}".strip(),
+    )
+
+
+def _wait(notice: OutboundNotice, why: str, now: dt.datetime) -> None:
+    with db.atomic():
+        locked = OutboundNotice.objects.select_for_update().get(pk=notice.pk)
+        if locked.state != NoticeState.PENDING:
+            return
+        locked.attempts += 1
+        locked.next_attempt_at = now + pm.retry_delay(
+            locked.attempts, first=dt.timedelta(seconds=settings.REGISTRY_PEER_FIRST_RETRY_SECONDS)
+        )
+        locked.last_error = why[:1000]
+        locked.save(update_fields=["attempts", "next_attempt_at", "last_error"])
+
+
+# The authorising registry ---------------------------------------------------------------------------
+
+
+def answer_notice(envelope: pm.Envelope, now: dt.datetime) -> pm.Answer:
+    """Record the first transfers a peer's notice reports (inside the caller's database
+    transaction), or refuse it with the check it fails; a notice recorded before gets the same answer."""
+    notice = pm.parse_notice(envelope.payload, envelope.sender)
+    if notice.used_at > now + pm.DEFAULT_WINDOW:
+        raise pm.PayloadInvalid("used_at is in the future")
+    known = InboundNotice.objects.select_for_update().filter(sender=envelope.sender, notice=notice.notice).first()
+    if known is not None:
+        return pm.accepted(envelope.message_id, {"notice": notice.notice, "first_transfers": known.first_transfers})
+    groups: dict[tuple[str, str], list[pm.NoticedBlock]] = defaultdict(list)
+    for block in notice.blocks:
+        groups[(block.originating_registry, block.authorization)].append(block)
+    checked = [(_authorization(registry_id, identifier), group) for (registry_id, identifier), group in sorted(groups.items())]
+    used_at = min(notice.used_at, now)
+    recorded = []
+    for authorization, group in checked:
+        for block in group:
+            _check_sent_and_not_first_transferred(authorization.registry, block)
+        rows = [
+            UnitBlock(originating_registry=b.originating_registry, start=b.start, end=b.end, vintage=b.vintage, authorization=authorization)
+            for b in group
+        ]
+        tx = record_first_transfer_used_abroad(
+            authorization,
+            rows,
+            used_in=envelope.sender,
+            use=notice.notice,
+            use_type=TransactionType.CANCELLATION,
+            using_account=notice.using_account,
+            identifiers=[b.identifier for b in group],
+            projects=[b.project for b in group],
+            unit_types=[b.unit_type for b in group],
+            used_at=used_at,
+            now=now,
+        )
+        recorded.append(tx.pk)
+    InboundNotice.objects.create(sender=envelope.sender, notice=notice.notice, first_transfers=recorded, recorded_at=now)
+    return pm.accepted(envelope.message_id, {"notice": notice.notice, "first_transfers": recorded})
+
+
+def _authorization(registry_id: str, identifier: str) -> Authorization:
+    """This installation's own authorisation ``identifier`` of ``registry_id``, whose journaled
+    version puts the first transfer at use or cancellation (1518, 1519 otherwise)."""
+    registry = Registry.objects.filter(registry_id=registry_id).first()
+    if registry is None:
+        raise CheckFailed(Check.PEER_NOTICE_UNITS_NOT_SENT, ranges=f"{registry_id} ({identifier})", registry=registry_id)
+    authorization = (
+        Authorization.objects.select_related("registry__party", "cooperative_approach")
+        .filter(registry=registry, identifier=identifier, authorizing_party__isnull=True)
+        .first()
+    )
+    version = journaled_authorizations(registry, [identifier]).get(identifier) if authorization else None
+    if authorization is None or version is None or version.first_transfer_definition != FirstTransferDefinition.USE_OR_CANCELLATION:
+        raise CheckFailed(
+            Check.PEER_NOTICE_NOT_AT_USE,
+            authorization=identifier,
+            registry=registry_id,
+            definition=version.first_transfer_definition if version else "-",
+        )
+    return authorization
+
+
+def _check_sent_and_not_first_transferred(registry: Registry, block: pm.NoticedBlock) -> None:
+    """The serials left ``registry`` for a peer, as the vintage says, are not here any more, and were
+    never first transferred (1518, 6006)."""
+    ranges = f"{block.originating_registry} {block.start}-{block.end}"
+    sent = TransactionBlock.objects.filter(
+        transaction__registry=registry,
+        transaction__type=TransactionType.EXTERNAL_TRANSFER,
+        transaction__status=TransactionStatus.COMPLETED,
+        transaction__to_account__type=AccountType.PEER,
+        originating_registry=block.originating_registry,
+        start__lte=block.start,
+        end__gte=block.end,
+        vintage=block.vintage,
+    ).exists()
+    if not sent or blocks_overlapping(block.originating_registry, SerialRange(block.start, block.end)):
+        raise CheckFailed(Check.PEER_NOTICE_UNITS_NOT_SENT, blocks=[ranges], ranges=ranges, registry=registry.registry_id)
+    if FirstTransfer.objects.filter(originating_registry=block.originating_registry, start__lte=block.end, end__gte=block.start).exists():
+        raise CheckFailed(Check.ALREADY_FIRST_TRANSFERRED, blocks=[ranges], ranges=ranges)
