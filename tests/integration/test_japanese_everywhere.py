@@ -214,6 +214,7 @@ PARAMETERS = {
     "peer": "THA01",
     "peer_ranges": "JPN01:1-9",
     "peer_account": "THA01-000002",
+    "words": "受入口座 THA01-000003 は閉鎖されています。",  # a peer's own words (1515), shown as they came
 }
 
 

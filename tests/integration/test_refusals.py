@@ -563,6 +563,7 @@ def test_every_check_code_in_the_table_has_a_refusal_test():
         HERE.parent / "peers" / "test_peers.py",
         HERE.parent / "peers" / "test_reconcile.py",
         HERE.parent / "peers" / "test_protocol.py",
+        HERE.parent / "peers" / "test_first_transfer_notices.py",
         HERE.parent / "unit" / "test_reconciliation.py",
         HERE / "test_peers_faults.py",
         HERE.parent / "unit" / "test_peer_messages.py",

@@ -73,13 +73,17 @@ def korean_record(a: Installation) -> dict:
     return a.python(
         f"""
         from registry.article6.aef import build_annual_information
+        from registry.article6.aef_check import check_report
         from registry.article6.models import CorrespondingAdjustment, FirstTransfer
         from registry.parties.models import Registry
         from registry.transactions.models import Transaction
         from registry.verification.ledger import verify
         report = verify()
         assert report.ok, report.problems
-        aef = build_annual_information(Registry.objects.get(registry_id="KOR01"), {YEAR})
+        korea = Registry.objects.get(registry_id="KOR01")
+        aef = build_annual_information(korea, {YEAR})
+        findings = check_report(korea, aef)
+        assert not findings, findings
         result({{
             "first_transfers": [[f.originating_registry, f.start, f.end, f.first_transferring_party.alpha3, f.at.isoformat()]
                                 for f in FirstTransfer.objects.order_by("start")],
