@@ -22,10 +22,13 @@ from registry.core.entries import (
     Issuance,
     JournalBlock,
     MalformedEntry,
+    PeerTransferReleased,
+    PeerTransferReserved,
     Recorded,
     Retirement,
     Span,
     UnitsAuthorized,
+    UsedUnits,
     parse_body,
     write_body,
 )
@@ -135,6 +138,16 @@ entries = st.one_of(
     st.builds(
         FirstTransferred, serials, serials, names, names, names, names, maybe_names, st.lists(held, max_size=3).map(tuple),
         st.none() | st.lists(adjustments, max_size=2).map(tuple),
+    ),
+    st.builds(
+        FirstTransferred, serials, serials, names, names, names, names, st.none(), st.lists(held, max_size=3).map(tuple),
+        st.lists(adjustments, max_size=2).map(tuple), names,
+        st.lists(st.builds(UsedUnits, names, serials, serials, names, names, st.integers(2000, 2100), maybe_names), max_size=3).map(tuple),
+    ),
+    st.builds(PeerTransferReserved, serials, names, names, names, names, st.lists(spans, min_size=1, max_size=3).map(tuple)),
+    st.builds(
+        PeerTransferReleased, serials, names, st.sampled_from(["refused", "void"]), st.lists(st.integers(1000, 7999), max_size=2).map(tuple),
+        st.lists(spans, min_size=1, max_size=3).map(tuple),
     ),
     st.builds(
         AuthorizationVersion, names, st.integers(1, 99), st.dates(), names, names, texts, names, st.none() | serials, names,
