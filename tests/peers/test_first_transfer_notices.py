@@ -163,6 +163,16 @@ def test_a_malformed_notice_is_refused_with_1507(sent_abroad):
 # The using registry ---------------------------------------------------------------------------------
 
 
+def signed_in_page(user) -> str:
+    from django.test import Client
+
+    from tests.factories import sign_in
+
+    client = Client()
+    sign_in(client, user)
+    return client.get("/app/peers/", HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+
+
 @pytest.fixture
 def thai_oimp_itmos(peered):
     """MNG01's account holding THA01's ITMOs for OIMP, first transferred at use or cancellation."""
@@ -199,10 +209,13 @@ def test_cancelling_another_partys_itmos_for_oimp_puts_a_notice_to_its_registry_
         (101, 110, "TH-OIMP-1")
     ]
     assert not FirstTransfer.objects.exists()  # Thailand's to record, never ours
+    page = signed_in_page(thai_oimp_itmos.root)
+    assert "承認した締約国の登録簿がまだ記録していない初回移転通知" in page and str(tx) in page and "ピアの回答待ち" in page
     assert worker.run_once().notices == [sent.pk]
     sent.refresh_from_db()
     assert sent.state == NoticeState.RECORDED and [m["body"]["kind"] for m in received] == ["first_transfer_notice"]
     assert worker.run_once().sent == 0  # recorded: nothing more to send
+    assert "すべての初回移転通知が記録済みです。" in signed_in_page(thai_oimp_itmos.root)
     assert verify().ok, verify().problems
 
 

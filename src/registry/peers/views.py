@@ -14,7 +14,7 @@ from registry.access.services import log_operation
 from registry.core.checks import CheckFailed
 from registry.peers.forms import PeerForm
 from registry.peers.keys import SigningKeyMissing, public_key
-from registry.peers.models import OutboundState, OutboundTransfer
+from registry.peers.models import NoticeState, OutboundNotice, OutboundState, OutboundTransfer
 from registry.peers.services import add_peer, check_new_peer, get_peer, registered_peers, remove_peer
 from registry.refusals import refusal_message
 
@@ -69,6 +69,10 @@ def peers(request: HttpRequest) -> HttpResponse:
         "own_key": own_key,
         # What the worker still has to settle: an operator sees a peer that stopped answering.
         "waiting": OutboundTransfer.objects.filter(state=OutboundState.PROPOSED)
+        .select_related("transaction__registry", "peer")
+        .order_by("created_at")[:200],
+        # A use of another Party's ITMOs whose first transfer that Party has not recorded yet (or refused).
+        "notices": OutboundNotice.objects.exclude(state=NoticeState.RECORDED)
         .select_related("transaction__registry", "peer")
         .order_by("created_at")[:200],
     }
