@@ -49,7 +49,7 @@ from registry.parties.services import (  # noqa: E402
 )
 from registry.peers.models import OutboundState, OutboundTransfer, SeenMessage  # noqa: E402
 from registry.peers.services import add_peer, peer_account, remove_peer  # noqa: E402
-from registry.transactions.models import Transaction, TransactionType  # noqa: E402
+from registry.transactions.models import Transaction, TransactionStatus, TransactionType  # noqa: E402
 from registry.transactions.services import cancel_units, issue_units, propose_movement, retire_units  # noqa: E402
 from registry.units.models import UnitBlock  # noqa: E402
 from tests.peers_support import OPERATOR  # noqa: E402
@@ -159,7 +159,8 @@ def transfer(seller: str, to: str, quantity: int | None = None, pick: int | None
         )
     except CheckFailed as failure:
         return {"refused": failure.code, "message": failure.message}
-    return {"transaction": tx.pk, "status": tx.status, "ranges": [[o, r.start, r.end] for o, r in requested or []]}
+    in_flight = Transaction.objects.filter(type=TransactionType.EXTERNAL_TRANSFER, status=TransactionStatus.PROPOSED).count()
+    return {"transaction": tx.pk, "status": tx.status, "in_flight": in_flight}
 
 
 def use(account: str, quantity: int, how: str) -> State:
