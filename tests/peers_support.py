@@ -41,14 +41,16 @@ OPERATOR = "admin"
 PASSWORD = "peer-test-Passw0rd!"
 
 
-def postgres_database(base_url: str, name: str) -> str:
-    """A fresh, empty PostgreSQL database ``name`` on the server of ``base_url`` (dropped first if it exists)."""
+def postgres_database(base_url: str, name: str, template: str | None = None) -> str:
+    """A fresh PostgreSQL database ``name`` on the server of ``base_url`` (dropped first if it
+    exists): empty, or a copy of the database of the URL ``template`` (on the same server)."""
     import psycopg
 
     server = base_url.rsplit("/", 1)[0]
+    copied = f' TEMPLATE "{template.rsplit("/", 1)[1]}"' if template else ""
     with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{name}"')
+        admin.execute(f'CREATE DATABASE "{name}"{copied}')
     return f"{server}/{name}"
 
 
@@ -61,6 +63,7 @@ class Installation:
     extra_env: dict[str, str] = field(default_factory=dict)
     server: subprocess.Popen[bytes] | None = None
     key: str = ""  # the installation's public key (``registry peer key``)
+    peer_url: str = ""  # where its peers reach it, if not at ``url`` (a proxy in front of it)
 
     @property
     def url(self) -> str:
@@ -106,9 +109,10 @@ class Installation:
         template: Installation | None = None,
     ) -> Installation:
         """``registry init``, a superuser ``admin``, and the installation's own registry
-        (``registry`` = alpha-2, alpha-3, Party name, registry id). With ``template`` (an SQLite
-        installation just initialised, not yet given its registry), its database file is copied
-        instead of initialising again (faster); the signing key is this installation's own."""
+        (``registry`` = alpha-2, alpha-3, Party name, registry id). With ``template`` (an
+        installation just initialised, not yet given its registry, on the same engine), its
+        database is copied instead of initialising again (faster); the signing key is this
+        installation's own."""
         home.mkdir(parents=True, exist_ok=True)
         alpha2, alpha3, name, registry_id = registry
         found = cls(home, port, registry_id, database_url or f"sqlite:///{home / 'registry.sqlite3'}", dict(extra_env or {}))
@@ -117,6 +121,8 @@ class Installation:
             target = Path(found.database_url.removeprefix("sqlite:///"))
             for part in source.parent.glob(source.name + "*"):  # the file and any -wal / -shm beside it
                 shutil.copyfile(part, target.with_name(target.name + part.name[len(source.name) :]))
+        elif template is not None and found.database_url.startswith("postgres") and template.database_url.startswith("postgres"):
+            postgres_database(found.database_url, found.database_url.rsplit("/", 1)[1], template=template.database_url)
         else:
             found.registry("init")
         found.key = found.python(
@@ -134,10 +140,11 @@ class Installation:
         return found
 
     @classmethod
-    def initialised(cls, home: Path) -> Installation:
-        """Just ``registry init`` on SQLite: a template whose database later installations copy."""
+    def initialised(cls, home: Path, database_url: str | None = None) -> Installation:
+        """Just ``registry init`` (on SQLite, or on the PostgreSQL database ``database_url``): a
+        template whose database later installations on the same engine copy."""
         home.mkdir(parents=True, exist_ok=True)
-        found = cls(home, 0, "", f"sqlite:///{home / 'registry.sqlite3'}")
+        found = cls(home, 0, "", database_url or f"sqlite:///{home / 'registry.sqlite3'}")
         found.registry("init")
         return found
 
@@ -214,7 +221,7 @@ def connect(a: Installation, b: Installation) -> None:
             f"""
             from django.contrib.auth.models import User
             from registry.peers.services import add_peer
-            add_peer(User.objects.get(username={OPERATOR!r}), {other.registry_id!r}, {other.url!r}, {other.public_key()!r})
+            add_peer(User.objects.get(username={OPERATOR!r}), {other.registry_id!r}, {other.peer_url or other.url!r}, {other.public_key()!r})
             """
         )
 

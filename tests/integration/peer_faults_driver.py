@@ -1,18 +1,22 @@
-"""One installation's operator for tests/integration/test_peers_faults.py, as a process of its own.
+"""The long-lived operator of one installation for tests/integration/test_peers_faults.py.
 
-Run as ``python -m tests.integration.peer_faults_driver`` with the installation's ``REGISTRY_HOME``
-and ``DATABASE_URL``; it reads one JSON command a line on stdin and answers one JSON line on stdout.
-It acts through the services, like the CLI: set the installation up (Japan's, hosting JPN01 and
-MNG01, or Thailand's, hosting THA01), register a peer, propose external transfers, and report the
-blocks and issued totals the invariants are checked on.
+The installation itself is made as every peer test makes it (``tests.peers_support``: ``registry
+init``, the operator ``admin``, its own registry, the peers registered); this process only acts in
+it, hundreds of times, without a process start each. Run as ``python -m
+tests.integration.peer_faults_driver`` with the installation's environment
+(``Installation.env()``); it reads one JSON command a line on stdin and answers one JSON line on
+stdout. It acts through the services, like the CLI: trade set-up (an approach with the partner
+Party, a seller holding authorised ITMOs, a buyer), external transfers by quantity or of a part of
+a block, retirements and cancellations, and reports the blocks and totals the invariants are
+checked on.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 import os
+import random
 import sys
 import uuid
 from typing import Any
@@ -24,9 +28,8 @@ import django
 django.setup()
 
 from django.contrib.auth import get_user_model  # noqa: E402
-from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
-from django.db.models import Sum  # noqa: E402
+from django.db.models import Count, Sum  # noqa: E402
 from django.utils import timezone, translation  # noqa: E402
 
 from registry.access.models import Operation, OperationLog  # noqa: E402
@@ -36,69 +39,70 @@ from registry.article6.services import create_authorization  # noqa: E402
 from registry.core.checks import CheckFailed  # noqa: E402
 from registry.core.serials import SerialRange  # noqa: E402
 from registry.core.status import FINAL  # noqa: E402
-from registry.installation.seed import system_user  # noqa: E402
 from registry.parties.models import CooperativeApproach, CreditingProgramme, Party, Registry, UnitType  # noqa: E402
 from registry.parties.services import (  # noqa: E402
     add_administrator,
     create_cooperative_approach,
     create_party,
-    create_programme,
-    create_registry,
     register_entity,
     register_project,
 )
-from registry.peers.keys import ensure_signing_key, public_key  # noqa: E402
 from registry.peers.models import OutboundState, OutboundTransfer, SeenMessage  # noqa: E402
 from registry.peers.services import add_peer, peer_account, remove_peer  # noqa: E402
-from registry.transactions.models import Transaction, TransactionBlock, TransactionType  # noqa: E402
-from registry.transactions.services import issue_units, propose_movement  # noqa: E402
+from registry.transactions.models import Transaction, TransactionStatus, TransactionType  # noqa: E402
+from registry.transactions.services import cancel_units, issue_units, propose_movement, retire_units  # noqa: E402
 from registry.units.models import UnitBlock  # noqa: E402
+from tests.peers_support import OPERATOR  # noqa: E402
 
 ISSUED = 1000  # units each selling registry issues, as authorised ITMOs
 State = dict[str, Any]
+
+#: How each account type's units count in ``held + used + cancelled = issued``.
+USED = (AccountType.RETIREMENT, AccountType.USE)
+CANCELLED = (AccountType.MANDATORY_CANCELLATION, AccountType.VOLUNTARY_CANCELLATION, AccountType.OMGE_CANCELLATION)
+
+
+def operator() -> Any:
+    return get_user_model().objects.get(username=OPERATOR)
 
 
 def _party(alpha2: str, alpha3: str, name: str) -> Party:
     return Party.objects.filter(alpha2=alpha2).first() or create_party(alpha2, alpha3, name)
 
 
-def _approach(identifier: str, name: str, parties: list[Party]) -> None:
-    if not CooperativeApproach.objects.filter(identifier=identifier).exists():
-        create_cooperative_approach(identifier, name, parties)
-
-
-def _system_accounts(registry: Registry) -> None:
+def setup(registry_id: str, partner: list[str], approach: str, project: str, authorization: str) -> State:
+    """The installation's own registry ready to trade with ``partner`` (alpha-2, alpha-3, name):
+    the operator its administrator, its system accounts, the approach of both Parties (reference
+    data both installations know), a seller holding ``ISSUED`` authorised ITMOs of its own project
+    and a buyer."""
+    registry = Registry.objects.select_related("party").get(registry_id=registry_id)
+    admin = operator()
+    add_administrator(registry, admin)
     for account_type in [AccountType.PARTY_HOLDING, *sorted(SYSTEM_TYPES)]:
         with translation.override("en"):
-            open_account(
-                system_user(), registry, account_type=account_type, name=f"{registry.party.name} {AccountType(account_type).label}"
-            )
-
-
-def _seller_and_buyer(selling: Registry, buying: Registry, country_of: dict[Registry, str]) -> tuple[Account, Account]:
+            open_account(admin, registry, account_type=account_type, name=f"{registry.party.name} {AccountType(account_type).label}")
+    other = _party(*partner)
+    found = CooperativeApproach.objects.filter(identifier=approach).first()
+    approach_row = found or create_cooperative_approach(approach, f"{registry.party.name} and {other.name}", [registry.party, other])
     accounts = []
-    for registry, name in ((selling, "Seller"), (buying, "Buyer")):
-        entity = register_entity(system_user(), registry, name=f"{registry.registry_id} {name}", country=country_of[registry])
-        accounts.append(open_account(system_user(), registry, account_type=AccountType.ENTITY_HOLDING, name=entity.name, entity=entity))
-    return accounts[0], accounts[1]
-
-
-def _itmos(registry: Registry, seller: Account, project_id: str, host: Party, approach: str, authorization_id: str) -> None:
-    admin = registry.administrators.get()
-    approach_row = CooperativeApproach.objects.get(identifier=approach)
-    project = register_project(
-        system_user(),
-        registry,
-        identifier=project_id,
-        name=f"Solar {project_id}",
-        programme=CreditingProgramme.objects.get(code="JCM"),
-        host_party=host,
-        cooperative_approach=approach_row,
-    )
-    authorization = create_authorization(
+    for role in ("Seller", "Buyer"):
+        entity = register_entity(admin, registry, name=f"{registry_id} {role}", country=registry.party.alpha2)
+        accounts.append(open_account(admin, registry, account_type=AccountType.ENTITY_HOLDING, name=entity.name, entity=entity))
+    seller, buyer = accounts
+    programme = CreditingProgramme.objects.get(code="JCM")
+    projected = register_project(
         admin,
         registry,
-        identifier=authorization_id,
+        identifier=project,
+        name=f"Solar {project}",
+        programme=programme,
+        host_party=registry.party,
+        cooperative_approach=approach_row,
+    )
+    letter = create_authorization(
+        admin,
+        registry,
+        identifier=authorization,
         date=dt.date(2025, 1, 10),
         cooperative_approach=approach_row,
         purposes="NDC",
@@ -108,64 +112,45 @@ def _itmos(registry: Registry, seller: Account, project_id: str, host: Party, ap
     issue_units(
         actor=admin,
         account=seller,
-        project=project,
+        project=projected,
         unit_type=UnitType.objects.get(code="JCM"),
         vintage=2024,
         quantity=ISSUED,
         cooperative_approach=approach_row,
-        first_transferring_party=host,
-        authorization=authorization,
+        first_transferring_party=registry.party,
+        authorization=letter,
     )
-
-
-def setup_japan() -> State:
-    """Japan's installation as ``registry init`` makes it (JPN01, MNG01), knowing Thailand and its
-    approach; MNG01's seller holds authorised ITMOs, JPN01's buyer receives Thailand's."""
-    call_command("init", verbosity=0, stdout=io.StringIO())
-    user = get_user_model()
-    user.objects.create_superuser(username="root", password=None)
-    japan, mongolia = Registry.objects.get(registry_id="JPN01"), Registry.objects.get(registry_id="MNG01")
-    thailand_party = _party("TH", "THA", "Thailand")
-    _approach("CA0002", "JCM between Japan and Thailand", [japan.party, thailand_party])
-    for registry in (japan, mongolia):
-        add_administrator(registry, user.objects.create_user(username=f"admin-{registry.registry_id.lower()}"))
-    seller, buyer = _seller_and_buyer(mongolia, japan, {mongolia: "MN", japan: "JP"})
-    _itmos(mongolia, seller, "MN001", mongolia.party, "CA0001", "MN-2025-001")
-    return {"key": public_key(), "seller": seller.number, "buyer": buyer.number}
-
-
-def setup_thailand() -> State:
-    """Thailand's installation, hosting THA01 alone, with the same reference data as Japan's."""
-    call_command("migrate", interactive=False, verbosity=0, stdout=io.StringIO())
-    ensure_signing_key()
-    user = get_user_model()
-    user.objects.create_superuser(username="root", password=None)
-    japan, mongolia, thailand = _party("JP", "JPN", "Japan"), _party("MN", "MNG", "Mongolia"), _party("TH", "THA", "Thailand")
-    create_programme("JCM", "Joint Crediting Mechanism", "JCM", {"JCM": "JCM credit"})
-    _approach("CA0001", "JCM between Japan and Mongolia", [japan, mongolia])
-    _approach("CA0002", "JCM between Japan and Thailand", [japan, thailand])
-    registry = create_registry(thailand, "THA01", "Thailand Carbon Registry", time_zone="Asia/Bangkok")
-    _system_accounts(registry)
-    add_administrator(registry, user.objects.create_user(username="admin-tha01"))
-    seller, buyer = _seller_and_buyer(registry, registry, {registry: "TH"})
-    _itmos(registry, seller, "TH001", thailand, "CA0002", "TH-2025-001")
-    return {"key": public_key(), "seller": seller.number, "buyer": buyer.number}
+    return {"seller": seller.number, "buyer": buyer.number}
 
 
 def peer(registry_id: str, url: str, key: str) -> State:
-    add_peer(get_user_model().objects.get(username="root"), registry_id, url, key)
+    add_peer(operator(), registry_id, url, key)
     return {}
 
 
-def transfer(seller: str, to: str, quantity: int | None = None, ranges: list[list[int]] | None = None) -> State:
-    """An external transfer from ``seller`` (its registry's administrator proposes it, no four eyes)."""
+def _free_part(account: Account, pick: int) -> list[tuple[str, SerialRange]] | None:
+    """A part of one free block of ``account`` (1 to 10 units, anywhere in it), chosen by ``pick``."""
+    free = list(UnitBlock.objects.filter(account=account, reserved_by__isnull=True).order_by("originating_registry", "start"))
+    if not free:
+        return None
+    choose = random.Random(pick)
+    block = choose.choice(free)
+    length = choose.randint(1, min(10, block.end - block.start + 1))
+    start = choose.randint(block.start, block.end - length + 1)
+    return [(block.originating_registry, SerialRange(start, start + length - 1))]
+
+
+def transfer(seller: str, to: str, quantity: int | None = None, pick: int | None = None) -> State:
+    """An external transfer from ``seller`` (its registry's administrator proposes it, no four
+    eyes): ``quantity`` units (the lowest serials first), or a part of a block chosen by ``pick``."""
     account = Account.objects.select_related("registry").get(number=seller)
-    admin = account.registry.administrators.get()
-    requested = [(account.registry.registry_id, SerialRange(s, e)) for s, e in ranges] if ranges else None
+    requested = _free_part(account, pick) if pick is not None else None
+    if pick is not None and requested is None:
+        return {"refused": "nothing free to send"}
     try:
         peer_account(account.registry, to)  # this registry's entry for the peer's account, as the CLI makes it
         tx = propose_movement(
-            actor=admin,
+            actor=operator(),
             kind=TransactionType.EXTERNAL_TRANSFER,
             from_account=account,
             to_account_number=to,
@@ -174,11 +159,27 @@ def transfer(seller: str, to: str, quantity: int | None = None, ranges: list[lis
         )
     except CheckFailed as failure:
         return {"refused": failure.code, "message": failure.message}
+    in_flight = Transaction.objects.filter(type=TransactionType.EXTERNAL_TRANSFER, status=TransactionStatus.PROPOSED).count()
+    return {"transaction": tx.pk, "status": tx.status, "in_flight": in_flight}
+
+
+def use(account: str, quantity: int, how: str) -> State:
+    """``quantity`` units of ``account`` retired (``how``: ``ndc``, towards the registry's NDC, or
+    ``voluntary``) or cancelled (``cancel``), the lowest serials first."""
+    held = Account.objects.select_related("registry").get(number=account)
+    try:
+        if how == "cancel":
+            tx = cancel_units(actor=operator(), account=held, kind="voluntary", quantity=quantity)
+        else:
+            tx = retire_units(actor=operator(), account=held, quantity=quantity, towards_ndc=how == "ndc")
+    except CheckFailed as failure:
+        return {"refused": failure.code, "message": failure.message}
     return {"transaction": tx.pk, "status": tx.status}
 
 
 def state() -> State:
-    """Every block (with its account and reservation), what each hosted registry issued, and what is unsettled."""
+    """Every block (with its account, account type and reservation), what each hosted registry
+    issued, the units held, used and cancelled by originating registry, and what is unsettled."""
     blocks = list(
         UnitBlock.objects.values_list("originating_registry", "start", "end", "account__number", "account__type", "reserved_by_id")
     )
@@ -188,12 +189,26 @@ def state() -> State:
         .annotate(total=Sum("quantity"))
         .values_list("registry__registry_id", "total")
     )
+    units: dict[str, dict[str, int]] = {}
+    for origin, start, end, _number, account_type, _reserved in blocks:
+        term = "used" if account_type in USED else "cancelled" if account_type in CANCELLED else "held"
+        units.setdefault(origin, {"held": 0, "used": 0, "cancelled": 0})[term] += end - start + 1
     unsettled = Transaction.objects.filter(type=TransactionType.EXTERNAL_TRANSFER).exclude(status__in=[s.value for s in FINAL]).count()
+    counts = Transaction.objects.order_by().values_list("type", "status").annotate(n=Count("pk"))
     return {
         "blocks": blocks,
         "issued": issued,
+        "units": units,
+        # Units of a registry of this installation that went to the peer and came back (by an acquisition).
+        "came_back": sum(
+            e - s + 1
+            for s, e in UnitBlock.objects.filter(
+                issuance__type=TransactionType.ACQUISITION, originating_registry__in=Registry.objects.values("registry_id")
+            ).values_list("start", "end")
+        ),
         "proposed": OutboundTransfer.objects.filter(state=OutboundState.PROPOSED).count(),
         "unsettled": unsettled,
+        "transactions": {f"{t} {s}": n for t, s, n in counts},
         "completed": Transaction.objects.filter(type=TransactionType.EXTERNAL_TRANSFER, status="completed").count(),
         "acquired": Transaction.objects.filter(type=TransactionType.ACQUISITION).count(),
         "outcomes": sorted(
@@ -244,7 +259,7 @@ def books() -> State:
 
 
 def remove(registry_id: str) -> State:
-    remove_peer(get_user_model().objects.get(username="root"), registry_id)
+    remove_peer(operator(), registry_id)
     return {}
 
 
@@ -253,24 +268,21 @@ def close(number: str) -> State:
     return {}
 
 
-def double() -> State:
-    """Tampering, for the reconciliation test: serials this registry sent away (the peer holds them)
-    appear here again, in the account of the units still here."""
-    sent = TransactionBlock.objects.filter(transaction__type=TransactionType.EXTERNAL_TRANSFER, transaction__status="completed")
-    gone = sent.order_by("pk").first()
-    assert gone is not None
-    copy = UnitBlock.objects.filter(account__type=AccountType.ENTITY_HOLDING, originating_registry=gone.originating_registry).first()
+def double(origin: str, start: int, end: int) -> State:
+    """Tampering, for the reconciliation test: serials the peer holds appear here again, in an
+    account of this installation holding units of the same origin."""
+    copy = UnitBlock.objects.filter(account__type=AccountType.ENTITY_HOLDING, originating_registry=origin).first()
     assert copy is not None
-    copy.pk, copy.start, copy.end, copy.reserved_by = None, gone.start, gone.end, None
+    copy.pk, copy.start, copy.end, copy.reserved_by = None, start, end, None
     copy.save()
-    return {"range": [gone.originating_registry, gone.start, gone.end], "account": copy.account.number}
+    return {"account": copy.account.number}
 
 
 COMMANDS = {
-    "setup_japan": setup_japan,
-    "setup_thailand": setup_thailand,
+    "setup": setup,
     "peer": peer,
     "transfer": transfer,
+    "use": use,
     "state": state,
     "log": log,
     "books": books,

@@ -192,6 +192,17 @@ def test_units_already_here_are_refused_with_1509(peered):
     assert again.codes == (1509,)
 
 
+def test_touching_blocks_apart_at_the_sender_arrive_as_one_block_and_verify_passes(peered):
+    # Apart there (one came back to Thailand by an acquisition, say), alike here: one acquisition.
+    message = signed("transfer_proposal", proposal(peered.buyer.number, thai_block(42, 43), thai_block(44, 44, issuance=12), transfer=9))
+    assert opened_answer(post(message)[1], None).outcome == "accepted"
+    held = list(UnitBlock.objects.filter(account=peered.buyer).values_list("originating_registry", "start", "end"))
+    assert held == [("THA01", 42, 44)]
+    acquisition = Transaction.objects.get(type=TransactionType.ACQUISITION)
+    assert list(acquisition.blocks.order_by("start").values_list("start", "end")) == [(42, 43), (44, 44)]  # as proposed
+    assert verify().ok, verify().problems
+
+
 def test_asking_about_a_transfer_never_proposed_makes_it_void_for_ever(peered):
     state = opened_answer(post(signed("status", {"transfer": 77}))[1], None)
     assert state.outcome == "accepted" and state.result["state"] == "void"

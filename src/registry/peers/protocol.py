@@ -40,7 +40,7 @@ from registry.peers.keys import signing_key
 from registry.peers.models import InboundState, InboundTransfer, Peer, SeenMessage
 from registry.peers.services import mirror_account
 from registry.transactions import events
-from registry.transactions.blocks import as_journal_block, blocks_overlapping
+from registry.transactions.blocks import as_journal_block, blocks_overlapping, merge_with_neighbours
 from registry.transactions.models import Transaction, TransactionBlock, TransactionStatus, TransactionType
 from registry.units.holdings import identifier_of
 from registry.units.models import UnitBlock
@@ -286,6 +286,12 @@ def acquire(sender: str, proposal: pm.Proposal, now: dt.datetime) -> Transaction
         account.number,
         tuple(as_journal_block(b) for b in sorted(arriving, key=lambda b: (b.originating_registry, b.start))),
     )
+    # Blocks apart at the sender (one came back there, say) arrive alike here: kept whole, as every
+    # movement keeps them (verify finds touching blocks of one account sharing every attribute).
+    for pk in sorted((b.originating_registry, b.start, b.pk) for b in arriving):
+        arrived = UnitBlock.objects.filter(pk=pk[2]).first()  # an earlier merge may have absorbed it
+        if arrived is not None:
+            merge_with_neighbours(arrived)
     append_entry(registry, entry, now, transaction_id=acquisition.pk)
     events.completed(acquisition)
     return acquisition
