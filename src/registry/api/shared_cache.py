@@ -8,19 +8,119 @@ PostgreSQL; on SQLite every write transaction already begins with ``BEGIN IMMEDI
 A counter need not survive a power cut, so its commit does not wait for the disk (PostgreSQL's
 ``synchronous_commit = off`` for that transaction; SQLite's ``synchronous = NORMAL`` for it, which
 in WAL mode still survives a crash of the server): the ledger's commits keep their full sync.
+
+Two uses keep the shared cache off the path of every request:
+
+- **Counting requests** (``count_request``, the rate limits): with Redis each request is one
+  increment there. With the database cache each process counts in its own memory and adds its
+  count to the shared row at most once a second, or as soon as what it counted reaches an eighth
+  of what the limit left at its last look (so within 8 requests of a limit every request is counted
+  in the shared row at once, and a small limit is exact). A client far from its limit costs no
+  database write per request; one near it is counted exactly as before. With P server processes a
+  client can exceed its limit by at most P/8 of what the limit left, never more.
+- **Stamps** (``Stamp``): a value that is replaced by a new random one, after the commit, whenever
+  what it stands for changes (the reference data the public pages name, the API tokens). A
+  process keeps what it derived from the database under the stamp it read *before* reading the
+  database, so a change shows in every process at the next request. A stamp is random rather
+  than a counter: a cache that drops the row (culling, eviction) can never bring an old value
+  back.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import pickle
+import secrets
+import threading
+import time
+from dataclasses import dataclass
 from typing import Any
 
+from django.core.cache import cache
 from django.core.cache.backends.db import DatabaseCache as DjangoDatabaseCache
 from django.db import connections, router, transaction
 
+from registry.outages import OUTAGES
+
+#: A process adds what it counted to the shared row at least this often (seconds).
+LOOK_SECONDS = 1.0
+#: ... and as soon as what it counted reaches this share (1/LOOK_SHARE) of what the limit left.
+LOOK_SHARE = 8
+
+
+@dataclass
+class _Tally:
+    """One key's requests in one window, as this process knows them."""
+
+    window: int
+    limit: int
+    shared: int = 0  # this window's count in the shared row at the last look (ours included)
+    previous: int = 0  # the previous window's count at the last look
+    pending: int = 0  # counted here since the last look
+    allowance: float = 0.0  # what the limit left at the last look
+    looked_at: float = float("-inf")
+
+
+#: Per process (Django gives each thread its own cache object): every thread counts in one tally.
+_tallies: dict[str, _Tally] = {}
+_tallies_lock = threading.Lock()
+
+
+def count_request(key: str, window: int, seconds: int, limit: int, now: float) -> tuple[int, int]:
+    """Count one request under ``key`` in ``window`` (of ``seconds``): this window's count with it,
+    and the previous window's count."""
+    tallied = getattr(cache, "count_request", None)
+    if tallied is not None:  # the database cache: counted here, added to the shared row in batches
+        counted: tuple[int, int] = tallied(key, window, seconds, limit, now)
+        return counted
+    current, before = f"{key}-{window}", f"{key}-{window - 1}"
+    try:
+        count = cache.incr(current)
+    except ValueError:  # the window's first request (the key names its window: never reused)
+        count = 1 if cache.add(current, 1, timeout=2 * seconds) else cache.incr(current)
+    return count, cache.get(before, 0)
+
 
 class DatabaseCache(DjangoDatabaseCache):
+    def count_request(self, key: str, window: int, seconds: int, limit: int, now: float) -> tuple[int, int]:
+        """``count_request`` for the database cache (see the module's description)."""
+        with _tallies_lock:
+            tally = _tallies.get(key)
+            leftover = 0
+            if tally is None or tally.window != window or tally.limit != limit:
+                if tally is not None and tally.window == window - 1:
+                    leftover = tally.pending  # the previous window's last requests, not yet shared
+                if len(_tallies) > 10_000:  # keys of windows gone by
+                    for stale in [k for k, t in _tallies.items() if t.window < window - 1]:
+                        del _tallies[stale]
+                tally = _tallies[key] = _Tally(window, limit)
+            tally.pending += 1
+            if not leftover and now < tally.looked_at + LOOK_SECONDS and tally.pending * LOOK_SHARE < tally.allowance:
+                return tally.shared + tally.pending, tally.previous
+            current, before = f"{key}-{window}", f"{key}-{window - 1}"
+            if leftover:
+                self._add(before, leftover, 2 * seconds)
+            shared, previous = self._add(current, tally.pending, 2 * seconds, reading=before)
+            elapsed = now - window * seconds
+            tally.shared, tally.previous, tally.pending, tally.looked_at = shared, previous or 0, 0, now
+            tally.allowance = limit - shared - tally.previous * (1 - elapsed / seconds)
+            return tally.shared, tally.previous
+
+    def clear(self) -> None:
+        super().clear()
+        with _tallies_lock:
+            _tallies.clear()  # what this process counted is gone with the rows
+
+    def _add(self, key: str, delta: int, timeout: int, reading: str | None = None) -> tuple[int, Any]:
+        """Add ``delta`` to ``key``'s count (made if absent); its new value and ``reading``'s."""
+        try:
+            return self.incr_reading(key, reading, delta)
+        except ValueError:
+            if self.add(key, delta, timeout=timeout):
+                return delta, None if reading is None else self.get(reading)
+            return self.incr_reading(key, reading, delta)
+
     def incr(self, key: Any, delta: int = 1, version: int | None = None) -> Any:
         return self.incr_reading(key, None, delta, version)[0]
 
@@ -78,3 +178,48 @@ def _synchronous(connection: Any, cursor: Any) -> int:
         known = (id(raw), int(cursor.fetchone()[0]))
         connection.registry_synchronous = known
     return known[1]
+
+
+class Stamp:
+    """A value in the shared cache that is replaced by a new random one whenever what it stands
+    for changes (see the module's description)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def current(self) -> str | None:
+        """The present stamp (one read of the shared cache); None if there is none or the cache
+        does not answer (then nothing is to be kept under it)."""
+        try:
+            found = cache.get(self.name)
+        except OUTAGES:
+            return None
+        if found is None:
+            self.renew()
+            return None  # what is read now was read before the stamp existed
+        return str(found)
+
+    def key(self) -> str:
+        """The stamp's row key in the database cache (for reading it in another statement)."""
+        return str(cache.make_and_validate_key(self.name))
+
+    def renew(self) -> None:
+        # If the cache takes no writes, processes keep what they derived up to their own bound.
+        with contextlib.suppress(*OUTAGES):
+            cache.set(self.name, f"{time.time_ns()}-{secrets.token_hex(8)}", timeout=None)
+
+    def renew_with_change(self, using: str | None = None) -> None:
+        """Renew for a change being saved: now, and again once its transaction commits.
+
+        Now: with the database cache the new stamp is written in the change's own transaction and
+        commits (or rolls back) with it, and this process sees it at once. After the commit: Redis
+        is no part of the transaction, and a process that read the rows between the first renewal
+        and the commit kept the old rows under the new stamp.
+        """
+        self.renew()
+        transaction.on_commit(self.renew, using=using)
+
+
+def decoded(value: str) -> Any:
+    """A value as the database cache stores it (for a row read in another statement)."""
+    return _decoded(value)
