@@ -18,30 +18,20 @@ Two uses keep the shared cache off the path of every request:
   in the shared row at once, and a small limit is exact). A client far from its limit costs no
   database write per request; one near it is counted exactly as before. With P server processes a
   client can exceed its limit by at most P/8 of what the limit left, never more.
-- **Stamps** (``Stamp``): a value that is replaced by a new random one, after the commit, whenever
-  what it stands for changes (the reference data the public pages name, the API tokens). A
-  process keeps what it derived from the database under the stamp it read *before* reading the
-  database, so a change shows in every process at the next request. A stamp is random rather
-  than a counter: a cache that drops the row (culling, eviction) can never bring an old value
-  back.
+- **Stamps** (``registry.stamps``) are kept in it too: the API tokens', the public pages'.
 """
 
 from __future__ import annotations
 
 import base64
-import contextlib
 import pickle
-import secrets
 import threading
-import time
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.cache import cache
 from django.core.cache.backends.db import DatabaseCache as DjangoDatabaseCache
 from django.db import connections, router, transaction
-
-from registry.outages import OUTAGES
 
 #: A process adds what it counted to the shared row at least this often (seconds).
 LOOK_SECONDS = 1.0
@@ -178,48 +168,3 @@ def _synchronous(connection: Any, cursor: Any) -> int:
         known = (id(raw), int(cursor.fetchone()[0]))
         connection.registry_synchronous = known
     return known[1]
-
-
-class Stamp:
-    """A value in the shared cache that is replaced by a new random one whenever what it stands
-    for changes (see the module's description)."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def current(self) -> str | None:
-        """The present stamp (one read of the shared cache); None if there is none or the cache
-        does not answer (then nothing is to be kept under it)."""
-        try:
-            found = cache.get(self.name)
-        except OUTAGES:
-            return None
-        if found is None:
-            self.renew()
-            return None  # what is read now was read before the stamp existed
-        return str(found)
-
-    def key(self) -> str:
-        """The stamp's row key in the database cache (for reading it in another statement)."""
-        return str(cache.make_and_validate_key(self.name))
-
-    def renew(self) -> None:
-        # If the cache takes no writes, processes keep what they derived up to their own bound.
-        with contextlib.suppress(*OUTAGES):
-            cache.set(self.name, f"{time.time_ns()}-{secrets.token_hex(8)}", timeout=None)
-
-    def renew_with_change(self, using: str | None = None) -> None:
-        """Renew for a change being saved: now, and again once its transaction commits.
-
-        Now: with the database cache the new stamp is written in the change's own transaction and
-        commits (or rolls back) with it, and this process sees it at once. After the commit: Redis
-        is no part of the transaction, and a process that read the rows between the first renewal
-        and the commit kept the old rows under the new stamp.
-        """
-        self.renew()
-        transaction.on_commit(self.renew, using=using)
-
-
-def decoded(value: str) -> Any:
-    """A value as the database cache stores it (for a row read in another statement)."""
-    return _decoded(value)

@@ -20,9 +20,9 @@ from registry.access.permissions import can_view
 from registry.access.services import log_operation
 from registry.accounts.models import Account
 from registry.api.models import ApiToken, Scope
-from registry.api.shared_cache import Stamp
 from registry.core.checks import Check, CheckFailed
 from registry.outages import OUTAGES
+from registry.stamps import Stamp
 
 TOKEN_PREFIX = "crt_"
 LAST_USED_PRECISION = timedelta(minutes=1)

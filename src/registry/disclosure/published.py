@@ -10,7 +10,7 @@ for another state:
   starting, "as of") is at most a minute old;
 - the reference data a page names (registries' hours and suspensions, notices, entities, projects,
   programmes, unit types, approaches, Parties, the CORSIA list): one stamp in the cache every
-  server process shares (``registry.api.shared_cache.Stamp``), renewed by every save or delete of
+  server process shares (``registry.stamps``), renewed by every save or delete of
   such a row, in its transaction and again after its commit. With the database cache the stamp is
   read in the journal lengths' statement (one query, and the same snapshot as the rows: on the
   replica too); with Redis, there;
@@ -37,6 +37,7 @@ from functools import wraps
 from typing import Any, ParamSpec, TypeVar
 
 from django.core.cache import caches
+from django.core.cache.backends.db import DatabaseCache
 from django.db import connections, router
 from django.db.models import Model
 from django.db.models.signals import post_delete, post_save
@@ -44,8 +45,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.middleware.csrf import get_token
 from django.utils import timezone, translation
 
-from registry.api.shared_cache import DatabaseCache, Stamp, decoded
 from registry.parties.models import Registry
+from registry.stamps import Stamp, decoded
 
 P = ParamSpec("P")
 R = TypeVar("R")
