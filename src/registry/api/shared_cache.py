@@ -12,18 +12,20 @@ in WAL mode still survives a crash of the server): the ledger's commits keep the
 Two uses keep the shared cache off the path of every request:
 
 - **Counting requests** (``count_request``, the rate limits): with Redis each request is one
-  increment there. With the database cache each process counts in its own memory and adds its
-  count to the shared row at most once a second, or as soon as what it counted reaches an eighth
-  of what the limit left at its last look (so within 8 requests of a limit every request is counted
-  in the shared row at once, and a small limit is exact). A client far from its limit costs no
-  database write per request; one near it is counted exactly as before. With P server processes a
-  client can exceed its limit by at most P/8 of what the limit left, never more.
+  increment there. With the database cache a process reserves, in one increment of the shared row,
+  a run of the window's next counts (a lease: one sixteenth of what the limit left, at least one)
+  and hands them out to its requests in memory, so a client far from its limit costs one database
+  write per lease rather than per request. Every request still has its own place in one count all
+  processes share, so the limit is never exceeded; a lease a process has not used up when the
+  window ends is given back (until then it may refuse another process's request a little early).
+  Within 32 requests of a limit the lease is one: every request is counted in the shared row.
 - **Stamps** (``registry.stamps``) are kept in it too: the API tokens', the public pages'.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import pickle
 import threading
 from dataclasses import dataclass
@@ -33,23 +35,20 @@ from django.core.cache import cache
 from django.core.cache.backends.db import DatabaseCache as DjangoDatabaseCache
 from django.db import connections, router, transaction
 
-#: A process adds what it counted to the shared row at least this often (seconds).
-LOOK_SECONDS = 1.0
-#: ... and as soon as what it counted reaches this share (1/LOOK_SHARE) of what the limit left.
-LOOK_SHARE = 8
+#: A lease is this share (1/LEASE_SHARE) of what the limit left, at least one count.
+LEASE_SHARE = 16
 
 
 @dataclass
 class _Tally:
-    """One key's requests in one window, as this process knows them."""
+    """One key's counts in one window, as this process holds them."""
 
     window: int
     limit: int
-    shared: int = 0  # this window's count in the shared row at the last look (ours included)
-    previous: int = 0  # the previous window's count at the last look
-    pending: int = 0  # counted here since the last look
-    allowance: float = 0.0  # what the limit left at the last look
-    looked_at: float = float("-inf")
+    next: int = 1  # the count the next request takes, if not past ``end``
+    end: int = 0  # the last count of this process's lease
+    lease: int = 1  # how many counts the next increment of the shared row reserves
+    previous: int = 0  # the previous window's count, at the last increment
 
 
 #: Per process (Django gives each thread its own cache object): every thread counts in one tally.
@@ -74,28 +73,25 @@ def count_request(key: str, window: int, seconds: int, limit: int, now: float) -
 
 class DatabaseCache(DjangoDatabaseCache):
     def count_request(self, key: str, window: int, seconds: int, limit: int, now: float) -> tuple[int, int]:
-        """``count_request`` for the database cache (see the module's description)."""
+        """``count_request`` for the database cache, by leases (see the module's description)."""
         with _tallies_lock:
             tally = _tallies.get(key)
-            leftover = 0
             if tally is None or tally.window != window or tally.limit != limit:
-                if tally is not None and tally.window == window - 1:
-                    leftover = tally.pending  # the previous window's last requests, not yet shared
+                if tally is not None and tally.window == window - 1 and tally.next <= tally.end:
+                    with contextlib.suppress(ValueError):  # the row is gone: nothing to give back
+                        self.incr_reading(f"{key}-{window - 1}", None, tally.next - tally.end - 1)
                 if len(_tallies) > 10_000:  # keys of windows gone by
                     for stale in [k for k, t in _tallies.items() if t.window < window - 1]:
                         del _tallies[stale]
                 tally = _tallies[key] = _Tally(window, limit)
-            tally.pending += 1
-            if not leftover and now < tally.looked_at + LOOK_SECONDS and tally.pending * LOOK_SHARE < tally.allowance:
-                return tally.shared + tally.pending, tally.previous
-            current, before = f"{key}-{window}", f"{key}-{window - 1}"
-            if leftover:
-                self._add(before, leftover, 2 * seconds)
-            shared, previous = self._add(current, tally.pending, 2 * seconds, reading=before)
-            elapsed = now - window * seconds
-            tally.shared, tally.previous, tally.pending, tally.looked_at = shared, previous or 0, 0, now
-            tally.allowance = limit - shared - tally.previous * (1 - elapsed / seconds)
-            return tally.shared, tally.previous
+            if tally.next > tally.end:  # no count left in the lease: reserve the next run
+                total, previous = self._add(f"{key}-{window}", tally.lease, 2 * seconds, reading=f"{key}-{window - 1}")
+                tally.next, tally.end, tally.previous = total - tally.lease + 1, total, previous or 0
+                left = limit - total - tally.previous * (1 - (now - window * seconds) / seconds)
+                tally.lease = max(1, int(left // LEASE_SHARE))
+            count = tally.next
+            tally.next += 1
+            return count, tally.previous
 
     def clear(self) -> None:
         super().clear()
