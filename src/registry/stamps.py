@@ -2,16 +2,20 @@
 whenever what it stands for changes (the API tokens, the reference data the public pages name).
 
 A process keeps what it derived from the database under the stamp it read *before* reading the
-database, so a change shows in every process at its next request: the stamp is renewed in the
-change's own transaction (with the database cache it commits or rolls back with the change) and
-again after the commit (Redis is no part of the transaction). A stamp is random rather than a
-counter: a cache that drops the row (culling, eviction) can never bring an old value back.
+database, so a change shows in every process at its next request after the change's commit: the
+shared value is renewed once the change's transaction commits. The saving process itself moves on
+at once (a generation of its own in the stamp it reads), for what it reads next in that
+transaction too. Nothing is written to the cache inside the change's transaction: a ledger
+transaction that saves reference data takes no lock on a cache row. (A process that dies between
+the commit and the renewal leaves the old stamp: what is kept under it has its own time bound, a
+minute for the public pages and for found tokens.) A stamp is random rather than a counter: a
+cache that drops the row (culling, eviction) can never bring an old value back.
 """
 
 from __future__ import annotations
 
 import base64
-import contextlib
+import itertools
 import pickle
 import secrets
 import time
@@ -29,6 +33,8 @@ class Stamp:
 
     def __init__(self, name: str) -> None:
         self.name = name
+        self._changes = itertools.count()
+        self._generation = next(self._changes)
 
     def current(self) -> str | None:
         """The present stamp (one read of the shared cache); None if there is none or the cache
@@ -37,29 +43,33 @@ class Stamp:
             found = cache.get(self.name)
         except OUTAGES:
             return None
+        return self.with_shared(found)
+
+    def with_shared(self, found: Any) -> str | None:
+        """The stamp, from the shared value read (``found``; in another statement, say)."""
         if found is None:
-            self.renew()
-            return None  # what is read now was read before the stamp existed
-        return str(found)
+            # None yet (a new or emptied cache): made now. What the caller reads next is read after
+            # it, so may be kept under it; a change that commits later renews it again.
+            found = self.renew()
+        return None if found is None else f"{found}.{self._generation}"
 
     def key(self) -> str:
         """The stamp's row key in the database cache (for reading it in another statement)."""
         return str(cache.make_and_validate_key(self.name))
 
-    def renew(self) -> None:
-        # If the cache takes no writes, processes keep what they derived up to their own bound.
-        with contextlib.suppress(*OUTAGES):
-            cache.set(self.name, f"{time.time_ns()}-{secrets.token_hex(8)}", timeout=None)
+    def renew(self) -> str | None:
+        """A new shared value; None if the cache takes no writes (then nothing is kept under it)."""
+        value = f"{time.time_ns()}-{secrets.token_hex(8)}"
+        try:
+            cache.set(self.name, value, timeout=None)
+        except OUTAGES:
+            return None
+        return value
 
     def renew_with_change(self, using: str | None = None) -> None:
-        """Renew for a change being saved: now, and again once its transaction commits.
-
-        Now: with the database cache the new stamp is written in the change's own transaction and
-        commits (or rolls back) with it, and this process sees it at once. After the commit: Redis
-        is no part of the transaction, and a process that read the rows between the first renewal
-        and the commit kept the old rows under the new stamp.
-        """
-        self.renew()
+        """Renew for a change being saved: in this process at once, in the shared cache once the
+        change's transaction commits (at once outside one)."""
+        self._generation = next(self._changes)
         transaction.on_commit(self.renew, using=using)
 
 

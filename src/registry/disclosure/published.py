@@ -11,7 +11,7 @@ for another state:
 - the reference data a page names (registries' hours and suspensions, notices, entities, projects,
   programmes, unit types, approaches, Parties, the CORSIA list): one stamp in the cache every
   server process shares (``registry.stamps``), renewed by every save or delete of
-  such a row, in its transaction and again after its commit. With the database cache the stamp is
+  such a row once it commits (and in the saving process at once). With the database cache the stamp is
   read in the journal lengths' statement (one query, and the same snapshot as the rows: on the
   replica too); with Redis, there;
 - the request: its path with the query, the language and the time zone.
@@ -55,7 +55,7 @@ R = TypeVar("R")
 REFERENCE = Stamp("public-reference-data")
 #: A kept answer lives this long at most, and a page's clock-dependent parts are this old at most.
 MINUTE = 60
-#: The fields of a registry that its journal length already covers: its saves move no generation.
+#: The fields of a registry that its journal length already covers: its saves renew no stamp.
 LEDGER_FIELDS = frozenset({"journal_head", "journal_length", "next_serial"})
 #: The form field Django renders for ``{% csrf_token %}``, and what stands for it in a kept page.
 TOKEN = re.compile(rb'(name="csrfmiddlewaretoken" value=")[A-Za-z0-9]{64}(")')
@@ -82,10 +82,7 @@ def state_key(request: HttpRequest, name: str, *variant: object) -> str:
             table = cursor.db.ops.quote_name(shared._table)  # type: ignore[attr-defined]
             cursor.execute(HEADS_AND_STAMP.format(cache_table=table), [REFERENCE.key()])
             rows = cursor.fetchall()
-            stamps = [decoded(value) for pk, _length, value in rows if pk is None]
-            stamp = stamps[0] if stamps else None
-            if stamp is None:
-                REFERENCE.renew()  # gone from the cache (culled): what is read now is kept under none
+            stamp = REFERENCE.with_shared(next((decoded(value) for pk, _length, value in rows if pk is None), None))
             found = sorted((pk, length) for pk, length, _value in rows if pk is not None)
         else:
             stamp = REFERENCE.current()
