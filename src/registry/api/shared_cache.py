@@ -60,7 +60,7 @@ def count_request(key: str, window: int, seconds: int, limit: int, now: float) -
     """Count one request under ``key`` in ``window`` (of ``seconds``): this window's count with it,
     and the previous window's count."""
     tallied = getattr(cache, "count_request", None)
-    if tallied is not None:  # the database cache: counted here, added to the shared row in batches
+    if tallied is not None:  # the database cache: by leases of counts reserved in the shared row
         counted: tuple[int, int] = tallied(key, window, seconds, limit, now)
         return counted
     current, before = f"{key}-{window}", f"{key}-{window - 1}"
