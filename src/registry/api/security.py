@@ -13,7 +13,6 @@ import time
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.core.cache import cache
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 from ninja.errors import Throttled
@@ -25,6 +24,7 @@ from registry.access.models import Operation
 from registry.access.services import log_operation
 from registry.accounts.models import Account
 from registry.api.models import ApiToken, Scope
+from registry.api.shared_cache import count_request
 from registry.api.tokens import find_token
 from registry.core.checks import Check, CheckFailed
 from registry.outages import OUTAGES
@@ -39,24 +39,16 @@ def _spend(key: str, rate: str) -> float | None:
     the rate, else how many seconds until it would be.
 
     A sliding window, estimated from two fixed ones (this window's count plus the previous
-    window's, weighted by how much of it the sliding window still covers). Each count is one
-    atomic increment in the shared cache, so every server process counts against one limit.
+    window's, weighted by how much of it the sliding window still covers), counted in the shared
+    cache (``registry.api.shared_cache.count_request``), so every server process counts against one
+    limit.
     Refused requests count too: a client that keeps asking stays refused.
     """
     limit, seconds = (int(part) for part in rate.split("/"))
     now = time.time()
     window = int(now // seconds)
-    current, before = f"{key}-{window}", f"{key}-{window - 1}"
     try:
-        try:
-            if (incr_reading := getattr(cache, "incr_reading", None)) is not None:  # registry.api.shared_cache's
-                count, previous = incr_reading(current, before)  # the count and the previous window's in one statement
-                previous = previous or 0
-            else:
-                count, previous = cache.incr(current), cache.get(before, 0)
-        except ValueError:  # the window's first request (the key names its window: never reused)
-            count = 1 if cache.add(current, 1, timeout=2 * seconds) else cache.incr(current)
-            previous = cache.get(before, 0)
+        count, previous = count_request(key, window, seconds, limit, now)
     except OUTAGES:
         # The database cache takes no writes (full, read-only, down): let the request on, to be
         # answered 503 by its operation, or served if it only reads.

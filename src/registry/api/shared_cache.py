@@ -8,19 +8,105 @@ PostgreSQL; on SQLite every write transaction already begins with ``BEGIN IMMEDI
 A counter need not survive a power cut, so its commit does not wait for the disk (PostgreSQL's
 ``synchronous_commit = off`` for that transaction; SQLite's ``synchronous = NORMAL`` for it, which
 in WAL mode still survives a crash of the server): the ledger's commits keep their full sync.
+
+Two uses keep the shared cache off the path of every request:
+
+- **Counting requests** (``count_request``, the rate limits): with Redis each request is one
+  increment there. With the database cache a process reserves, in one increment of the shared row,
+  a run of the window's next counts (a lease: one sixteenth of what the limit left, at least one)
+  and hands them out to its requests in memory, so a client far from its limit costs one database
+  write per lease rather than per request. Every request still has its own place in one count all
+  processes share, so the limit is never exceeded; a lease a process has not used up when the
+  window ends is given back (until then it may refuse another process's request a little early).
+  Within 32 requests of a limit the lease is one: every request is counted in the shared row.
+- **Stamps** (``registry.stamps``) are kept in it too: the API tokens', the public pages'.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import pickle
+import threading
+from dataclasses import dataclass
 from typing import Any
 
+from django.core.cache import cache
 from django.core.cache.backends.db import DatabaseCache as DjangoDatabaseCache
 from django.db import connections, router, transaction
 
+#: A lease is this share (1/LEASE_SHARE) of what the limit left, at least one count.
+LEASE_SHARE = 16
+
+
+@dataclass
+class _Tally:
+    """One key's counts in one window, as this process holds them."""
+
+    window: int
+    limit: int
+    next: int = 1  # the count the next request takes, if not past ``end``
+    end: int = 0  # the last count of this process's lease
+    lease: int = 1  # how many counts the next increment of the shared row reserves
+    previous: int = 0  # the previous window's count, at the last increment
+
+
+#: Per process (Django gives each thread its own cache object): every thread counts in one tally.
+_tallies: dict[str, _Tally] = {}
+_tallies_lock = threading.Lock()
+
+
+def count_request(key: str, window: int, seconds: int, limit: int, now: float) -> tuple[int, int]:
+    """Count one request under ``key`` in ``window`` (of ``seconds``): this window's count with it,
+    and the previous window's count."""
+    tallied = getattr(cache, "count_request", None)
+    if tallied is not None:  # the database cache: by leases of counts reserved in the shared row
+        counted: tuple[int, int] = tallied(key, window, seconds, limit, now)
+        return counted
+    current, before = f"{key}-{window}", f"{key}-{window - 1}"
+    try:
+        count = cache.incr(current)
+    except ValueError:  # the window's first request (the key names its window: never reused)
+        count = 1 if cache.add(current, 1, timeout=2 * seconds) else cache.incr(current)
+    return count, cache.get(before, 0)
+
 
 class DatabaseCache(DjangoDatabaseCache):
+    def count_request(self, key: str, window: int, seconds: int, limit: int, now: float) -> tuple[int, int]:
+        """``count_request`` for the database cache, by leases (see the module's description)."""
+        with _tallies_lock:
+            tally = _tallies.get(key)
+            if tally is None or tally.window != window or tally.limit != limit:
+                if tally is not None and tally.window == window - 1 and tally.next <= tally.end:
+                    with contextlib.suppress(ValueError):  # the row is gone: nothing to give back
+                        self.incr_reading(f"{key}-{window - 1}", None, tally.next - tally.end - 1)
+                if len(_tallies) > 10_000:  # keys of windows gone by
+                    for stale in [k for k, t in _tallies.items() if t.window < window - 1]:
+                        del _tallies[stale]
+                tally = _tallies[key] = _Tally(window, limit)
+            if tally.next > tally.end:  # no count left in the lease: reserve the next run
+                total, previous = self._add(f"{key}-{window}", tally.lease, 2 * seconds, reading=f"{key}-{window - 1}")
+                tally.next, tally.end, tally.previous = total - tally.lease + 1, total, previous or 0
+                left = limit - total - tally.previous * (1 - (now - window * seconds) / seconds)
+                tally.lease = max(1, int(left // LEASE_SHARE))
+            count = tally.next
+            tally.next += 1
+            return count, tally.previous
+
+    def clear(self) -> None:
+        super().clear()
+        with _tallies_lock:
+            _tallies.clear()  # what this process counted is gone with the rows
+
+    def _add(self, key: str, delta: int, timeout: int, reading: str | None = None) -> tuple[int, Any]:
+        """Add ``delta`` to ``key``'s count (made if absent); its new value and ``reading``'s."""
+        try:
+            return self.incr_reading(key, reading, delta)
+        except ValueError:
+            if self.add(key, delta, timeout=timeout):
+                return delta, None if reading is None else self.get(reading)
+            return self.incr_reading(key, reading, delta)
+
     def incr(self, key: Any, delta: int = 1, version: int | None = None) -> Any:
         return self.incr_reading(key, None, delta, version)[0]
 

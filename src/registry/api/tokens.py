@@ -7,7 +7,9 @@ import hashlib
 import re
 import secrets
 from collections.abc import Iterable
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.db.models import Exists, OuterRef
@@ -20,6 +22,7 @@ from registry.accounts.models import Account
 from registry.api.models import ApiToken, Scope
 from registry.core.checks import Check, CheckFailed
 from registry.outages import OUTAGES
+from registry.stamps import Stamp
 
 TOKEN_PREFIX = "crt_"
 LAST_USED_PRECISION = timedelta(minutes=1)
@@ -63,24 +66,81 @@ def create_token(user: User, name: str, scope: Scope | str, accounts: Iterable[A
     return token, secret
 
 
+#: The API tokens and their users as the database holds them: renewed after any change of a token,
+#: of its accounts or of a user (``registry.api.apps``), so a revocation counts at every process's
+#: next request.
+TOKENS = Stamp("api-tokens")
+
+
+@dataclass(frozen=True)
+class _Found:
+    """A live token's row and its user's, as found under ``stamp`` at ``found_at``."""
+
+    stamp: str
+    found_at: datetime
+    token: dict[str, Any]
+    user: dict[str, Any]
+    limited_to_accounts: bool
+    db: str | None
+
+    def instance(self) -> ApiToken:
+        """A fresh token and user for one request (nothing one request sets on them reaches another)."""
+        user = User(**self.user)
+        token = ApiToken(**self.token)
+        for made in (user, token):
+            made._state.adding, made._state.db = False, self.db
+        token.user = user
+        token.limited_to_accounts = self.limited_to_accounts  # type: ignore[attr-defined]
+        return token
+
+
+#: Per process, by the secret's digest (only who holds the secret finds its entry); a found token is
+#: looked up again under a new stamp, and at least every LAST_USED_PRECISION (to note its use).
+_found: dict[str, _Found] = {}
+MAX_KEPT_TOKENS = 10_000
+
+
 def find_token(secret: str) -> ApiToken | None:
-    """The live token for ``secret`` (not expired, not revoked), or None."""
+    """The live token for ``secret`` (not expired, not revoked, its user active), or None."""
     if SECRET.fullmatch(secret) is None:
         return None
+    digest = _digest(secret)
+    stamp = TOKENS.current()  # read before the database: a change after it renews it again
+    now = timezone.now()
+    kept = _found.get(digest)
+    if kept is not None and kept.stamp == stamp and now - kept.found_at < LAST_USED_PRECISION:
+        token: ApiToken | None = kept.instance()
+    else:
+        token = _looked_up(secret, digest, stamp, now)
+    if token is None or token.revoked_at is not None or token.expires_at <= now or not token.user.is_active:
+        return None
+    return token
+
+
+def _looked_up(secret: str, digest: str, stamp: str | None, now: datetime) -> ApiToken | None:
     prefix = secret[len(TOKEN_PREFIX) :].split("_", 1)[0]
     # Whether it is limited to some accounts comes with it: every request's checks ask.
     limited = Exists(ApiToken.accounts.through.objects.filter(apitoken_id=OuterRef("pk")))
     token = ApiToken.objects.select_related("user").annotate(limited_to_accounts=limited).filter(prefix=prefix).first()
-    if token is None or not secrets.compare_digest(token.digest, _digest(secret)):
-        return None
-    now = timezone.now()
-    if token.revoked_at is not None or token.expires_at <= now or not token.user.is_active:
+    if token is None or not secrets.compare_digest(token.digest, digest):
         return None
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_PRECISION:
         # Not a write on every request; and not one a read must wait for: a database that takes
         # no writes (full disk) still answers reads.
         with contextlib.suppress(*OUTAGES):
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+            token.last_used_at = now
+    if stamp is not None:
+        if len(_found) >= MAX_KEPT_TOKENS:
+            _found.clear()
+        _found[digest] = _Found(
+            stamp,
+            now,
+            {field.attname: getattr(token, field.attname) for field in ApiToken._meta.concrete_fields},
+            {field.attname: getattr(token.user, field.attname) for field in User._meta.concrete_fields},
+            bool(token.limited_to_accounts),
+            token._state.db,
+        )
     return token
 
 

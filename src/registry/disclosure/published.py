@@ -7,16 +7,19 @@ for another state:
 - the ledger: each registry's journal length (every change of holdings and every completed
   transaction appends to its registry's journal), read in one small query per request;
 - the minute: what a page shows by the clock (a notice whose publication time comes, maintenance
-  starting, "as of") is at most a minute old, and so is the reference data a page names
-  (registries' hours and suspensions, notices, entities, projects, programmes, unit types,
-  approaches, Parties, the CORSIA list) as another server process shows it; the process that saves
-  or deletes such a row forgets its kept answers once that commits (a generation in the key);
+  starting, "as of") is at most a minute old;
+- the reference data a page names (registries' hours and suspensions, notices, entities, projects,
+  programmes, unit types, approaches, Parties, the CORSIA list): one stamp in the cache every
+  server process shares (``registry.stamps``), renewed by every save or delete of
+  such a row once it commits (and in the saving process at once). With the database cache the stamp is
+  read in the journal lengths' statement (one query, and the same snapshot as the rows: on the
+  replica too); with Redis, there;
 - the request: its path with the query, the language and the time zone.
 
-The ledger's movements, what the public pages mostly show, are therefore never served stale; the
-reference data, which an administrator edits now and then and which decides no movement (the
-services read it afresh), at most a minute late. Each process keeps its answers in its own memory
-(an answer under a key never changes).
+The ledger's movements and the reference data are therefore never served stale, in any process
+(with Redis and a replica, an edit shows once the replica has it: until then a page made from the
+replica's older rows may be kept under the new stamp, for a minute at most). Each process keeps its
+answers in its own memory (an answer under a key never changes).
 
 Only anonymous requests without a message waiting are served kept pages: nothing a user sees of
 their own (sign-in state, messages) is ever kept. A visitor with a session gets the page whose
@@ -27,7 +30,6 @@ own put in; a visitor without one, the page without a token (``web.views.public.
 from __future__ import annotations
 
 import hashlib
-import itertools
 import re
 import time
 from collections.abc import Callable
@@ -35,7 +37,8 @@ from functools import wraps
 from typing import Any, ParamSpec, TypeVar
 
 from django.core.cache import caches
-from django.db import connections, router, transaction
+from django.core.cache.backends.db import DatabaseCache
+from django.db import connections, router
 from django.db.models import Model
 from django.db.models.signals import post_delete, post_save
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
@@ -43,20 +46,26 @@ from django.middleware.csrf import get_token
 from django.utils import timezone, translation
 
 from registry.parties.models import Registry
+from registry.stamps import Stamp, decoded
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
-_generation = itertools.count()
-_current = next(_generation)
+#: What the kept answers name besides the ledger (``watch``).
+REFERENCE = Stamp("public-reference-data")
 #: A kept answer lives this long at most, and a page's clock-dependent parts are this old at most.
 MINUTE = 60
-#: The fields of a registry that its journal length already covers: its saves move no generation.
+#: The fields of a registry that its journal length already covers: its saves renew no stamp.
 LEDGER_FIELDS = frozenset({"journal_head", "journal_length", "next_serial"})
 #: The form field Django renders for ``{% csrf_token %}``, and what stands for it in a kept page.
 TOKEN = re.compile(rb'(name="csrfmiddlewaretoken" value=")[A-Za-z0-9]{64}(")')
 TOKEN_PLACE = b"\x00csrf\x00"
 HEADS = f"SELECT id, journal_length FROM {Registry._meta.db_table} ORDER BY id"
+#: The journal lengths and, in the same statement, the reference data's stamp in the database cache.
+HEADS_AND_STAMP = (
+    f"SELECT id, journal_length, NULL FROM {Registry._meta.db_table}"
+    f" UNION ALL SELECT NULL, NULL, value FROM {{cache_table}} WHERE cache_key = %s"
+)
 
 
 def _kept() -> Any:
@@ -67,12 +76,22 @@ def state_key(request: HttpRequest, name: str, *variant: object) -> str:
     """The key of ``name``'s answer to ``request`` in the present state (one small query)."""
     # Bare SQL on the connection the ORM would read the registries from (the replica, for the public
     # views): building the query took longer than running it.
+    shared = caches["default"]
     with connections[router.db_for_read(Registry)].cursor() as cursor:
-        cursor.execute(HEADS)
-        heads = ",".join(f"{pk}:{length}" for pk, length in cursor.fetchall())
+        if isinstance(shared, DatabaseCache):
+            table = cursor.db.ops.quote_name(shared._table)  # type: ignore[attr-defined]
+            cursor.execute(HEADS_AND_STAMP.format(cache_table=table), [REFERENCE.key()])
+            rows = cursor.fetchall()
+            stamp = REFERENCE.with_shared(next((decoded(value) for pk, _length, value in rows if pk is None), None))
+            found = sorted((pk, length) for pk, length, _value in rows if pk is not None)
+        else:
+            stamp = REFERENCE.current()
+            cursor.execute(HEADS)
+            found = cursor.fetchall()
+    heads = ",".join(f"{pk}:{length}" for pk, length in found)
     what = (
         f"{name}|{request.get_full_path()}|{translation.get_language()}|{timezone.get_current_timezone_name()}"
-        f"|{int(time.time() // MINUTE)}|{heads}|{_current}|{variant}"
+        f"|{int(time.time() // MINUTE)}|{heads}|{stamp}|{variant}"
     )
     return "public-" + hashlib.sha256(what.encode()).hexdigest()
 
@@ -147,23 +166,15 @@ def with_etag(view: Callable[P, HttpResponse]) -> Callable[P, HttpResponse]:
     return serve
 
 
-def _next_generation() -> None:
-    global _current
-    _current = next(_generation)
-
-
 def _changed(sender: type[Model], instance: Model, **kwargs: Any) -> None:
     fields = kwargs.get("update_fields")
     if sender is Registry and fields is not None and frozenset(fields) <= LEDGER_FIELDS:
         return
-    # At once, for what this process reads next (in this transaction too), and again after the
-    # commit: a page another thread made meanwhile from the rows as they were is not kept.
-    _next_generation()
-    transaction.on_commit(_next_generation, using=kwargs.get("using"))
+    REFERENCE.renew_with_change(kwargs.get("using"))
 
 
 def watch(models: list[type[Model]]) -> None:
-    """Forget this process's kept answers whenever a row of ``models`` is saved or deleted."""
+    """Forget every process's kept answers whenever a row of ``models`` is saved or deleted."""
     for model in models:
         post_save.connect(_changed, sender=model, dispatch_uid=f"public-{model._meta.label}-save")
         post_delete.connect(_changed, sender=model, dispatch_uid=f"public-{model._meta.label}-delete")
