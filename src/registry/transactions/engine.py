@@ -17,6 +17,7 @@ from django.db import transaction as db
 from django.db.models import Q
 from django.utils import timezone
 
+from registry import rows
 from registry.access import permissions
 from registry.accounts.models import FINAL_TYPES, Account, AccountStatus, AccountType
 from registry.accounts.services import lock_accounts
@@ -174,7 +175,7 @@ def move(
     pending = require_approval or execute_after is not None
     # One completing at once is written completed: nothing outside this database transaction sees
     # it before it is, and a failed check rolls the row back with everything else.
-    tx = Transaction.objects.create(
+    tx = Transaction(
         registry=registry,
         type=kind,
         status=TransactionStatus.AWAITING_APPROVAL
@@ -194,6 +195,7 @@ def move(
         execute_after=execute_after,
         **(use or {}),
     )
+    rows.insert(tx)
     article6_services.check_movement(tx, moving)
     blocks.record_blocks(tx, moving)
     if not pending:
@@ -224,7 +226,7 @@ def complete(tx: Transaction, moving: Sequence[UnitBlock], now: datetime) -> Non
     if tx.status != TransactionStatus.COMPLETED:  # a pending one completing now
         tx.status = TransactionStatus.COMPLETED
         tx.completed_at = now
-        tx.save(update_fields=["status", "completed_at"])
+        rows.update(tx, "status", "completed_at")
     entry = _movement_entry(tx, ranges, adjustments)
     events.completed(tx)  # before the journal: the registry's lock, which that takes, is then held briefly
     if tx.type == TransactionType.EXTERNAL_TRANSFER:

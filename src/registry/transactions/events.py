@@ -6,6 +6,7 @@ from datetime import datetime
 
 from django.contrib.auth.models import User
 
+from registry import rows
 from registry.access.models import APPROVING, Representative
 from registry.accounts.models import Account
 from registry.notifications.services import notify
@@ -13,12 +14,21 @@ from registry.transactions.models import Transaction
 
 
 def _representatives(account: Account | None, rights: frozenset[str] | None = None) -> list[User]:
+    """The users who represent ``account`` (with one of ``rights``), as far as telling them needs:
+    their id and email address (the rest of a user is read only if asked for)."""
     if account is None:
         return []
-    found = Representative.objects.filter(account=account).select_related("user")
+    user, representative = rows.column(User, "id"), rows.column(Representative, "user_id")
+    sql = (
+        f"SELECT {user}, {rows.column(User, 'email')} FROM {rows.table(Representative)}"
+        f" INNER JOIN {rows.table(User)} ON ({representative} = {user}) WHERE {rows.column(Representative, 'account_id')} = %s"
+    )
+    params: list[object] = [account.pk]
     if rights is not None:
-        found = found.filter(right__in=list(rights))
-    return [r.user for r in found]
+        wanted = sorted(rights)
+        sql += f" AND {rows.column(Representative, 'right')} IN ({', '.join(['%s'] * len(wanted))})"
+        params += wanted
+    return [rows.build_some(User, ("id", "email"), row) for row in rows.fetch(sql, params)]
 
 
 def _about(tx: Transaction) -> dict[str, object]:
