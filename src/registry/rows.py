@@ -15,16 +15,24 @@ on the primary, in the caller's transaction).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import wraps
 from typing import Any, TypeVar
 
-from django.db import DatabaseError, connection
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Field, Model
 
 M = TypeVar("M", bound=Model)
 
 Converter = Callable[[Any, Any, Any], Any]
+
+
+def _db() -> BaseDatabaseWrapper:
+    # The engine's database (the primary), looked up once per call: ``django.db.connection`` is a
+    # proxy that would look it up again at every attribute.
+    return connections[DEFAULT_DB_ALIAS]
 
 
 @dataclass(frozen=True)
@@ -45,27 +53,24 @@ class _Shape:
 _shapes: dict[tuple[type[Model], str], _Shape] = {}
 
 
-def quote(name: str) -> str:
-    return connection.ops.quote_name(name)
-
-
-def _shape(model: type[Model]) -> _Shape:
-    key = (model, connection.alias)
+def _shape(model: type[Model], db: BaseDatabaseWrapper) -> _Shape:
+    key = (model, db.alias)
     found = _shapes.get(key)
     if found is not None:
         return found
     meta = model._meta
+    quote = db.ops.quote_name
     table = quote(meta.db_table)
     fields = list(meta.concrete_fields)
     converters: list[tuple[int, list[Converter], Any]] = []
     for index, field in enumerate(fields):
         expression = field.get_col(meta.db_table)
-        chain = connection.ops.get_db_converters(expression) + expression.get_db_converters(connection)
+        chain = db.ops.get_db_converters(expression) + expression.get_db_converters(db)
         if chain:
             converters.append((index, chain, expression))
     insert_fields = [f for f in fields if not f.primary_key]
     columns = [f"{table}.{quote(f.column)}" for f in fields]
-    returning = f" RETURNING {table}.{quote(meta.pk.column)}" if connection.features.can_return_columns_from_insert else ""
+    returning = f" RETURNING {table}.{quote(meta.pk.column)}" if db.features.can_return_columns_from_insert else ""
     head = f"INSERT INTO {table} ({', '.join(quote(f.column) for f in insert_fields)}) VALUES "
     row = "(" + ", ".join(["%s"] * len(insert_fields)) + ")"
     found = _Shape(table, quote(meta.pk.column), [f.attname for f in fields], columns, converters, insert_fields, head, row, returning)
@@ -73,82 +78,110 @@ def _shape(model: type[Model]) -> _Shape:
     return found
 
 
+def statement(make: Callable[..., str]) -> Callable[..., str]:
+    """Make a statement's text once per database (and per value of the arguments, which say
+    which variant: how many ids, which conditions), from the helpers below."""
+    made: dict[tuple[Hashable, ...], str] = {}
+
+    @wraps(make)
+    def text(*variant: Hashable) -> str:
+        # Always of the default database (``_db``): its backend does not change in a process.
+        found = made.get(variant)
+        if found is None:
+            found = made[variant] = make(*variant)
+        return found
+
+    return text
+
+
+def placeholders(count: int) -> str:
+    """``%s, %s, ...``: ``count`` parameters (of an ``IN (...)``)."""
+    return ", ".join(["%s"] * count)
+
+
+def quote(name: str) -> str:
+    return _db().ops.quote_name(name)
+
+
 def table(model: type[Model]) -> str:
     """The model's table, quoted."""
-    return _shape(model).table
+    return _shape(model, _db()).table
 
 
 def columns(model: type[Model]) -> str:
     """Every column of the model, qualified by its table, in the order ``build`` expects."""
-    return ", ".join(_shape(model).columns)
+    return ", ".join(_shape(model, _db()).columns)
 
 
 def width(model: type[Model]) -> int:
     """How many columns ``columns`` names."""
-    return len(_shape(model).columns)
+    return len(_shape(model, _db()).columns)
 
 
 def column(model: type[Model], attname: str) -> str:
     """One column of the model (by its attribute name, ``account_id``), qualified by its table."""
-    shape = _shape(model)
+    shape = _shape(model, _db())
     return shape.columns[shape.attnames.index(attname)]
+
+
+def assigned(model: type[Model], attname: str) -> str:
+    """One column of the model as an UPDATE's SET names it: quoted, without its table."""
+    shape = _shape(model, _db())
+    return shape.columns[shape.attnames.index(attname)].removeprefix(f"{shape.table}.")
 
 
 def lock_rows(model: type[Model]) -> str:
     """What a SELECT ends with to lock the rows of ``model`` it reads: ``FOR NO KEY UPDATE OF``
     that table on PostgreSQL (only those rows, and without blocking inserts that refer to them);
     nothing on SQLite, whose writers are serialised by the write lock ``BEGIN IMMEDIATE`` took."""
-    if not connection.features.has_select_for_update:
+    features = _db().features
+    if not features.has_select_for_update:
         return ""
-    return f" FOR NO KEY UPDATE OF {table(model)}" if connection.features.has_select_for_no_key_update else f" FOR UPDATE OF {table(model)}"
-
-
-def _in_transaction() -> None:
-    if not connection.in_atomic_block:
-        raise RuntimeError("rows are locked only inside a ledger transaction")
+    return f" FOR NO KEY UPDATE OF {table(model)}" if features.has_select_for_no_key_update else f" FOR UPDATE OF {table(model)}"
 
 
 def fetch(sql: str, params: Sequence[Any], *, locking: bool = False) -> list[tuple[Any, ...]]:
     """The rows of a hand-written SELECT (``%s`` placeholders). ``locking`` ones only inside a
     transaction: a lock taken outside one would be released at once."""
-    if locking:
-        _in_transaction()
-    with connection.cursor() as cursor:
+    db = _db()
+    if locking and not db.in_atomic_block:
+        raise RuntimeError("rows are locked only inside a ledger transaction")
+    with db.cursor() as cursor:
         cursor.execute(sql, params)
         return list(cursor.fetchall())
 
 
 def execute(sql: str, params: Sequence[Any]) -> int:
     """Run a hand-written INSERT, UPDATE or DELETE; how many rows it changed."""
-    with connection.cursor() as cursor:
+    with _db().cursor() as cursor:
         cursor.execute(sql, params)
         return int(cursor.rowcount)
 
 
 def build(model: type[M], row: Sequence[Any], start: int = 0) -> M:
     """The instance of ``model`` whose ``columns`` begin at ``row[start]``, as the ORM makes it."""
-    shape = _shape(model)
+    db = _db()
+    shape = _shape(model, db)
     values = list(row[start : start + len(shape.attnames)])
     for index, chain, expression in shape.converters:
-        value = values[index]
         for convert in chain:
-            value = convert(value, expression, connection)
-        values[index] = value
-    return model.from_db(connection.alias, shape.attnames, values)
+            values[index] = convert(values[index], expression, db)
+    return model.from_db(db.alias, shape.attnames, values)
 
 
 def build_some(model: type[M], attnames: Sequence[str], row: Sequence[Any]) -> M:
     """The instance of ``model`` with only ``attnames`` read (from ``row``, in that order); the
     other fields are deferred, read from the database if ever asked for."""
-    shape = _shape(model)
-    given = dict(zip(attnames, row, strict=True))
+    db = _db()
+    shape = _shape(model, db)
+    loaded = [name for name in shape.attnames if name in attnames]  # ``from_db`` takes them in the model's order
+    values = [row[attnames.index(name)] for name in loaded]
     for index, chain, expression in shape.converters:
-        name = shape.attnames[index]
-        if name in given:
+        if shape.attnames[index] in loaded:
+            at = loaded.index(shape.attnames[index])
             for convert in chain:
-                given[name] = convert(given[name], expression, connection)
-    loaded = [name for name in shape.attnames if name in given]  # ``from_db`` takes them in the model's order
-    return model.from_db(connection.alias, loaded, [given[name] for name in loaded])
+                values[at] = convert(values[at], expression, db)
+    return model.from_db(db.alias, loaded, values)
 
 
 def relate(instance: Model, name: str, related: Model | None) -> None:
@@ -166,16 +199,24 @@ def insert_many(instances: Sequence[Model]) -> None:
     parameters asks, and give each the id the database chose (in order, as ``bulk_create``)."""
     if not instances:
         return
+    db = _db()
     model = type(instances[0])
-    shape = _shape(model)
+    shape = _shape(model, db)
     fields = shape.insert_fields
-    values = [[f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields] for instance in instances]
-    batch = max(1, connection.ops.bulk_batch_size(fields, instances))
-    with connection.cursor() as cursor:
+    values = [[f.get_db_prep_save(f.pre_save(instance, True), db) for f in fields] for instance in instances]
+    batch = 1 if len(instances) == 1 else max(1, db.ops.bulk_batch_size(fields, instances))
+    with db.cursor() as cursor:
         for first in range(0, len(instances), batch):
             chunk = values[first : first + batch]
-            if len(chunk) == 1 or not connection.features.can_return_rows_from_bulk_insert:
-                ids = [_insert_one(cursor, shape, row, model) for row in chunk]
+            if len(chunk) == 1 or not db.features.can_return_rows_from_bulk_insert:
+                ids = []
+                for row in chunk:
+                    cursor.execute(shape.insert_head + shape.insert_row + shape.returning, row)
+                    ids.append(
+                        cursor.fetchone()[0]
+                        if shape.returning
+                        else db.ops.last_insert_id(cursor, model._meta.db_table, model._meta.pk.column)
+                    )
             else:
                 cursor.execute(
                     shape.insert_head + ", ".join([shape.insert_row] * len(chunk)) + shape.returning, [v for row in chunk for v in row]
@@ -184,14 +225,7 @@ def insert_many(instances: Sequence[Model]) -> None:
             for instance, pk in zip(instances[first : first + batch], ids, strict=True):
                 instance.pk = pk
                 instance._state.adding = False
-                instance._state.db = connection.alias
-
-
-def _insert_one(cursor: Any, shape: _Shape, row: list[Any], model: type[Model]) -> Any:
-    cursor.execute(shape.insert_head + shape.insert_row + shape.returning, row)
-    if shape.returning:
-        return cursor.fetchone()[0]
-    return connection.ops.last_insert_id(cursor, model._meta.db_table, model._meta.pk.column)
+                instance._state.db = db.alias
 
 
 _updates: dict[tuple[type[Model], str, tuple[str, ...]], tuple[str, list[Field[Any, Any]]]] = {}
@@ -200,14 +234,15 @@ _updates: dict[tuple[type[Model], str, tuple[str, ...]], tuple[str, list[Field[A
 def update(instance: Model, *names: str) -> None:
     """Write the fields ``names`` of ``instance`` to its row, as ``save(update_fields=...)``
     would; like it, refuse when the row is not there."""
+    db = _db()
     model = type(instance)
-    key = (model, connection.alias, names)
+    key = (model, db.alias, names)
     if key not in _updates:
         fields: list[Field[Any, Any]] = [model._meta.get_field(name) for name in names]  # type: ignore[misc]
-        assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)
-        _updates[key] = (f"UPDATE {table(model)} SET {assignments} WHERE {_shape(model).pk} = %s", fields)
+        assignments = ", ".join(f"{db.ops.quote_name(f.column)} = %s" for f in fields)
+        _updates[key] = (f"UPDATE {table(model)} SET {assignments} WHERE {_shape(model, db).pk} = %s", fields)
     sql, fields = _updates[key]
-    params = [f.get_db_prep_save(f.pre_save(instance, False), connection) for f in fields]
+    params = [f.get_db_prep_save(f.pre_save(instance, False), db) for f in fields]
     if execute(sql, [*params, instance.pk]) != 1:
         raise DatabaseError(f"{model._meta.label} {instance.pk}: the row to update is not there")
 
@@ -217,4 +252,4 @@ def delete(model: type[Model], ids: Iterable[Any]) -> int:
     wanted = list(ids)
     if not wanted:
         return 0
-    return execute(f"DELETE FROM {table(model)} WHERE {_shape(model).pk} IN ({', '.join(['%s'] * len(wanted))})", wanted)
+    return execute(f"DELETE FROM {table(model)} WHERE {_shape(model, _db()).pk} IN ({placeholders(len(wanted))})", wanted)

@@ -39,21 +39,25 @@ def get_account(registry: Registry, number: str, missing: Check = Check.ACCOUNT_
 def lock_accounts(accounts: Sequence[Account]) -> dict[int, Account]:
     """Lock account rows in id order (the same order everywhere, so two movements never deadlock)."""
     ids = sorted({a.pk for a in accounts})
-    # Only the account rows (OF the account table: the join must not lock the shared registry row
-    # too), and NO KEY UPDATE so that inserting blocks and transactions that refer to a locked
-    # account never waits. Hand-written: every movement sends it (``registry.rows``).
-    account = rows.column(Account, "id")
-    sql = (
-        f"SELECT {rows.columns(Account)}, {rows.columns(Registry)} FROM {rows.table(Account)}"
-        f" INNER JOIN {rows.table(Registry)} ON ({rows.column(Account, 'registry_id')} = {rows.column(Registry, 'id')})"
-        f" WHERE {account} IN ({', '.join(['%s'] * len(ids))}) ORDER BY {account} ASC{rows.lock_rows(Account)}"
-    )
     locked = {}
-    for row in rows.fetch(sql, ids, locking=True):
+    for row in rows.fetch(_locked_accounts(len(ids)), ids, locking=True):
         found = rows.build(Account, row)
         rows.relate(found, "registry", rows.build(Registry, row, rows.width(Account)))
         locked[found.pk] = found
     return locked
+
+
+@rows.statement
+def _locked_accounts(count: int) -> str:
+    # Only the account rows (OF the account table: the join must not lock the shared registry row
+    # too), and NO KEY UPDATE so that inserting blocks and transactions that refer to a locked
+    # account never waits. Hand-written: every movement sends it (``registry.rows``).
+    account = rows.column(Account, "id")
+    return (
+        f"SELECT {rows.columns(Account)}, {rows.columns(Registry)} FROM {rows.table(Account)}"
+        f" INNER JOIN {rows.table(Registry)} ON ({rows.column(Account, 'registry_id')} = {rows.column(Registry, 'id')})"
+        f" WHERE {account} IN ({rows.placeholders(count)}) ORDER BY {account} ASC{rows.lock_rows(Account)}"
+    )
 
 
 def system_account(registry: Registry, account_type: AccountType) -> Account | None:

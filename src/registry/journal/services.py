@@ -80,26 +80,29 @@ def append_entry(
         hash=chain_hash(head, text),
     )
     rows.insert(stored)
-    rows.execute(
-        f"UPDATE {rows.table(Registry)} SET {rows.quote('journal_head')} = %s, {rows.quote('journal_length')} = %s"
-        f" WHERE {rows.column(Registry, 'id')} = %s",
-        [stored.hash, sequence, registry.pk],
-    )
+    rows.execute(_new_journal_head(), [stored.hash, sequence, registry.pk])
     return stored
 
 
 def _lock_journal_head(registry: int) -> tuple[str, str, int]:
     """The registry id, journal head and length of registry row ``registry``, locked (NO KEY UPDATE)."""
-    columns = ", ".join(rows.column(Registry, name) for name in ("registry_id", "journal_head", "journal_length"))
-    found = rows.fetch(
-        f"SELECT {columns} FROM {rows.table(Registry)} WHERE {rows.column(Registry, 'id')} = %s{rows.lock_rows(Registry)}",
-        [registry],
-        locking=True,
-    )
+    found = rows.fetch(_journal_head(), [registry], locking=True)
     if not found:
         raise Registry.DoesNotExist(f"registry {registry}")
     registry_id, head, length = found[0]
     return str(registry_id), str(head), int(length)
+
+
+@rows.statement
+def _journal_head() -> str:
+    columns = ", ".join(rows.column(Registry, name) for name in ("registry_id", "journal_head", "journal_length"))
+    return f"SELECT {columns} FROM {rows.table(Registry)} WHERE {rows.column(Registry, 'id')} = %s{rows.lock_rows(Registry)}"
+
+
+@rows.statement
+def _new_journal_head() -> str:
+    head, length = rows.assigned(Registry, "journal_head"), rows.assigned(Registry, "journal_length")
+    return f"UPDATE {rows.table(Registry)} SET {head} = %s, {length} = %s WHERE {rows.column(Registry, 'id')} = %s"
 
 
 def lock_registries(registries: list[Registry]) -> None:

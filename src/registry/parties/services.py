@@ -59,9 +59,13 @@ def _administers(actor: Actor, registry: Registry) -> bool:
     user = actor.pk
     if user is None:
         return False
+    return bool(rows.fetch(_administrator_link(), [registry.pk, user]))
+
+
+@rows.statement
+def _administrator_link() -> str:
     link = Registry.administrators.through
-    sql = f"SELECT 1 FROM {rows.table(link)} WHERE {rows.column(link, 'registry_id')} = %s AND {rows.column(link, 'user_id')} = %s LIMIT 1"
-    return bool(rows.fetch(sql, [registry.pk, user]))
+    return f"SELECT 1 FROM {rows.table(link)} WHERE {rows.column(link, 'registry_id')} = %s AND {rows.column(link, 'user_id')} = %s LIMIT 1"
 
 
 def ensure_administrator(actor: Actor, registry: Registry) -> None:

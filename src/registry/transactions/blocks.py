@@ -8,11 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
 from django.db.models import Q
 
 from registry import rows
@@ -171,8 +169,7 @@ def _pick(account: Account, quantity: int, eligible: Q | None, choice: UnitChoic
     return select_for_quantity(((block, SerialRange(block.start, block.end)) for block in chosen), quantity)
 
 
-@cache
-def _with_identity(alias: str) -> str:
+def _with_identity() -> str:
     """``SELECT`` of blocks with what their unique identifier is made of (as ``IDENTITY_FIELDS``
     loads it: the unit type with its programme, the approach, the first transferring Party)."""
     block, unit_type, programme = rows.table(UnitBlock), rows.table(UnitType), rows.table(CreditingProgramme)
@@ -202,9 +199,6 @@ def _identified(row: tuple[Any, ...]) -> UnitBlock:
     return block
 
 
-_available_statements: dict[tuple[str, tuple[str, ...]], str] = {}
-
-
 def _available(account: Account, choice: UnitChoice, offset: int, size: int) -> list[UnitBlock]:
     """``size`` of ``account``'s unreserved blocks from ``offset``, in ``AVAILABLE_ORDER``, locked."""
     narrowed = {
@@ -213,16 +207,16 @@ def _available(account: Account, choice: UnitChoice, offset: int, size: int) -> 
         "vintage": choice.vintage,
     }
     names = tuple(name for name, value in narrowed.items() if value is not None)
-    key = (connection.alias, names)
-    if key not in _available_statements:
-        conditions = [f"{rows.column(UnitBlock, 'account_id')} = %s", f"{rows.column(UnitBlock, 'reserved_by_id')} IS NULL"]
-        conditions += [f"{rows.column(UnitBlock, name)} = %s" for name in names]
-        order = ", ".join(f"{rows.column(UnitBlock, name)} ASC" for name in AVAILABLE_ORDER)
-        _available_statements[key] = (
-            f"{_with_identity(connection.alias)} WHERE ({' AND '.join(conditions)}) ORDER BY {order} LIMIT %s OFFSET %s{rows.lock_rows(UnitBlock)}"
-        )
     params = [account.pk, *(narrowed[name] for name in names), size, offset]
-    return [_identified(row) for row in rows.fetch(_available_statements[key], params, locking=True)]
+    return [_identified(row) for row in rows.fetch(_available_blocks(names), params, locking=True)]
+
+
+@rows.statement
+def _available_blocks(narrowed_by: tuple[str, ...]) -> str:
+    conditions = [f"{rows.column(UnitBlock, 'account_id')} = %s", f"{rows.column(UnitBlock, 'reserved_by_id')} IS NULL"]
+    conditions += [f"{rows.column(UnitBlock, name)} = %s" for name in narrowed_by]
+    order = ", ".join(f"{rows.column(UnitBlock, name)} ASC" for name in AVAILABLE_ORDER)
+    return f"{_with_identity()} WHERE ({' AND '.join(conditions)}) ORDER BY {order} LIMIT %s OFFSET %s{rows.lock_rows(UnitBlock)}"
 
 
 def pick_by_ranges(account: Account, requested: Sequence[RequestedRange]) -> list[Piece[UnitBlock]]:
@@ -258,12 +252,14 @@ def _lock(blocks: Iterable[UnitBlock]) -> list[UnitBlock]:
     ids = [block.pk for block in blocks]
     if not ids:
         return []
-    sql = (
-        f"{_with_identity(connection.alias)} WHERE {rows.column(UnitBlock, 'id')} IN ({', '.join(['%s'] * len(ids))})"
-        f" ORDER BY {rows.column(UnitBlock, 'id')} ASC{rows.lock_rows(UnitBlock)}"
-    )
-    by_id = {b.pk: b for b in (_identified(row) for row in rows.fetch(sql, ids, locking=True))}
+    by_id = {b.pk: b for b in (_identified(row) for row in rows.fetch(_blocks_by_id(len(ids)), ids, locking=True))}
     return [by_id[i] for i in ids]
+
+
+@rows.statement
+def _blocks_by_id(count: int) -> str:
+    block = rows.column(UnitBlock, "id")
+    return f"{_with_identity()} WHERE {block} IN ({rows.placeholders(count)}) ORDER BY {block} ASC{rows.lock_rows(UnitBlock)}"
 
 
 def record_blocks(tx: Transaction, blocks: Iterable[UnitBlock]) -> None:
@@ -355,11 +351,13 @@ def as_journal_block(block: UnitBlock) -> JournalBlock:
 def reserve(blocks: Iterable[UnitBlock], transaction: Transaction) -> None:
     ids = [b.pk for b in blocks]
     if ids:
-        reserved_by, block = rows.quote(UnitBlock._meta.get_field("reserved_by").column), rows.column(UnitBlock, "id")
-        rows.execute(
-            f"UPDATE {rows.table(UnitBlock)} SET {reserved_by} = %s WHERE {block} IN ({', '.join(['%s'] * len(ids))})",
-            [transaction.pk, *ids],
-        )
+        rows.execute(_reserving(len(ids)), [transaction.pk, *ids])
+
+
+@rows.statement
+def _reserving(count: int) -> str:
+    reserved_by = rows.assigned(UnitBlock, "reserved_by_id")
+    return f"UPDATE {rows.table(UnitBlock)} SET {reserved_by} = %s WHERE {rows.column(UnitBlock, 'id')} IN ({rows.placeholders(count)})"
 
 
 def hand_over(blocks: Iterable[UnitBlock], to_account: Account) -> None:
@@ -391,21 +389,23 @@ def merge_with_neighbours(block: UnitBlock) -> bool:
     return True
 
 
+@rows.statement
+def _touching() -> str:
+    originating, start, end = (rows.column(UnitBlock, name) for name in ("originating_registry", "start", "end"))
+    return (
+        f"SELECT {rows.columns(UnitBlock)} FROM {rows.table(UnitBlock)}"
+        f" WHERE (({originating} = %s AND {end} = %s) OR ({originating} = %s AND {start} = %s))"
+        f" AND {rows.column(UnitBlock, 'account_id')} = %s AND {rows.column(UnitBlock, 'reserved_by_id')} IS NULL"
+    )
+
+
 def _mergeable_neighbours(block: UnitBlock) -> tuple[UnitBlock | None, UnitBlock | None]:
     """The unreserved blocks of ``block``'s holder that touch it and share its attributes."""
     # Each branch names the originating registry, so each is one look-up in a unique index
     # ((registry, end) and (registry, start)); a shared registry condition would scan the registry.
     registry = block.originating_registry
-    originating, start, end = (rows.column(UnitBlock, name) for name in ("originating_registry", "start", "end"))
-    touching = [
-        rows.build(UnitBlock, row)
-        for row in rows.fetch(
-            f"SELECT {rows.columns(UnitBlock)} FROM {rows.table(UnitBlock)}"
-            f" WHERE (({originating} = %s AND {end} = %s) OR ({originating} = %s AND {start} = %s))"
-            f" AND {rows.column(UnitBlock, 'account_id')} = %s AND {rows.column(UnitBlock, 'reserved_by_id')} IS NULL",
-            [registry, block.start - 1, registry, block.end + 1, block.account_id],
-        )
-    ]
+    found = rows.fetch(_touching(), [registry, block.start - 1, registry, block.end + 1, block.account_id])
+    touching = [rows.build(UnitBlock, row) for row in found]
     before = after = None
     for neighbour in touching:
         if neighbour.attributes() != block.attributes():

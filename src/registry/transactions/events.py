@@ -16,19 +16,23 @@ from registry.transactions.models import Transaction
 def _representatives(account: Account | None, rights: frozenset[str] | None = None) -> list[User]:
     """The users who represent ``account`` (with one of ``rights``), as far as telling them needs:
     their id and email address (the rest of a user is read only if asked for)."""
-    if account is None:
+    if account is None or (rights is not None and not rights):
         return []
+    wanted = sorted(rights) if rights is not None else []
+    found = rows.fetch(_representatives_of(len(wanted) if rights is not None else None), [account.pk, *wanted])
+    return [rows.build_some(User, ("id", "email"), row) for row in found]
+
+
+@rows.statement
+def _representatives_of(rights: int | None) -> str:
     user, representative = rows.column(User, "id"), rows.column(Representative, "user_id")
     sql = (
         f"SELECT {user}, {rows.column(User, 'email')} FROM {rows.table(Representative)}"
         f" INNER JOIN {rows.table(User)} ON ({representative} = {user}) WHERE {rows.column(Representative, 'account_id')} = %s"
     )
-    params: list[object] = [account.pk]
     if rights is not None:
-        wanted = sorted(rights)
-        sql += f" AND {rows.column(Representative, 'right')} IN ({', '.join(['%s'] * len(wanted))})"
-        params += wanted
-    return [rows.build_some(User, ("id", "email"), row) for row in rows.fetch(sql, params)]
+        sql += f" AND {rows.column(Representative, 'right')} IN ({rows.placeholders(rights)})"
+    return sql
 
 
 def _about(tx: Transaction) -> dict[str, object]:
