@@ -242,10 +242,27 @@ def pick_by_ranges(account: Account, requested: Sequence[RequestedRange]) -> lis
 
 def blocks_overlapping(originating_registry: str, wanted: SerialRange) -> list[UnitBlock]:
     # Two index range scans: the block holding the first serial, then those starting inside.
-    same_registry = UnitBlock.objects.filter(originating_registry=originating_registry)
-    first = same_registry.filter(start__lte=wanted.start).order_by("-start").first()
-    following = same_registry.filter(start__gt=wanted.start, start__lte=wanted.end).order_by("start")
-    return ([first] if first is not None and first.end >= wanted.start else []) + list(following)
+    first = [rows.build(UnitBlock, row) for row in rows.fetch(_holding_first_serial(), [originating_registry, wanted.start])]
+    following = [rows.build(UnitBlock, row) for row in rows.fetch(_starting_inside(), [originating_registry, wanted.start, wanted.end])]
+    return [b for b in first if b.end >= wanted.start] + following
+
+
+@rows.statement
+def _holding_first_serial() -> str:
+    originating, start = rows.column(UnitBlock, "originating_registry"), rows.column(UnitBlock, "start")
+    return (
+        f"SELECT {rows.columns(UnitBlock)} FROM {rows.table(UnitBlock)} WHERE ({originating} = %s AND {start} <= %s)"
+        f" ORDER BY {start} DESC LIMIT 1"
+    )
+
+
+@rows.statement
+def _starting_inside() -> str:
+    originating, start = rows.column(UnitBlock, "originating_registry"), rows.column(UnitBlock, "start")
+    return (
+        f"SELECT {rows.columns(UnitBlock)} FROM {rows.table(UnitBlock)} WHERE ({originating} = %s AND {start} > %s AND {start} <= %s)"
+        f" ORDER BY {start} ASC"
+    )
 
 
 def _lock(blocks: Iterable[UnitBlock]) -> list[UnitBlock]:

@@ -357,19 +357,54 @@ def lock_pending(transaction: Transaction, expected: Status | None, action: str)
         # Issuances and authorisations complete when they are recorded: they are never pending.
         raise CheckFailed(Check.TRANSACTION_NOT_PENDING, transaction=transaction.pk, status=transaction.status, action=action)
     lock_accounts([transaction.from_account, transaction.to_account])
-    tx = (
-        Transaction.objects.select_for_update(no_key=True, of=("self",))
-        .select_related("registry", "from_account", "to_account")
-        .get(pk=transaction.pk)
-    )
+    tx = _locked_transaction(transaction.pk)
     if (expected is not None and tx.status != expected) or Status(tx.status) not in PENDING:
         raise CheckFailed(Check.TRANSACTION_NOT_PENDING, transaction=tx.pk, status=tx.status, action=action)
     if tx.status == TransactionStatus.PROPOSED and expected != Status.PROPOSED:
         # The peer may already hold the units: only its answer ends the transaction now.
         assert tx.to_account is not None
         raise CheckFailed(Check.PEER_TRANSFER_PENDING, transaction=tx.pk, registry=peer_registry_of(tx.to_account))
-    moving = list(UnitBlock.objects.select_for_update(no_key=True).filter(reserved_by=tx).order_by("pk"))
+    moving = [rows.build(UnitBlock, row) for row in rows.fetch(_reserved_blocks(), [tx.pk], locking=True)]
     return tx, moving
+
+
+def _locked_transaction(pk: int) -> Transaction:
+    """Transaction ``pk`` with its registry and accounts, its row locked (NO KEY UPDATE, only its own)."""
+    found = rows.fetch(_transaction_with_accounts(), [pk], locking=True)
+    if not found:
+        raise Transaction.DoesNotExist(f"transaction {pk}")
+    row = found[0]
+    tx = rows.build(Transaction, row)
+    at = rows.width(Transaction)
+    rows.relate(tx, "registry", rows.build(Registry, row, at))
+    at += rows.width(Registry)
+    for name in ("from_account", "to_account"):
+        rows.relate(tx, name, rows.build(Account, row, at) if row[at] is not None else None)
+        at += rows.width(Account)
+    return tx
+
+
+@rows.statement
+def _transaction_with_accounts() -> str:
+    # The two accounts are the same table twice: each joined under an alias of its own.
+    transaction, registry, account = rows.table(Transaction), rows.table(Registry), rows.table(Account)
+    sender, receiver = (rows.columns(Account).replace(f"{account}.", f"{alias}.") for alias in ('"sender"', '"receiver"'))
+    return (
+        f"SELECT {rows.columns(Transaction)}, {rows.columns(Registry)}, {sender}, {receiver} FROM {transaction}"
+        f" INNER JOIN {registry} ON ({rows.column(Transaction, 'registry_id')} = {rows.column(Registry, 'id')})"
+        f' LEFT OUTER JOIN {account} "sender" ON ({rows.column(Transaction, "from_account_id")} = "sender"."id")'
+        f' LEFT OUTER JOIN {account} "receiver" ON ({rows.column(Transaction, "to_account_id")} = "receiver"."id")'
+        f" WHERE {rows.column(Transaction, 'id')} = %s{rows.lock_rows(Transaction)}"
+    )
+
+
+@rows.statement
+def _reserved_blocks() -> str:
+    block = rows.column(UnitBlock, "id")
+    return (
+        f"SELECT {rows.columns(UnitBlock)} FROM {rows.table(UnitBlock)} WHERE {rows.column(UnitBlock, 'reserved_by_id')} = %s"
+        f" ORDER BY {block} ASC{rows.lock_rows(UnitBlock)}"
+    )
 
 
 def end_pending(tx: Transaction, moving: list[UnitBlock], status: TransactionStatus, actor: Actor, reason: str) -> Transaction:
