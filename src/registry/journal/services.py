@@ -9,6 +9,7 @@ from datetime import datetime
 
 from django.db import transaction
 
+from registry import rows
 from registry.core.entries import AuthorizationVersion, Entry, Recorded, entry_kind, parse_body, write_body
 from registry.core.journal import chain_hash
 from registry.journal.models import JournalEntry
@@ -63,23 +64,45 @@ def append_entry(
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("journal entries are appended only inside a ledger transaction")
     effective = effective or _taking_effect.get()
-    registry = lock_registry(registry)
-    sequence = registry.journal_length + 1
-    text = write_body(Recorded(registry.registry_id, sequence, at, entry, effective))
-    stored = JournalEntry.objects.create(
-        registry=registry,
+    # The registry's row locked as ``lock_registry`` locks it, reading only the chain's end;
+    # hand-written, as the two writes after it (every ledger change sends these three).
+    registry_id, head, length = _lock_journal_head(registry.pk)
+    sequence = length + 1
+    text = write_body(Recorded(registry_id, sequence, at, entry, effective))
+    stored = JournalEntry(
+        registry_id=registry.pk,
         sequence=sequence,
         kind=entry_kind(entry),
         transaction_id=transaction_id,
         recorded_at=at,
         body=text,
-        previous_hash=registry.journal_head,
-        hash=chain_hash(registry.journal_head, text),
+        previous_hash=head,
+        hash=chain_hash(head, text),
     )
-    registry.journal_head = stored.hash
-    registry.journal_length = sequence
-    registry.save(update_fields=["journal_head", "journal_length"])
+    rows.insert(stored)
+    rows.execute(_new_journal_head(), [stored.hash, sequence, registry.pk])
     return stored
+
+
+def _lock_journal_head(registry: int) -> tuple[str, str, int]:
+    """The registry id, journal head and length of registry row ``registry``, locked (NO KEY UPDATE)."""
+    found = rows.fetch(_journal_head(), [registry], locking=True)
+    if not found:
+        raise Registry.DoesNotExist(f"registry {registry}")
+    registry_id, head, length = found[0]
+    return str(registry_id), str(head), int(length)
+
+
+@rows.statement
+def _journal_head() -> str:
+    columns = ", ".join(rows.column(Registry, name) for name in ("registry_id", "journal_head", "journal_length"))
+    return f"SELECT {columns} FROM {rows.table(Registry)} WHERE {rows.column(Registry, 'id')} = %s{rows.lock_rows(Registry)}"
+
+
+@rows.statement
+def _new_journal_head() -> str:
+    head, length = rows.assigned(Registry, "journal_head"), rows.assigned(Registry, "journal_length")
+    return f"UPDATE {rows.table(Registry)} SET {head} = %s, {length} = %s WHERE {rows.column(Registry, 'id')} = %s"
 
 
 def lock_registries(registries: list[Registry]) -> None:

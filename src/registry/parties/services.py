@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from django.contrib.auth.models import AnonymousUser, User
 from django.db import transaction
 
+from registry import rows
 from registry.core.checks import Check, CheckFailed
 from registry.parties.models import CooperativeApproach, CreditingProgramme, Entity, Party, Project, Registry, UnitType, UsePurpose
 
@@ -53,9 +54,18 @@ def is_administrator(actor: Actor, registry: Registry) -> bool:
 
 def _administers(actor: Actor, registry: Registry) -> bool:
     # The link table alone: the same answer as ``registry.administrators``, without joining the
-    # users or building a related manager (asked in every movement).
+    # users or building a related manager; hand-written (asked in every movement), and always of
+    # the primary database, as everything about who may act.
     user = actor.pk
-    return user is not None and Registry.administrators.through.objects.filter(registry_id=registry.pk, user_id=user).exists()
+    if user is None:
+        return False
+    return bool(rows.fetch(_administrator_link(), [registry.pk, user]))
+
+
+@rows.statement
+def _administrator_link() -> str:
+    link = Registry.administrators.through
+    return f"SELECT 1 FROM {rows.table(link)} WHERE {rows.column(link, 'registry_id')} = %s AND {rows.column(link, 'user_id')} = %s LIMIT 1"
 
 
 def ensure_administrator(actor: Actor, registry: Registry) -> None:

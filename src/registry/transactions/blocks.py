@@ -13,12 +13,13 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Q
 
+from registry import rows
 from registry.accounts.models import Account
 from registry.core.checks import Check, CheckFailed
 from registry.core.entries import JournalBlock
 from registry.core.identifiers import parse_block_identifier
 from registry.core.serials import Piece, SerialRange, cut, locate_ranges, parse_range, parse_requested_range, select_for_quantity
-from registry.parties.models import Project, UnitType
+from registry.parties.models import CooperativeApproach, CreditingProgramme, Party, Project, UnitType
 from registry.transactions.models import Transaction, TransactionBlock
 from registry.units.holdings import IDENTITY_FIELDS, identifier_of
 from registry.units.models import UnitBlock
@@ -124,28 +125,38 @@ def pick_by_quantity(
 
 
 def _pick(account: Account, quantity: int, eligible: Q | None, choice: UnitChoice | None) -> list[Piece[UnitBlock]]:
-    available = (
-        UnitBlock.objects.select_for_update(no_key=True, of=("self",))
-        .select_related(*IDENTITY_FIELDS)
-        .filter(account=account, reserved_by__isnull=True)
-        .order_by(*AVAILABLE_ORDER)
-    )
     choice = choice or UnitChoice()
-    if choice.unit_type is not None:
-        available = available.filter(unit_type=choice.unit_type)
-    if choice.project is not None:
-        available = available.filter(project=choice.project)
-    if choice.vintage is not None:
-        available = available.filter(vintage=choice.vintage)
-    if eligible is not None:
+    if eligible is None:
+        # The common request (any block, or of one type, project, vintage): hand-written, one
+        # statement a batch, the block's identity read with it (``_available``).
+        def batch(offset: int, size: int) -> list[UnitBlock]:
+            return _available(account, choice, offset, size)
+    else:
+        # A use's purpose: its condition is the ORM's (``rules.eligible_for_use``).
+        available = (
+            UnitBlock.objects.select_for_update(no_key=True, of=("self",))
+            .select_related(*IDENTITY_FIELDS)
+            .filter(account=account, reserved_by__isnull=True)
+            .order_by(*AVAILABLE_ORDER)
+        )
+        if choice.unit_type is not None:
+            available = available.filter(unit_type=choice.unit_type)
+        if choice.project is not None:
+            available = available.filter(project=choice.project)
+        if choice.vintage is not None:
+            available = available.filter(vintage=choice.vintage)
         available = available.filter(eligible)
+
+        def batch(offset: int, size: int) -> list[UnitBlock]:
+            return list(available[offset : offset + size])
+
     chosen: list[UnitBlock] = []
     held, offset, chunk = 0, 0, 1  # most movements take from one block: lock no more rows than needed
     while held < quantity:
-        batch = list(available[offset : offset + chunk])
-        if not batch:
+        found = batch(offset, chunk)
+        if not found:
             raise CheckFailed(Check.QUANTITY_EXCEEDS_AVAILABLE, account=account.number, available=held, quantity=quantity)
-        for block in batch:
+        for block in found:
             chosen.append(block)
             held += block.quantity
             if held >= quantity:
@@ -156,6 +167,56 @@ def _pick(account: Account, quantity: int, eligible: Q | None, choice: UnitChoic
     if len(types) > 1:
         raise CheckFailed(Check.UNIT_TYPES_MIXED, quantity=quantity, account=account.number, unit_types=", ".join(types))
     return select_for_quantity(((block, SerialRange(block.start, block.end)) for block in chosen), quantity)
+
+
+def _with_identity() -> str:
+    """``SELECT`` of blocks with what their unique identifier is made of (as ``IDENTITY_FIELDS``
+    loads it: the unit type with its programme, the approach, the first transferring Party)."""
+    block, unit_type, programme = rows.table(UnitBlock), rows.table(UnitType), rows.table(CreditingProgramme)
+    approach, party = rows.table(CooperativeApproach), rows.table(Party)
+    return (
+        f"SELECT {rows.columns(UnitBlock)}, {rows.columns(UnitType)}, {rows.columns(CreditingProgramme)},"
+        f" {rows.columns(CooperativeApproach)}, {rows.columns(Party)} FROM {block}"
+        f" INNER JOIN {unit_type} ON ({rows.column(UnitBlock, 'unit_type_id')} = {rows.column(UnitType, 'id')})"
+        f" INNER JOIN {programme} ON ({rows.column(UnitType, 'programme_id')} = {rows.column(CreditingProgramme, 'id')})"
+        f" LEFT OUTER JOIN {approach} ON ({rows.column(UnitBlock, 'cooperative_approach_id')} = {rows.column(CooperativeApproach, 'id')})"
+        f" LEFT OUTER JOIN {party} ON ({rows.column(UnitBlock, 'first_transferring_party_id')} = {rows.column(Party, 'id')})"
+    )
+
+
+def _identified(row: tuple[Any, ...]) -> UnitBlock:
+    """A block read by ``_with_identity``, with its unit type (and programme), approach and Party."""
+    block = rows.build(UnitBlock, row)
+    at = rows.width(UnitBlock)
+    unit_type = rows.build(UnitType, row, at)
+    at += rows.width(UnitType)
+    rows.relate(unit_type, "programme", rows.build(CreditingProgramme, row, at))
+    at += rows.width(CreditingProgramme)
+    rows.relate(block, "unit_type", unit_type)
+    rows.relate(block, "cooperative_approach", rows.build(CooperativeApproach, row, at) if row[at] is not None else None)
+    at += rows.width(CooperativeApproach)
+    rows.relate(block, "first_transferring_party", rows.build(Party, row, at) if row[at] is not None else None)
+    return block
+
+
+def _available(account: Account, choice: UnitChoice, offset: int, size: int) -> list[UnitBlock]:
+    """``size`` of ``account``'s unreserved blocks from ``offset``, in ``AVAILABLE_ORDER``, locked."""
+    narrowed = {
+        "unit_type_id": choice.unit_type.pk if choice.unit_type is not None else None,
+        "project_id": choice.project.pk if choice.project is not None else None,
+        "vintage": choice.vintage,
+    }
+    names = tuple(name for name, value in narrowed.items() if value is not None)
+    params = [account.pk, *(narrowed[name] for name in names), size, offset]
+    return [_identified(row) for row in rows.fetch(_available_blocks(names), params, locking=True)]
+
+
+@rows.statement
+def _available_blocks(narrowed_by: tuple[str, ...]) -> str:
+    conditions = [f"{rows.column(UnitBlock, 'account_id')} = %s", f"{rows.column(UnitBlock, 'reserved_by_id')} IS NULL"]
+    conditions += [f"{rows.column(UnitBlock, name)} = %s" for name in narrowed_by]
+    order = ", ".join(f"{rows.column(UnitBlock, name)} ASC" for name in AVAILABLE_ORDER)
+    return f"{_with_identity()} WHERE ({' AND '.join(conditions)}) ORDER BY {order} LIMIT %s OFFSET %s{rows.lock_rows(UnitBlock)}"
 
 
 def pick_by_ranges(account: Account, requested: Sequence[RequestedRange]) -> list[Piece[UnitBlock]]:
@@ -181,19 +242,41 @@ def pick_by_ranges(account: Account, requested: Sequence[RequestedRange]) -> lis
 
 def blocks_overlapping(originating_registry: str, wanted: SerialRange) -> list[UnitBlock]:
     # Two index range scans: the block holding the first serial, then those starting inside.
-    same_registry = UnitBlock.objects.filter(originating_registry=originating_registry)
-    first = same_registry.filter(start__lte=wanted.start).order_by("-start").first()
-    following = same_registry.filter(start__gt=wanted.start, start__lte=wanted.end).order_by("start")
-    return ([first] if first is not None and first.end >= wanted.start else []) + list(following)
+    first = [rows.build(UnitBlock, row) for row in rows.fetch(_holding_first_serial(), [originating_registry, wanted.start])]
+    following = [rows.build(UnitBlock, row) for row in rows.fetch(_starting_inside(), [originating_registry, wanted.start, wanted.end])]
+    return [b for b in first if b.end >= wanted.start] + following
+
+
+@rows.statement
+def _holding_first_serial() -> str:
+    originating, start = rows.column(UnitBlock, "originating_registry"), rows.column(UnitBlock, "start")
+    return (
+        f"SELECT {rows.columns(UnitBlock)} FROM {rows.table(UnitBlock)} WHERE ({originating} = %s AND {start} <= %s)"
+        f" ORDER BY {start} DESC LIMIT 1"
+    )
+
+
+@rows.statement
+def _starting_inside() -> str:
+    originating, start = rows.column(UnitBlock, "originating_registry"), rows.column(UnitBlock, "start")
+    return (
+        f"SELECT {rows.columns(UnitBlock)} FROM {rows.table(UnitBlock)} WHERE ({originating} = %s AND {start} > %s AND {start} <= %s)"
+        f" ORDER BY {start} ASC"
+    )
 
 
 def _lock(blocks: Iterable[UnitBlock]) -> list[UnitBlock]:
     ids = [block.pk for block in blocks]
-    locked = (
-        UnitBlock.objects.select_for_update(no_key=True, of=("self",)).select_related(*IDENTITY_FIELDS).filter(pk__in=ids).order_by("pk")
-    )
-    by_id = {b.pk: b for b in locked}
+    if not ids:
+        return []
+    by_id = {b.pk: b for b in (_identified(row) for row in rows.fetch(_blocks_by_id(len(ids)), ids, locking=True))}
     return [by_id[i] for i in ids]
+
+
+@rows.statement
+def _blocks_by_id(count: int) -> str:
+    block = rows.column(UnitBlock, "id")
+    return f"{_with_identity()} WHERE {block} IN ({rows.placeholders(count)}) ORDER BY {block} ASC{rows.lock_rows(UnitBlock)}"
 
 
 def record_blocks(tx: Transaction, blocks: Iterable[UnitBlock]) -> None:
@@ -210,7 +293,7 @@ def record_blocks(tx: Transaction, blocks: Iterable[UnitBlock]) -> None:
         )
         for b in blocks
     ]
-    TransactionBlock.objects.bulk_create(named)
+    rows.insert_many(named)
     # Whoever answers with this transaction (the API, the web) reads its blocks from here rather
     # than from the database again: as ``prefetch_related`` would leave them, in the model's order.
     recorded = TransactionBlock.objects.filter(transaction=tx)
@@ -238,11 +321,11 @@ def carve(pieces: Sequence[Piece[UnitBlock]]) -> list[UnitBlock]:
         others = [(segment, is_taken) for segment, is_taken in segments if segment != first_taken]
         block.start, block.end = first_taken.start, first_taken.end
         if others:
-            block.save(update_fields=["start", "end"])
+            rows.update(block, "start", "end")
         carved.append(block)
         for segment, is_taken in others:
             part = _copy(block, segment)
-            part.save(force_insert=True)
+            rows.insert(part)
             if is_taken:
                 carved.append(part)
     return sorted(carved, key=lambda b: (b.originating_registry, b.start))
@@ -283,7 +366,15 @@ def as_journal_block(block: UnitBlock) -> JournalBlock:
 
 
 def reserve(blocks: Iterable[UnitBlock], transaction: Transaction) -> None:
-    UnitBlock.objects.filter(pk__in=[b.pk for b in blocks]).update(reserved_by=transaction)
+    ids = [b.pk for b in blocks]
+    if ids:
+        rows.execute(_reserving(len(ids)), [transaction.pk, *ids])
+
+
+@rows.statement
+def _reserving(count: int) -> str:
+    reserved_by = rows.assigned(UnitBlock, "reserved_by_id")
+    return f"UPDATE {rows.table(UnitBlock)} SET {reserved_by} = %s WHERE {rows.column(UnitBlock, 'id')} IN ({rows.placeholders(count)})"
 
 
 def hand_over(blocks: Iterable[UnitBlock], to_account: Account) -> None:
@@ -295,7 +386,7 @@ def hand_over(blocks: Iterable[UnitBlock], to_account: Account) -> None:
         block.account = to_account
         block.reserved_by = None
         if not merge_with_neighbours(block):
-            block.save(update_fields=["account", "reserved_by"])
+            rows.update(block, "account", "reserved_by")
 
 
 def merge_with_neighbours(block: UnitBlock) -> bool:
@@ -309,10 +400,20 @@ def merge_with_neighbours(block: UnitBlock) -> bool:
     kept = before or block
     absorbed = [b for b in (block if before else None, after) if b is not None]
     # The absorbed rows go first: no two rows may share a serial, even for a moment.
-    UnitBlock.objects.filter(pk__in=[b.pk for b in absorbed]).delete()
+    rows.delete(UnitBlock, [b.pk for b in absorbed])
     kept.end = max(b.end for b in absorbed)
-    kept.save(update_fields=["end", "account", "reserved_by"])
+    rows.update(kept, "end", "account", "reserved_by")
     return True
+
+
+@rows.statement
+def _touching() -> str:
+    originating, start, end = (rows.column(UnitBlock, name) for name in ("originating_registry", "start", "end"))
+    return (
+        f"SELECT {rows.columns(UnitBlock)} FROM {rows.table(UnitBlock)}"
+        f" WHERE (({originating} = %s AND {end} = %s) OR ({originating} = %s AND {start} = %s))"
+        f" AND {rows.column(UnitBlock, 'account_id')} = %s AND {rows.column(UnitBlock, 'reserved_by_id')} IS NULL"
+    )
 
 
 def _mergeable_neighbours(block: UnitBlock) -> tuple[UnitBlock | None, UnitBlock | None]:
@@ -320,11 +421,8 @@ def _mergeable_neighbours(block: UnitBlock) -> tuple[UnitBlock | None, UnitBlock
     # Each branch names the originating registry, so each is one look-up in a unique index
     # ((registry, end) and (registry, start)); a shared registry condition would scan the registry.
     registry = block.originating_registry
-    touching = UnitBlock.objects.filter(
-        Q(originating_registry=registry, end=block.start - 1) | Q(originating_registry=registry, start=block.end + 1),
-        account_id=block.account_id,
-        reserved_by__isnull=True,
-    ).order_by()
+    found = rows.fetch(_touching(), [registry, block.start - 1, registry, block.end + 1, block.account_id])
+    touching = [rows.build(UnitBlock, row) for row in found]
     before = after = None
     for neighbour in touching:
         if neighbour.attributes() != block.attributes():

@@ -17,6 +17,7 @@ from django.db import transaction as db
 from django.db.models import Q
 from django.utils import timezone
 
+from registry import rows
 from registry.access import permissions
 from registry.accounts.models import FINAL_TYPES, Account, AccountStatus, AccountType
 from registry.accounts.services import lock_accounts
@@ -174,7 +175,7 @@ def move(
     pending = require_approval or execute_after is not None
     # One completing at once is written completed: nothing outside this database transaction sees
     # it before it is, and a failed check rolls the row back with everything else.
-    tx = Transaction.objects.create(
+    tx = Transaction(
         registry=registry,
         type=kind,
         status=TransactionStatus.AWAITING_APPROVAL
@@ -194,6 +195,7 @@ def move(
         execute_after=execute_after,
         **(use or {}),
     )
+    rows.insert(tx)
     article6_services.check_movement(tx, moving)
     blocks.record_blocks(tx, moving)
     if not pending:
@@ -224,7 +226,7 @@ def complete(tx: Transaction, moving: Sequence[UnitBlock], now: datetime) -> Non
     if tx.status != TransactionStatus.COMPLETED:  # a pending one completing now
         tx.status = TransactionStatus.COMPLETED
         tx.completed_at = now
-        tx.save(update_fields=["status", "completed_at"])
+        rows.update(tx, "status", "completed_at")
     entry = _movement_entry(tx, ranges, adjustments)
     events.completed(tx)  # before the journal: the registry's lock, which that takes, is then held briefly
     if tx.type == TransactionType.EXTERNAL_TRANSFER:
@@ -378,19 +380,54 @@ def lock_pending(transaction: Transaction, expected: Status | None, action: str)
         # Issuances and authorisations complete when they are recorded: they are never pending.
         raise CheckFailed(Check.TRANSACTION_NOT_PENDING, transaction=transaction.pk, status=transaction.status, action=action)
     lock_accounts([transaction.from_account, transaction.to_account])
-    tx = (
-        Transaction.objects.select_for_update(no_key=True, of=("self",))
-        .select_related("registry", "from_account", "to_account")
-        .get(pk=transaction.pk)
-    )
+    tx = _locked_transaction(transaction.pk)
     if (expected is not None and tx.status != expected) or Status(tx.status) not in PENDING:
         raise CheckFailed(Check.TRANSACTION_NOT_PENDING, transaction=tx.pk, status=tx.status, action=action)
     if tx.status == TransactionStatus.PROPOSED and expected != Status.PROPOSED:
         # The peer may already hold the units: only its answer ends the transaction now.
         assert tx.to_account is not None
         raise CheckFailed(Check.PEER_TRANSFER_PENDING, transaction=tx.pk, registry=peer_registry_of(tx.to_account))
-    moving = list(UnitBlock.objects.select_for_update(no_key=True).filter(reserved_by=tx).order_by("pk"))
+    moving = [rows.build(UnitBlock, row) for row in rows.fetch(_reserved_blocks(), [tx.pk], locking=True)]
     return tx, moving
+
+
+def _locked_transaction(pk: int) -> Transaction:
+    """Transaction ``pk`` with its registry and accounts, its row locked (NO KEY UPDATE, only its own)."""
+    found = rows.fetch(_transaction_with_accounts(), [pk], locking=True)
+    if not found:
+        raise Transaction.DoesNotExist(f"transaction {pk}")
+    row = found[0]
+    tx = rows.build(Transaction, row)
+    at = rows.width(Transaction)
+    rows.relate(tx, "registry", rows.build(Registry, row, at))
+    at += rows.width(Registry)
+    for name in ("from_account", "to_account"):
+        rows.relate(tx, name, rows.build(Account, row, at) if row[at] is not None else None)
+        at += rows.width(Account)
+    return tx
+
+
+@rows.statement
+def _transaction_with_accounts() -> str:
+    # The two accounts are the same table twice: each joined under an alias of its own.
+    transaction, registry, account = rows.table(Transaction), rows.table(Registry), rows.table(Account)
+    sender, receiver = (rows.columns(Account).replace(f"{account}.", f"{alias}.") for alias in ('"sender"', '"receiver"'))
+    return (
+        f"SELECT {rows.columns(Transaction)}, {rows.columns(Registry)}, {sender}, {receiver} FROM {transaction}"
+        f" INNER JOIN {registry} ON ({rows.column(Transaction, 'registry_id')} = {rows.column(Registry, 'id')})"
+        f' LEFT OUTER JOIN {account} "sender" ON ({rows.column(Transaction, "from_account_id")} = "sender"."id")'
+        f' LEFT OUTER JOIN {account} "receiver" ON ({rows.column(Transaction, "to_account_id")} = "receiver"."id")'
+        f" WHERE {rows.column(Transaction, 'id')} = %s{rows.lock_rows(Transaction)}"
+    )
+
+
+@rows.statement
+def _reserved_blocks() -> str:
+    block = rows.column(UnitBlock, "id")
+    return (
+        f"SELECT {rows.columns(UnitBlock)} FROM {rows.table(UnitBlock)} WHERE {rows.column(UnitBlock, 'reserved_by_id')} = %s"
+        f" ORDER BY {block} ASC{rows.lock_rows(UnitBlock)}"
+    )
 
 
 def end_pending(tx: Transaction, moving: list[UnitBlock], status: TransactionStatus, actor: Actor, reason: str) -> Transaction:

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from django.contrib.auth.models import User
 
+from registry import rows
 from registry.access.models import APPROVING, Representative
 from registry.accounts.models import Account
 from registry.notifications.services import notify
@@ -13,12 +14,25 @@ from registry.transactions.models import Transaction
 
 
 def _representatives(account: Account | None, rights: frozenset[str] | None = None) -> list[User]:
-    if account is None:
+    """The users who represent ``account`` (with one of ``rights``), as far as telling them needs:
+    their id and email address (the rest of a user is read only if asked for)."""
+    if account is None or (rights is not None and not rights):
         return []
-    found = Representative.objects.filter(account=account).select_related("user")
+    wanted = sorted(rights) if rights is not None else []
+    found = rows.fetch(_representatives_of(len(wanted) if rights is not None else None), [account.pk, *wanted])
+    return [rows.build_some(User, ("id", "email"), row) for row in found]
+
+
+@rows.statement
+def _representatives_of(rights: int | None) -> str:
+    user, representative = rows.column(User, "id"), rows.column(Representative, "user_id")
+    sql = (
+        f"SELECT {user}, {rows.column(User, 'email')} FROM {rows.table(Representative)}"
+        f" INNER JOIN {rows.table(User)} ON ({representative} = {user}) WHERE {rows.column(Representative, 'account_id')} = %s"
+    )
     if rights is not None:
-        found = found.filter(right__in=list(rights))
-    return [r.user for r in found]
+        sql += f" AND {rows.column(Representative, 'right')} IN ({rows.placeholders(rights)})"
+    return sql
 
 
 def _about(tx: Transaction) -> dict[str, object]:
