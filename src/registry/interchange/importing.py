@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction as db
 from django.db.models import Max, Q
@@ -43,6 +44,7 @@ from registry.core import entries as e
 from registry.core.checks import Check, CheckFailed
 from registry.core.serials import SerialRange
 from registry.interchange.checking import FileProblem, ImportRefused, Progress, check_files
+from registry.interchange.direct import DirectTransfers
 from registry.interchange.records import effective_of, typed_entry
 from registry.interchange.schemas import REFERENCE_SCHEMAS
 from registry.interchange.validation import Problem
@@ -141,6 +143,7 @@ class _Writer:
         self.last_entry = 0
         self.entries_before = JournalEntry.objects.count()
         self.accounts: dict[str, Account] = {}
+        self.direct = DirectTransfers(actor.pk if isinstance(actor, User) else None)
 
     def close(self) -> None:
         self.numbers.close()
@@ -236,10 +239,17 @@ class _Writer:
                 self.group = item.effective
             registry_id = registry_of[item.file]
             recorded = typed_entry(item.record, registry_id, 0)
+            if isinstance(recorded.entry, e.InternalTransfer):
+                written = self.direct.transfer(registry_id, recorded.entry, item.effective)
+                if written is not None:
+                    self.numbers.execute("INSERT INTO number VALUES (?, ?, ?)", (registry_id, recorded.entry.transaction, written))
+                    self.imported.records += 1
+                    continue
+            self.direct.flush()  # what the services read next is in the database
             if isinstance(recorded.entry, WITH_CONSEQUENCES):  # what its service writes comes after this entry
                 self.last_entry = JournalEntry.objects.aggregate(last=Max("pk"))["last"] or 0
             try:
-                with taking_effect(item.effective):
+                with taking_effect(item.effective, _named(recorded.entry)):
                     self._apply(registry_id, recorded.entry, item)
             except CheckFailed as failure:
                 self._refuse(item.file, item.line, failure.check, failure.params)
@@ -247,6 +257,7 @@ class _Writer:
                 # A value no service accepts (a purpose, a kind) or a code that names nothing.
                 self._refuse(item.file, item.line, Check.IMPORT_RECORD_MALFORMED, {"detail": str(error)})
             self.imported.records += 1
+        self.direct.flush()
         self._settle()
 
     def _refuse(self, file: int, line: int, check: Check, params: dict[str, Any]) -> None:
@@ -504,6 +515,14 @@ class _Writer:
 
     def _entity(self, registry_id: str, file_id: int | None) -> Entity | None:
         return None if file_id is None else self.entities[(registry_id, file_id)]
+
+
+#: The people a record names, carried into the journal entries its service writes.
+PEOPLE = ("proposed_by", "approved_by", "recorded_by")
+
+
+def _named(entry: e.Entry) -> dict[str, str | None]:
+    return {name: getattr(entry, name) for name in PEOPLE if hasattr(entry, name)}
 
 
 def _ranges(entry: e.Movement) -> list[tuple[str, SerialRange]]:
