@@ -35,7 +35,7 @@ from registry.accounts.services import lock_accounts
 from registry.core import entries as e
 from registry.core.identifiers import BlockIdentity, block_identifier
 from registry.core.journal import chain_hash
-from registry.core.serials import SerialRange, cut, locate_ranges
+from registry.core.serials import Piece, SerialRange, cut, locate_ranges
 from registry.journal.models import JournalEntry
 from registry.journal.services import lock_registry
 from registry.parties.models import CooperativeApproach, Party, Registry, UnitType
@@ -86,7 +86,8 @@ class DirectTransfers:
         self.block_columns = [f.column for f in UnitBlock._meta.concrete_fields]  # id first
         self.position = {name: i for i, name in enumerate(self.block_columns)}
         p = self.position
-        self.attribute_positions = [p[UnitBlock._meta.get_field(n).column] for n in UnitBlock.ATTRIBUTES]
+        columns = {f.attname: f.column for f in UnitBlock._meta.concrete_fields}
+        self.attribute_positions = [p[columns[n]] for n in UnitBlock.ATTRIBUTES]
         self.codes: dict[str, dict[int, str]] = {"scheme": {}, "approach": {}, "party": {}}
         q = _quoted
 
@@ -133,32 +134,30 @@ class DirectTransfers:
         head = self._head(registry_id)
         if head is None or head.pk != source.registry_pk:
             return None
-        pieces = []
+        p = self.position
+        pieces: list[Piece[int]] = []
+        rows: list[list[Any]] = []
         for span in entry.ranges:
-            held = [
-                (row, SerialRange(row[self.position["start"]], row[self.position["end"]]))
-                for row in self._overlapping(span)
-                if row[self.position["account_id"]] == source.pk
-            ]
+            candidates = [row for row in self._overlapping(span) if row[p["account_id"]] == source.pk]
+            held = [(len(rows) + i, SerialRange(row[p["start"]], row[p["end"]])) for i, row in enumerate(candidates)]
+            rows += candidates
             found, missing = locate_ranges([SerialRange(span.start, span.end)], held)
             if missing:
                 return None
             pieces += found
-        authorization, reserved = self.position["authorization_id"], self.position["reserved_by_id"]
-        if not pieces or any(p.block[authorization] is not None or p.block[reserved] is not None for p in pieces):
+        if not pieces or any(
+            rows[x.block][p["authorization_id"]] is not None or rows[x.block][p["reserved_by_id"]] is not None for x in pieces
+        ):
             return None
-        moving = self._carve(pieces)
+        moving = self._carve([(rows[x.block], x.taken) for x in pieces])
         now = dt.datetime.now(dt.UTC)
-        tx = self._transaction(
-            head.pk, source, target, sum(b[self.position["end"]] - b[self.position["start"]] + 1 for b in moving), effective
-        )
+        tx = self._transaction(head.pk, source, target, sum(b[p["end"]] - b[p["start"]] + 1 for b in moving), effective)
         for block in moving:
             self._record_block(tx, block)
+        # What moved, read before the hand-over merges the blocks into their new neighbours.
+        ranges = tuple(e.Span(*r) for r in sorted((b[p["originating_registry"]], b[p["start"]], b[p["end"]]) for b in moving))
         for block in moving:
             self._hand_over(block, target.pk)
-        ranges = tuple(
-            sorted(e.Span(b[self.position["originating_registry"]], b[self.position["start"]], b[self.position["end"]]) for b in moving)
-        )
         journaled = e.InternalTransfer(tx, entry.proposed_by, entry.approved_by, source.number, target.number, ranges)
         self._journal(head, journaled, now, tx, effective)
         return tx
@@ -211,14 +210,14 @@ class DirectTransfers:
         self.cursor.execute(self.sql[statement], params)
         return [list(row) for row in self.cursor.fetchall()]
 
-    def _carve(self, pieces: list[Any]) -> list[list[Any]]:
+    def _carve(self, pieces: list[tuple[list[Any], SerialRange]]) -> list[list[Any]]:
         """As ``blocks.carve``: each block's row keeps its first taken segment; every other segment is a new row."""
         start, end = self.position["start"], self.position["end"]
         taken_by_block: dict[int, list[SerialRange]] = {}
         rows: dict[int, list[Any]] = {}
-        for piece in pieces:
-            taken_by_block.setdefault(piece.block[0], []).append(piece.taken)
-            rows[piece.block[0]] = piece.block
+        for block, serials in pieces:
+            taken_by_block.setdefault(block[0], []).append(serials)
+            rows[block[0]] = block
         carved: list[list[Any]] = []
         for pk, taken in taken_by_block.items():
             row = rows[pk]

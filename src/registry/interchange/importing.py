@@ -35,6 +35,7 @@ from registry.accounts.services import change_account_status, open_account
 from registry.article6.models import Authorization, FirstTransfer
 from registry.article6.services import (
     AMENDABLE,
+    EntityConditions,
     authorization_version,
     authorize_entity,
     create_authorization,
@@ -313,6 +314,7 @@ class _Writer:
                     kind=entry.cancellation_kind,
                     ranges=_ranges(entry),
                     oimp_purpose=entry.oimp_purpose,
+                    purpose=entry.purpose,
                     using_entity=self._entity(registry_id, entry.using_entity),
                     purpose_code=entry.purpose_code,
                     aim=entry.aim,
@@ -354,6 +356,11 @@ class _Writer:
     def _version(self, registry: Registry, entry: e.AuthorizationVersion) -> None:
         parties = list(Party.objects.filter(alpha3__in=entry.authorized_parties))
         entities = [self._entity(registry.registry_id, named.entity) for named in entry.authorized_entities]
+        conditions = {
+            found.pk: EntityConditions(named.conditions, named.change_and_revocation_conditions, named.explanation)
+            for named, found in zip(entry.authorized_entities, entities, strict=True)
+            if found is not None
+        }
         fields: dict[str, object] = {
             "date": entry.date,
             "purposes": entry.purposes,
@@ -386,6 +393,7 @@ class _Writer:
                 activity_types=entry.activity_types,
                 timeframe=(entry.timeframe_first_vintage, entry.timeframe_last_vintage),
                 terms=entry.terms,
+                entity_conditions=conditions,
             )
         else:
             authorization = Authorization.objects.get(identifier=entry.identifier)
@@ -408,6 +416,7 @@ class _Writer:
                 authorization,
                 authorized_parties=parties,
                 authorized_entities=[x for x in entities if x is not None],
+                entity_conditions=conditions,
                 **fields,
             )
 

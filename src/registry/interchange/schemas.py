@@ -102,7 +102,9 @@ _MOVEMENT = {
 #: The declared use of a retirement or cancellation (a J-Credit nullification's purpose from the
 #: programme's list, its aim, the credit user, the ISO country of use), each present only when given.
 _DECLARED_USE = {"purpose_code": _CODE, "aim": _TEXT, "credit_user": _TEXT, "use_country": {"type": "string", "pattern": "^[A-Z]{2}$"}}
-_MOVEMENT_OPTIONAL = {"purpose": _CODE, "reason": _CODE, "using_entity": _POSITIVE}
+#: A movement's free-text purpose: at most what the transaction keeps.
+_PURPOSE = {"type": "string", "minLength": 1, "maxLength": 100}
+_MOVEMENT_OPTIONAL = {"purpose": _PURPOSE, "reason": _CODE, "using_entity": _POSITIVE}
 _ACCOUNT = {
     "effective": _EFFECTIVE,
     "account": _CODE,

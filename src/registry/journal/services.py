@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import fields, replace
 from datetime import datetime
+from typing import Any, cast
 
 from django.db import transaction
 
@@ -51,8 +52,8 @@ def _as_recorded(entry: Entry) -> Entry:
     names = _recorded_by.get()
     if not names:
         return entry
-    carried = {f.name: names[f.name] for f in fields(entry) if f.name in names}  # type: ignore[arg-type]
-    return replace(entry, **carried) if carried else entry  # type: ignore[type-var]
+    carried = {f.name: names[f.name] for f in fields(entry) if f.name in names}
+    return cast(Entry, replace(cast(Any, entry), **carried)) if carried else entry
 
 
 def lock_registry(registry: Registry) -> Registry:
