@@ -103,12 +103,12 @@ def test_export_import_export_keeps_every_dated_record_with_its_people_purposes_
 
 
 def _written() -> dict[str, Any]:
-    """What an import wrote, by codes and numbers, without the moment of import."""
+    """What an import wrote, by codes and serials, without the moment of import and this installation's numbers."""
     journal = []
     for body in JournalEntry.objects.order_by("registry__registry_id", "sequence").values_list("body", flat=True):
         recorded = json.loads(body)
         del recorded["at"]
-        journal.append(recorded)
+        journal.append(_without_numbers(recorded))  # PostgreSQL does not take back the numbers of a rolled-back import
     rows = Transaction.objects.order_by("pk").values_list(
         "registry__registry_id",
         "type",
