@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from registry.access.audit import Channel
@@ -111,6 +112,14 @@ class Operation(models.TextChoices):
     PEER_MESSAGE_SENT = "peer_message_sent", _("Message to a peer registry")
 
 
+StrOrPromise = str | Promise
+
+
+def operation_choices() -> list[tuple[str, StrOrPromise]]:
+    """The operation kinds, read when asked, so a new kind needs no migration (each would repeat the whole list)."""
+    return list(Operation.choices)
+
+
 class OperationLog(models.Model):
     """What each person did, and every refused attempt (for the access and operation log screens)."""
 
@@ -119,7 +128,7 @@ class OperationLog(models.Model):
     )
     registry = models.ForeignKey(Registry, verbose_name=_("registry"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     at = models.DateTimeField(verbose_name=_("at"))
-    action = models.CharField(verbose_name=_("action"), max_length=60, choices=Operation.choices)
+    action = models.CharField(verbose_name=_("action"), max_length=60, choices=operation_choices)
     channel = models.CharField(verbose_name=_("channel"), max_length=10, choices=Channel.choices, blank=True)
     target = models.CharField(verbose_name=_("target"), max_length=200, blank=True)
     outcome = models.CharField(verbose_name=_("outcome"), max_length=200, blank=True)
