@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 from django.db import IntegrityError
 from django.db import transaction as db
@@ -34,6 +35,25 @@ from registry.units.models import UnitBlock
 
 
 @db.atomic
+@dataclass(frozen=True)
+class EntityConditions:
+    """AEF Table 5's words on one authorised entity (``authorize_entity`` takes them one by one)."""
+
+    conditions: str = ""
+    change_and_revocation_conditions: str = ""
+    explanation: str = ""
+
+
+def _set_entities(authorization: Authorization, entities: Iterable[Entity], conditions: Mapping[int, EntityConditions] | None) -> None:
+    authorization.authorized_entities.set(entities)
+    for entity_pk, words in (conditions or {}).items():
+        AuthorizedEntity.objects.filter(authorization=authorization, entity_id=entity_pk).update(
+            conditions=words.conditions.strip(),
+            change_and_revocation_conditions=words.change_and_revocation_conditions.strip(),
+            explanation=words.explanation.strip(),
+        )
+
+
 def create_authorization(
     actor: Actor,
     registry: Registry,
@@ -52,8 +72,12 @@ def create_authorization(
     activity_types: str = "",
     timeframe: tuple[int | None, int | None] = (None, None),
     terms: str = "",
+    entity_conditions: Mapping[int, EntityConditions] | None = None,
 ) -> Authorization:
     """Record the Party's authorisation (AEF table 2). Units are authorised under it by ``authorize_units``.
+
+    ``entity_conditions`` gives Table 5's words for authorised entities (by entity id): an imported
+    version carries them (``authorize_entity`` records them for one entity at a time).
 
     ``timeframe`` is the first and last year of vintage authorised (inclusive; ``None`` leaves that
     end open). An authorisation covering OIMP says when their first transfer happens: at
@@ -97,7 +121,7 @@ def create_authorization(
     except IntegrityError:
         raise CheckFailed(Check.VALUE_INVALID, field="Authorization ID", detail=f"{identifier} is already recorded") from None
     authorization.authorized_parties.set(authorized_parties)
-    authorization.authorized_entities.set(authorized_entities)
+    _set_entities(authorization, authorized_entities, entity_conditions)
     append_entry(registry, authorization_version(authorization, recorded_by=login(actor)), timezone.now())
     return authorization
 
@@ -125,10 +149,12 @@ def record_authorization_version(
     *,
     authorized_parties: Iterable[Party] | None = None,
     authorized_entities: Iterable[Entity] | None = None,
+    entity_conditions: Mapping[int, EntityConditions] | None = None,
     **changes: object,
 ) -> Authorization:
     """Record a new version of ``authorization`` (a change is a new version, never an edit): the row
-    shows the version in force, the journal keeps every version."""
+    shows the version in force, the journal keeps every version. ``entity_conditions`` as for
+    ``create_authorization``."""
     ensure_administrator(actor, authorization.registry)
     unknown = set(changes) - set(AMENDABLE)
     if unknown:
@@ -146,7 +172,7 @@ def record_authorization_version(
     if authorized_parties is not None:
         authorization.authorized_parties.set(authorized_parties)
     if authorized_entities is not None:
-        authorization.authorized_entities.set(authorized_entities)
+        _set_entities(authorization, authorized_entities, entity_conditions)
     append_entry(authorization.registry, authorization_version(authorization, recorded_by=login(actor)), timezone.now())
     return authorization
 

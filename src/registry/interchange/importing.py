@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction as db
 from django.db.models import Max, Q
@@ -34,6 +35,7 @@ from registry.accounts.services import change_account_status, open_account
 from registry.article6.models import Authorization, FirstTransfer
 from registry.article6.services import (
     AMENDABLE,
+    EntityConditions,
     authorization_version,
     authorize_entity,
     create_authorization,
@@ -43,6 +45,7 @@ from registry.core import entries as e
 from registry.core.checks import Check, CheckFailed
 from registry.core.serials import SerialRange
 from registry.interchange.checking import FileProblem, ImportRefused, Progress, check_files
+from registry.interchange.direct import DirectTransfers
 from registry.interchange.records import effective_of, typed_entry
 from registry.interchange.schemas import REFERENCE_SCHEMAS
 from registry.interchange.validation import Problem
@@ -141,6 +144,7 @@ class _Writer:
         self.last_entry = 0
         self.entries_before = JournalEntry.objects.count()
         self.accounts: dict[str, Account] = {}
+        self.direct = DirectTransfers(actor.pk if isinstance(actor, User) else None)
 
     def close(self) -> None:
         self.numbers.close()
@@ -236,10 +240,17 @@ class _Writer:
                 self.group = item.effective
             registry_id = registry_of[item.file]
             recorded = typed_entry(item.record, registry_id, 0)
+            if isinstance(recorded.entry, e.InternalTransfer):
+                written = self.direct.transfer(registry_id, recorded.entry, item.effective)
+                if written is not None:
+                    self.numbers.execute("INSERT INTO number VALUES (?, ?, ?)", (registry_id, recorded.entry.transaction, written))
+                    self.imported.records += 1
+                    continue
+            self.direct.flush()  # what the services read next is in the database
             if isinstance(recorded.entry, WITH_CONSEQUENCES):  # what its service writes comes after this entry
                 self.last_entry = JournalEntry.objects.aggregate(last=Max("pk"))["last"] or 0
             try:
-                with taking_effect(item.effective):
+                with taking_effect(item.effective, _named(recorded.entry)):
                     self._apply(registry_id, recorded.entry, item)
             except CheckFailed as failure:
                 self._refuse(item.file, item.line, failure.check, failure.params)
@@ -247,6 +258,7 @@ class _Writer:
                 # A value no service accepts (a purpose, a kind) or a code that names nothing.
                 self._refuse(item.file, item.line, Check.IMPORT_RECORD_MALFORMED, {"detail": str(error)})
             self.imported.records += 1
+        self.direct.flush()
         self._settle()
 
     def _refuse(self, file: int, line: int, check: Check, params: dict[str, Any]) -> None:
@@ -302,6 +314,7 @@ class _Writer:
                     kind=entry.cancellation_kind,
                     ranges=_ranges(entry),
                     oimp_purpose=entry.oimp_purpose,
+                    purpose=entry.purpose,
                     using_entity=self._entity(registry_id, entry.using_entity),
                     purpose_code=entry.purpose_code,
                     aim=entry.aim,
@@ -343,6 +356,11 @@ class _Writer:
     def _version(self, registry: Registry, entry: e.AuthorizationVersion) -> None:
         parties = list(Party.objects.filter(alpha3__in=entry.authorized_parties))
         entities = [self._entity(registry.registry_id, named.entity) for named in entry.authorized_entities]
+        conditions = {
+            found.pk: EntityConditions(named.conditions, named.change_and_revocation_conditions, named.explanation)
+            for named, found in zip(entry.authorized_entities, entities, strict=True)
+            if found is not None
+        }
         fields: dict[str, object] = {
             "date": entry.date,
             "purposes": entry.purposes,
@@ -375,6 +393,7 @@ class _Writer:
                 activity_types=entry.activity_types,
                 timeframe=(entry.timeframe_first_vintage, entry.timeframe_last_vintage),
                 terms=entry.terms,
+                entity_conditions=conditions,
             )
         else:
             authorization = Authorization.objects.get(identifier=entry.identifier)
@@ -397,6 +416,7 @@ class _Writer:
                 authorization,
                 authorized_parties=parties,
                 authorized_entities=[x for x in entities if x is not None],
+                entity_conditions=conditions,
                 **fields,
             )
 
@@ -504,6 +524,14 @@ class _Writer:
 
     def _entity(self, registry_id: str, file_id: int | None) -> Entity | None:
         return None if file_id is None else self.entities[(registry_id, file_id)]
+
+
+#: The people a record names, carried into the journal entries its service writes.
+PEOPLE = ("proposed_by", "approved_by", "recorded_by")
+
+
+def _named(entry: e.Entry) -> dict[str, str | None]:
+    return {name: getattr(entry, name) for name in PEOPLE if hasattr(entry, name)}
 
 
 def _ranges(entry: e.Movement) -> list[tuple[str, SerialRange]]:

@@ -13,7 +13,7 @@ from typing import Any
 
 from registry.core import entries as e
 
-ENVELOPE = ("kind", "registry", "sequence", "at")
+ENVELOPE = ("kind", "registry", "sequence", "at", "effective")
 
 
 def dated_record(recorded: e.Recorded) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import jsonschema_rs
 from jsonschema import Draft202012Validator
 
 from registry.core.checks import Check
@@ -102,7 +103,9 @@ _MOVEMENT = {
 #: The declared use of a retirement or cancellation (a J-Credit nullification's purpose from the
 #: programme's list, its aim, the credit user, the ISO country of use), each present only when given.
 _DECLARED_USE = {"purpose_code": _CODE, "aim": _TEXT, "credit_user": _TEXT, "use_country": {"type": "string", "pattern": "^[A-Z]{2}$"}}
-_MOVEMENT_OPTIONAL = {"purpose": _CODE, "reason": _CODE, "using_entity": _POSITIVE}
+#: A movement's free-text purpose: at most what the transaction keeps.
+_PURPOSE = {"type": "string", "minLength": 1, "maxLength": 100}
+_MOVEMENT_OPTIONAL = {"purpose": _PURPOSE, "reason": _CODE, "using_entity": _POSITIVE}
 _ACCOUNT = {
     "effective": _EFFECTIVE,
     "account": _CODE,
@@ -253,6 +256,9 @@ DATED_SCHEMAS: dict[str, dict[str, Any]] = {
 
 SCHEMAS: dict[str, dict[str, Any]] = REFERENCE_SCHEMAS | DATED_SCHEMAS
 _VALIDATORS = {name: Draft202012Validator(schema) for name, schema in SCHEMAS.items()}
+#: The same schemas compiled by jsonschema-rs, some 30 times faster: it answers whether a record
+#: matches (nearly every one does); ``jsonschema`` then says what is wrong with one that does not.
+_MATCHES = {name: jsonschema_rs.validator_for(schema) for name, schema in SCHEMAS.items()}
 
 
 def schema_name(record: dict[str, Any]) -> str | None:
@@ -269,6 +275,8 @@ def schema_problems(record: dict[str, Any]) -> list[tuple[Check, dict[str, Any]]
     if name is None:
         kind = f"{record.get('record')!r}" + (f" of type {record.get('type')!r}" if "type" in record else "")
         return [(Check.IMPORT_RECORD_UNKNOWN, {"record": kind})]
+    if _MATCHES[name].is_valid(record):
+        return []
     problems = []
     for error in sorted(_VALIDATORS[name].iter_errors(record), key=lambda e: list(e.absolute_path)):
         where = "/".join(str(p) for p in error.absolute_path)

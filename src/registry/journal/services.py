@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import fields, replace
 from datetime import datetime
+from typing import Any, cast
 
 from django.db import transaction
 
@@ -20,6 +22,8 @@ AUTHORIZATION_VERSION_KIND = "authorization_version"
 
 #: When the actions journaled now took effect, while an import replays them (``taking_effect``).
 _taking_effect: ContextVar[datetime | None] = ContextVar("taking_effect", default=None)
+#: Who the imported history says proposed, approved or recorded the actions journaled now.
+_recorded_by: ContextVar[Mapping[str, str | None] | None] = ContextVar("recorded_by", default=None)
 
 
 def importing() -> bool:
@@ -28,17 +32,29 @@ def importing() -> bool:
 
 
 @contextmanager
-def taking_effect(moment: datetime) -> Iterator[None]:
+def taking_effect(moment: datetime, recorded_by: Mapping[str, str | None] | None = None) -> Iterator[None]:
     """Every entry appended inside is an imported action that took effect at ``moment``.
 
     Only the import of a registry's history (``registry.interchange.importing``) uses it: the
     services it calls journal as always, dated now, and each entry carries ``moment`` beside.
+    ``recorded_by`` (``proposed_by``, ``approved_by``, ``recorded_by``) names the people the history
+    names: each entry that has such a field names them, not whoever runs the import.
     """
     token = _taking_effect.set(moment)
+    names = _recorded_by.set(recorded_by)
     try:
         yield
     finally:
+        _recorded_by.reset(names)
         _taking_effect.reset(token)
+
+
+def _as_recorded(entry: Entry) -> Entry:
+    names = _recorded_by.get()
+    if not names:
+        return entry
+    carried = {f.name: names[f.name] for f in fields(entry) if f.name in names}
+    return cast(Entry, replace(cast(Any, entry), **carried)) if carried else entry
 
 
 def lock_registry(registry: Registry) -> Registry:
@@ -64,6 +80,7 @@ def append_entry(
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("journal entries are appended only inside a ledger transaction")
     effective = effective or _taking_effect.get()
+    entry = _as_recorded(entry)
     # The registry's row locked as ``lock_registry`` locks it, reading only the chain's end;
     # hand-written, as the two writes after it (every ledger change sends these three).
     registry_id, head, length = _lock_journal_head(registry.pk)

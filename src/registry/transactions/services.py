@@ -243,13 +243,15 @@ def cancel_units(
     credit_user: str = "",
     use_country: str = "",
     choice: UnitChoice | None = None,
+    purpose: str = "",
 ) -> Transaction:
     """Cancel units for good: mandatory (administrators only), voluntary or OMGE into the matching cancellation account,
     or ``oimp`` (use for other international mitigation purposes, e.g. CORSIA) into the use account
     for ``oimp_purpose``; the latter needs units authorised for OIMP (6002).
 
     ``purpose_code``, ``aim``, ``credit_user`` and ``use_country`` declare the use as for a
-    retirement; a cancellation never counts towards an NDC (5303)."""
+    retirement; a cancellation never counts towards an NDC (5303). ``purpose`` is free text (an
+    imported cancellation's)."""
     try:
         kind = CancellationKind(kind)
     except ValueError:
@@ -281,6 +283,7 @@ def cancel_units(
         to_account=target,
         quantity=quantity,
         ranges=ranges,
+        purpose=purpose,
         require_approval=require_approval,
         use={
             "using_entity": using_entity,
