@@ -34,7 +34,6 @@ from registry.parties.services import Actor, ensure_administrator, login, regist
 from registry.units.models import UnitBlock
 
 
-@db.atomic
 @dataclass(frozen=True)
 class EntityConditions:
     """AEF Table 5's words on one authorised entity (``authorize_entity`` takes them one by one)."""
@@ -54,6 +53,7 @@ def _set_entities(authorization: Authorization, entities: Iterable[Entity], cond
         )
 
 
+@db.atomic
 def create_authorization(
     actor: Actor,
     registry: Registry,
