@@ -427,6 +427,31 @@ def write_body(recorded: Recorded) -> str:
     return canonical_json(body_of(recorded))
 
 
+@dataclass(frozen=True, slots=True)
+class Unsequenced:
+    """An entry's canonical body but for its place in the chain, which only the journal's head,
+    read under the registry's lock, tells: the text is made before that lock and only the number
+    goes in under it (``text``). ``Unsequenced.of(...).text(sequence)`` is ``write_body`` of the
+    same ``Recorded``, byte for byte: canonical JSON sorts the envelope's keys, so the body is the
+    keys before ``"sequence"``, then it, then the keys after it, each written as ``write_body``
+    writes them."""
+
+    registry: str
+    before: str  # '{"at":...,"kind":...,"registry":...,' (the keys sorting before "sequence")
+    after: str  # ',"status":...}' (those after it), or "}"
+
+    @classmethod
+    def of(cls, registry: str, at: dt.datetime, entry: Entry, effective: dt.datetime | None = None) -> Unsequenced:
+        body = body_of(Recorded(registry, 0, at, entry, effective))
+        del body["sequence"]
+        before = canonical_json({key: value for key, value in body.items() if key < "sequence"})[:-1]
+        after = canonical_json({key: value for key, value in body.items() if key > "sequence"})[1:]
+        return cls(registry, before + ("," if len(before) > 1 else "") + '"sequence":', ("," if len(after) > 1 else "") + after)
+
+    def text(self, sequence: int) -> str:
+        return f"{self.before}{int(sequence)}{self.after}"
+
+
 def body_of(recorded: Recorded) -> dict[str, Any]:
     envelope: dict[str, Any] = {
         "kind": entry_kind(recorded.entry),

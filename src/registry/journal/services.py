@@ -12,8 +12,9 @@ from typing import Any, cast
 from django.db import transaction
 
 from registry import rows
-from registry.core.entries import AuthorizationVersion, Entry, Recorded, entry_kind, parse_body, write_body
+from registry.core.entries import AuthorizationVersion, Entry, Unsequenced, entry_kind, parse_body
 from registry.core.journal import chain_hash
+from registry.journal.heads import write_entry_and_head
 from registry.journal.models import JournalEntry
 from registry.parties.models import Registry
 
@@ -81,11 +82,17 @@ def append_entry(
         raise RuntimeError("journal entries are appended only inside a ledger transaction")
     effective = effective or _taking_effect.get()
     entry = _as_recorded(entry)
+    # The body is written before the lock (every concurrent movement of the registry waits on it):
+    # under it only the sequence goes in, and the hash is taken.
+    assumed = registry.__dict__.get("registry_id")
+    unsequenced = Unsequenced.of(assumed, at, entry, effective) if assumed else None
     # The registry's row locked as ``lock_registry`` locks it, reading only the chain's end;
-    # hand-written, as the two writes after it (every ledger change sends these three).
+    # hand-written, as the writes after it (every ledger change sends them).
     registry_id, head, length = _lock_journal_head(registry.pk)
+    if unsequenced is None or unsequenced.registry != registry_id:
+        unsequenced = Unsequenced.of(registry_id, at, entry, effective)
     sequence = length + 1
-    text = write_body(Recorded(registry_id, sequence, at, entry, effective))
+    text = unsequenced.text(sequence)
     stored = JournalEntry(
         registry_id=registry.pk,
         sequence=sequence,
@@ -96,8 +103,7 @@ def append_entry(
         previous_hash=head,
         hash=chain_hash(head, text),
     )
-    rows.insert(stored)
-    rows.execute(_new_journal_head(), [stored.hash, sequence, registry.pk])
+    write_entry_and_head(stored)
     return stored
 
 
@@ -114,12 +120,6 @@ def _lock_journal_head(registry: int) -> tuple[str, str, int]:
 def _journal_head() -> str:
     columns = ", ".join(rows.column(Registry, name) for name in ("registry_id", "journal_head", "journal_length"))
     return f"SELECT {columns} FROM {rows.table(Registry)} WHERE {rows.column(Registry, 'id')} = %s{rows.lock_rows(Registry)}"
-
-
-@rows.statement
-def _new_journal_head() -> str:
-    head, length = rows.assigned(Registry, "journal_head"), rows.assigned(Registry, "journal_length")
-    return f"UPDATE {rows.table(Registry)} SET {head} = %s, {length} = %s WHERE {rows.column(Registry, 'id')} = %s"
 
 
 def lock_registries(registries: list[Registry]) -> None:
