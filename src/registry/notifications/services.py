@@ -90,6 +90,8 @@ def tell(*messages: Message) -> int:
     if len(set(kinds)) != len(kinds):
         raise ValueError(f"one message of each kind at a time: {kinds}")
     db = connections[DEFAULT_DB_ALIAS]
+    if not db.features.can_return_columns_from_insert:
+        raise RuntimeError("telling people needs INSERT ... RETURNING: PostgreSQL, or SQLite 3.35 or later")
     now = timezone.now()
     params_field, created_field = Notification._meta.get_field("params"), Notification._meta.get_field("created_at")
     values: list[Any] = []
