@@ -24,6 +24,7 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
+from registry import rows
 from registry.access.models import Operation
 from registry.access.services import log_operation
 from registry.api.models import ApiToken, IdempotencyRecord
@@ -58,7 +59,24 @@ def _replay(record: tuple[str, int, Any], fingerprint: str) -> HttpResponse:
 
 
 def _stored(token: ApiToken, key: str) -> tuple[str, int, Any] | None:
-    return IdempotencyRecord.objects.filter(token=token, key=key).values_list("fingerprint", "status", "body").first()
+    found = rows.fetch(_record(), [token.pk, key])
+    if not found:
+        return None
+    record = rows.build_some(IdempotencyRecord, RECORDED, found[0])
+    return record.fingerprint, record.status, record.body
+
+
+RECORDED = ("fingerprint", "status", "body")
+
+
+@rows.statement
+def _record() -> str:
+    # Hand-written (``registry.rows``), as the record's INSERT: every write with a key sends both.
+    chosen = ", ".join(rows.column(IdempotencyRecord, name) for name in RECORDED)
+    return (
+        f"SELECT {chosen} FROM {rows.table(IdempotencyRecord)}"
+        f" WHERE {rows.column(IdempotencyRecord, 'token_id')} = %s AND {rows.column(IdempotencyRecord, 'key')} = %s"
+    )
 
 
 def _log_refusal(request: HttpRequest, action: Operation, failure: CheckFailed) -> None:
@@ -91,8 +109,8 @@ def apply_once(request: HttpRequest, action: Operation, write: Write) -> HttpRes
                 status, body = refusal(failure)
                 _log_refusal(request, action, failure)
             if key:
-                IdempotencyRecord.objects.create(
-                    token=token, key=key, fingerprint=fingerprint, status=status, body=body, created_at=timezone.now()
+                rows.insert(
+                    IdempotencyRecord(token=token, key=key, fingerprint=fingerprint, status=status, body=body, created_at=timezone.now())
                 )
             committing = True  # what fails from here on fails in the COMMIT
     except OUTAGES as error:

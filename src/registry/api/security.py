@@ -24,12 +24,13 @@ from registry.access.models import Operation
 from registry.access.services import log_operation
 from registry.accounts.models import Account
 from registry.api.models import ApiToken, Scope
+from registry.api.reach import reached_account
 from registry.api.shared_cache import count_request
 from registry.api.tokens import find_token
 from registry.core.checks import Check, CheckFailed
 from registry.outages import OUTAGES
 from registry.parties.models import Registry
-from registry.parties.services import ensure_administrator
+from registry.parties.services import ensure_administrator, remember_administrator
 from registry.transactions.models import Transaction
 from registry.transactions.visibility import sides_seeing
 
@@ -154,11 +155,17 @@ class Denied(Http404):
 
 
 def account_for(request: HttpRequest, number: str) -> Account:
-    """An account the token reaches; any other (or none) is 404, and the attempt is logged."""
-    # One query whether the account exists or not: the answer's timing tells nothing either.
-    account = reachable_accounts(request).filter(number=number).first()
-    if account is None:
+    """An account the token reaches (as ``reachable_accounts`` would find it, with its registry and
+    entity); any other (or none) is 404, and the attempt is logged."""
+    token = token_of(request)
+    # One statement whether the account exists or not: the answer's timing tells nothing either.
+    # It says too whether the user administers the account's registry, which the rules of a
+    # write ask next (remembered for the request's write only: ``administrators_remembered``).
+    found = reached_account(token.user, token, number, limited=names_accounts(token))
+    if found is None:
         raise Denied(Operation.VIEW_ACCOUNT, number)
+    account, administers = found
+    remember_administrator(token.user, account.registry, administers)
     return account
 
 
