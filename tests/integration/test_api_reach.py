@@ -69,9 +69,9 @@ def test_the_account_check_reaches_exactly_the_accounts_the_token_may_see(everyo
         found = reached_account(user, token, number, limited=token.accounts.exists())
         # A peer account's number names one entry per registry: one who sees both gets the first by id.
         expected = candidates[min(candidates)] if candidates else None
-        assert (found[0].pk if found else None) == (expected.pk if expected else None), (user.username, token.name, number)
+        assert (found.account.pk if found else None) == (expected.pk if expected else None), (user.username, token.name, number)
         if found is not None:
-            account, administers = found
+            account, administers = found.account, found.administers
             assert account.registry.registry_id == expected.registry.registry_id
             assert (account.entity.name if account.entity else None) == (expected.entity.name if expected.entity else None)
             assert (account.status, account.type, account.transaction_limit) == (expected.status, expected.type, expected.transaction_limit)
@@ -144,3 +144,20 @@ def test_a_token_limited_to_another_account_does_not_reach_the_sender(everyone, 
     world, _tokens, _numbers = everyone
     secret = create_token(world.admin_mn, "buyer only", "write", [world.buyer])[1]
     assert post(client, "/api/v1/transactions", proposal(world, 1), secret).status_code == 404
+
+
+def test_the_acquiring_account_read_with_the_sender_is_the_one_a_transfer_names(everyone):
+    world, tokens, _numbers = everyone
+    numbers = [world.seller.number, world.buyer.number, world.japanese.number, world.retirement_mn.number]
+    numbers += [PEER_NUMBER, "MNG01-900001", "MNG01-999999", f" {world.buyer.number} "]
+    for token, number, acquiring in itertools.product(tokens, numbers, numbers):
+        limited = token.accounts.exists()
+        alone = reached_account(token.user, token, number, limited=limited)
+        both = reached_account(token.user, token, number, limited=limited, acquiring=acquiring)
+        assert (both.account.pk, both.administers) == (alone.account.pk, alone.administers) if alone else both is None
+        if both is not None:
+            named = destination_account(both.account.registry, acquiring)
+            assert (both.acquiring.pk if both.acquiring else None) == (named.pk if named else None), (token.name, number, acquiring)
+            if named is not None:
+                assert both.acquiring.registry.registry_id == named.registry.registry_id
+                assert (both.acquiring.status, both.acquiring.type) == (named.status, named.type)
