@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from django.db import transaction
-from django.db.models import F, Q, Sum
+from django.db.models import F, Sum
 from django.utils import timezone
 
 from registry import rows
@@ -19,9 +19,26 @@ from registry.parties.services import Actor, ensure_administrator
 
 def destination_account(registry: Registry, number: str) -> Account | None:
     """The account ``number`` as ``registry`` names it: one of the installation's, or ``registry``'s
-    own entry for an account of a peer registry (each registry keeps its own)."""
-    found = Account.objects.select_related("registry").filter(number=number.strip())
-    return found.filter(Q(registry=registry) | ~Q(type=AccountType.PEER)).first()
+    own entry for an account of a peer registry (each registry keeps its own); with its registry."""
+    found = rows.fetch(_destination(), [number.strip(), registry.pk, AccountType.PEER.value])
+    if not found:
+        return None
+    account = rows.build(Account, found[0])
+    rows.relate(account, "registry", rows.build(Registry, found[0], rows.width(Account)))
+    return account
+
+
+@rows.statement
+def _destination() -> str:
+    # Hand-written (``registry.rows``): every transfer asks it, and through the ORM building the
+    # query cost more CPU than running it. Ordered as ``.first()`` orders accounts (by number).
+    return (
+        f"SELECT {rows.columns(Account)}, {rows.columns(Registry)} FROM {rows.table(Account)}"
+        f" INNER JOIN {rows.table(Registry)} ON ({rows.column(Account, 'registry_id')} = {rows.column(Registry, 'id')})"
+        f" WHERE {rows.column(Account, 'number')} = %s"
+        f" AND ({rows.column(Account, 'registry_id')} = %s OR {rows.column(Account, 'type')} <> %s)"
+        f" ORDER BY {rows.column(Account, 'number')} ASC, {rows.column(Account, 'id')} ASC LIMIT 1"
+    )
 
 
 def get_account(registry: Registry, number: str, missing: Check = Check.ACCOUNT_UNKNOWN) -> Account:

@@ -1,12 +1,14 @@
 """At most once: a write sent with an ``Idempotency-Key`` is applied once per token and key.
 
 The answer is recorded (a row with a unique constraint on token and key) in the same database
-transaction as the write itself, after it, in one statement. A retry finds the stored answer at
-once and nothing is written again. A concurrent request with the same key that got past that look-up
-does its write, then fails to record its answer (on PostgreSQL it waits on the first request's row
-until that commits): its whole transaction, write included, rolls back, and it answers with the
-first request's result. A refusal is a result too: the retry gets the same refusal. The same key
-with another method, path or body is refused (422): it is a client's mistake, not a retry.
+transaction as the write itself, after it, in one statement. The constraint alone decides: nothing
+is looked up before the write (a first request, by far the most common, pays no statement for its
+key). A retry does its write, then fails to record its answer (on PostgreSQL a concurrent one waits
+on the first request's row until that commits): its whole transaction, write included, rolls back,
+and it answers with the stored first result, which it reads then. A retry whose write now fails
+in another way (its account no longer reached: 404) answers with the stored result too. A refusal
+is a result too: the retry gets the same refusal. The same key with another method, path or body
+is refused (422), whatever its write would have done: it is a client's mistake, not a retry.
 
 If the database connection breaks during the commit, nobody can tell whether the write (and its
 key) was kept: that is ``OutcomeUnknown``, answered 503 saying a retry with the same key is safe.
@@ -24,6 +26,7 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
+from registry import rows
 from registry.access.models import Operation
 from registry.access.services import log_operation
 from registry.api.models import ApiToken, IdempotencyRecord
@@ -58,7 +61,24 @@ def _replay(record: tuple[str, int, Any], fingerprint: str) -> HttpResponse:
 
 
 def _stored(token: ApiToken, key: str) -> tuple[str, int, Any] | None:
-    return IdempotencyRecord.objects.filter(token=token, key=key).values_list("fingerprint", "status", "body").first()
+    found = rows.fetch(_record(), [token.pk, key])
+    if not found:
+        return None
+    record = rows.build_some(IdempotencyRecord, RECORDED, found[0])
+    return record.fingerprint, record.status, record.body
+
+
+RECORDED = ("fingerprint", "status", "body")
+
+
+@rows.statement
+def _record() -> str:
+    # Hand-written (``registry.rows``), as the record's INSERT: every write with a key sends both.
+    chosen = ", ".join(rows.column(IdempotencyRecord, name) for name in RECORDED)
+    return (
+        f"SELECT {chosen} FROM {rows.table(IdempotencyRecord)}"
+        f" WHERE {rows.column(IdempotencyRecord, 'token_id')} = %s AND {rows.column(IdempotencyRecord, 'key')} = %s"
+    )
 
 
 def _log_refusal(request: HttpRequest, action: Operation, failure: CheckFailed) -> None:
@@ -83,16 +103,14 @@ def apply_once(request: HttpRequest, action: Operation, write: Write) -> HttpRes
     committing = False
     try:
         with transaction.atomic(), administrators_remembered():
-            if key and (found := _stored(token, key)) is not None:
-                return _replay(found, fingerprint)
             try:
                 status, body = write()
             except CheckFailed as failure:
                 status, body = refusal(failure)
                 _log_refusal(request, action, failure)
             if key:
-                IdempotencyRecord.objects.create(
-                    token=token, key=key, fingerprint=fingerprint, status=status, body=body, created_at=timezone.now()
+                rows.insert(
+                    IdempotencyRecord(token=token, key=key, fingerprint=fingerprint, status=status, body=body, created_at=timezone.now())
                 )
             committing = True  # what fails from here on fails in the COMMIT
     except OUTAGES as error:
@@ -106,4 +124,10 @@ def apply_once(request: HttpRequest, action: Operation, write: Write) -> HttpRes
             return _replay(found, fingerprint)
         detail = "A concurrent request changed the same records first; nothing was changed. Read the current state and retry."
         return respond(409, problem(409, "Conflict", detail))
+    except Exception:
+        # Rolled back: a retry's write that fails otherwise (not found, a defect) answers as the
+        # first request did, as it would have had it looked the key up first.
+        if key and (found := _stored(token, key)) is not None:
+            return _replay(found, fingerprint)
+        raise
     return respond(status, body)

@@ -24,12 +24,13 @@ from registry.access.models import Operation
 from registry.access.services import log_operation
 from registry.accounts.models import Account
 from registry.api.models import ApiToken, Scope
+from registry.api.reach import Reached, reached_account
 from registry.api.shared_cache import count_request
 from registry.api.tokens import find_token
 from registry.core.checks import Check, CheckFailed
 from registry.outages import OUTAGES
 from registry.parties.models import Registry
-from registry.parties.services import ensure_administrator
+from registry.parties.services import ensure_administrator, remember_administrator
 from registry.transactions.models import Transaction
 from registry.transactions.visibility import sides_seeing
 
@@ -154,12 +155,28 @@ class Denied(Http404):
 
 
 def account_for(request: HttpRequest, number: str) -> Account:
-    """An account the token reaches; any other (or none) is 404, and the attempt is logged."""
-    # One query whether the account exists or not: the answer's timing tells nothing either.
-    account = reachable_accounts(request).filter(number=number).first()
-    if account is None:
+    """An account the token reaches (as ``reachable_accounts`` would find it, with its registry and
+    entity); any other (or none) is 404, and the attempt is logged."""
+    return _reached(request, number).account
+
+
+def accounts_for_transfer(request: HttpRequest, number: str, acquiring: str) -> tuple[Account, Account | None]:
+    """``account_for(number)``, and the acquiring account ``acquiring`` names for a transfer from it
+    (as ``destination_account`` finds it; None if it names none), read in the same statement."""
+    found = _reached(request, number, acquiring)
+    return found.account, found.acquiring
+
+
+def _reached(request: HttpRequest, number: str, acquiring: str | None = None) -> Reached:
+    token = token_of(request)
+    # One statement whether the account exists or not: the answer's timing tells nothing either.
+    # It says too whether the user administers the account's registry, which the rules of a
+    # write ask next (remembered for the request's write only: ``administrators_remembered``).
+    found = reached_account(token.user, token, number, limited=names_accounts(token), acquiring=acquiring)
+    if found is None:
         raise Denied(Operation.VIEW_ACCOUNT, number)
-    return account
+    remember_administrator(token.user, found.account.registry, found.administers)
+    return found
 
 
 def transaction_for(request: HttpRequest, pk: int, *, deciding: bool = False) -> Transaction:

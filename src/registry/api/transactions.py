@@ -19,7 +19,7 @@ from registry.api import cursors
 from registry.api.idempotency import apply_once
 from registry.api.problems import ERRORS
 from registry.api.schemas import ACCOUNT_NUMBER, ProposalIn, ReasonIn, TransactionOut, TransactionPage
-from registry.api.security import account_for, administered_registries, reachable_accounts, transaction_for, user_of
+from registry.api.security import account_for, accounts_for_transfer, administered_registries, reachable_accounts, transaction_for, user_of
 from registry.peers.services import peer_account
 from registry.transactions import services as ledger
 from registry.transactions.blocks import requested_units, unit_choice
@@ -105,7 +105,12 @@ def propose_transaction(request: HttpRequest, proposal: ProposalIn) -> HttpRespo
     another person; an administrator's completes at once. Send an ``Idempotency-Key`` to retry safely."""
 
     def write() -> tuple[int, dict[str, Any]]:
-        source = account_for(request, proposal.from_account)
+        if proposal.kind in ("internal_transfer", "external_transfer") and proposal.to_account:
+            # Both accounts in one statement; the service reads the acquiring one again only if
+            # this found none (a peer's account used for the first time is entered just below).
+            source, target = accounts_for_transfer(request, proposal.from_account, proposal.to_account)
+        else:
+            source, target = account_for(request, proposal.from_account), None
         if proposal.kind == "external_transfer" and proposal.to_account:
             peer_account(source.registry, proposal.to_account)  # a peer's account: this registry's entry for it
         tx = ledger.propose_movement(
@@ -113,6 +118,7 @@ def propose_transaction(request: HttpRequest, proposal: ProposalIn) -> HttpRespo
             kind=proposal.kind,
             from_account=source,
             to_account_number=proposal.to_account,
+            to_account=target,
             quantity=proposal.quantity,
             ranges=[requested_units(text) for text in proposal.ranges] if proposal.ranges else None,
             purpose=proposal.purpose,

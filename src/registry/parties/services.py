@@ -52,6 +52,15 @@ def is_administrator(actor: Actor, registry: Registry) -> bool:
     return known[key]
 
 
+def remember_administrator(actor: Actor, registry: Registry, administers: bool) -> None:
+    """Within ``administrators_remembered``, what another statement of the request learnt about
+    whether ``actor`` administers ``registry`` (the API's account check reads it with the account),
+    so the rules do not ask the database again."""
+    known = _known_administrators.get()
+    if known is not None and actor.pk is not None:
+        known[(actor.pk, registry.pk)] = administers
+
+
 def _administers(actor: Actor, registry: Registry) -> bool:
     # The link table alone: the same answer as ``registry.administrators``, without joining the
     # users or building a related manager; hand-written (asked in every movement), and always of

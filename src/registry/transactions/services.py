@@ -351,6 +351,7 @@ def propose_movement(
     kind: TransactionType | str,
     from_account: Account,
     to_account_number: str | None = None,
+    to_account: Account | None = None,
     quantity: int | None = None,
     ranges: Sequence[RequestedRange] | None = None,
     purpose: str = "",
@@ -368,6 +369,10 @@ def propose_movement(
 
     Whether ``actor`` may initiate on ``from_account`` is checked first: somebody without the right
     learns nothing about the acquiring account (not even whether it exists).
+
+    ``to_account``: the account ``destination_account`` finds for ``to_account_number``, if the
+    caller read it already (the API reads it with the sending account, in one statement); it is
+    looked up here otherwise.
     """
     engine.ensure_can_initiate(actor, from_account)
     amount: dict[str, Any] = {"quantity": quantity, "ranges": ranges, "choice": choice}
@@ -378,7 +383,9 @@ def propose_movement(
         amount["using_entity"] = get_entity(from_account.registry, using_entity)
     if kind in (TransactionType.INTERNAL_TRANSFER, TransactionType.EXTERNAL_TRANSFER):
         number = (to_account_number or "").strip()
-        target = destination_account(from_account.registry, number)
+        target = (
+            to_account if to_account is not None and to_account.number == number else destination_account(from_account.registry, number)
+        )
         if target is None:
             raise CheckFailed(Check.ACQUIRING_ACCOUNT_UNKNOWN, account=number, registry=from_account.registry.registry_id)
         move = transfer_units if kind == TransactionType.INTERNAL_TRANSFER else transfer_externally

@@ -31,10 +31,12 @@ class SecondFactorRequired:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = request.user
+        # The path first: the user (a session look-up, then the second factor's) is only looked up
+        # where it matters, never for an API request (a bearer token, checked by the API itself).
         if (
-            user.is_authenticated
-            and request.path != "/"
+            request.path != "/"
             and not request.path.startswith(OPEN_PATHS)
+            and user.is_authenticated
             and not user.is_verified()  # type: ignore[attr-defined]
             and needs_second_factor(user)
         ):
@@ -60,9 +62,9 @@ class TemporaryPasswordMustChange:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = request.user
         if (
-            user.is_authenticated
-            and request.path != "/"
+            request.path != "/"
             and not request.path.startswith(PASSWORD_CHANGE_PATHS)
+            and user.is_authenticated  # looked up only past the paths, as in SecondFactorRequired
             and must_change_password(user)
         ):
             return redirect("password-change")
