@@ -6,7 +6,7 @@ peer registry before it happens; when they are used or cancelled there, only the
 records the first transfer and its corresponding adjustment (2/CMA.3 annex para 2(b)). The using
 registry stores a signed ``first_transfer_notice`` in its outbox in the database transaction of
 the use (``enqueue_notices``, or the use is refused 1517 when the authorising registry is not a
-registered peer); the worker sends it until answered (``send_due_notices``); the authorising
+registered peer); the worker sends it until answered (``registry.peers.worker``); the authorising
 registry checks it and records the first transfer dated at the use (``answer_notice``), once.
 """
 
@@ -17,7 +17,6 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction as db
 from django.dispatch import receiver
 
@@ -81,33 +80,16 @@ def enqueue_notices(sender: object, transaction: Transaction, blocks: Sequence[U
     return True
 
 
-def send_due_notices(moment: dt.datetime, exchange: Any) -> tuple[list[int], int]:
-    """Send each pending notice whose attempt is due, signed anew: recorded or refused on a signed
-    answer, tried again later (5 s, 10 s, ... at most 10 minutes) without one. The notices settled
-    and the number of attempts that got no answer."""
-    from registry.peers.worker import NoAnswer
-
-    settled: list[int] = []
-    failed = 0
-    due = OutboundNotice.objects.filter(state=NoticeState.PENDING, next_attempt_at__lte=moment).select_related(
-        "peer", "transaction__registry"
+def notice_message(notice: OutboundNotice, now: dt.datetime) -> dict[str, Any]:
+    """The notice, signed anew for this attempt (a new message id and time, the same payload)."""
+    envelope = pm.new_envelope(
+        notice.transaction.registry.registry_id, notice.peer.registry_id, pm.FIRST_TRANSFER_NOTICE, notice.payload, now
     )
-    for notice in list(due.order_by("next_attempt_at", "pk")[:500]):
-        envelope = pm.new_envelope(
-            notice.transaction.registry.registry_id, notice.peer.registry_id, pm.FIRST_TRANSFER_NOTICE, notice.payload, moment
-        )
-        try:
-            answer, text = exchange(notice.peer, pm.sign_message(envelope, signing_key()), moment)
-        except NoAnswer as missing:
-            _wait(notice, str(missing), moment)
-            failed += 1
-            continue
-        _settle(notice, answer, text, moment)
-        settled.append(notice.pk)
-    return settled, failed
+    return pm.sign_message(envelope, signing_key())
 
 
-def _settle(notice: OutboundNotice, answer: pm.Answer, text: str, now: dt.datetime) -> None:
+def settle_notice(notice: OutboundNotice, answer: pm.Answer, text: str, now: dt.datetime) -> None:
+    """A signed answer settles the notice: recorded if accepted, refused otherwise (its codes kept)."""
     with db.atomic():
         locked = OutboundNotice.objects.select_for_update().get(pk=notice.pk)
         if locked.state != NoticeState.PENDING:
@@ -124,19 +106,6 @@ def _settle(notice: OutboundNotice, answer: pm.Answer, text: str, now: dt.dateti
         target=f"{pm.FIRST_TRANSFER_NOTICE} T{notice.transaction_id} to {notice.peer.registry_id}",
         outcome=f"{locked.state} {' '.join(str(c) for c in answer.codes)}".strip(),
     )
-
-
-def _wait(notice: OutboundNotice, why: str, now: dt.datetime) -> None:
-    with db.atomic():
-        locked = OutboundNotice.objects.select_for_update().get(pk=notice.pk)
-        if locked.state != NoticeState.PENDING:
-            return
-        locked.attempts += 1
-        locked.next_attempt_at = now + pm.retry_delay(
-            locked.attempts, first=dt.timedelta(seconds=settings.REGISTRY_PEER_FIRST_RETRY_SECONDS)
-        )
-        locked.last_error = why[:1000]
-        locked.save(update_fields=["attempts", "next_attempt_at", "last_error"])
 
 
 # The authorising registry ---------------------------------------------------------------------------
