@@ -198,12 +198,15 @@ class NoticeState(models.TextChoices):
     PENDING = "pending", _("Waiting for the peer")
     RECORDED = "recorded", _("Recorded by the peer")
     REFUSED = "refused", _("Refused by the peer")
+    GIVEN_UP = "given_up", _("Given up: no answer")
 
 
 class OutboundNotice(Outbox):
     """A ``first_transfer_notice`` to the registry of the Party that authorised ITMOs used or
     cancelled here (docs/interoperability.md §5a): created in the database transaction of the use,
-    sent by the worker until that registry answers. Each attempt is signed anew (a new message id,
+    sent by the worker until that registry answers, or given up after ``REGISTRY_PEER_NOTICE_ATTEMPTS``
+    attempts without one; refused or given up, the administrators are told, and an installation
+    administrator may send it again (``notices.resend_notice``). Each attempt is signed anew (a new message id,
     the same payload): the receiver knows the notice by ``(sender, notice)`` and answers a copy as
     it answered the first, so the window of an envelope never ends the retries."""
 
@@ -211,6 +214,9 @@ class OutboundNotice(Outbox):
     peer = models.ForeignKey(Peer, on_delete=models.PROTECT, related_name="notices")
     state = models.CharField(max_length=10, choices=NoticeState.choices, default=NoticeState.PENDING)
     payload = models.JSONField(help_text="the notice's payload, the same in every attempt")
+    #: why a notice ended refused or given up, as a notification keeps a refusal (code, values, English
+    #: message), so the peers page words it in its reader's language
+    not_recorded = models.JSONField(default=dict, blank=True)
 
     WAITING = NoticeState.PENDING
 

@@ -28,7 +28,7 @@ from registry.core import peer_messages as pm
 from registry.core.checks import Check, CheckFailed
 from registry.peers.keys import signing_key
 from registry.peers.models import OutboundNotice, OutboundTransfer, Outbox, Peer, SeenMessage
-from registry.peers.notices import notice_message, settle_notice
+from registry.peers.notices import give_up_when_exhausted, notice_message, settle_notice
 from registry.peers.protocol import hosted_registries
 from registry.peers.transfers import settle
 
@@ -47,7 +47,7 @@ class Round:
     completed: list[int] = field(default_factory=list)
     released: list[int] = field(default_factory=list)
     failed: int = 0
-    #: first-transfer notices answered (recorded or refused by the peer)
+    #: first-transfer notices settled (recorded or refused by the peer, or given up)
     notices: list[int] = field(default_factory=list)
 
 
@@ -130,6 +130,8 @@ def run_once(now: dt.datetime | None = None) -> Round:
         answered = _attempt(notice, pm.FIRST_TRANSFER_NOTICE, notice_message(notice, moment), moment, done)
         if answered is not None:
             settle_notice(notice, *answered, moment)
+            done.notices.append(notice.pk)
+        elif give_up_when_exhausted(notice, moment):
             done.notices.append(notice.pk)
     forget_seen_messages(moment)
     return done
