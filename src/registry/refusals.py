@@ -99,7 +99,7 @@ def _readable(check: Check, params: dict[str, Any]) -> dict[str, str]:
         shown.setdefault(name, "")
     if check in (Check.OUTSIDE_OPERATING_HOURS, Check.MAINTENANCE_WINDOW):
         shown.update(_opening(check, params))
-    if check == Check.PEER_TRANSFER_REFUSED and "checks" in params:
+    if check in (Check.PEER_TRANSFER_REFUSED, Check.PEER_NOTICE_REFUSED) and "checks" in params:
         shown["detail"] = peer_checks_message(params["checks"])
     return shown
 

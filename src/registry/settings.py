@@ -207,6 +207,9 @@ REGISTRY_TRUSTED_ADDITION_DELAY_HOURS = float(os.environ.get("REGISTRY_TRUSTED_A
 REGISTRY_PEER_RESEND_SECONDS = float(os.environ.get("REGISTRY_PEER_RESEND_SECONDS", "240"))
 REGISTRY_PEER_FIRST_RETRY_SECONDS = float(os.environ.get("REGISTRY_PEER_FIRST_RETRY_SECONDS", "5"))
 REGISTRY_PEER_TIMEOUT_SECONDS = float(os.environ.get("REGISTRY_PEER_TIMEOUT_SECONDS", "10"))
+# A first-transfer notice without an answer after this many attempts is given up and the
+# administrators are told (500 at the default back-off: about three and a half days).
+REGISTRY_PEER_NOTICE_ATTEMPTS = int(os.environ.get("REGISTRY_PEER_NOTICE_ATTEMPTS", "500"))
 # Messages each peer may send (requests/seconds), counted like the API's rates.
 REGISTRY_PEER_RATE = os.environ.get("REGISTRY_PEER_RATE", "600/60")
 

@@ -18,10 +18,11 @@ from registry.article6.aef import build_annual_information
 from registry.article6.models import CorrespondingAdjustment, FirstTransfer
 from registry.article6.services import create_authorization
 from registry.core import peer_messages as pm
-from registry.core.checks import CheckFailed
+from registry.core.checks import Check, CheckFailed
 from registry.core.serials import SerialRange
 from registry.peers import worker
 from registry.peers.models import NoticeState, OutboundNotice
+from registry.peers.notices import resend_notice
 from registry.peers.services import peer_account, remove_peer
 from registry.transactions.services import cancel_units, issue_units, transfer_externally
 from registry.verification.ledger import verify
@@ -225,3 +226,122 @@ def test_without_the_authorising_registry_as_a_peer_the_use_is_refused_with_1517
         cancel_units(actor=thai_oimp_itmos.admin_mn, account=thai_oimp_itmos.buyer, kind="oimp", oimp_purpose="CORSIA", quantity=10)
     assert refused.value.code == 1517 and "THA01" in refused.value.message
     assert not OutboundNotice.objects.exists()
+
+
+# A notice that ends unrecorded: the administrators are told, and it may be sent again ------------------
+
+
+def thailand_answers(monkeypatch, refusal=None, status=200):
+    """THA01's registry: records each notice, refuses it with ``refusal``, or answers HTTP ``status``."""
+    received = []
+
+    def thailand(peer, message):
+        received.append(message)
+        if status != 200:
+            return status, b"unavailable"
+        envelope = pm.parse_envelope(message["body"])
+        if refusal is None:
+            answer = pm.accepted(envelope.message_id, {"notice": envelope.payload["notice"], "first_transfers": [3]})
+        else:
+            answer = pm.refused(envelope.message_id, refusal)
+        ack = pm.new_envelope("THA01", envelope.sender, "ack", answer.as_payload(), timezone.now())
+        return 200, json.dumps(pm.sign_message(ack, THA)).encode()
+
+    monkeypatch.setattr(worker, "post", thailand)
+    return received
+
+
+def told(user, language: str) -> str:
+    from django.utils import translation
+
+    from registry.notifications.messages import render
+    from registry.notifications.models import Notification
+
+    [notification] = Notification.objects.filter(user=user, kind="peer_notice_not_recorded")
+    with translation.override(language):
+        return render(notification.kind, notification.params)
+
+
+def peers_page(client, **post) -> str:
+    response = client.post("/app/peers/", post, HTTP_ACCEPT_LANGUAGE="ja") if post else client.get("/app/peers/", HTTP_ACCEPT_LANGUAGE="ja")
+    return response.content.decode()
+
+
+def test_a_notice_refused_for_good_tells_the_administrators_in_both_languages_and_may_be_sent_again(
+    thai_oimp_itmos, monkeypatch, mailoutbox, django_capture_on_commit_callbacks
+):
+    from django.test import Client
+
+    from tests.factories import sign_in
+
+    world = thai_oimp_itmos
+    world.admin_mn.email, world.root.email = "admin@mn.example", "root@example"
+    world.admin_mn.save(), world.root.save()
+    ranges = "THA01 101-110"
+    thailand_answers(monkeypatch, refusal=CheckFailed(Check.PEER_NOTICE_UNITS_NOT_SENT, ranges=ranges, registry="THA01"))
+    tx = cancel_units(actor=world.admin_mn, account=world.buyer, kind="oimp", oimp_purpose="CORSIA", quantity=10)
+    [notice] = OutboundNotice.objects.all()
+    with django_capture_on_commit_callbacks(execute=True):  # the e-mails go when the refusal commits
+        assert worker.run_once().notices == [notice.pk]
+    notice.refresh_from_db()
+    assert notice.state == NoticeState.REFUSED and notice.not_recorded["code"] == 1520
+    for user in (world.admin_mn, world.root):  # MNG01's administrators, and the installation's (who may resend)
+        english, japanese = told(user, "en"), told(user, "ja")
+        assert f"Peer registry THA01 has not recorded the first transfer of the units that transaction {tx.pk} of registry MNG01" in english
+        assert "[1520] Peer registry THA01 refused the first-transfer notice" in english and "[1518] Units THA01 101-110" in english
+        assert "send the notice again on the Peer registries page of the menu" in english
+        assert f"ピア登録簿 THA01 は、登録簿 MNG01 の取引 {tx.pk} が取り消したユニットの初回移転を記録していません" in japanese
+        assert "[1520] ピア登録簿 THA01 はチェック 1518" in japanese and "[1518] ユニット THA01 101-110 は登録簿 THA01" in japanese
+        assert "メニューの「ピア登録簿」ページから通知を再送" in japanese
+    mails = {m.to[0]: m.body for m in mailoutbox}
+    assert set(mails) == {"admin@mn.example", "root@example"}
+    assert "[1520]" in mails["admin@mn.example"] and "ピア登録簿 THA01 は" in mails["admin@mn.example"]
+    assert worker.run_once().sent == 0  # refused: not sent any more
+
+    client = Client()
+    sign_in(client, world.root)
+    page = peers_page(client)
+    assert "ピアが拒否" in page and "[1520] ピア登録簿 THA01 はチェック 1518" in page and "再送する" in page
+    preview = peers_page(client, action="resend", notice=notice.pk)
+    assert f"取引 {tx.pk} の初回移転通知を、新たに署名して" in preview and OutboundNotice.objects.get().state == NoticeState.REFUSED
+    thailand_answers(monkeypatch)  # the administrators agreed: THA01 records it now
+    peers_page(client, action="resend", notice=notice.pk, confirmed="yes")
+    notice.refresh_from_db()
+    assert (notice.state, notice.attempts, notice.not_recorded) == (NoticeState.PENDING, 0, {})
+    assert worker.run_once().notices == [notice.pk]
+    assert OutboundNotice.objects.get().state == NoticeState.RECORDED
+    with pytest.raises(CheckFailed) as again:  # recorded: nothing to send again
+        resend_notice(world.root, notice.pk)
+    assert again.value.code == 1522
+    assert verify().ok, verify().problems
+
+
+def test_a_notice_without_an_answer_is_given_up_after_its_attempts_and_the_administrators_are_told(thai_oimp_itmos, monkeypatch, settings):
+    from registry.access.models import OperationLog
+
+    settings.REGISTRY_PEER_NOTICE_ATTEMPTS = 3
+    world = thai_oimp_itmos
+    received = thailand_answers(monkeypatch, status=503)
+    tx = cancel_units(actor=world.admin_mn, account=world.buyer, kind="oimp", oimp_purpose="CORSIA", quantity=10)
+    [notice] = OutboundNotice.objects.all()
+    moment = timezone.now()
+    for _ in range(2):
+        assert worker.run_once(moment).notices == []
+        notice.refresh_from_db()
+        assert notice.state == NoticeState.PENDING
+        moment = notice.next_attempt_at
+    assert worker.run_once(moment).notices == [notice.pk]  # the third attempt without an answer
+    notice.refresh_from_db()
+    assert (notice.state, notice.attempts, notice.not_recorded["code"]) == (NoticeState.GIVEN_UP, 3, 1521)
+    assert len(received) == 3 and worker.run_once(moment + dt.timedelta(hours=1)).sent == 0
+    assert OperationLog.objects.filter(outcome__startswith="given_up 1521 after 3 attempts").count() == 1
+    assert OperationLog.objects.filter(outcome__startswith="no answer, attempt").count() == 3  # each attempt, as a transfer's
+    english, japanese = told(world.admin_mn, "en"), told(world.admin_mn, "ja")
+    assert f"[1521] Peer registry THA01 gave no answer to the first-transfer notice of transaction {tx.pk} in 3 attempts" in english
+    assert f"[1521] ピア登録簿 THA01 は取引 {tx.pk} の初回移転通知に 3 回の送信で一度も回答しなかった" in japanese
+    assert "回答がなく送信を断念" in signed_in_page(world.root)
+    resend_notice(world.root, notice.pk)
+    with pytest.raises(CheckFailed) as pending:  # pending again: sent by the worker, not twice by hand
+        resend_notice(world.root, notice.pk)
+    assert pending.value.code == 1522 and "THA01" in pending.value.message
+    assert verify().ok, verify().problems

@@ -278,6 +278,21 @@ class Check(Enum):
         1519,
         "Authorisation {authorization} of registry {registry} does not define the first transfer at use or cancellation ({definition}).",
     )
+    PEER_NOTICE_REFUSED = (
+        1520,
+        "Peer registry {registry} refused the first-transfer notice of transaction {transaction} with check {code}: {detail}"
+        " In its own words: {words}",
+    )
+    PEER_NOTICE_GIVEN_UP = (
+        1521,
+        "Peer registry {registry} gave no answer to the first-transfer notice of transaction {transaction} in {count} attempts;"
+        " it is no longer sent.",
+    )
+    PEER_NOTICE_NOT_TO_RESEND = (
+        1522,
+        "The first-transfer notice of transaction {transaction} to peer registry {registry} is waiting for its answer or"
+        " recorded there: only a notice refused or given up is sent again.",
+    )
 
     def __init__(self, code: int, message: str) -> None:
         self.code = code

@@ -50,6 +50,12 @@ MESSAGES = {
         "Sign-ins with your login ID from address %(address)s are refused for %(minutes)s minutes after repeated failures. "
         "You can still sign in from your usual address. If it was not you, tell your registry administrator."
     ),
+    "peer_notice_not_recorded": _(
+        "Peer registry %(peer)s has not recorded the first transfer of the units that transaction %(transaction)s of registry "
+        "%(registry)s cancelled: %(refusal)s The cancellation stands, and the first transfer and its corresponding adjustment are "
+        "still that registry's to record. Agree with its administrators on what must change, then have an installation "
+        "administrator send the notice again on the Peer registries page of the menu."
+    ),
 }
 
 

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import TYPE_CHECKING, Any, ClassVar
+
 from django.conf import settings
 from django.db import models
+from django.db import transaction as db
 from django.utils.translation import gettext_lazy as _
+
+from registry.core import peer_messages as pm
+
+if TYPE_CHECKING:
+    from registry.transactions.models import Transaction
 
 
 class PeerQuerySet(models.QuerySet["Peer"]):
@@ -70,13 +79,62 @@ class SeenMessage(models.Model):
         return f"{self.sender} {self.message_id}"
 
 
+class OutboxQuerySet(models.QuerySet[Any]):
+    def due(self, now: dt.datetime) -> OutboxQuerySet:
+        """Still waiting for the peer, and the next attempt is due: what the worker sends, oldest first."""
+        return self.filter(state=self.model.WAITING, next_attempt_at__lte=now).order_by("next_attempt_at", "pk")
+
+
+class Outbox(models.Model):
+    """A message to a peer that the worker sends until a signed answer settles it
+    (``registry.peers.worker``): how often it was tried, when next, and the answer that settled it.
+
+    Each kind names its waiting state ``WAITING``; settling moves the row out of it, which ends the retries.
+    """
+
+    WAITING: ClassVar[str]
+    if TYPE_CHECKING:  # each kind's own fields, named alike: the transaction it is about, and the peer
+        transaction: Transaction
+        transaction_id: int
+        peer: Peer
+
+    created_at = models.DateTimeField()
+    next_attempt_at = models.DateTimeField()
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    answer = models.TextField(blank=True, help_text="the peer's signed answer that settled it")
+    settled_at = models.DateTimeField(null=True, blank=True)
+
+    objects = OutboxQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def postpone(self, why: str, now: dt.datetime) -> bool:
+        """Count an attempt that got no answer (``why``) and wait before the next: 5 s, 10 s, 20 s ...
+        at most 10 minutes (docs/interoperability.md §3). Under the row's lock; nothing happens to a
+        row settled meanwhile (False)."""
+        with db.atomic():
+            locked = type(self).objects.select_for_update().get(pk=self.pk)
+            if locked.state != self.WAITING:
+                return False
+            locked.attempts += 1
+            locked.next_attempt_at = now + pm.retry_delay(
+                locked.attempts, first=dt.timedelta(seconds=settings.REGISTRY_PEER_FIRST_RETRY_SECONDS)
+            )
+            locked.last_error = why[:1000]
+            locked.save(update_fields=["attempts", "next_attempt_at", "last_error"])
+        self.attempts, self.next_attempt_at, self.last_error = locked.attempts, locked.next_attempt_at, locked.last_error
+        return True
+
+
 class OutboundState(models.TextChoices):
     PROPOSED = "proposed", "proposed"  # reserved here, proposal in the outbox or sent
     COMPLETED = "completed", "completed"  # the peer accepted: the units left
     RELEASED = "released", "released"  # the peer refused, or declared the transfer void: the units are free again
 
 
-class OutboundTransfer(models.Model):
+class OutboundTransfer(Outbox):
     """An external transfer to a peer's account: the outbox of its proposal and what became of it.
 
     Created in the database transaction that reserves the blocks; the proposal (signed once, with
@@ -89,15 +147,11 @@ class OutboundTransfer(models.Model):
     state = models.CharField(max_length=10, choices=OutboundState.choices, default=OutboundState.PROPOSED)
     proposal = models.TextField(help_text="the signed proposal, as sent")
     proposal_id = models.CharField(max_length=36)
-    created_at = models.DateTimeField()
     ask_after = models.DateTimeField(help_text="resend the proposal until then; ask for the state afterwards")
-    next_attempt_at = models.DateTimeField()
-    attempts = models.PositiveIntegerField(default=0)
-    last_error = models.TextField(blank=True)
-    answer = models.TextField(blank=True, help_text="the peer's signed answer that settled it")
-    settled_at = models.DateTimeField(null=True, blank=True)
     #: the blocks that left, with their issuance (verify counts them as sent away)
     blocks = models.TextField(default="[]")
+
+    WAITING = OutboundState.PROPOSED
 
     class Meta:
         indexes = [models.Index(fields=["state", "next_attempt_at"], name="peer_outbound_due")]
@@ -144,12 +198,15 @@ class NoticeState(models.TextChoices):
     PENDING = "pending", _("Waiting for the peer")
     RECORDED = "recorded", _("Recorded by the peer")
     REFUSED = "refused", _("Refused by the peer")
+    GIVEN_UP = "given_up", _("Given up: no answer")
 
 
-class OutboundNotice(models.Model):
+class OutboundNotice(Outbox):
     """A ``first_transfer_notice`` to the registry of the Party that authorised ITMOs used or
     cancelled here (docs/interoperability.md §5a): created in the database transaction of the use,
-    sent by the worker until that registry answers. Each attempt is signed anew (a new message id,
+    sent by the worker until that registry answers, or given up after ``REGISTRY_PEER_NOTICE_ATTEMPTS``
+    attempts without one; refused or given up, the administrators are told, and an installation
+    administrator may send it again (``notices.resend_notice``). Each attempt is signed anew (a new message id,
     the same payload): the receiver knows the notice by ``(sender, notice)`` and answers a copy as
     it answered the first, so the window of an envelope never ends the retries."""
 
@@ -157,12 +214,11 @@ class OutboundNotice(models.Model):
     peer = models.ForeignKey(Peer, on_delete=models.PROTECT, related_name="notices")
     state = models.CharField(max_length=10, choices=NoticeState.choices, default=NoticeState.PENDING)
     payload = models.JSONField(help_text="the notice's payload, the same in every attempt")
-    created_at = models.DateTimeField()
-    next_attempt_at = models.DateTimeField()
-    attempts = models.PositiveIntegerField(default=0)
-    last_error = models.TextField(blank=True)
-    answer = models.TextField(blank=True, help_text="the peer's signed answer that settled it")
-    settled_at = models.DateTimeField(null=True, blank=True)
+    #: why a notice ended refused or given up, as a notification keeps a refusal (code, values, English
+    #: message), so the peers page words it in its reader's language
+    not_recorded = models.JSONField(default=dict, blank=True)
+
+    WAITING = NoticeState.PENDING
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["transaction", "peer"], name="peer_notice_once_per_peer")]

@@ -6,7 +6,7 @@ peer registry before it happens; when they are used or cancelled there, only the
 records the first transfer and its corresponding adjustment (2/CMA.3 annex para 2(b)). The using
 registry stores a signed ``first_transfer_notice`` in its outbox in the database transaction of
 the use (``enqueue_notices``, or the use is refused 1517 when the authorising registry is not a
-registered peer); the worker sends it until answered (``send_due_notices``); the authorising
+registered peer); the worker sends it until answered (``registry.peers.worker``); the authorising
 registry checks it and records the first transfer dated at the use (``answer_notice``), once.
 """
 
@@ -18,8 +18,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import transaction as db
 from django.dispatch import receiver
+from django.utils import timezone
 
 from registry.access.models import Operation
 from registry.access.services import log_operation
@@ -30,9 +32,14 @@ from registry.core import peer_messages as pm
 from registry.core.checks import Check, CheckFailed
 from registry.core.serials import SerialRange
 from registry.journal.services import journaled_authorizations
+from registry.notifications.services import notify
 from registry.parties.models import Registry
+from registry.parties.services import Actor
 from registry.peers.keys import signing_key
 from registry.peers.models import InboundNotice, NoticeState, OutboundNotice, Peer
+from registry.peers.services import administrators_of, ensure_installation_administrator
+from registry.peers.transfers import peer_refusal
+from registry.refusals import kept_params, kept_refusal_message
 from registry.transactions.article6_services import record_first_transfer_used_abroad
 from registry.transactions.blocks import blocks_overlapping
 from registry.transactions.handoff import first_transfer_abroad_due
@@ -81,42 +88,28 @@ def enqueue_notices(sender: object, transaction: Transaction, blocks: Sequence[U
     return True
 
 
-def send_due_notices(moment: dt.datetime, exchange: Any) -> tuple[list[int], int]:
-    """Send each pending notice whose attempt is due, signed anew: recorded or refused on a signed
-    answer, tried again later (5 s, 10 s, ... at most 10 minutes) without one. The notices settled
-    and the number of attempts that got no answer."""
-    from registry.peers.worker import NoAnswer
-
-    settled: list[int] = []
-    failed = 0
-    due = OutboundNotice.objects.filter(state=NoticeState.PENDING, next_attempt_at__lte=moment).select_related(
-        "peer", "transaction__registry"
+def notice_message(notice: OutboundNotice, now: dt.datetime) -> dict[str, Any]:
+    """The notice, signed anew for this attempt (a new message id and time, the same payload)."""
+    envelope = pm.new_envelope(
+        notice.transaction.registry.registry_id, notice.peer.registry_id, pm.FIRST_TRANSFER_NOTICE, notice.payload, now
     )
-    for notice in list(due.order_by("next_attempt_at", "pk")[:500]):
-        envelope = pm.new_envelope(
-            notice.transaction.registry.registry_id, notice.peer.registry_id, pm.FIRST_TRANSFER_NOTICE, notice.payload, moment
-        )
-        try:
-            answer, text = exchange(notice.peer, pm.sign_message(envelope, signing_key()), moment)
-        except NoAnswer as missing:
-            _wait(notice, str(missing), moment)
-            failed += 1
-            continue
-        _settle(notice, answer, text, moment)
-        settled.append(notice.pk)
-    return settled, failed
+    return pm.sign_message(envelope, signing_key())
 
 
-def _settle(notice: OutboundNotice, answer: pm.Answer, text: str, now: dt.datetime) -> None:
+def settle_notice(notice: OutboundNotice, answer: pm.Answer, text: str, now: dt.datetime) -> None:
+    """A signed answer settles the notice: recorded if accepted; refused otherwise, its codes kept and
+    the administrators told (the refusal is for good: the peer answered)."""
     with db.atomic():
-        locked = OutboundNotice.objects.select_for_update().get(pk=notice.pk)
+        locked = OutboundNotice.objects.select_for_update(of=("self",)).select_related("transaction__registry", "peer").get(pk=notice.pk)
         if locked.state != NoticeState.PENDING:
             return
         locked.state = NoticeState.RECORDED if answer.outcome == pm.ACCEPTED else NoticeState.REFUSED
         locked.answer, locked.settled_at = text, now
         if answer.outcome != pm.ACCEPTED:
             locked.last_error = f"{list(answer.codes)} {answer.detail}"[:1000]
-        locked.save(update_fields=["state", "answer", "settled_at", "last_error"])
+            _, refusal = peer_refusal(locked.peer.registry_id, answer, Check.PEER_NOTICE_REFUSED, transaction=locked.transaction_id)
+            _not_recorded(locked, refusal)
+        locked.save(update_fields=["state", "answer", "settled_at", "last_error", "not_recorded"])
     log_operation(
         None,
         Operation.PEER_MESSAGE_SENT,
@@ -126,17 +119,86 @@ def _settle(notice: OutboundNotice, answer: pm.Answer, text: str, now: dt.dateti
     )
 
 
-def _wait(notice: OutboundNotice, why: str, now: dt.datetime) -> None:
+def give_up_when_exhausted(notice: OutboundNotice, now: dt.datetime) -> bool:
+    """After ``REGISTRY_PEER_NOTICE_ATTEMPTS`` attempts without an answer the notice is given up
+    (1521) and the administrators told: a peer that long silent needs people, not more retries."""
+    if notice.attempts < settings.REGISTRY_PEER_NOTICE_ATTEMPTS:
+        return False
     with db.atomic():
-        locked = OutboundNotice.objects.select_for_update().get(pk=notice.pk)
+        locked = OutboundNotice.objects.select_for_update(of=("self",)).select_related("transaction__registry", "peer").get(pk=notice.pk)
         if locked.state != NoticeState.PENDING:
-            return
-        locked.attempts += 1
-        locked.next_attempt_at = now + pm.retry_delay(
-            locked.attempts, first=dt.timedelta(seconds=settings.REGISTRY_PEER_FIRST_RETRY_SECONDS)
+            return False
+        locked.state, locked.settled_at = NoticeState.GIVEN_UP, now
+        failure = CheckFailed(
+            Check.PEER_NOTICE_GIVEN_UP, registry=locked.peer.registry_id, transaction=locked.transaction_id, count=locked.attempts
         )
-        locked.last_error = why[:1000]
-        locked.save(update_fields=["attempts", "next_attempt_at", "last_error"])
+        _not_recorded(locked, failure)
+        locked.save(update_fields=["state", "settled_at", "not_recorded"])
+    log_operation(
+        None,
+        Operation.PEER_MESSAGE_SENT,
+        registry=locked.transaction.registry,
+        target=f"{pm.FIRST_TRANSFER_NOTICE} T{locked.transaction_id} to {locked.peer.registry_id}",
+        outcome=f"{locked.state} {failure.code} after {locked.attempts} attempts",
+    )
+    return True
+
+
+def _not_recorded(notice: OutboundNotice, failure: CheckFailed) -> None:
+    """Keep why the notice ended unrecorded, and tell the registry's administrators and the
+    installation's (who may send it again), in the transaction that ends it."""
+    notice.not_recorded = {"code": failure.code, "params": kept_params(failure), "message": failure.message}
+    registry = notice.transaction.registry
+    superusers = User.objects.filter(is_superuser=True, is_active=True)
+    notify(
+        [*administrators_of(registry), *superusers],
+        "peer_notice_not_recorded",
+        registry=registry.registry_id,
+        peer=notice.peer.registry_id,
+        transaction=notice.transaction_id,
+        refusal=notice.not_recorded,
+    )
+
+
+def not_recorded_message(notice: OutboundNotice) -> str:
+    """Why ``notice`` ended refused or given up, in the active language ("" while it is pending or recorded)."""
+    kept = notice.not_recorded
+    if not kept:
+        return ""
+    return kept_refusal_message(kept.get("code"), kept.get("params") or {}, str(kept.get("message", "")))
+
+
+def notice_to_resend(notice_id: int, lock: bool = False) -> OutboundNotice:
+    """The notice ``notice_id`` if it may be sent again: refused or given up (1522 otherwise;
+    ``OutboundNotice.DoesNotExist`` if there is none)."""
+    rows = OutboundNotice.objects.select_related("transaction__registry", "peer")
+    notice: OutboundNotice = (rows.select_for_update(of=("self",)) if lock else rows).get(pk=notice_id)
+    if notice.state not in (NoticeState.REFUSED, NoticeState.GIVEN_UP):
+        raise CheckFailed(
+            Check.PEER_NOTICE_NOT_TO_RESEND,
+            transaction=notice.transaction_id,
+            registry=notice.peer.registry_id,
+        )
+    return notice
+
+
+def resend_notice(actor: Actor, notice_id: int, ip: str | None = None) -> OutboundNotice:
+    """An installation administrator sends a refused or given-up notice again: pending from now,
+    its attempts counted afresh."""
+    target = f"{pm.FIRST_TRANSFER_NOTICE} #{notice_id}"
+    try:
+        ensure_installation_administrator(actor)
+        with db.atomic():
+            notice = notice_to_resend(notice_id, lock=True)
+            target = f"{pm.FIRST_TRANSFER_NOTICE} T{notice.transaction_id} to {notice.peer.registry_id}"
+            notice.state, notice.attempts, notice.next_attempt_at = NoticeState.PENDING, 0, timezone.now()
+            notice.answer, notice.settled_at, notice.not_recorded = "", None, {}
+            notice.save(update_fields=["state", "attempts", "next_attempt_at", "answer", "settled_at", "not_recorded"])
+    except CheckFailed as failure:
+        log_operation(actor, Operation.PEER_MESSAGE_SENT, target=target, outcome=f"refused {failure.code}", ip=ip)
+        raise
+    log_operation(actor, Operation.PEER_MESSAGE_SENT, registry=notice.transaction.registry, target=target, outcome="sent again", ip=ip)
+    return notice
 
 
 # The authorising registry ---------------------------------------------------------------------------

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -34,6 +33,7 @@ from registry.notifications.services import notify
 from registry.parties.models import Registry
 from registry.peers.keys import signing_key
 from registry.peers.models import Peer, Reconciliation, ReconciliationOutcome
+from registry.peers.services import administrators_of
 from registry.peers.worker import post
 from registry.refusals import refusal_message
 from registry.transactions.models import Transaction, TransactionType
@@ -247,7 +247,7 @@ def reconcile(registry: Registry, peer: Peer) -> Outcome:
         )
         if not comparison.agreed:
             notify(
-                _administrators(registry),
+                administrators_of(registry),
                 "reconciliation_discrepancies",
                 registry=registry.registry_id,
                 peer=peer.registry_id,
@@ -264,10 +264,6 @@ def _stored(failure: CheckFailed) -> dict[str, Any]:
 def stored_discrepancy(stored: dict[str, Any]) -> CheckFailed:
     """A discrepancy as ``Reconciliation.discrepancies`` keeps it, to be shown in the reader's language."""
     return CheckFailed(check_by_code(int(stored["code"])), **stored["params"])
-
-
-def _administrators(registry: Registry) -> list[User]:
-    return list(registry.administrators.filter(is_active=True)) or list(User.objects.filter(is_superuser=True, is_active=True))
 
 
 # Scheduled ---------------------------------------------------------------------------------------

@@ -30,6 +30,11 @@ def ensure_installation_administrator(actor: Actor) -> None:
         raise CheckFailed(Check.PEER_ADMINISTRATOR_REQUIRED, actor=actor)
 
 
+def administrators_of(registry: Registry) -> list[User]:
+    """Who hears of a peer failure about ``registry``: its administrators (the installation's when it has none)."""
+    return list(registry.administrators.filter(is_active=True)) or list(User.objects.filter(is_superuser=True, is_active=True))
+
+
 def registered_peers() -> QuerySet[Peer]:
     return Peer.objects.registered()
 

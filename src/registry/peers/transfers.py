@@ -143,11 +143,13 @@ def settle(outbound: OutboundTransfer, kind: str, answer: pm.Answer, answer_text
     return decision
 
 
-def peer_refusal(peer: str, answer: pm.Answer) -> tuple[tuple[int, ...], CheckFailed]:
-    """The peer's refusal (or the refused or void state it reports) as this registry's 1515: the
-    peer's check codes with their parameters, worded from this registry's own catalogue
-    (``registry.refusals`` words them again in each reader's language), the peer's own words kept
-    beside them as ``words``."""
+def peer_refusal(
+    peer: str, answer: pm.Answer, check: Check = Check.PEER_TRANSFER_REFUSED, **about: Any
+) -> tuple[tuple[int, ...], CheckFailed]:
+    """The peer's refusal (or the refused or void state it reports) as this registry's 1515 (or
+    ``check``, with ``about``'s values: 1520 for a notice): the peer's check codes with their
+    parameters, worded from this registry's own catalogue (``registry.refusals`` words them again
+    in each reader's language), the peer's own words kept beside them as ``words``."""
     result = answer.result or {}
     codes = tuple(int(c) for c in (answer.codes or result.get("codes") or ())) or (Check.PEER_TRANSFER_VOID.code,)
     parameters = list(answer.parameters or result.get("parameters") or [])
@@ -156,7 +158,8 @@ def peer_refusal(peer: str, answer: pm.Answer) -> tuple[tuple[int, ...], CheckFa
         {"code": code, "params": dict(params) if isinstance(params, dict) else {}} for code, params in zip(codes, parameters, strict=False)
     ]
     return codes, CheckFailed(
-        Check.PEER_TRANSFER_REFUSED,
+        check,
+        **about,
         registry=peer,
         code=codes[0],
         detail=peer_checks_text(checks),

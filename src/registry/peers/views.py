@@ -1,4 +1,5 @@
-"""Installation administrators list, add and remove peer registries; each change is reviewed, then confirmed."""
+"""Installation administrators list, add and remove peer registries, and send a refused or given-up
+first-transfer notice again; each change is reviewed, then confirmed."""
 
 from __future__ import annotations
 
@@ -15,12 +16,20 @@ from registry.core.checks import CheckFailed
 from registry.peers.forms import PeerForm
 from registry.peers.keys import SigningKeyMissing, public_key
 from registry.peers.models import NoticeState, OutboundNotice, OutboundState, OutboundTransfer
+from registry.peers.notices import not_recorded_message, notice_to_resend, resend_notice
 from registry.peers.services import add_peer, check_new_peer, get_peer, registered_peers, remove_peer
 from registry.refusals import refusal_message
 
 
 def _ip(request: HttpRequest) -> str | None:
     return request.META.get("REMOTE_ADDR")
+
+
+def _notice_id(request: HttpRequest) -> int:
+    try:
+        return int(request.POST.get("notice", ""))
+    except ValueError:
+        raise Http404 from None
 
 
 @login_required
@@ -31,7 +40,7 @@ def peers(request: HttpRequest) -> HttpResponse:
         log_operation(request.user, Operation.PEERS, outcome="denied", ip=_ip(request))
         raise Http404
     form = PeerForm(request.POST if request.POST.get("action") == "add" else None)
-    preview_add = preview_remove = None
+    preview_add = preview_remove = preview_resend = None
     if request.method == "POST":
         confirmed = request.POST.get("confirmed") == "yes"
         try:
@@ -47,6 +56,18 @@ def peers(request: HttpRequest) -> HttpResponse:
                     peer = add_peer(request.user, data["registry_id"], data["url"], data["key"], ip=_ip(request))
                     messages.success(request, _("Peer %(registry)s is registered.") % {"registry": peer.registry_id})
                     return redirect("peers")
+            elif request.POST.get("action") == "resend":
+                notice_id = _notice_id(request)
+                if not confirmed:
+                    preview_resend = notice_to_resend(notice_id)  # refuse early (1522)
+                else:
+                    notice = resend_notice(request.user, notice_id, ip=_ip(request))
+                    messages.success(
+                        request,
+                        _("The first-transfer notice of transaction %(transaction)s is sent to %(registry)s again.")
+                        % {"transaction": notice.transaction_id, "registry": notice.peer.registry_id},
+                    )
+                    return redirect("peers")
             elif request.POST.get("action") == "remove":
                 if not confirmed:
                     preview_remove = get_peer(request.POST.get("registry_id", ""))
@@ -54,6 +75,8 @@ def peers(request: HttpRequest) -> HttpResponse:
                     peer = remove_peer(request.user, request.POST.get("registry_id", ""), ip=_ip(request))
                     messages.success(request, _("Peer %(registry)s is removed.") % {"registry": peer.registry_id})
                     return redirect("peers")
+        except OutboundNotice.DoesNotExist:
+            raise Http404 from None
         except CheckFailed as failure:
             # The peer checks' templates are in django.po, so the refusal reads in the user's language.
             messages.error(request, refusal_message(failure))
@@ -66,14 +89,19 @@ def peers(request: HttpRequest) -> HttpResponse:
         "form": form,
         "preview_add": preview_add,
         "preview_remove": preview_remove,
+        "preview_resend": preview_resend,
         "own_key": own_key,
         # What the worker still has to settle: an operator sees a peer that stopped answering.
         "waiting": OutboundTransfer.objects.filter(state=OutboundState.PROPOSED)
         .select_related("transaction__registry", "peer")
         .order_by("created_at")[:200],
-        # A use of another Party's ITMOs whose first transfer that Party has not recorded yet (or refused).
-        "notices": OutboundNotice.objects.exclude(state=NoticeState.RECORDED)
-        .select_related("transaction__registry", "peer")
-        .order_by("created_at")[:200],
+        # A use of another Party's ITMOs whose first transfer that Party has not recorded yet (or
+        # refused, or never answered): why, in the reader's language.
+        "notices": [
+            (notice, not_recorded_message(notice))
+            for notice in OutboundNotice.objects.exclude(state=NoticeState.RECORDED)
+            .select_related("transaction__registry", "peer")
+            .order_by("created_at")[:200]
+        ],
     }
     return render(request, "peers/peers.html", context)

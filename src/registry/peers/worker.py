@@ -5,7 +5,9 @@ proposal exactly as first signed (same id, same signature: the peer answers a co
 the first); afterwards it asks for the transfer's state with a new ``status`` message. Only a
 signed answer that names the message it answers settles anything (``transfers.settle``); a
 failure of any other kind (no connection, a timeout, a 4xx or 5xx, an unsigned or wrongly signed
-body) waits for the next attempt, 5 s, 10 s, 20 s ... later, at most 10 minutes.
+body) waits for the next attempt, 5 s, 10 s, 20 s ... later, at most 10 minutes. Pending
+first-transfer notices (``registry.peers.notices``) go the same way, signed anew at each attempt:
+every outbox (``models.Outbox``) is retried by the one step ``retry_later``.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ import urllib.request
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import transaction as db
 from django.utils import timezone
 
 from registry.access.models import Operation
@@ -26,8 +27,8 @@ from registry.access.services import log_operation
 from registry.core import peer_messages as pm
 from registry.core.checks import Check, CheckFailed
 from registry.peers.keys import signing_key
-from registry.peers.models import OutboundState, OutboundTransfer, Peer, SeenMessage
-from registry.peers.notices import send_due_notices
+from registry.peers.models import OutboundNotice, OutboundTransfer, Outbox, Peer, SeenMessage
+from registry.peers.notices import give_up_when_exhausted, notice_message, settle_notice
 from registry.peers.protocol import hosted_registries
 from registry.peers.transfers import settle
 
@@ -46,7 +47,7 @@ class Round:
     completed: list[int] = field(default_factory=list)
     released: list[int] = field(default_factory=list)
     failed: int = 0
-    #: first-transfer notices answered (recorded or refused by the peer)
+    #: first-transfer notices settled (recorded or refused by the peer, or given up)
     notices: list[int] = field(default_factory=list)
 
 
@@ -96,11 +97,11 @@ def exchange(peer: Peer, message: dict[str, object], now: dt.datetime) -> tuple[
 
 
 def run_once(now: dt.datetime | None = None) -> Round:
-    """One pass over the due transfers, each settled in its own database transaction."""
+    """One pass over the due transfers, then the due first-transfer notices, each settled in its own
+    database transaction."""
     done = Round()
     moment = now or timezone.now()
-    due = OutboundTransfer.objects.filter(state=OutboundState.PROPOSED, next_attempt_at__lte=moment).select_related("peer", "transaction")
-    for outbound in list(due.order_by("next_attempt_at", "pk")[:500]):
+    for outbound in list(OutboundTransfer.objects.due(moment).select_related("peer", "transaction")[:500]):
         attempt_at = timezone.now() if now is None else moment
         if attempt_at < outbound.ask_after:
             kind, message = pm.TRANSFER_PROPOSAL, json.loads(outbound.proposal)
@@ -114,44 +115,49 @@ def run_once(now: dt.datetime | None = None) -> Round:
                 attempt_at,
             )
             message = pm.sign_message(envelope, signing_key())
-        done.sent += 1
-        try:
-            answer, text = exchange(outbound.peer, message, attempt_at)
-        except NoAnswer as missing:
-            _wait(outbound, kind, str(missing), attempt_at)
-            done.failed += 1
+        answered = _attempt(outbound, kind, message, attempt_at, done)
+        if answered is None:
             continue
+        answer, text = answered
         decision = settle(outbound, kind, answer, text, attempt_at)
         if decision == pm.SETTLE_COMPLETE:
             done.completed.append(outbound.transaction_id)
         elif decision == pm.SETTLE_RELEASE:
             done.released.append(outbound.transaction_id)
         else:
-            _wait(outbound, kind, f"answered without deciding: {answer.outcome} {list(answer.codes)} {answer.detail}", attempt_at)
-    settled, unanswered = send_due_notices(moment, exchange)
-    done.notices += settled
-    done.sent += len(settled) + unanswered
-    done.failed += unanswered
+            retry_later(outbound, kind, f"answered without deciding: {answer.outcome} {list(answer.codes)} {answer.detail}", attempt_at)
+    for notice in list(OutboundNotice.objects.due(moment).select_related("peer", "transaction__registry")[:500]):
+        answered = _attempt(notice, pm.FIRST_TRANSFER_NOTICE, notice_message(notice, moment), moment, done)
+        if answered is not None:
+            settle_notice(notice, *answered, moment)
+            done.notices.append(notice.pk)
+        elif give_up_when_exhausted(notice, moment):
+            done.notices.append(notice.pk)
     forget_seen_messages(moment)
     return done
 
 
-def _wait(outbound: OutboundTransfer, kind: str, why: str, now: dt.datetime) -> None:
-    with db.atomic():
-        locked = OutboundTransfer.objects.select_for_update().get(pk=outbound.pk)
-        if locked.state != OutboundState.PROPOSED:
-            return
-        locked.attempts += 1
-        delay = pm.retry_delay(locked.attempts, first=dt.timedelta(seconds=settings.REGISTRY_PEER_FIRST_RETRY_SECONDS))
-        locked.next_attempt_at = now + delay
-        locked.last_error = why[:1000]
-        locked.save(update_fields=["attempts", "next_attempt_at", "last_error"])
+def _attempt(row: Outbox, kind: str, message: dict[str, object], now: dt.datetime, done: Round) -> tuple[pm.Answer, str] | None:
+    """Send ``message`` for ``row``: the peer's signed answer, or None after putting the next attempt off."""
+    done.sent += 1
+    try:
+        return exchange(row.peer, message, now)
+    except NoAnswer as missing:
+        retry_later(row, kind, str(missing), now)
+        done.failed += 1
+        return None
+
+
+def retry_later(row: Outbox, kind: str, why: str, now: dt.datetime) -> None:
+    """The one retry step of every outbox: back off (``Outbox.postpone``) and log the attempt that got no answer."""
+    if not row.postpone(why, now):
+        return  # settled meanwhile (by another worker): nothing to retry
     log_operation(
         None,
         Operation.PEER_MESSAGE_SENT,
-        registry=outbound.transaction.registry,
-        target=f"{kind} T{outbound.transaction_id} to {outbound.peer.registry_id}",
-        outcome=f"no answer, attempt {locked.attempts}: {why}"[:200],
+        registry=row.transaction.registry,
+        target=f"{kind} T{row.transaction_id} to {row.peer.registry_id}",
+        outcome=f"no answer, attempt {row.attempts}: {why}"[:200],
     )
 
 
