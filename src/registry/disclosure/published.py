@@ -38,7 +38,7 @@ import hashlib
 import re
 import time
 from collections.abc import Callable
-from functools import wraps
+from functools import lru_cache, wraps
 from typing import Any, ParamSpec, TypeVar
 
 from django.core.cache import caches
@@ -68,6 +68,7 @@ LEDGER_FIELDS = frozenset({"journal_head", "journal_length", "next_serial"})
 TOKEN = re.compile(rb'(name="csrfmiddlewaretoken" value=")[A-Za-z0-9]{64}(")')
 TOKEN_PLACE = b"\x00csrf\x00"
 HEADS = f"SELECT id, journal_length FROM {Registry._meta.db_table} ORDER BY id"
+SAFE_KEY = re.compile(r"[A-Za-z0-9:._-]+")
 #: The journal lengths and, in the same statement, the reference data's stamp in the database cache.
 HEADS_AND_STAMP = (
     f"SELECT id, journal_length, NULL FROM {Registry._meta.db_table}"
@@ -117,14 +118,23 @@ def _read_state(database: BaseDatabaseWrapper) -> tuple[str | None, list[tuple[i
     shared = caches["default"]
     with database.cursor() as cursor:
         if isinstance(shared, DatabaseCache):
-            table = database.ops.quote_name(shared._table)  # type: ignore[attr-defined]
-            cursor.execute(HEADS_AND_STAMP.format(cache_table=table), [REFERENCE.key()])
+            cursor.execute(_heads_and_stamp(database.ops.quote_name(shared._table), REFERENCE.key()))  # type: ignore[attr-defined]
             rows = cursor.fetchall()
             stamp = REFERENCE.with_shared(next((decoded(value) for pk, _length, value in rows if pk is None), None))
             return stamp, sorted((pk, length) for pk, length, _value in rows if pk is not None)
         stamp = REFERENCE.current()
         cursor.execute(HEADS)
         return stamp, list(cursor.fetchall())
+
+
+@lru_cache(maxsize=16)
+def _heads_and_stamp(table: str, key: str) -> str:
+    """The statement for a cache table and the stamp's key, made once: the key, a name of ours, is
+    written into it (checked to be letters, digits and ``:._-`` only), so the driver has no
+    parameter to adapt at every request."""
+    if not SAFE_KEY.fullmatch(key):
+        raise ValueError(f"not a cache key to write into SQL: {key!r}")
+    return HEADS_AND_STAMP.format(cache_table=table).replace("%s", f"'{key}'")
 
 
 def _anonymous_without_messages(request: HttpRequest) -> bool:
