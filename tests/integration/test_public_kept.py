@@ -3,16 +3,22 @@ ledger, never with one visitor's token or sign-in to another."""
 
 from __future__ import annotations
 
+import pickle
 import re
+import time
 
+import pytest
 from django.contrib.sessions.models import Session
+from django.core.cache import caches
+from django.db import connection, connections
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from registry.disclosure import published
 from registry.parties.models import Notice
 from registry.transactions.services import transfer_units
-from tests.factories import sign_in
+from tests.factories import make_world, sign_in
 
 TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([A-Za-z0-9]{64})"')
 
@@ -85,3 +91,56 @@ def test_only_what_the_ledger_covers_renews_no_stamp(world):
     assert published.REFERENCE.current() == before
     world.mongolia.save(update_fields=["open_weekdays"])
     assert published.REFERENCE.current() != before
+
+
+def test_a_kept_api_answer_is_sent_as_the_api_rendered_it_once(world, client):
+    world.issue(10)
+    first = client.get("/api/v1/search?registry=MNG01")
+    assert first.status_code == 200 and len(first.json()["items"]) == 1
+    # What is kept is the body the API rendered after checking it against the schema, not the
+    # values to check and render again; a kept answer is that body, byte for byte.
+    kept_values = [pickle.loads(value) for value in caches["figures"]._cache.values()]  # type: ignore[attr-defined]
+    assert (first.content, first["Content-Type"]) in kept_values
+    kept = client.get("/api/v1/search?registry=MNG01")
+    assert kept.content == first.content and kept["Content-Type"] == first["Content-Type"] and kept["ETag"] == first["ETag"]
+    assert client.get("/api/v1/search?registry=MNG01&limit=1").json()["items"] == first.json()["items"]  # another query, its own answer
+
+
+@pytest.fixture
+def checks(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Every connection check Django makes on this thread's connection (its ``SELECT 1`` on PostgreSQL)."""
+    made: list[bool] = []
+    usable = connection.is_usable
+    monkeypatch.setattr(connections["default"], "is_usable", lambda: made.append(usable()) or made[-1])
+    return made
+
+
+def test_a_kept_page_checks_its_connection_with_its_own_statement(committed_db, checks):
+    make_world()
+    page = Client().get("/public/", HTTP_ACCEPT_LANGUAGE="en")
+    # A server's next request on its kept connection: Django checks the connection before the
+    # request's first statement. The kept page's one statement is that check.
+    connection.close_if_unusable_or_obsolete()
+    with CaptureQueriesContext(connection) as sent:
+        kept = Client().get("/public/", HTTP_ACCEPT_LANGUAGE="en")
+    assert kept.content == page.content and len(sent) == 1 and checks == []
+    if connection.vendor != "postgresql":
+        return
+    # The server drops the connection between two requests (a restart, an idle timeout): the
+    # statement fails, the connection is found unusable, and the page is read on a new one.
+    backend = connection.connection.info.backend_pid
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [backend])
+            for _ in range(100):
+                cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", [backend])
+                if cursor.fetchone() == (0,):
+                    break
+                time.sleep(0.05)
+    finally:
+        other.close()
+    connection.close_if_unusable_or_obsolete()
+    again = Client().get("/public/", HTTP_ACCEPT_LANGUAGE="en")
+    assert again.status_code == 200 and again.content == page.content
+    assert checks == [False] and connection.connection.info.backend_pid != backend

@@ -5,7 +5,8 @@ An answer is kept under a key naming everything it depends on, so a kept answer 
 for another state:
 
 - the ledger: each registry's journal length (every change of holdings and every completed
-  transaction appends to its registry's journal), read in one small query per request;
+  transaction appends to its registry's journal), read in one small query per request (one round
+  trip: on a connection kept from an earlier request it is also Django's check of the connection);
 - the minute: what a page shows by the clock (a notice whose publication time comes, maintenance
   starting, "as of") is at most a minute old;
 - the reference data a page names (registries' hours and suspensions, notices, entities, projects,
@@ -21,6 +22,9 @@ The ledger's movements and the reference data are therefore never served stale, 
 replica's older rows may be kept under the new stamp, for a minute at most). Each process keeps its
 answers in its own memory (an answer under a key never changes).
 
+A page is kept as rendered; an API answer as the API rendered it after checking it against the
+operation's schema (once per state, not at every request).
+
 Only anonymous requests without a message waiting are served kept pages: nothing a user sees of
 their own (sign-in state, messages) is ever kept. A visitor with a session gets the page whose
 language form carries a CSRF token, with the token taken out when it was kept and this visitor's
@@ -29,22 +33,25 @@ own put in; a visitor without one, the page without a token (``web.views.public.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 import time
 from collections.abc import Callable
-from functools import wraps
+from functools import lru_cache, wraps
 from typing import Any, ParamSpec, TypeVar
 
 from django.core.cache import caches
 from django.core.cache.backends.db import DatabaseCache
 from django.db import connections, router
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Model
 from django.db.models.signals import post_delete, post_save
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.middleware.csrf import get_token
 from django.utils import timezone, translation
 
+from registry.outages import OUTAGES
 from registry.parties.models import Registry
 from registry.stamps import Stamp, decoded
 
@@ -61,6 +68,7 @@ LEDGER_FIELDS = frozenset({"journal_head", "journal_length", "next_serial"})
 TOKEN = re.compile(rb'(name="csrfmiddlewaretoken" value=")[A-Za-z0-9]{64}(")')
 TOKEN_PLACE = b"\x00csrf\x00"
 HEADS = f"SELECT id, journal_length FROM {Registry._meta.db_table} ORDER BY id"
+SAFE_KEY = re.compile(r"[A-Za-z0-9:._-]+")
 #: The journal lengths and, in the same statement, the reference data's stamp in the database cache.
 HEADS_AND_STAMP = (
     f"SELECT id, journal_length, NULL FROM {Registry._meta.db_table}"
@@ -76,24 +84,57 @@ def state_key(request: HttpRequest, name: str, *variant: object) -> str:
     """The key of ``name``'s answer to ``request`` in the present state (one small query)."""
     # Bare SQL on the connection the ORM would read the registries from (the replica, for the public
     # views): building the query took longer than running it.
-    shared = caches["default"]
-    with connections[router.db_for_read(Registry)].cursor() as cursor:
-        if isinstance(shared, DatabaseCache):
-            table = cursor.db.ops.quote_name(shared._table)  # type: ignore[attr-defined]
-            cursor.execute(HEADS_AND_STAMP.format(cache_table=table), [REFERENCE.key()])
-            rows = cursor.fetchall()
-            stamp = REFERENCE.with_shared(next((decoded(value) for pk, _length, value in rows if pk is None), None))
-            found = sorted((pk, length) for pk, length, _value in rows if pk is not None)
-        else:
-            stamp = REFERENCE.current()
-            cursor.execute(HEADS)
-            found = cursor.fetchall()
+    stamp, found = _state(connections[router.db_for_read(Registry)])
     heads = ",".join(f"{pk}:{length}" for pk, length in found)
     what = (
         f"{name}|{request.get_full_path()}|{translation.get_language()}|{timezone.get_current_timezone_name()}"
         f"|{int(time.time() // MINUTE)}|{heads}|{stamp}|{variant}"
     )
     return "public-" + hashlib.sha256(what.encode()).hexdigest()
+
+
+def _state(database: Any) -> tuple[str | None, list[tuple[int, int]]]:  # a connection (its health check is not in the stubs)
+    """The reference data's stamp and each registry's journal length, in one round trip.
+
+    Django checks a kept connection with a ``SELECT 1`` before a request's first statement
+    (``CONN_HEALTH_CHECKS``): on PostgreSQL a second round trip, as long as this statement. Here this
+    statement is the check: should it fail on a connection that is no longer usable (the server
+    restarted it, say), the connection is closed and the statement sent once more on a new one, as
+    the check would have done. A connection inside a transaction is never checked (nor here)."""
+    if database.connection is None or not database.health_check_enabled or database.health_check_done or database.in_atomic_block:
+        return _read_state(database)
+    database.health_check_done = True
+    try:
+        return _read_state(database)
+    except OUTAGES:
+        if database.is_usable():
+            raise  # not the connection: the database's answer
+    with contextlib.suppress(*OUTAGES):
+        database.close()
+    return _read_state(database)
+
+
+def _read_state(database: BaseDatabaseWrapper) -> tuple[str | None, list[tuple[int, int]]]:
+    shared = caches["default"]
+    with database.cursor() as cursor:
+        if isinstance(shared, DatabaseCache):
+            cursor.execute(_heads_and_stamp(database.ops.quote_name(shared._table), REFERENCE.key()))  # type: ignore[attr-defined]
+            rows = cursor.fetchall()
+            stamp = REFERENCE.with_shared(next((decoded(value) for pk, _length, value in rows if pk is None), None))
+            return stamp, sorted((pk, length) for pk, length, _value in rows if pk is not None)
+        stamp = REFERENCE.current()
+        cursor.execute(HEADS)
+        return stamp, list(cursor.fetchall())
+
+
+@lru_cache(maxsize=16)
+def _heads_and_stamp(table: str, key: str) -> str:
+    """The statement for a cache table and the stamp's key, made once: the key, a name of ours, is
+    written into it (checked to be letters, digits and ``:._-`` only), so the driver has no
+    parameter to adapt at every request."""
+    if not SAFE_KEY.fullmatch(key):
+        raise ValueError(f"not a cache key to write into SQL: {key!r}")
+    return HEADS_AND_STAMP.format(cache_table=table).replace("%s", f"'{key}'")
 
 
 def _anonymous_without_messages(request: HttpRequest) -> bool:
@@ -133,20 +174,26 @@ def page(name: str) -> Callable[[Callable[P, HttpResponseBase]], Callable[P, Htt
     return decorate
 
 
-def answer(request: HttpRequest, name: str, compute: Callable[[], R]) -> R:
-    """What a public API operation returns, kept (before the API validates and renders it, so every
-    answer is still checked against its schema); ``with_etag`` names it to the client."""
+def answer(request: HttpRequest, name: str, compute: Callable[[], R]) -> R | HttpResponse:
+    """What a public API operation returns: the kept answer in the present state, as the API
+    rendered it (an ``HttpResponse``, which the API sends as it is), or else ``compute()``'s value,
+    which the API then checks against the operation's schema and renders, and ``with_etag`` keeps
+    (so every answer was checked once, and a kept one is sent byte for byte as rendered then: the
+    check and the rendering, which cost more than the rest of the request, are not repeated for the
+    same state); ``with_etag`` also names it to the client."""
     key = state_key(request, name)
     request.public_etag = f'"{key[7:39]}"'  # type: ignore[attr-defined]
-    found: R | None = _kept().get(key)
+    found: tuple[bytes, str] | None = _kept().get(key)
     if found is None:
-        found = compute()
-        _kept().set(key, found, timeout=MINUTE)
-    return found
+        request.public_key = key  # type: ignore[attr-defined]
+        return compute()
+    content, content_type = found
+    return HttpResponse(content, content_type=content_type)
 
 
 def with_etag(view: Callable[P, HttpResponse]) -> Callable[P, HttpResponse]:
-    """The ETag of a kept API answer on its response; ``304 Not Modified`` for a client that sends it."""
+    """The ETag of a public API answer on its response, and the answer kept once the API has
+    rendered it (``answer``); ``304 Not Modified`` for a client that sends the ETag."""
 
     @wraps(view)
     def serve(*args: P.args, **kwargs: P.kwargs) -> HttpResponse:
@@ -156,6 +203,8 @@ def with_etag(view: Callable[P, HttpResponse]) -> Callable[P, HttpResponse]:
         etag: str | None = getattr(request, "public_etag", None)
         if etag is None or response.status_code != 200:
             return response
+        if (key := getattr(request, "public_key", None)) is not None and type(response) is HttpResponse:
+            _kept().set(key, (response.content, response["Content-Type"]), timeout=MINUTE)
         if etag in [tag.strip() for tag in request.headers.get("If-None-Match", "").split(",")]:
             not_modified = HttpResponse(status=304)
             not_modified["ETag"] = etag
