@@ -331,6 +331,78 @@ def carve(pieces: Sequence[Piece[UnitBlock]]) -> list[UnitBlock]:
     return sorted(carved, key=lambda b: (b.originating_registry, b.start))
 
 
+def cut_out(pieces: Sequence[Piece[UnitBlock]]) -> list[UnitBlock]:
+    """The parts ``pieces`` take, as blocks in memory (nothing written), in serial order: each with
+    its block's attributes and identity, still held where it is. What a movement completing at
+    once names, checks and journals; ``hand_over_pieces`` then writes it."""
+    parts = []
+    for piece in pieces:
+        part = _copy(piece.block, piece.taken)
+        for name in IDENTITY_CACHED:
+            rows.relate(part, name, getattr(piece.block, name))
+        parts.append(part)
+    return sorted(parts, key=lambda b: (b.originating_registry, b.start))
+
+
+#: What a block's identifier is read from (``identifier_of``), loaded with the blocks a movement picks.
+IDENTITY_CACHED = ("unit_type", "cooperative_approach", "first_transferring_party")
+
+
+def hand_over_pieces(pieces: Sequence[Piece[UnitBlock]], to_account: Account) -> None:
+    """Cut ``pieces`` out of their blocks and give them to ``to_account``, merged with touching
+    neighbours there: the blocks ``carve`` then ``hand_over`` leave, each row written once.
+
+    A block keeps its row for what stays of it (what stays first: the serials taken are then free),
+    or moves with it when taken whole; a part taken extends the neighbour that absorbs it, or is
+    inserted as a block of its own. The neighbours are read before anything is written to them.
+    """
+    by_block: dict[int, tuple[UnitBlock, list[SerialRange]]] = {}
+    for piece in pieces:
+        by_block.setdefault(piece.block.pk, (piece.block, []))[1].append(piece.taken)
+    arriving: list[UnitBlock] = []
+    for block, taken in by_block.values():
+        segments = cut(SerialRange(block.start, block.end), taken)
+        kept = [segment for segment, is_taken in segments if not is_taken]
+        if not kept:  # taken whole: one segment, the block itself
+            arriving.append(block)
+            continue
+        parts = [_copy(block, segment) for segment, is_taken in segments if is_taken]
+        block.start, block.end = kept[0].start, kept[0].end
+        rows.update(block, "start", "end")
+        for segment in kept[1:]:
+            rows.insert(_copy(block, segment))
+        arriving += parts
+    for moving in sorted(arriving, key=lambda b: (b.originating_registry, b.start)):
+        moving.account = to_account
+        moving.reserved_by = None
+        if moving.pk is not None:
+            if not merge_with_neighbours(moving):
+                rows.update(moving, "account", "reserved_by")
+        else:
+            _arrive(moving)
+
+
+def _arrive(part: UnitBlock) -> None:
+    """Write ``part`` (a new block in memory, unreserved, at its new holder) into the neighbour
+    that absorbs it, or as a row of its own."""
+    before, after = _mergeable_neighbours(part)
+    if before is None and after is None:
+        rows.insert(part)
+        return
+    if before is not None and after is not None:
+        # The absorbed row goes first: no two rows may share a serial, even for a moment.
+        rows.delete(UnitBlock, [after.pk])
+        before.end = after.end
+        rows.update(before, "end")
+    elif before is not None:
+        before.end = part.end
+        rows.update(before, "end")
+    else:
+        assert after is not None
+        after.start = part.start
+        rows.update(after, "start")
+
+
 def _copy(block: UnitBlock, part: SerialRange) -> UnitBlock:
     return UnitBlock(
         account_id=block.account_id,
