@@ -186,16 +186,17 @@ def _with_identity() -> str:
 
 def _identified(row: tuple[Any, ...]) -> UnitBlock:
     """A block read by ``_with_identity``, with its unit type (and programme), approach and Party."""
-    block = rows.build(UnitBlock, row)
+    db = rows.engine_database()
+    block = rows.build(UnitBlock, row, 0, db)
     at = rows.width(UnitBlock)
-    unit_type = rows.build(UnitType, row, at)
+    unit_type = rows.build(UnitType, row, at, db)
     at += rows.width(UnitType)
-    rows.relate(unit_type, "programme", rows.build(CreditingProgramme, row, at))
+    rows.relate(unit_type, "programme", rows.build(CreditingProgramme, row, at, db))
     at += rows.width(CreditingProgramme)
     rows.relate(block, "unit_type", unit_type)
-    rows.relate(block, "cooperative_approach", rows.build(CooperativeApproach, row, at) if row[at] is not None else None)
+    rows.relate(block, "cooperative_approach", rows.build(CooperativeApproach, row, at, db) if row[at] is not None else None)
     at += rows.width(CooperativeApproach)
-    rows.relate(block, "first_transferring_party", rows.build(Party, row, at) if row[at] is not None else None)
+    rows.relate(block, "first_transferring_party", rows.build(Party, row, at, db) if row[at] is not None else None)
     return block
 
 
@@ -296,7 +297,7 @@ def record_blocks(tx: Transaction, blocks: Iterable[UnitBlock]) -> None:
     rows.insert_many(named)
     # Whoever answers with this transaction (the API, the web) reads its blocks from here rather
     # than from the database again: as ``prefetch_related`` would leave them, in the model's order.
-    recorded = TransactionBlock.objects.filter(transaction=tx)
+    recorded = tx.blocks.all()  # the related manager's queryset: filtered by ``tx``, its blocks' ``transaction`` known
     recorded._result_cache = sorted(named, key=lambda n: (n.originating_registry, n.start))
     recorded._prefetch_done = True  # type: ignore[attr-defined]
     tx._prefetched_objects_cache = {**getattr(tx, "_prefetched_objects_cache", {}), "blocks": recorded}  # type: ignore[attr-defined]
@@ -348,9 +349,10 @@ def cut_out(pieces: Sequence[Piece[UnitBlock]]) -> list[UnitBlock]:
 IDENTITY_CACHED = ("unit_type", "cooperative_approach", "first_transferring_party")
 
 
-def hand_over_pieces(pieces: Sequence[Piece[UnitBlock]], to_account: Account) -> None:
-    """Cut ``pieces`` out of their blocks and give them to ``to_account``, merged with touching
-    neighbours there: the blocks ``carve`` then ``hand_over`` leave, each row written once.
+def hand_over_pieces(pieces: Sequence[Piece[UnitBlock]], parts: Sequence[UnitBlock], to_account: Account) -> None:
+    """Cut ``pieces`` out of their blocks and give them (``parts``: what ``cut_out`` made of them)
+    to ``to_account``, merged with touching neighbours there: the blocks ``carve`` then
+    ``hand_over`` leave, each row written once.
 
     A block keeps its row for what stays of it (what stays first: the serials taken are then free),
     or moves with it when taken whole; a part taken extends the neighbour that absorbs it, or is
@@ -359,6 +361,7 @@ def hand_over_pieces(pieces: Sequence[Piece[UnitBlock]], to_account: Account) ->
     by_block: dict[int, tuple[UnitBlock, list[SerialRange]]] = {}
     for piece in pieces:
         by_block.setdefault(piece.block.pk, (piece.block, []))[1].append(piece.taken)
+    part_at = {(part.originating_registry, part.start): part for part in parts}
     arriving: list[UnitBlock] = []
     for block, taken in by_block.values():
         segments = cut(SerialRange(block.start, block.end), taken)
@@ -366,12 +369,11 @@ def hand_over_pieces(pieces: Sequence[Piece[UnitBlock]], to_account: Account) ->
         if not kept:  # taken whole: one segment, the block itself
             arriving.append(block)
             continue
-        parts = [_copy(block, segment) for segment, is_taken in segments if is_taken]
+        arriving += [part_at[(block.originating_registry, segment.start)] for segment in taken]
         block.start, block.end = kept[0].start, kept[0].end
         rows.update(block, "start", "end")
         for segment in kept[1:]:
             rows.insert(_copy(block, segment))
-        arriving += parts
     for moving in sorted(arriving, key=lambda b: (b.originating_registry, b.start)):
         moving.account = to_account
         moving.reserved_by = None
@@ -404,20 +406,8 @@ def _arrive(part: UnitBlock) -> None:
 
 
 def _copy(block: UnitBlock, part: SerialRange) -> UnitBlock:
-    return UnitBlock(
-        account_id=block.account_id,
-        originating_registry=block.originating_registry,
-        start=part.start,
-        end=part.end,
-        unit_type_id=block.unit_type_id,
-        project_id=block.project_id,
-        vintage=block.vintage,
-        cooperative_approach_id=block.cooperative_approach_id,
-        first_transferring_party_id=block.first_transferring_party_id,
-        issuance_id=block.issuance_id,
-        authorization_id=block.authorization_id,
-        first_transferred=block.first_transferred,
-    )
+    """A new block (not written, unreserved) of ``block``'s holder and attributes, of the serials ``part``."""
+    return rows.copied(block, start=part.start, end=part.end, reserved_by_id=None)
 
 
 def as_journal_block(block: UnitBlock) -> JournalBlock:

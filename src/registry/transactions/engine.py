@@ -240,7 +240,7 @@ def complete(tx: Transaction, moving: Sequence[UnitBlock], now: datetime, pieces
     ranges = tuple(entries.Span(*r) for r in sorted((b.originating_registry, b.start, b.end) for b in moving))
     arriving = tuple(blocks.as_journal_block(b) for b in moving) if tx.type == TransactionType.EXTERNAL_TRANSFER else ()
     if pieces is not None:
-        blocks.hand_over_pieces(pieces, tx.to_account)
+        blocks.hand_over_pieces(pieces, moving, tx.to_account)
     else:
         blocks.hand_over(moving, tx.to_account)
     if tx.status != TransactionStatus.COMPLETED:  # a pending one completing now
