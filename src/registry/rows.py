@@ -195,7 +195,7 @@ def _made(model: type[M], attnames: list[str], values: list[Any], alias: str | N
     made = model.__new__(model)
     state = made._state = ModelState()
     state.adding, state.db = alias is None, alias
-    made.__dict__.update(zip(attnames, values))
+    made.__dict__.update(zip(attnames, values, strict=True))
     return made
 
 
