@@ -54,7 +54,7 @@ class _Shape:
     converters: list[tuple[int, list[Converter], Any]]
     insert_fields: list[Field[Any, Any]]
     #: Per inserted field: its attribute, its own ``pre_save`` if it has one (``auto_now``...), its ``get_db_prep_save``.
-    insert_values: list[tuple[str, Callable[[Model, bool], Any] | None, Callable[..., Any]]]
+    insert_values: Sequence[tuple[str, Callable[[Model, bool], Any] | None, Callable[[Any, BaseDatabaseWrapper], Any]]]
     insert_head: str  # INSERT INTO table (columns) VALUES
     insert_row: str  # (%s, ...)
     returning: str
