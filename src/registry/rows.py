@@ -271,6 +271,51 @@ def insert_many(instances: Sequence[Model]) -> None:
                 instance._state.db = db.alias
 
 
+def insert_with_rows(parent: Model, children: Sequence[Model], link: str) -> None:
+    """Insert ``parent`` and ``children`` (of one model, whose foreign key ``link`` then points to
+    ``parent``), giving each the id the database chose, as ``insert`` then ``insert_many`` would.
+
+    On PostgreSQL one statement (one round trip): the children's INSERT takes the parent's new id
+    from a data-modifying ``WITH``; their values are still typed by their columns (``VALUES``).
+    """
+    db = _db()
+    if not children or db.vendor != "postgresql" or len(children) > _ROWS_WITH_PARENT:
+        insert(parent)
+        for instance in children:
+            setattr(instance, link, parent)
+        insert_many(children)
+        return
+    model = type(children[0])
+    attname = model._meta.get_field(link).attname  # type: ignore[union-attr]
+    head, rows_shape = _shape(type(parent), db), _shape(model, db)
+    own = [value for value in rows_shape.insert_values if value[0] != attname]
+    columns = ", ".join(assigned(model, name) for name, _, _ in own)
+    parent_pk = head.pk
+    row = f"((SELECT {parent_pk} FROM parent), " + ", ".join(["%s"] * len(own)) + ")"
+    sql = (
+        f"WITH parent AS ({head.insert_head}{head.insert_row} RETURNING {parent_pk})"
+        f" INSERT INTO {rows_shape.table} ({assigned(model, attname)}, {columns}) VALUES {', '.join([row] * len(children))}"
+        f" RETURNING {column(model, attname)}, {rows_shape.table}.{rows_shape.pk}"
+    )
+    params = [prep(pre_save(parent, True) if pre_save else getattr(parent, name), db) for name, pre_save, prep in head.insert_values]
+    for instance in children:
+        params += [prep(pre_save(instance, True) if pre_save else getattr(instance, name), db) for name, pre_save, prep in own]
+    with db.cursor() as cursor:
+        cursor.execute(sql, params)
+        returned = cursor.fetchall()
+    for instance in (parent, *children):
+        instance._state.adding = False
+        instance._state.db = db.alias
+    parent.pk = returned[0][0]
+    for instance, (_, pk) in zip(children, returned, strict=True):
+        instance.pk = pk
+        setattr(instance, link, parent)
+
+
+#: More children than this go in statements of their own (``insert_many``: the database's limit on parameters).
+_ROWS_WITH_PARENT = 100
+
+
 _updates: dict[tuple[type[Model], str, tuple[str, ...]], tuple[str, list[Field[Any, Any]]]] = {}
 
 

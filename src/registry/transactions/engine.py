@@ -160,18 +160,23 @@ def move(
         raise CheckFailed(Check.TRANSFER_SAME_ACCOUNT, account=from_account.number)
     check_transferring(from_account)
     check_acquiring(to_account)
+    pending = require_approval or execute_after is not None
+    # Completing at once, the parts taken go straight to their new holder, merged there, each row
+    # written once (``blocks.hand_over_pieces``); cut into rows of their own first (``carve``) only
+    # when they wait reserved or completing writes them as rows.
+    at_once = not pending and not _writes_moving_rows(kind, (use or {}).get("cancellation_kind"))
+    touching: blocks.Touching = {}  # what touches the block taken from, where it goes: read with it
     if ranges is not None:
         pieces = blocks.pick_by_ranges(from_account, ranges)
     else:
         assert quantity is not None
-        pieces = blocks.pick_by_quantity(from_account, quantity, eligible, choice)
+        pieces = blocks.pick_by_quantity(from_account, quantity, eligible, choice, to_account if at_once else None, touching)
     now = timezone.now()
     moved = sum(piece.taken.quantity for piece in pieces)
     if by_account_holder and from_account.transaction_limit is not None and moved > from_account.transaction_limit:
         raise CheckFailed(
             Check.TRANSACTION_LIMIT_EXCEEDED, account=from_account.number, limit=from_account.transaction_limit, quantity=moved
         )
-    pending = require_approval or execute_after is not None
     # One completing at once is written completed: nothing outside this database transaction sees
     # it before it is, and a failed check rolls the row back with everything else.
     tx = Transaction(
@@ -194,16 +199,11 @@ def move(
         execute_after=execute_after,
         **(use or {}),
     )
-    # Completing at once, the parts taken go straight to their new holder, merged there, each row
-    # written once (``blocks.hand_over_pieces``); cut into rows of their own first (``carve``) only
-    # when they wait reserved or completing writes them as rows.
-    at_once = not pending and not _writes_moving_rows(tx)
     moving = blocks.cut_out(pieces) if at_once else blocks.carve(pieces)
-    rows.insert(tx)
     article6_services.check_movement(tx, moving)
-    blocks.record_blocks(tx, moving)
+    blocks.record_with_blocks(tx, moving)
     if not pending:
-        complete(tx, moving, now, pieces if at_once else None)
+        complete(tx, moving, now, pieces if at_once else None, touching)
         return tx
     blocks.reserve(moving, tx)
     if require_approval:
@@ -211,25 +211,32 @@ def move(
     return tx
 
 
-def _writes_moving_rows(tx: Transaction) -> bool:
-    """Whether completing ``tx`` needs the moving parts as rows of their own before they are
+def _writes_moving_rows(kind: str, cancellation_kind: str | None) -> bool:
+    """Whether completing a movement needs its moving parts as rows of their own before they are
     handed over: an external transfer's or an OIMP cancellation's first transfers are recorded on
     them (``article6_services.record_on_completion``), a peer's keep them reserved (``hand_to_peer``)."""
-    return tx.type == TransactionType.EXTERNAL_TRANSFER or (
-        tx.type == TransactionType.CANCELLATION and tx.cancellation_kind == CancellationKind.OIMP
+    return kind == TransactionType.EXTERNAL_TRANSFER or (
+        kind == TransactionType.CANCELLATION and cancellation_kind == CancellationKind.OIMP
     )
 
 
-def complete(tx: Transaction, moving: Sequence[UnitBlock], now: datetime, pieces: Sequence[Piece[UnitBlock]] | None = None) -> None:
+def complete(
+    tx: Transaction,
+    moving: Sequence[UnitBlock],
+    now: datetime,
+    pieces: Sequence[Piece[UnitBlock]] | None = None,
+    touching: blocks.Touching | None = None,
+) -> None:
     """Record what completion triggers (first transfers, adjustments), move the units, journal it.
 
     ``moving`` are rows of their own (``blocks.carve``), or, with ``pieces`` (a movement completing
-    at once: ``blocks.cut_out``), the parts of ``pieces`` in memory, still inside their blocks.
+    at once: ``blocks.cut_out``), the parts of ``pieces`` in memory, still inside their blocks;
+    ``touching``, what was read with them of the blocks touching them where they go.
 
     A transfer to a peer registry's account does not complete here: its units stay reserved and
     its proposal goes to the peer (``hand_to_peer``); the peer's answer completes or releases it."""
     assert tx.from_account is not None and tx.to_account is not None
-    assert pieces is None or not _writes_moving_rows(tx)
+    assert pieces is None or not _writes_moving_rows(tx.type, tx.cancellation_kind)
     if tx.to_account.type == AccountType.PEER:
         hand_to_peer(tx, moving, now)
         return
@@ -240,7 +247,7 @@ def complete(tx: Transaction, moving: Sequence[UnitBlock], now: datetime, pieces
     ranges = tuple(entries.Span(*r) for r in sorted((b.originating_registry, b.start, b.end) for b in moving))
     arriving = tuple(blocks.as_journal_block(b) for b in moving) if tx.type == TransactionType.EXTERNAL_TRANSFER else ()
     if pieces is not None:
-        blocks.hand_over_pieces(pieces, moving, tx.to_account)
+        blocks.hand_over_pieces(pieces, moving, tx.to_account, touching or {})
     else:
         blocks.hand_over(moving, tx.to_account)
     if tx.status != TransactionStatus.COMPLETED:  # a pending one completing now
