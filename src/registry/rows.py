@@ -23,6 +23,8 @@ from typing import Any, TypeVar
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Field, Model
+from django.db.models.base import ModelState
+from django.db.models.signals import post_init, pre_init
 
 M = TypeVar("M", bound=Model)
 
@@ -35,6 +37,12 @@ def _db() -> BaseDatabaseWrapper:
     return connections[DEFAULT_DB_ALIAS]
 
 
+def engine_database() -> BaseDatabaseWrapper:
+    """The engine's database (this thread's connection to the primary), for ``build`` to be given
+    when one row makes several instances."""
+    return _db()
+
+
 @dataclass(frozen=True)
 class _Shape:
     """What the statements of one model need, worked out once per database."""
@@ -45,6 +53,8 @@ class _Shape:
     columns: list[str]
     converters: list[tuple[int, list[Converter], Any]]
     insert_fields: list[Field[Any, Any]]
+    #: Per inserted field: its attribute, its own ``pre_save`` if it has one (``auto_now``...), its ``get_db_prep_save``.
+    insert_values: Sequence[tuple[str, Callable[[Model, bool], Any] | None, Callable[[Any, BaseDatabaseWrapper], Any]]]
     insert_head: str  # INSERT INTO table (columns) VALUES
     insert_row: str  # (%s, ...)
     returning: str
@@ -73,7 +83,10 @@ def _shape(model: type[Model], db: BaseDatabaseWrapper) -> _Shape:
     returning = f" RETURNING {table}.{quote(meta.pk.column)}" if db.features.can_return_columns_from_insert else ""
     head = f"INSERT INTO {table} ({', '.join(quote(f.column) for f in insert_fields)}) VALUES "
     row = "(" + ", ".join(["%s"] * len(insert_fields)) + ")"
-    found = _Shape(table, quote(meta.pk.column), [f.attname for f in fields], columns, converters, insert_fields, head, row, returning)
+    values = [(f.attname, f.pre_save if type(f).pre_save is not Field.pre_save else None, f.get_db_prep_save) for f in insert_fields]
+    found = _Shape(
+        table, quote(meta.pk.column), [f.attname for f in fields], columns, converters, insert_fields, values, head, row, returning
+    )
     _shapes[key] = found
     return found
 
@@ -158,15 +171,42 @@ def execute(sql: str, params: Sequence[Any]) -> int:
         return int(cursor.rowcount)
 
 
-def build(model: type[M], row: Sequence[Any], start: int = 0) -> M:
-    """The instance of ``model`` whose ``columns`` begin at ``row[start]``, as the ORM makes it."""
-    db = _db()
+def build(model: type[M], row: Sequence[Any], start: int = 0, db: BaseDatabaseWrapper | None = None) -> M:
+    """The instance of ``model`` whose ``columns`` begin at ``row[start]``, as the ORM makes it.
+    (``db``: the engine's database, when the caller builds several instances from one row.)"""
+    db = db or _db()
     shape = _shape(model, db)
     values = list(row[start : start + len(shape.attnames)])
     for index, chain, expression in shape.converters:
         for convert in chain:
             values[index] = convert(values[index], expression, db)
-    return model.from_db(db.alias, shape.attnames, values)
+    return _made(model, shape.attnames, values, db.alias)
+
+
+def _made(model: type[M], attnames: list[str], values: list[Any], alias: str | None) -> M:
+    """``model(*values)`` as ``from_db`` makes it (``alias`` given: read from that database; ``None``:
+    a new instance), without ``Model.__init__``'s generic work: for a fresh instance (no field
+    cached yet), setting each attribute is storing it, and with nobody listening to
+    ``pre_init``/``post_init`` (asked each time) there is nothing else it does."""
+    if pre_init.has_listeners(model) or post_init.has_listeners(model):
+        made = model(*values)
+        made._state.adding, made._state.db = alias is None, alias
+        return made
+    made = model.__new__(model)
+    state = made._state = ModelState()
+    state.adding, state.db = alias is None, alias
+    made.__dict__.update(zip(attnames, values, strict=True))
+    return made
+
+
+def copied(instance: M, **changes: Any) -> M:
+    """A new instance of ``instance``'s model (not saved: no primary key) with its field values and
+    ``changes``, as ``Model(**values)`` makes it; related objects are not carried over."""
+    model = type(instance)
+    shape = _shape(model, _db())
+    pk = model._meta.pk.attname
+    values = [None if name == pk else changes.get(name, getattr(instance, name)) for name in shape.attnames]
+    return _made(model, shape.attnames, values, None)
 
 
 def build_some(model: type[M], attnames: Sequence[str], row: Sequence[Any]) -> M:
@@ -203,7 +243,10 @@ def insert_many(instances: Sequence[Model]) -> None:
     model = type(instances[0])
     shape = _shape(model, db)
     fields = shape.insert_fields
-    values = [[f.get_db_prep_save(f.pre_save(instance, True), db) for f in fields] for instance in instances]
+    values = [
+        [prep(pre_save(instance, True) if pre_save else getattr(instance, name), db) for name, pre_save, prep in shape.insert_values]
+        for instance in instances
+    ]
     batch = 1 if len(instances) == 1 else max(1, db.ops.bulk_batch_size(fields, instances))
     with db.cursor() as cursor:
         for first in range(0, len(instances), batch):
@@ -226,6 +269,51 @@ def insert_many(instances: Sequence[Model]) -> None:
                 instance.pk = pk
                 instance._state.adding = False
                 instance._state.db = db.alias
+
+
+def insert_with_rows(parent: Model, children: Sequence[Model], link: str) -> None:
+    """Insert ``parent`` and ``children`` (of one model, whose foreign key ``link`` then points to
+    ``parent``), giving each the id the database chose, as ``insert`` then ``insert_many`` would.
+
+    On PostgreSQL one statement (one round trip): the children's INSERT takes the parent's new id
+    from a data-modifying ``WITH``; their values are still typed by their columns (``VALUES``).
+    """
+    db = _db()
+    if not children or db.vendor != "postgresql" or len(children) > _ROWS_WITH_PARENT:
+        insert(parent)
+        for instance in children:
+            setattr(instance, link, parent)
+        insert_many(children)
+        return
+    model = type(children[0])
+    attname = model._meta.get_field(link).attname  # type: ignore[union-attr]
+    head, rows_shape = _shape(type(parent), db), _shape(model, db)
+    own = [value for value in rows_shape.insert_values if value[0] != attname]
+    columns = ", ".join(assigned(model, name) for name, _, _ in own)
+    parent_pk = head.pk
+    row = f"((SELECT {parent_pk} FROM parent), " + ", ".join(["%s"] * len(own)) + ")"
+    sql = (
+        f"WITH parent AS ({head.insert_head}{head.insert_row} RETURNING {parent_pk})"
+        f" INSERT INTO {rows_shape.table} ({assigned(model, attname)}, {columns}) VALUES {', '.join([row] * len(children))}"
+        f" RETURNING {column(model, attname)}, {rows_shape.table}.{rows_shape.pk}"
+    )
+    params = [prep(pre_save(parent, True) if pre_save else getattr(parent, name), db) for name, pre_save, prep in head.insert_values]
+    for instance in children:
+        params += [prep(pre_save(instance, True) if pre_save else getattr(instance, name), db) for name, pre_save, prep in own]
+    with db.cursor() as cursor:
+        cursor.execute(sql, params)
+        returned = cursor.fetchall()
+    for instance in (parent, *children):
+        instance._state.adding = False
+        instance._state.db = db.alias
+    parent.pk = returned[0][0]
+    for instance, (_, pk) in zip(children, returned, strict=True):
+        instance.pk = pk
+        setattr(instance, link, parent)
+
+
+#: More children than this go in statements of their own (``insert_many``: the database's limit on parameters).
+_ROWS_WITH_PARENT = 100
 
 
 _updates: dict[tuple[type[Model], str, tuple[str, ...]], tuple[str, list[Field[Any, Any]]]] = {}

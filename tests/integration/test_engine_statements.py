@@ -119,3 +119,22 @@ def test_the_receivers_representatives_are_told_and_emailed_after_the_commit(wor
     told = Notification.objects.filter(kind="units_received", params__transaction=moved.pk)
     assert sorted(told.values_list("user__username", flat=True)) == ["no-email-rep", "receiver-rep"]
     assert [m.to for m in mail.outbox if "rep@example.org" in m.to] == [["rep@example.org"]]
+
+
+def test_a_part_taken_is_written_once_into_the_block_that_absorbs_it(world):
+    world.issue(100)
+    transfer_units(actor=world.admin_mn, from_account=world.seller, to_account=world.buyer, quantity=10)
+    sent = statements_of(lambda: transfer_units(actor=world.admin_mn, from_account=world.seller, to_account=world.buyer, quantity=10))
+    # The seller's block shrinks, the buyer's grows: no row inserted only to be merged and deleted.
+    written = [sql.split(" ", 1)[0] for sql in sent if '"units_unitblock"' in sql and not sql.startswith("SELECT")]
+    assert written == ["UPDATE", "UPDATE"]
+    assert list(UnitBlock.objects.filter(account=world.buyer).values_list("start", "end")) == [(1, 20)]
+
+
+def test_a_copied_row_is_a_new_instance_as_the_model_makes_it(world):
+    world.issue(10)
+    block = UnitBlock.objects.get(account=world.seller)
+    copy = rows.copied(block, start=11, end=12)
+    made = UnitBlock(**{**fields_of(block), "id": None, "start": 11, "end": 12})
+    assert fields_of(copy) == fields_of(made)
+    assert copy._state.adding and copy._state.db is None and copy.pk is None

@@ -77,6 +77,38 @@ def test_units_coming_back_merge_with_their_neighbours(world):
     assert UnitBlock.objects.count() == 1
 
 
+def test_a_part_taken_by_quantity_extends_the_block_its_holder_has_just_before_it(world):
+    world.issue(100)
+    transfer_units(actor=world.admin_mn, from_account=world.seller, to_account=world.buyer, quantity=10)
+    transfer_units(actor=world.admin_mn, from_account=world.seller, to_account=world.buyer, quantity=10)
+    assert ranges_of(world.buyer) == [(1, 20)]
+    assert ranges_of(world.seller) == [(21, 100)]
+
+
+def test_a_part_taken_from_the_end_of_a_block_extends_the_block_its_holder_has_just_after_it(world):
+    world.issue(30)
+    transfer_units(actor=world.admin_mn, from_account=world.seller, to_account=world.buyer, ranges=mn(21, 30))
+    transfer_units(actor=world.admin_mn, from_account=world.seller, to_account=world.buyer, ranges=mn(15, 20))
+    assert ranges_of(world.buyer) == [(15, 30)]
+    assert ranges_of(world.seller) == [(1, 14)]
+
+
+def test_touching_parts_of_one_block_arrive_as_one_block_with_the_holders_neighbour(world):
+    world.issue(30)
+    transfer_units(actor=world.admin_mn, from_account=world.seller, to_account=world.buyer, ranges=mn(21, 30))
+    transfer_units(actor=world.admin_mn, from_account=world.seller, to_account=world.buyer, ranges=mn(5, 10) + mn(11, 20))
+    assert ranges_of(world.buyer) == [(5, 30)]
+    assert ranges_of(world.seller) == [(1, 4)]
+
+
+def test_a_middle_part_leaves_both_ends_with_their_holder(world):
+    world.issue(30)
+    transfer_units(actor=world.admin_mn, from_account=world.seller, to_account=world.buyer, ranges=mn(1, 5))
+    transfer_units(actor=world.admin_mn, from_account=world.seller, to_account=world.buyer, ranges=mn(8, 9) + mn(12, 14))
+    assert ranges_of(world.buyer) == [(1, 5), (8, 9), (12, 14)]
+    assert ranges_of(world.seller) == [(6, 7), (10, 11), (15, 30)]
+
+
 def test_blocks_of_different_issuances_are_never_merged(world):
     world.issue(10)
     world.issue(10)

@@ -34,7 +34,7 @@ PARTS: list[tuple[str, str, str]] = [
     ("API permission check (account_for)", "registry/api/security.py", "account_for"),
     ("movement engine (transfer_units, in its savepoint)", "registry/transactions/engine.py", "run"),
     ("of which: picking blocks under lock", "registry/transactions/blocks.py", "pick_by_quantity"),
-    ("of which: hand-over and merge", "registry/transactions/blocks.py", "hand_over"),
+    ("of which: hand-over and merge", "registry/transactions/blocks.py", "hand_over_pieces"),  # completing at once
     ("of which: notifications", "registry/transactions/events.py", "completed"),
     ("of which: journal entry (canonical JSON, hash, head)", "registry/journal/services.py", "append_entry"),
     ("operation log", "registry/access/services.py", "log_operation"),

@@ -101,8 +101,18 @@ def name_serials(originating_registry: str, serials: SerialRange) -> str:
     return f"{originating_registry}:{serials}"
 
 
+#: Blocks touching a block picked, at the account its part goes to (before it, after it), as read
+#: with it: by block id. ``hand_over_pieces`` then need not read them again.
+Touching = dict[int, tuple[UnitBlock | None, UnitBlock | None]]
+
+
 def pick_by_quantity(
-    account: Account, quantity: int, eligible: Q | None = None, choice: UnitChoice | None = None
+    account: Account,
+    quantity: int,
+    eligible: Q | None = None,
+    choice: UnitChoice | None = None,
+    arriving_at: Account | None = None,
+    touching: Touching | None = None,
 ) -> list[Piece[UnitBlock]]:
     """The pieces of ``account``'s unreserved blocks that make up ``quantity``, in selection order.
 
@@ -114,23 +124,29 @@ def pick_by_quantity(
     With ``eligible`` (a use's or cancellation's purpose) only those blocks are chosen, if they
     suffice; if not, the choice is made among all, and the purpose's check names the blocks that
     are not eligible.
+
+    With ``arriving_at`` (whose lock the caller holds too) and ``touching``, a movement taking
+    from one block reads the blocks touching it at ``arriving_at`` with it, into ``touching``.
     """
     if eligible is not None:
         try:
-            return _pick(account, quantity, eligible, choice)
+            return _pick(account, quantity, eligible, choice, None, None)
         except CheckFailed as failure:
             if failure.check != Check.QUANTITY_EXCEEDS_AVAILABLE:
                 raise
-    return _pick(account, quantity, None, choice)
+    return _pick(account, quantity, None, choice, arriving_at, touching)
 
 
-def _pick(account: Account, quantity: int, eligible: Q | None, choice: UnitChoice | None) -> list[Piece[UnitBlock]]:
+def _pick(
+    account: Account, quantity: int, eligible: Q | None, choice: UnitChoice | None, arriving_at: Account | None, touching: Touching | None
+) -> list[Piece[UnitBlock]]:
     choice = choice or UnitChoice()
     if eligible is None:
         # The common request (any block, or of one type, project, vintage): hand-written, one
-        # statement a batch, the block's identity read with it (``_available``).
+        # statement a batch, the block's identity read with it (``_available``), and, in the
+        # first, the blocks touching it where it goes.
         def batch(offset: int, size: int) -> list[UnitBlock]:
-            return _available(account, choice, offset, size)
+            return _available(account, choice, offset, size, arriving_at if offset == 0 else None, touching)
     else:
         # A use's purpose: its condition is the ORM's (``rules.eligible_for_use``).
         available = (
@@ -166,17 +182,22 @@ def _pick(account: Account, quantity: int, eligible: Q | None, choice: UnitChoic
     types = sorted({block.unit_type.code for block in chosen})
     if len(types) > 1:
         raise CheckFailed(Check.UNIT_TYPES_MIXED, quantity=quantity, account=account.number, unit_types=", ".join(types))
+    if touching is not None and len(chosen) > 1:
+        # Parts of several blocks may arrive beside each other: each reads its neighbours as the
+        # one before it left them.
+        touching.clear()
     return select_for_quantity(((block, SerialRange(block.start, block.end)) for block in chosen), quantity)
 
 
-def _with_identity() -> str:
+def _with_identity(besides: str = "") -> str:
     """``SELECT`` of blocks with what their unique identifier is made of (as ``IDENTITY_FIELDS``
-    loads it: the unit type with its programme, the approach, the first transferring Party)."""
+    loads it: the unit type with its programme, the approach, the first transferring Party), and
+    the columns ``besides`` names (of tables the caller joins)."""
     block, unit_type, programme = rows.table(UnitBlock), rows.table(UnitType), rows.table(CreditingProgramme)
     approach, party = rows.table(CooperativeApproach), rows.table(Party)
     return (
         f"SELECT {rows.columns(UnitBlock)}, {rows.columns(UnitType)}, {rows.columns(CreditingProgramme)},"
-        f" {rows.columns(CooperativeApproach)}, {rows.columns(Party)} FROM {block}"
+        f" {rows.columns(CooperativeApproach)}, {rows.columns(Party)}{besides} FROM {block}"
         f" INNER JOIN {unit_type} ON ({rows.column(UnitBlock, 'unit_type_id')} = {rows.column(UnitType, 'id')})"
         f" INNER JOIN {programme} ON ({rows.column(UnitType, 'programme_id')} = {rows.column(CreditingProgramme, 'id')})"
         f" LEFT OUTER JOIN {approach} ON ({rows.column(UnitBlock, 'cooperative_approach_id')} = {rows.column(CooperativeApproach, 'id')})"
@@ -186,37 +207,71 @@ def _with_identity() -> str:
 
 def _identified(row: tuple[Any, ...]) -> UnitBlock:
     """A block read by ``_with_identity``, with its unit type (and programme), approach and Party."""
-    block = rows.build(UnitBlock, row)
+    db = rows.engine_database()
+    block = rows.build(UnitBlock, row, 0, db)
     at = rows.width(UnitBlock)
-    unit_type = rows.build(UnitType, row, at)
+    unit_type = rows.build(UnitType, row, at, db)
     at += rows.width(UnitType)
-    rows.relate(unit_type, "programme", rows.build(CreditingProgramme, row, at))
+    rows.relate(unit_type, "programme", rows.build(CreditingProgramme, row, at, db))
     at += rows.width(CreditingProgramme)
     rows.relate(block, "unit_type", unit_type)
-    rows.relate(block, "cooperative_approach", rows.build(CooperativeApproach, row, at) if row[at] is not None else None)
+    rows.relate(block, "cooperative_approach", rows.build(CooperativeApproach, row, at, db) if row[at] is not None else None)
     at += rows.width(CooperativeApproach)
-    rows.relate(block, "first_transferring_party", rows.build(Party, row, at) if row[at] is not None else None)
+    rows.relate(block, "first_transferring_party", rows.build(Party, row, at, db) if row[at] is not None else None)
     return block
 
 
-def _available(account: Account, choice: UnitChoice, offset: int, size: int) -> list[UnitBlock]:
-    """``size`` of ``account``'s unreserved blocks from ``offset``, in ``AVAILABLE_ORDER``, locked."""
+def _available(
+    account: Account, choice: UnitChoice, offset: int, size: int, arriving_at: Account | None, touching: Touching | None
+) -> list[UnitBlock]:
+    """``size`` of ``account``'s unreserved blocks from ``offset``, in ``AVAILABLE_ORDER``, locked;
+    with ``arriving_at``, the unreserved blocks touching each there into ``touching`` (not locked:
+    the lock of ``arriving_at`` guards them, as it guards ``_mergeable_neighbours``' read)."""
     narrowed = {
         "unit_type_id": choice.unit_type.pk if choice.unit_type is not None else None,
         "project_id": choice.project.pk if choice.project is not None else None,
         "vintage": choice.vintage,
     }
     names = tuple(name for name, value in narrowed.items() if value is not None)
-    params = [account.pk, *(narrowed[name] for name in names), size, offset]
-    return [_identified(row) for row in rows.fetch(_available_blocks(names), params, locking=True)]
+    besides = arriving_at is not None and touching is not None
+    params = [*([arriving_at.pk, arriving_at.pk] if besides else []), account.pk, *(narrowed[name] for name in names), size, offset]  # type: ignore[union-attr]
+    found = []
+    db = rows.engine_database()
+    for row in rows.fetch(_available_blocks(names, besides), params, locking=True):
+        block = _identified(row)
+        if besides:
+            at = len(row) - 2 * rows.width(UnitBlock)
+            before = rows.build(UnitBlock, row, at, db) if row[at] is not None else None
+            at += rows.width(UnitBlock)
+            after = rows.build(UnitBlock, row, at, db) if row[at] is not None else None
+            touching[block.pk] = (before, after)  # type: ignore[index]
+        found.append(block)
+    return found
 
 
 @rows.statement
-def _available_blocks(narrowed_by: tuple[str, ...]) -> str:
+def _available_blocks(narrowed_by: tuple[str, ...], besides: bool) -> str:
     conditions = [f"{rows.column(UnitBlock, 'account_id')} = %s", f"{rows.column(UnitBlock, 'reserved_by_id')} IS NULL"]
     conditions += [f"{rows.column(UnitBlock, name)} = %s" for name in narrowed_by]
     order = ", ".join(f"{rows.column(UnitBlock, name)} ASC" for name in AVAILABLE_ORDER)
-    return f"{_with_identity()} WHERE ({' AND '.join(conditions)}) ORDER BY {order} LIMIT %s OFFSET %s{rows.lock_rows(UnitBlock)}"
+    columns, joins = "", ""
+    if besides:
+        # The same two unique-index look-ups as ``_touching``, one for each side; locked is only
+        # the block picked (``lock_rows``: OF its table, not of these aliases).
+        table = rows.table(UnitBlock)
+        originating, start, end = (rows.column(UnitBlock, name) for name in ("originating_registry", "start", "end"))
+        for alias, meets in (
+            ('"before"', f"{rows.assigned(UnitBlock, 'end')} = {start} - 1"),
+            ('"after"', f"{rows.assigned(UnitBlock, 'start')} = {end} + 1"),
+        ):
+            columns += ", " + rows.columns(UnitBlock).replace(f"{table}.", f"{alias}.")
+            joins += (
+                f" LEFT OUTER JOIN {table} {alias} ON ({alias}.{rows.assigned(UnitBlock, 'originating_registry')} = {originating}"
+                f" AND {alias}.{meets} AND {alias}.{rows.assigned(UnitBlock, 'account_id')} = %s"
+                f" AND {alias}.{rows.assigned(UnitBlock, 'reserved_by_id')} IS NULL)"
+            )
+    where = f" WHERE ({' AND '.join(conditions)}) ORDER BY {order} LIMIT %s OFFSET %s{rows.lock_rows(UnitBlock)}"
+    return _with_identity(columns) + joins + where
 
 
 def pick_by_ranges(account: Account, requested: Sequence[RequestedRange]) -> list[Piece[UnitBlock]]:
@@ -282,7 +337,21 @@ def _blocks_by_id(count: int) -> str:
 def record_blocks(tx: Transaction, blocks: Iterable[UnitBlock]) -> None:
     """Name the serial ranges ``tx`` moves (or issues, authorises...), with their unique identifiers.
     Called once per transaction, when it is created: they are then all the blocks it names."""
-    named = [
+    named = _named(tx, blocks)
+    rows.insert_many(named)
+    _known(tx, named)
+
+
+def record_with_blocks(tx: Transaction, blocks: Iterable[UnitBlock]) -> None:
+    """Insert ``tx`` (not yet written) with the serial ranges it names (``record_blocks``): on
+    PostgreSQL in one statement."""
+    named = _named(tx, blocks)
+    rows.insert_with_rows(tx, named, "transaction")
+    _known(tx, named)
+
+
+def _named(tx: Transaction, blocks: Iterable[UnitBlock]) -> list[TransactionBlock]:
+    return [
         TransactionBlock(
             transaction=tx,
             originating_registry=b.originating_registry,
@@ -293,10 +362,12 @@ def record_blocks(tx: Transaction, blocks: Iterable[UnitBlock]) -> None:
         )
         for b in blocks
     ]
-    rows.insert_many(named)
+
+
+def _known(tx: Transaction, named: list[TransactionBlock]) -> None:
     # Whoever answers with this transaction (the API, the web) reads its blocks from here rather
     # than from the database again: as ``prefetch_related`` would leave them, in the model's order.
-    recorded = TransactionBlock.objects.filter(transaction=tx)
+    recorded = tx.blocks.all()  # the related manager's queryset: filtered by ``tx``, its blocks' ``transaction`` known
     recorded._result_cache = sorted(named, key=lambda n: (n.originating_registry, n.start))
     recorded._prefetch_done = True  # type: ignore[attr-defined]
     tx._prefetched_objects_cache = {**getattr(tx, "_prefetched_objects_cache", {}), "blocks": recorded}  # type: ignore[attr-defined]
@@ -331,21 +402,86 @@ def carve(pieces: Sequence[Piece[UnitBlock]]) -> list[UnitBlock]:
     return sorted(carved, key=lambda b: (b.originating_registry, b.start))
 
 
+def cut_out(pieces: Sequence[Piece[UnitBlock]]) -> list[UnitBlock]:
+    """The parts ``pieces`` take, as blocks in memory (nothing written), in serial order: each with
+    its block's attributes and identity, still held where it is. What a movement completing at
+    once names, checks and journals; ``hand_over_pieces`` then writes it."""
+    parts = []
+    for piece in pieces:
+        part = _copy(piece.block, piece.taken)
+        for name in IDENTITY_CACHED:
+            rows.relate(part, name, getattr(piece.block, name))
+        parts.append(part)
+    return sorted(parts, key=lambda b: (b.originating_registry, b.start))
+
+
+#: What a block's identifier is read from (``identifier_of``), loaded with the blocks a movement picks.
+IDENTITY_CACHED = ("unit_type", "cooperative_approach", "first_transferring_party")
+
+
+def hand_over_pieces(pieces: Sequence[Piece[UnitBlock]], parts: Sequence[UnitBlock], to_account: Account, touching: Touching) -> None:
+    """Cut ``pieces`` out of their blocks and give them (``parts``: what ``cut_out`` made of them)
+    to ``to_account``, merged with touching neighbours there: the blocks ``carve`` then
+    ``hand_over`` leave, each row written once.
+
+    A block keeps its row for what stays of it (what stays first: the serials taken are then free),
+    or moves with it when taken whole; a part taken extends the neighbour that absorbs it, or is
+    inserted as a block of its own. The neighbours are read before anything is written to them
+    (or were, with the block: ``touching``, by block id, trusted only when one block gives).
+    """
+    if len(pieces) != 1:
+        touching = {}
+    by_block: dict[int, tuple[UnitBlock, list[SerialRange]]] = {}
+    for piece in pieces:
+        by_block.setdefault(piece.block.pk, (piece.block, []))[1].append(piece.taken)
+    part_at = {(part.originating_registry, part.start): part for part in parts}
+    arriving: list[tuple[UnitBlock, tuple[UnitBlock | None, UnitBlock | None] | None]] = []
+    for block, taken in by_block.values():
+        known = touching.get(block.pk)
+        segments = cut(SerialRange(block.start, block.end), taken)
+        kept = [segment for segment, is_taken in segments if not is_taken]
+        if not kept:  # taken whole: one segment, the block itself
+            arriving.append((block, known))
+            continue
+        arriving += [(part_at[(block.originating_registry, segment.start)], known) for segment in taken]
+        block.start, block.end = kept[0].start, kept[0].end
+        rows.update(block, "start", "end")
+        for segment in kept[1:]:
+            rows.insert(_copy(block, segment))
+    for moving, known in sorted(arriving, key=lambda arrived: (arrived[0].originating_registry, arrived[0].start)):
+        moving.account = to_account
+        moving.reserved_by = None
+        if moving.pk is not None:
+            if not merge_with_neighbours(moving, known):
+                rows.update(moving, "account", "reserved_by")
+        else:
+            _arrive(moving, known)
+
+
+def _arrive(part: UnitBlock, known: tuple[UnitBlock | None, UnitBlock | None] | None) -> None:
+    """Write ``part`` (a new block in memory, unreserved, at its new holder) into the neighbour
+    that absorbs it, or as a row of its own."""
+    before, after = _mergeable_neighbours(part, known)
+    if before is None and after is None:
+        rows.insert(part)
+        return
+    if before is not None and after is not None:
+        # The absorbed row goes first: no two rows may share a serial, even for a moment.
+        rows.delete(UnitBlock, [after.pk])
+        before.end = after.end
+        rows.update(before, "end")
+    elif before is not None:
+        before.end = part.end
+        rows.update(before, "end")
+    else:
+        assert after is not None
+        after.start = part.start
+        rows.update(after, "start")
+
+
 def _copy(block: UnitBlock, part: SerialRange) -> UnitBlock:
-    return UnitBlock(
-        account_id=block.account_id,
-        originating_registry=block.originating_registry,
-        start=part.start,
-        end=part.end,
-        unit_type_id=block.unit_type_id,
-        project_id=block.project_id,
-        vintage=block.vintage,
-        cooperative_approach_id=block.cooperative_approach_id,
-        first_transferring_party_id=block.first_transferring_party_id,
-        issuance_id=block.issuance_id,
-        authorization_id=block.authorization_id,
-        first_transferred=block.first_transferred,
-    )
+    """A new block (not written, unreserved) of ``block``'s holder and attributes, of the serials ``part``."""
+    return rows.copied(block, start=part.start, end=part.end, reserved_by_id=None)
 
 
 def as_journal_block(block: UnitBlock) -> JournalBlock:
@@ -389,12 +525,13 @@ def hand_over(blocks: Iterable[UnitBlock], to_account: Account) -> None:
             rows.update(block, "account", "reserved_by")
 
 
-def merge_with_neighbours(block: UnitBlock) -> bool:
+def merge_with_neighbours(block: UnitBlock, known: tuple[UnitBlock | None, UnitBlock | None] | None = None) -> bool:
     """Merge ``block`` (as it is in memory) with the touching blocks of the same holder and
-    attributes, if unreserved, and write the merged block; ``False`` if there was nothing to merge."""
+    attributes, if unreserved, and write the merged block; ``False`` if there was nothing to merge.
+    (``known``: the blocks that may touch it there, already read.)"""
     if block.reserved_by_id is not None:
         return False
-    before, after = _mergeable_neighbours(block)
+    before, after = _mergeable_neighbours(block, known)
     if before is None and after is None:
         return False
     kept = before or block
@@ -416,19 +553,25 @@ def _touching() -> str:
     )
 
 
-def _mergeable_neighbours(block: UnitBlock) -> tuple[UnitBlock | None, UnitBlock | None]:
-    """The unreserved blocks of ``block``'s holder that touch it and share its attributes."""
-    # Each branch names the originating registry, so each is one look-up in a unique index
-    # ((registry, end) and (registry, start)); a shared registry condition would scan the registry.
-    registry = block.originating_registry
-    found = rows.fetch(_touching(), [registry, block.start - 1, registry, block.end + 1, block.account_id])
-    touching = [rows.build(UnitBlock, row) for row in found]
+def _mergeable_neighbours(
+    block: UnitBlock, known: tuple[UnitBlock | None, UnitBlock | None] | None = None
+) -> tuple[UnitBlock | None, UnitBlock | None]:
+    """The unreserved blocks of ``block``'s holder that touch it and share its attributes (among
+    ``known``, if given: unreserved blocks of that holder read with the block it was cut from)."""
+    if known is not None:
+        touching = [neighbour for neighbour in known if neighbour is not None]
+    else:
+        # Each branch names the originating registry, so each is one look-up in a unique index
+        # ((registry, end) and (registry, start)); a shared registry condition would scan the registry.
+        registry = block.originating_registry
+        found = rows.fetch(_touching(), [registry, block.start - 1, registry, block.end + 1, block.account_id])
+        touching = [rows.build(UnitBlock, row) for row in found]
     before = after = None
     for neighbour in touching:
-        if neighbour.attributes() != block.attributes():
+        if neighbour.attributes() != block.attributes() or neighbour.account_id != block.account_id:
             continue
         if neighbour.end == block.start - 1:
             before = neighbour
-        else:
+        elif neighbour.start == block.end + 1:
             after = neighbour
     return before, after

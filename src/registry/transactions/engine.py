@@ -23,7 +23,7 @@ from registry.accounts.models import FINAL_TYPES, Account, AccountStatus, Accoun
 from registry.accounts.services import lock_accounts
 from registry.core import entries
 from registry.core.checks import Check, CheckFailed
-from registry.core.serials import SerialRange, validate_requested_ranges
+from registry.core.serials import Piece, SerialRange, validate_requested_ranges
 from registry.core.status import PENDING, Status
 from registry.journal.services import append_entry, lock_registries
 from registry.parties.hours import check_open_for_movements
@@ -32,7 +32,7 @@ from registry.parties.services import Actor, is_administrator
 from registry.refusals import kept_params
 from registry.transactions import article6_services, blocks, events, handoff
 from registry.transactions.blocks import RequestedRange
-from registry.transactions.models import Transaction, TransactionBlock, TransactionStatus, TransactionType
+from registry.transactions.models import CancellationKind, Transaction, TransactionBlock, TransactionStatus, TransactionType
 from registry.units.models import UnitBlock
 
 P = ParamSpec("P")
@@ -160,19 +160,23 @@ def move(
         raise CheckFailed(Check.TRANSFER_SAME_ACCOUNT, account=from_account.number)
     check_transferring(from_account)
     check_acquiring(to_account)
+    pending = require_approval or execute_after is not None
+    # Completing at once, the parts taken go straight to their new holder, merged there, each row
+    # written once (``blocks.hand_over_pieces``); cut into rows of their own first (``carve``) only
+    # when they wait reserved or completing writes them as rows.
+    at_once = not pending and not _writes_moving_rows(kind, (use or {}).get("cancellation_kind"))
+    touching: blocks.Touching = {}  # what touches the block taken from, where it goes: read with it
     if ranges is not None:
         pieces = blocks.pick_by_ranges(from_account, ranges)
     else:
         assert quantity is not None
-        pieces = blocks.pick_by_quantity(from_account, quantity, eligible, choice)
+        pieces = blocks.pick_by_quantity(from_account, quantity, eligible, choice, to_account if at_once else None, touching)
     now = timezone.now()
-    moving = blocks.carve(pieces)
-    moved = sum(b.quantity for b in moving)
+    moved = sum(piece.taken.quantity for piece in pieces)
     if by_account_holder and from_account.transaction_limit is not None and moved > from_account.transaction_limit:
         raise CheckFailed(
             Check.TRANSACTION_LIMIT_EXCEEDED, account=from_account.number, limit=from_account.transaction_limit, quantity=moved
         )
-    pending = require_approval or execute_after is not None
     # One completing at once is written completed: nothing outside this database transaction sees
     # it before it is, and a failed check rolls the row back with everything else.
     tx = Transaction(
@@ -195,11 +199,11 @@ def move(
         execute_after=execute_after,
         **(use or {}),
     )
-    rows.insert(tx)
+    moving = blocks.cut_out(pieces) if at_once else blocks.carve(pieces)
     article6_services.check_movement(tx, moving)
-    blocks.record_blocks(tx, moving)
+    blocks.record_with_blocks(tx, moving)
     if not pending:
-        complete(tx, moving, now)
+        complete(tx, moving, now, pieces if at_once else None, touching)
         return tx
     blocks.reserve(moving, tx)
     if require_approval:
@@ -207,12 +211,32 @@ def move(
     return tx
 
 
-def complete(tx: Transaction, moving: Sequence[UnitBlock], now: datetime) -> None:
+def _writes_moving_rows(kind: str, cancellation_kind: str | None) -> bool:
+    """Whether completing a movement needs its moving parts as rows of their own before they are
+    handed over: an external transfer's or an OIMP cancellation's first transfers are recorded on
+    them (``article6_services.record_on_completion``), a peer's keep them reserved (``hand_to_peer``)."""
+    return kind == TransactionType.EXTERNAL_TRANSFER or (
+        kind == TransactionType.CANCELLATION and cancellation_kind == CancellationKind.OIMP
+    )
+
+
+def complete(
+    tx: Transaction,
+    moving: Sequence[UnitBlock],
+    now: datetime,
+    pieces: Sequence[Piece[UnitBlock]] | None = None,
+    touching: blocks.Touching | None = None,
+) -> None:
     """Record what completion triggers (first transfers, adjustments), move the units, journal it.
+
+    ``moving`` are rows of their own (``blocks.carve``), or, with ``pieces`` (a movement completing
+    at once: ``blocks.cut_out``), the parts of ``pieces`` in memory, still inside their blocks;
+    ``touching``, what was read with them of the blocks touching them where they go.
 
     A transfer to a peer registry's account does not complete here: its units stay reserved and
     its proposal goes to the peer (``hand_to_peer``); the peer's answer completes or releases it."""
     assert tx.from_account is not None and tx.to_account is not None
+    assert pieces is None or not _writes_moving_rows(tx.type, tx.cancellation_kind)
     if tx.to_account.type == AccountType.PEER:
         hand_to_peer(tx, moving, now)
         return
@@ -222,7 +246,10 @@ def complete(tx: Transaction, moving: Sequence[UnitBlock], now: datetime) -> Non
     # What moved, read before the hand-over merges the blocks into their new neighbours.
     ranges = tuple(entries.Span(*r) for r in sorted((b.originating_registry, b.start, b.end) for b in moving))
     arriving = tuple(blocks.as_journal_block(b) for b in moving) if tx.type == TransactionType.EXTERNAL_TRANSFER else ()
-    blocks.hand_over(moving, tx.to_account)
+    if pieces is not None:
+        blocks.hand_over_pieces(pieces, moving, tx.to_account, touching or {})
+    else:
+        blocks.hand_over(moving, tx.to_account)
     if tx.status != TransactionStatus.COMPLETED:  # a pending one completing now
         tx.status = TransactionStatus.COMPLETED
         tx.completed_at = now
