@@ -31,7 +31,7 @@ PARTS: list[tuple[str, str, str]] = [
     ("rate limit", "registry/api/security.py", "allow_request"),
     ("the write with its idempotency record", "registry/api/idempotency.py", "apply_once"),
     ("the use case (permissions, look-ups, engine)", "registry/api/transactions.py", "write"),
-    ("API permission check (account_for)", "registry/api/security.py", "account_for"),
+    ("API permission check and both accounts (accounts_for_transfer)", "registry/api/security.py", "accounts_for_transfer"),
     ("movement engine (transfer_units, in its savepoint)", "registry/transactions/engine.py", "run"),
     ("of which: picking blocks under lock", "registry/transactions/blocks.py", "pick_by_quantity"),
     ("of which: hand-over and merge", "registry/transactions/blocks.py", "hand_over_pieces"),  # completing at once
